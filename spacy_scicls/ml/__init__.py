@@ -1,0 +1,15 @@
+"""Thinc architectures of the heads (registered as ``spacy_scicls.*.v1``).
+
+Each head's model starts with a ``tok2vec`` sublayer, in the default configs a
+``spacy-transformers.TransformerListener.v1`` that reads the vectors of the one
+shared transformer component, so that no head runs an encoder of its own.
+"""
+from .doc_classifier import build_doc_classifier_v1
+from .section_classifier import build_section_classifier_v1
+from .span_scorer import build_span_entity_scorer_v1
+
+__all__ = [
+    "build_doc_classifier_v1",
+    "build_section_classifier_v1",
+    "build_span_entity_scorer_v1",
+]

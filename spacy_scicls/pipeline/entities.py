@@ -1,0 +1,246 @@
+"""``scicls_entities``: span-based named entities in ``doc.ents``.
+
+Every span of up to ``max_width`` tokens is a candidate (see
+``entities.candidates``), scored by the model from the shared token vectors,
+and the best-scoring non-overlapping candidates become entities, as
+SpanMarker decodes, with no encoder pass of the head's own.
+"""
+from collections import Counter
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import logger
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.types import Floats2d, Ragged
+
+from ..entities import ENTS_POLICIES, candidate_spans, greedy_decode, merge_entities
+from ..extensions import install_extensions
+from ..ml.span_scorer import build_span_entity_scorer_v1  # noqa: F401 (registers architecture)
+from ._util import sample, set_output_width
+
+install_extensions()
+
+NO_ENTITY = "O"
+
+DEFAULT_ENTITIES_CONFIG = """
+[model]
+@architectures = "spacy_scicls.SpanEntityScorer.v1"
+max_width = 8
+span_width = 128
+hidden_width = 128
+dropout = 0.1
+
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+DEFAULT_ENTITIES_MODEL = Config().from_str(DEFAULT_ENTITIES_CONFIG)["model"]
+
+
+@Language.factory(
+    "scicls_entities",
+    assigns=["doc.ents", "token.ent_iob", "token.ent_type", "span._.entity_score"],
+    default_config={
+        "model": DEFAULT_ENTITIES_MODEL,
+        "threshold": 0.5,
+        "ents_policy": "keep_existing",
+        "scorer": {"@scorers": "spacy.ner_scorer.v1"},
+    },
+    default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
+)
+def make_span_entity_recognizer(
+    nlp: Language,
+    name: str,
+    model: Model,
+    threshold: float,
+    ents_policy: str,
+    scorer: Optional[Callable],
+) -> "SpanEntityRecognizer":
+    """Span-based NER.
+
+    threshold: a candidate becomes an entity when its best label's
+        probability reaches it: lower for recall, higher for precision.
+    ents_policy: what happens to entities already in ``doc.ents``:
+        "keep_existing" (default), "prefer_longest" or "replace".
+    """
+    return SpanEntityRecognizer(
+        nlp.vocab, model, name, threshold=threshold, ents_policy=ents_policy, scorer=scorer
+    )
+
+
+class SpanEntityRecognizer(TrainablePipe):
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "scicls_entities",
+        *,
+        threshold: float = 0.5,
+        ents_policy: str = "keep_existing",
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        if ents_policy not in ENTS_POLICIES:
+            raise ValueError(f"[{name}] ents_policy must be one of {', '.join(ENTS_POLICIES)}, got {ents_policy!r}")
+        if not 0.0 < threshold <= 1.0:
+            raise ValueError(f"[{name}] threshold must be within (0, 1], got {threshold}")
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.scorer = scorer
+        self.cfg: Dict = {"labels": [], "threshold": threshold, "ents_policy": ents_policy}
+        # Gold entities that no candidate can represent, by reason: counted
+        # and logged, never dropped silently.
+        self.unreachable_gold: Counter = Counter()
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def max_width(self) -> int:
+        return int(self.model.attrs["max_width"])
+
+    def add_label(self, label: str) -> int:
+        if not isinstance(label, str) or not label or label == NO_ENTITY:
+            raise ValueError(f"[{self.name}] invalid entity label {label!r}")
+        if label in self.labels:
+            return 0
+        if self.model.get_ref("output_layer").has_dim("nO"):
+            raise ValueError(f"[{self.name}] cannot add label {label!r} after the model is initialized")
+        self.cfg["labels"] = sorted(set(self.labels) | {label})
+        self.vocab.strings.add(label)
+        return 1
+
+    def _candidates(self, docs: List[Doc]) -> Tuple[List[numpy.ndarray], Ragged]:
+        per_doc = [candidate_spans(doc, self.max_width) for doc in docs]
+        data = numpy.concatenate(per_doc) if per_doc else numpy.zeros((0, 2), dtype="int32")
+        lengths = numpy.asarray([len(c) for c in per_doc], dtype="int32")
+        ops = self.model.ops
+        return per_doc, Ragged(ops.asarray2i(data.reshape(-1, 2)), ops.asarray1i(lengths))
+
+    # -- prediction -------------------------------------------------------
+    def predict(self, docs: Iterable[Doc]) -> Tuple[List[numpy.ndarray], Floats2d]:
+        docs = list(docs)
+        per_doc, candidates = self._candidates(docs)
+        if candidates.data.shape[0] == 0:
+            return per_doc, self.model.ops.alloc2f(0, len(self.labels) + 1)
+        return per_doc, self.model.predict((docs, candidates))
+
+    def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[numpy.ndarray], Floats2d]) -> None:
+        per_doc, probs = predictions
+        probs = self.model.ops.to_numpy(probs)
+        offset = 0
+        for doc, candidates in zip(docs, per_doc):
+            doc_probs = probs[offset : offset + len(candidates)]
+            offset += len(candidates)
+            new = []
+            for start, end, column, score in greedy_decode(candidates, doc_probs, self.cfg["threshold"]):
+                span = Span(doc, start, end, label=self.labels[column - 1])
+                span._.entity_score = score
+                new.append(span)
+            merge_entities(doc, new, self.cfg["ents_policy"])
+
+    # -- training ---------------------------------------------------------
+    def _truths(self, examples: List[Example], per_doc: List[numpy.ndarray]) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        """Gold column per candidate (0 = no entity), and a per-candidate mask
+        that is 0 for docs whose gold has no entity annotation at all."""
+        columns, mask = [], []
+        index = {label: i + 1 for i, label in enumerate(self.labels)}
+        for eg, candidates in zip(examples, per_doc):
+            annotated = eg.reference.has_annotation("ENT_IOB")
+            gold = {}
+            if annotated:
+                for span in eg.get_aligned_spans_y2x(eg.reference.ents, allow_overlap=True):
+                    if span.label_ not in index:
+                        raise ValueError(
+                            f"[{self.name}] entity label {span.label_!r} was not seen at initialization"
+                        )
+                    gold[(span.start, span.end)] = index[span.label_]
+            doc_columns = numpy.zeros(len(candidates), dtype="int32")
+            for row, (start, end) in enumerate(candidates.tolist()):
+                doc_columns[row] = gold.pop((start, end), 0)
+            for start, end in gold:
+                reason = "too_wide" if end - start > self.max_width else "crosses_line_or_sentence"
+                self.unreachable_gold[reason] += 1
+            columns.append(doc_columns)
+            mask.append(numpy.full(len(candidates), 1.0 if annotated else 0.0, dtype="float32"))
+        if not columns:
+            return numpy.zeros(0, dtype="int32"), numpy.zeros(0, dtype="float32")
+        return numpy.concatenate(columns), numpy.concatenate(mask)
+
+    def get_loss(self, examples: Iterable[Example], predictions: Tuple[List[numpy.ndarray], Floats2d]) -> Tuple[float, Floats2d]:
+        """Cross-entropy over labels plus "no entity", averaged over annotated candidates."""
+        per_doc, probs = predictions
+        columns, mask = self._truths(list(examples), per_doc)
+        target = numpy.zeros((len(columns), len(self.labels) + 1), dtype="float32")
+        target[numpy.arange(len(columns)), columns] = 1.0
+        n = max(float(mask.sum()), 1.0)
+        ops = self.model.ops
+        d_probs = (probs - ops.asarray2f(target)) * ops.asarray2f(mask[:, None]) / n
+        picked = ops.to_numpy(probs)[numpy.arange(len(columns)), columns]
+        loss = float(-(numpy.log(numpy.clip(picked, 1e-9, 1.0)) * mask).sum() / n)
+        return loss, d_probs
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "SpanEntityRecognizer.update")
+        if not examples:
+            return losses
+        docs = [eg.predicted for eg in examples]
+        per_doc, candidates = self._candidates(docs)
+        set_dropout_rate(self.model, drop)
+        # Forward and backward even when no doc in the batch has entity
+        # annotation: the shared transformer waits for every listener.
+        probs, backprop = self.model.begin_update((docs, candidates))
+        before = sum(self.unreachable_gold.values())
+        loss, d_probs = self.get_loss(examples, (per_doc, probs))
+        backprop(d_probs)
+        if sgd is not None:
+            self.finish_update(sgd)
+        if sum(self.unreachable_gold.values()) > before:
+            logger.debug("[%s] gold entities no candidate can represent so far: %s", self.name, dict(self.unreachable_gold))
+        losses[self.name] += loss
+        return losses
+
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Example]],
+        *,
+        nlp: Optional[Language] = None,
+        labels: Optional[List[str]] = None,
+    ) -> None:
+        """Labels come from ``labels`` or from the entities of every training
+        example: any label set works."""
+        validate_get_examples(get_examples, "SpanEntityRecognizer.initialize")
+        if labels is None:
+            labels = sorted({ent.label_ for eg in get_examples() for ent in eg.reference.ents})
+        for label in labels:
+            self.add_label(label)
+        if not self.labels:
+            raise ValueError(f"[{self.name}] no entity labels: no training example has entities and no labels were given")
+        set_output_width(self.model, len(self.labels) + 1)
+        examples = sample(get_examples())
+        docs = [eg.predicted for eg in examples]
+        _, candidates = self._candidates(docs)
+        n = candidates.data.shape[0]
+        self.model.initialize(X=(docs, candidates), Y=self.model.ops.alloc2f(n, len(self.labels) + 1))
+        self.unreachable_gold.clear()

@@ -1,0 +1,224 @@
+"""``scicls_sections``: one span per section in ``doc.spans["sections"]``,
+labelled with its IMRaD role."""
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.pipeline import TrainablePipe
+from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.util import registry
+from spacy.vocab import Vocab
+from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.types import Floats2d, Ragged
+
+from ..extensions import install_extensions
+from ..labels import IMRAD_LABELS
+from ..ml.section_classifier import build_section_classifier_v1  # noqa: F401 (registers architecture)
+from ..segmentation import Segment, segments_from_spans
+from ..segmentation.rule_based import make_rule_based_segmenter_v1  # noqa: F401 (registers function)
+from ..segmentation.segments import heading_end_of
+from ._util import sample, set_output_width
+from .scoring import make_section_scorer_v1  # noqa: F401 (registers scorer)
+
+install_extensions()
+
+DEFAULT_SECTIONS_CONFIG = """
+[model]
+@architectures = "spacy_scicls.SectionClassifier.v1"
+hidden_width = 128
+dropout = 0.1
+
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+
+[segmenter]
+@misc = "spacy_scicls.rule_based_sections.v1"
+
+[scorer]
+@scorers = "spacy_scicls.section_scorer.v1"
+"""
+DEFAULT_SECTIONS_MODEL = Config().from_str(DEFAULT_SECTIONS_CONFIG)["model"]
+
+
+@Language.factory(
+    "scicls_sections",
+    assigns=["doc.spans", "span._.heading", "span._.section_score"],
+    default_config={
+        "model": DEFAULT_SECTIONS_MODEL,
+        "segmenter": {"@misc": "spacy_scicls.rule_based_sections.v1"},
+        "spans_key": "sections",
+        "scorer": {"@scorers": "spacy_scicls.section_scorer.v1"},
+    },
+    default_score_weights={"sections_f": 1.0, "sections_p": 0.0, "sections_r": 0.0, "sections_boundaries_f": 0.0},
+)
+def make_section_classifier(
+    nlp: Language,
+    name: str,
+    model: Model,
+    segmenter: Callable[[Doc], List[Segment]],
+    spans_key: str,
+    scorer: Optional[Callable],
+) -> "SectionClassifier":
+    """Label each section of a paper with its IMRaD role.
+
+    Sections already in ``doc.spans[spans_key]`` (set by a structured reader)
+    keep their boundaries and get a label; otherwise ``segmenter`` finds them
+    in the text.
+    """
+    return SectionClassifier(nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer)
+
+
+class SectionClassifier(TrainablePipe):
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "scicls_sections",
+        *,
+        segmenter: Callable[[Doc], List[Segment]],
+        spans_key: str = "sections",
+        scorer: Optional[Callable] = None,
+    ) -> None:
+        self.vocab = vocab
+        self.model = model
+        self.name = name
+        self.segmenter = segmenter
+        self.scorer = scorer
+        self.cfg: Dict = {"labels": list(IMRAD_LABELS), "spans_key": spans_key}
+        for label in IMRAD_LABELS:
+            self.vocab.strings.add(label)
+
+    @property
+    def labels(self) -> Tuple[str, ...]:
+        return tuple(self.cfg["labels"])
+
+    @property
+    def spans_key(self) -> str:
+        return self.cfg["spans_key"]
+
+    def add_label(self, label: str) -> int:
+        raise NotImplementedError(
+            f"{self.name} has the fixed label set {', '.join(IMRAD_LABELS)}; labels cannot be added"
+        )
+
+    # -- prediction -------------------------------------------------------
+    def segments(self, doc: Doc) -> List[Segment]:
+        """The sections of ``doc``: from its spans if a reader set them, else from the text."""
+        existing = doc.spans.get(self.spans_key)
+        if existing is not None and len(existing):
+            return segments_from_spans(doc, list(existing))
+        return self.segmenter(doc)
+
+    def predict(self, docs: Iterable[Doc]) -> Tuple[List[List[Segment]], Floats2d]:
+        docs = list(docs)
+        segments = [self.segments(doc) for doc in docs]
+        spans = _to_ragged(self.model, segments)
+        if spans.data.shape[0] == 0:
+            return segments, self.model.ops.alloc2f(0, len(self.labels))
+        return segments, self.model.predict((docs, spans))
+
+    def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[List[Segment]], Floats2d]) -> None:
+        segments, scores = predictions
+        scores = self.model.ops.to_numpy(scores)
+        row = 0
+        for doc, doc_segments in zip(docs, segments):
+            spans = []
+            for segment in doc_segments:
+                best = int(scores[row].argmax())
+                span = Span(doc, segment.start, segment.end, label=self.labels[best])
+                span._.heading = segment.heading
+                span._.section_score = float(scores[row, best])
+                spans.append(span)
+                row += 1
+            doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
+
+    # -- training ---------------------------------------------------------
+    def _gold(self, examples: Iterable[Example]) -> Tuple[List[List[Segment]], List[List[int]]]:
+        """Gold sections of each example, mapped onto its predicted doc's tokens."""
+        segments, truths = [], []
+        for eg in examples:
+            doc_segments, doc_truths = [], []
+            if self.spans_key in eg.reference.spans:
+                for gold in eg.reference.spans[self.spans_key]:
+                    if gold.label_ not in self.labels:
+                        raise ValueError(
+                            f"[{self.name}] section label {gold.label_!r} of {gold.text[:40]!r} "
+                            f"is not one of {', '.join(self.labels)}"
+                        )
+                    span = eg.predicted.char_span(gold.start_char, gold.end_char, alignment_mode="expand")
+                    if span is None or len(span) == 0:
+                        continue
+                    heading = gold._.heading
+                    doc_segments.append(Segment(span.start, span.end, heading_end_of(span, heading), heading))
+                    doc_truths.append(self.labels.index(gold.label_))
+            segments.append(doc_segments)
+            truths.append(doc_truths)
+        return segments, truths
+
+    def update(
+        self,
+        examples: Iterable[Example],
+        *,
+        drop: float = 0.0,
+        sgd: Optional[Optimizer] = None,
+        losses: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, float]:
+        if losses is None:
+            losses = {}
+        losses.setdefault(self.name, 0.0)
+        examples = list(examples)
+        validate_examples(examples, "SectionClassifier.update")
+        if not examples:
+            return losses
+        docs = [eg.predicted for eg in examples]
+        segments, _ = self._gold(examples)
+        set_dropout_rate(self.model, drop)
+        # Always run forward and backward, even with no gold sections in the
+        # batch: the shared transformer finishes its update only once every
+        # listener has handed back its gradient.
+        scores, backprop = self.model.begin_update((docs, _to_ragged(self.model, segments)))
+        loss, d_scores = self.get_loss(examples, scores)
+        backprop(d_scores)
+        if sgd is not None:
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], scores: Floats2d) -> Tuple[float, Floats2d]:
+        """Cross-entropy of the softmax over IMRaD labels, averaged over sections."""
+        _, truths = self._gold(examples)
+        flat = [t for doc_truths in truths for t in doc_truths]
+        target = numpy.zeros((len(flat), len(self.labels)), dtype="float32")
+        target[numpy.arange(len(flat)), flat] = 1.0
+        target = self.model.ops.asarray2f(target)
+        n = max(len(flat), 1)
+        d_scores = (scores - target) / n
+        probs = self.model.ops.to_numpy(scores)
+        loss = float(-numpy.log(numpy.clip(probs[numpy.arange(len(flat)), flat], 1e-9, 1.0)).sum() / n)
+        return loss, d_scores
+
+    def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None) -> None:
+        validate_get_examples(get_examples, "SectionClassifier.initialize")
+        examples = sample(get_examples())
+        docs = [eg.predicted for eg in examples]
+        segments, _ = self._gold(examples)
+        if not any(segments):
+            # No gold sections in the sample: a whole-doc section per doc is
+            # enough to infer the layer sizes.
+            segments = [[Segment(0, len(doc), 0, None)] if len(doc) else [] for doc in docs]
+        set_output_width(self.model, len(self.labels))
+        spans = _to_ragged(self.model, segments)
+        self.model.initialize(X=(docs, spans), Y=self.model.ops.alloc2f(spans.data.shape[0], len(self.labels)))
+
+
+def _to_ragged(model: Model, segments: List[List[Segment]]) -> Ragged:
+    rows = [(s.start, s.end, s.heading_end) for doc_segments in segments for s in doc_segments]
+    data = numpy.asarray(rows, dtype="int32").reshape(-1, 3)
+    lengths = numpy.asarray([len(doc_segments) for doc_segments in segments], dtype="int32")
+    return Ragged(model.ops.asarray2i(data), model.ops.asarray1i(lengths))

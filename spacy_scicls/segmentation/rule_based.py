@@ -1,0 +1,117 @@
+"""Section boundaries from headings found by simple line rules in plain text.
+
+A heading is a short line that is set apart like a heading: a Markdown ``#``
+line, a numbered line ("1 Introduction", "2.3. Experimental setup",
+"IV. RESULTS"), an all-capitals line ("MATERIALS AND METHODS"), or a line
+that is exactly one of the usual section names ("Abstract", "Results and
+Discussion"). Lines that only look like headings (figure and table captions,
+lines ending like a sentence, long lines) are refused.
+"""
+import re
+from typing import Callable, List, Optional, Tuple
+
+from spacy.tokens import Doc
+from spacy.util import registry
+
+from .segments import Segment
+
+KNOWN_HEADINGS = {
+    "abstract", "summary", "introduction", "background", "related work", "previous work",
+    "literature review", "methods", "method", "methodology", "materials and methods",
+    "methods and materials", "experimental setup", "experiments", "experimental results",
+    "results", "findings", "evaluation", "analysis", "discussion", "results and discussion",
+    "conclusion", "conclusions", "concluding remarks", "future work", "limitations",
+    "acknowledgements", "acknowledgments", "acknowledgement", "references", "bibliography",
+    "appendix", "funding", "data availability", "author contributions",
+    "competing interests", "conflict of interest", "conflicts of interest", "supplementary material",
+}
+MAX_HEADING_CHARS = 100
+MAX_HEADING_WORDS = 12
+
+_MARKDOWN = re.compile(r"^#{1,6}\s+\S")
+_NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+[A-Z]")
+_CAPTION = re.compile(r"^(?:fig(?:ure)?|table|tab|eq(?:uation)?|algorithm|listing)\.?\s*[\dIVX]", re.I)
+_SENTENCE_END = re.compile(r"[.,;:!?]$")
+
+
+def is_heading_line(line: str) -> bool:
+    text = line.strip()
+    if not text or len(text) > MAX_HEADING_CHARS or len(text.split()) > MAX_HEADING_WORDS:
+        return False
+    if _CAPTION.match(text):
+        return False
+    if _MARKDOWN.match(text):
+        return True
+    bare = re.sub(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+", "", text)
+    if bare.lower().rstrip(":") in KNOWN_HEADINGS:
+        return True
+    if _SENTENCE_END.search(text) or not re.search(r"[A-Za-z]{2}", bare):
+        return False
+    # Table rows and reference lines carry many digits; headings carry few.
+    if sum(ch.isdigit() for ch in bare) > 3:
+        return False
+    if _NUMBERED.match(text):
+        return True
+    letters = [ch for ch in bare if ch.isalpha()]
+    return len(letters) >= 4 and all(ch.isupper() for ch in letters)
+
+
+def find_heading_lines(text: str) -> List[Tuple[int, int]]:
+    """Character offsets ``(start, end)`` of the heading lines of ``text``."""
+    found = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        if is_heading_line(body):
+            lead = len(body) - len(body.lstrip())
+            found.append((offset + lead, offset + len(body.rstrip())))
+        offset += len(line)
+    return found
+
+
+def clean_heading(text: str) -> str:
+    return re.sub(r"^#{1,6}\s+", "", text.strip())
+
+
+class RuleBasedSegmenter:
+    """Cut a doc into sections at heading lines; text before the first heading
+    (title, authors, abstract of a plain-text paper) is a section without a
+    heading."""
+
+    def __call__(self, doc: Doc) -> List[Segment]:
+        headings = find_heading_lines(doc.text)
+        bounds: List[Tuple[int, Optional[Tuple[int, int]]]] = []
+        if not headings or doc.text[: headings[0][0]].strip():
+            bounds.append((0, None))
+        bounds.extend((start, (start, end)) for start, end in headings)
+        segments = []
+        for i, (start_char, heading_chars) in enumerate(bounds):
+            end_char = bounds[i + 1][0] if i + 1 < len(bounds) else len(doc.text)
+            span = doc.char_span(start_char, end_char, alignment_mode="expand")
+            if span is None:
+                continue
+            start, end = _strip_space_tokens(doc, span.start, span.end)
+            if end <= start:
+                continue
+            heading = None
+            heading_end = start
+            if heading_chars is not None:
+                head = doc.char_span(heading_chars[0], heading_chars[1], alignment_mode="expand")
+                if head is not None:
+                    heading = clean_heading(head.text)
+                    heading_end = min(max(head.end, start), end)
+            segments.append(Segment(start, end, heading_end, heading))
+        return segments
+
+
+def _strip_space_tokens(doc: Doc, start: int, end: int) -> Tuple[int, int]:
+    while start < end and doc[start].is_space:
+        start += 1
+    while end > start and doc[end - 1].is_space:
+        end -= 1
+    return start, end
+
+
+@registry.misc("spacy_scicls.rule_based_sections.v1")
+def make_rule_based_segmenter_v1() -> Callable[[Doc], List[Segment]]:
+    return RuleBasedSegmenter()

@@ -1,0 +1,130 @@
+"""Tiny models and documents that the tests make themselves (no downloads, no data files).
+
+The tiny encoder is a real BERT (2 layers, 32 wide) with a WordPiece
+vocabulary written here, saved with ``save_pretrained`` so that it loads
+through the same ``from_pretrained(name)`` path as a hub name would.
+"""
+import string
+from pathlib import Path
+from typing import List
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+import spacy_scicls  # noqa: F401  (installs the extensions)
+
+WORDS = """
+the a an of and in to we for on with is are this that our by from as be at results method methods
+introduction abstract discussion conclusion related work experiments experiment data model models
+climate temperature precipitation rainfall drought europe africa asia ocean sea surface el nino
+enso index monsoon heat wave flood cmip6 cmip5 simulation simulations network neural language
+cancer trial patients treatment surgery drug study paper propose show table figure section approach
+""".split()
+
+
+def write_tiny_bert(path: Path) -> Path:
+    """Save a randomly initialised tiny BERT and its tokenizer to ``path``."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    path.mkdir(parents=True, exist_ok=True)
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    chars = list(string.ascii_lowercase + string.digits + string.punctuation)
+    vocab = list(dict.fromkeys(specials + chars + ["##" + c for c in chars] + sorted(WORDS)))
+    vocab_file = path / "vocab.txt"
+    vocab_file.write_text("\n".join(vocab) + "\n", encoding="utf8")
+    tokenizer = BertTokenizerFast(vocab_file=str(vocab_file), do_lower_case=True, model_max_length=512)
+    tokenizer.save_pretrained(str(path))
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    BertModel(config).save_pretrained(str(path))
+    return path
+
+
+PAPERS = [
+    (
+        "Drought in Europe under CMIP6\n\n"
+        "Abstract\nWe study drought and heat wave trends in Europe with CMIP6 simulations.\n\n"
+        "1 Introduction\nDrought is a climate hazard. ENSO and the monsoon drive rainfall in Asia.\n\n"
+        "2 Methods\nWe use CMIP6 model simulations of precipitation and temperature.\n\n"
+        "3 Results\nDrought in Europe increases; heat wave days double.\n\n"
+        "4 Conclusion\nEurope faces more drought.\n",
+        ["abstract", "introduction", "methods", "results", "conclusion"],
+        {"arxiv": ["physics.ao-ph"], "erc": ["PE10"]},
+        [("drought", "natural_hazard"), ("Europe", "location"), ("CMIP6", "model"), ("ENSO", "teleconnection"), ("heat wave", "natural_hazard")],
+    ),
+    (
+        "Neural language models for science\n\n"
+        "Abstract\nWe propose a neural network language model for scientific text.\n\n"
+        "1 Introduction\nLanguage models read papers. Related work uses simple models.\n\n"
+        "2 Related Work\nPrevious work studies neural language models.\n\n"
+        "3 Our Approach\nOur method is a neural network trained on data.\n\n"
+        "4 Experiments\nThe model improves results on every data set (Table 1).\n",
+        ["abstract", "introduction", "related_work", "methods", "results"],
+        {"arxiv": ["cs.CL", "cs.LG"], "erc": ["PE6"]},
+        [],
+    ),
+    (
+        "Surgery or drug treatment for cancer patients: a trial\n\n"
+        "Abstract\nThis trial compares surgery and drug treatment in cancer patients.\n\n"
+        "Methods\nPatients in the trial receive surgery or a drug.\n\n"
+        "Results\nSurgery shows better results for patients.\n\n"
+        "Discussion\nThe trial supports surgery for cancer.\n",
+        ["abstract", "methods", "results", "discussion"],
+        {"hrcs_rac": ["6.1", "6.4"], "hrcs_hc": ["Cancer and neoplasms"], "erc": ["LS7"]},
+        [],
+    ),
+    (
+        "El Nino and rainfall in Africa\n\n"
+        "Abstract\nEl Nino changes rainfall and flood risk in Africa.\n\n"
+        "1 Introduction\nThe ENSO index tracks El Nino. Sea surface temperature drives rainfall.\n\n"
+        "2 Data and methods\nWe use an ENSO index and rainfall data for Africa.\n\n"
+        "3 Results\nFlood risk in Africa rises in El Nino years.\n",
+        ["abstract", "introduction", "methods", "results"],
+        {"arxiv": ["physics.ao-ph"], "erc": ["PE10"]},
+        [("El Nino", "teleconnection"), ("rainfall", "variable"), ("flood", "natural_hazard"), ("Africa", "location"), ("ENSO", "teleconnection"), ("Sea surface temperature", "variable")],
+    ),
+]
+
+
+def gold_doc(nlp: Language, text: str, sections: List[str], cats: dict, ents: list) -> Doc:
+    """A gold doc: sections from the rule segmenter's boundaries with the given
+    labels, namespaced cats, and every occurrence of each entity string."""
+    from spacy_scicls.segmentation import RuleBasedSegmenter
+
+    doc = nlp.make_doc(text)
+    segments = RuleBasedSegmenter()(doc)
+    # The first segment is the title (no heading); label it with the others.
+    labels = ["other"] * (len(segments) - len(sections)) + list(sections)
+    spans = []
+    for segment, label in zip(segments, labels):
+        span = Span(doc, segment.start, segment.end, label=label)
+        span._.heading = segment.heading
+        spans.append(span)
+    doc.spans["sections"] = spans
+    doc.cats = {f"{tax}/{code}": 1.0 for tax, codes in cats.items() for code in codes}
+    found = []
+    lowered = text.lower()
+    for surface, label in ents:
+        start = 0
+        while True:
+            start = lowered.find(surface.lower(), start)
+            if start < 0:
+                break
+            span = doc.char_span(start, start + len(surface), label=label)
+            if span is not None:
+                found.append(span)
+            start += len(surface)
+    from spacy.util import filter_spans
+
+    doc.set_ents(filter_spans(found), default="outside")
+    return doc
+
+
+def gold_docs(nlp: Language) -> List[Doc]:
+    return [gold_doc(nlp, *paper) for paper in PAPERS]
