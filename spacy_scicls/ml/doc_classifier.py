@@ -6,6 +6,8 @@ from spacy.util import registry
 from thinc.api import Linear, Logistic, Maxout, Model, Softmax, chain
 from thinc.types import Floats2d
 
+from .tok2vec import token_vectors
+
 
 @registry.architectures("spacy_scicls.DocClassifier.v1")
 def build_doc_classifier_v1(
@@ -29,7 +31,7 @@ def build_doc_classifier_v1(
     else:
         output_layer = chain(Linear(nO=nO), Logistic())
     model = chain(
-        tok2vec,
+        with_safe_empty_docs(tok2vec),
         front_pooling(max_tokens),
         Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True),
         output_layer,
@@ -38,6 +40,18 @@ def build_doc_classifier_v1(
     model.set_ref("output_layer", output_layer if exclusive_classes else output_layer.layers[0])
     model.attrs["multi_label"] = not exclusive_classes
     return model
+
+
+def with_safe_empty_docs(tok2vec: Model[List[Doc], List[Floats2d]]) -> Model[List[Doc], List[Floats2d]]:
+    """Wrap ``tok2vec`` so that zero-length docs get full-width empty arrays."""
+
+    def forward(model: Model, docs: List[Doc], is_train: bool):
+        return token_vectors(model.layers[0], docs, is_train)
+
+    def init(model: Model, X=None, Y=None) -> None:
+        model.layers[0].initialize(X=X)
+
+    return Model("safe_tok2vec", forward, init=init, layers=[tok2vec])
 
 
 def front_pooling(max_tokens: int) -> Model[List[Floats2d], Floats2d]:
@@ -57,7 +71,7 @@ def _front_pooling_forward(
     ops = model.ops
     xp = ops.xp
     max_tokens = model.attrs["max_tokens"]
-    width = Xs[0].shape[1] if Xs else 0
+    width = max((X.shape[1] for X in Xs), default=0)
     Y = ops.alloc2f(len(Xs), 2 * width)
     kept = []  # (n_rows_used, argmax per column) for backprop
     for i, X in enumerate(Xs):

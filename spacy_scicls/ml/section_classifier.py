@@ -4,6 +4,7 @@ from typing import Callable, List, Optional, Tuple
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Maxout, Model, Softmax, chain
+from .tok2vec import token_vectors
 from thinc.types import Floats2d, Ints2d, Ragged
 
 # Columns of the span index array given to the model, one row per section.
@@ -42,7 +43,7 @@ def build_section_classifier_v1(
 
 def _section_features(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tuple[Floats2d, Callable]:
     ops = model.ops
-    width = Xs[0].shape[1] if Xs else 0
+    width = max((X.shape[1] for X in Xs), default=0)
     rows: Ints2d = ops.to_numpy(spans.data)
     lengths = ops.to_numpy(spans.lengths)
     n_rows = rows.shape[0]
@@ -82,7 +83,7 @@ def _section_classifier_forward(
 ) -> Tuple[Floats2d, Callable]:
     docs, spans = inputs
     tok2vec, classifier = model.layers
-    Xs, backprop_tok2vec = tok2vec(docs, is_train)
+    Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
     F, backprop_features = _section_features(model, Xs, spans)
     if F.shape[0] == 0:
         # Nothing to classify; still hand a (zero) gradient to the listener so
@@ -108,6 +109,6 @@ def _section_classifier_init(model: Model, X=None, Y=None) -> None:
         return
     docs, spans = X
     tok2vec.initialize(X=docs)
-    Xs = tok2vec.predict(docs)
+    Xs, _ = token_vectors(tok2vec, docs, is_train=False)
     F, _ = _section_features(model, Xs, spans)
     classifier.initialize(X=F, Y=Y)

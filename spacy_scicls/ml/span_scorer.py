@@ -13,6 +13,7 @@ from typing import Callable, List, Optional, Tuple
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Linear, Maxout, Model, Softmax, chain, with_array
+from .tok2vec import token_vectors
 from thinc.types import Floats2d, Ints1d, Ragged
 
 
@@ -62,7 +63,7 @@ def _span_scorer_init(model: Model, X=None, Y=None) -> None:
         return
     docs, candidates = X
     tok2vec.initialize(X=docs)
-    Xs = tok2vec.predict(docs)
+    Xs, _ = token_vectors(tok2vec, docs, is_train=False)
     projection.initialize(X=Xs)
     Ps = projection.predict(Xs)
     H, _ = _span_hidden(model, Ps, candidates)
@@ -126,7 +127,7 @@ def _span_scorer_forward(
 ) -> Tuple[Floats2d, Callable]:
     docs, candidates = inputs
     tok2vec, projection, scorer = model.layers
-    Xs, backprop_tok2vec = tok2vec(docs, is_train)
+    Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
     Ps, backprop_projection = projection(Xs, is_train)
     H, backprop_hidden = _span_hidden(model, Ps, candidates)
     if H.shape[0] == 0:

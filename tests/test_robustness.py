@@ -1,0 +1,64 @@
+"""Batch size does not change annotations; odd texts go through."""
+import pytest
+
+from annotations import annotations
+from tiny_data import PAPERS
+
+TEXTS = [paper[0] for paper in PAPERS] + [
+    "",
+    "   \n\n \t ",
+    "Drought",
+    "Abstract\n",
+    "# Markdown title\n\n## Methods\nWe measure rainfall.\n",
+    "Résumé en français : la sécheresse augmente en Europe.\n\n1 Introduction\nLe climat change.",
+    "\x00\x01 binary \ufffd junk \x7f",
+]
+
+
+def _close(a, b, tol=1e-3):
+    """Same labels and offsets; scores within tol (padding changes float rounding)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= tol
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], tol) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_close(x, y, tol) for x, y in zip(a, b))
+    return a == b
+
+
+def test_batch_sizes_1_and_64_give_the_same_annotations(trained):
+    nlp, _, _ = trained
+    one = [annotations(doc) for doc in nlp.pipe(TEXTS, batch_size=1)]
+    many = [annotations(doc) for doc in nlp.pipe(TEXTS, batch_size=64)]
+    for text, a, b in zip(TEXTS, one, many):
+        assert _close(a, b), text[:40]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n \t ", "Drought"])
+def test_tiny_texts(trained, text):
+    nlp, _, _ = trained
+    doc = nlp(text)
+    assert len(doc.spans["sections"]) == (1 if text.strip() else 0)
+    # Every category head still reports every one of its labels.
+    for name in ("erc", "arxiv", "hrcs_rac", "hrcs_hc"):
+        pipe = nlp.get_pipe(name)
+        assert all(key in doc.cats for key in pipe.cat_keys)
+        assert pipe.taxonomy.name in doc._.scicls_labels
+    assert all(0.0 <= value <= 1.0 for value in doc.cats.values())
+
+
+def test_a_text_of_50000_words(trained):
+    nlp, _, _ = trained
+    paragraph = (
+        "Drought in Europe increases under CMIP6 simulations while rainfall in Africa follows ENSO. "
+    )
+    body = "\n\n".join(f"{i} Section {i}\n" + paragraph * 110 for i in range(1, 36))
+    text = "A long paper\n\nAbstract\n" + paragraph + "\n\n" + body
+    n_words = len(text.split())
+    assert n_words >= 50_000
+    doc = nlp(text)
+    sections = doc.spans["sections"]
+    assert len(sections) == 37
+    assert sections[-1].end_char >= len(text.rstrip()) - 1
+    assert [sections[i]._.heading for i in range(3)] == [None, "Abstract", "1 Section 1"]
+    assert all(ent.end - ent.start <= nlp.get_pipe("entities").max_width for ent in doc.ents)
