@@ -92,7 +92,7 @@ def test_sections_from_a_reader_keep_their_boundaries(tiny_bert):
     assert all(s.label_ for s in doc.spans["sections"])
 
 
-def train_entities(nlp, docs, steps=40):
+def train_entities(nlp, docs, steps=80):
     fix_random_seed(0)
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in docs]
     nlp.initialize(lambda: examples)

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import List
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
-import spacy_scicls  # noqa: F401  (installs the extensions)
+from spacy_scicls.training import gold_doc
 
 WORDS = """
 the a an of and in to we for on with is are this that our by from as be at results method methods
@@ -24,8 +24,10 @@ cancer trial patients treatment surgery drug study paper propose show table figu
 
 def write_tiny_bert(path: Path) -> Path:
     """Save a randomly initialised tiny BERT and its tokenizer to ``path``."""
+    import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
+    torch.manual_seed(0)  # the same tiny model whichever test asks for it first
     path.mkdir(parents=True, exist_ok=True)
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     chars = list(string.ascii_lowercase + string.digits + string.punctuation)
@@ -92,39 +94,8 @@ PAPERS = [
 ]
 
 
-def gold_doc(nlp: Language, text: str, sections: List[str], cats: dict, ents: list) -> Doc:
-    """A gold doc: sections from the rule segmenter's boundaries with the given
-    labels, namespaced cats, and every occurrence of each entity string."""
-    from spacy_scicls.segmentation import RuleBasedSegmenter
-
-    doc = nlp.make_doc(text)
-    segments = RuleBasedSegmenter()(doc)
-    # The first segment is the title (no heading); label it with the others.
-    labels = ["other"] * (len(segments) - len(sections)) + list(sections)
-    spans = []
-    for segment, label in zip(segments, labels):
-        span = Span(doc, segment.start, segment.end, label=label)
-        span._.heading = segment.heading
-        spans.append(span)
-    doc.spans["sections"] = spans
-    doc.cats = {f"{tax}/{code}": 1.0 for tax, codes in cats.items() for code in codes}
-    found = []
-    lowered = text.lower()
-    for surface, label in ents:
-        start = 0
-        while True:
-            start = lowered.find(surface.lower(), start)
-            if start < 0:
-                break
-            span = doc.char_span(start, start + len(surface), label=label)
-            if span is not None:
-                found.append(span)
-            start += len(surface)
-    from spacy.util import filter_spans
-
-    doc.set_ents(filter_spans(found), default="outside")
-    return doc
-
-
 def gold_docs(nlp: Language) -> List[Doc]:
-    return [gold_doc(nlp, *paper) for paper in PAPERS]
+    return [
+        gold_doc(nlp, text, section_labels=sections, cats=cats, entities=ents)
+        for text, sections, cats, ents in PAPERS
+    ]

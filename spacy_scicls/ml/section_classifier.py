@@ -4,7 +4,7 @@ from typing import Callable, List, Optional, Tuple
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Maxout, Model, Softmax, chain
-from .tok2vec import token_vectors
+from .tok2vec import no_rows_output, token_vectors
 from thinc.types import Floats2d, Ints2d, Ragged
 
 # Columns of the span index array given to the model, one row per section.
@@ -86,14 +86,7 @@ def _section_classifier_forward(
     Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
     F, backprop_features = _section_features(model, Xs, spans)
     if F.shape[0] == 0:
-        # Nothing to classify; still hand a (zero) gradient to the listener so
-        # the shared transformer finishes its update for this batch.
-        Y = model.ops.alloc2f(0, classifier.get_dim("nO"))
-
-        def backprop_empty(dY: Floats2d) -> List[Doc]:
-            return backprop_tok2vec([model.ops.alloc2f(*X.shape) for X in Xs])
-
-        return Y, backprop_empty
+        return no_rows_output(model, model.get_ref("output_layer"), Xs, backprop_tok2vec)
     Y, backprop_classifier = classifier(F, is_train)
 
     def backprop(dY: Floats2d) -> List[Doc]:

@@ -13,7 +13,7 @@ from typing import Callable, List, Optional, Tuple
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Linear, Maxout, Model, Softmax, chain, with_array
-from .tok2vec import token_vectors
+from .tok2vec import no_rows_output, token_vectors
 from thinc.types import Floats2d, Ints1d, Ragged
 
 
@@ -131,14 +131,7 @@ def _span_scorer_forward(
     Ps, backprop_projection = projection(Xs, is_train)
     H, backprop_hidden = _span_hidden(model, Ps, candidates)
     if H.shape[0] == 0:
-        # No candidates in the batch: a zero gradient still has to reach the
-        # listener, or the shared transformer would never finish its update.
-        Y = model.ops.alloc2f(0, scorer.get_dim("nO"))
-
-        def backprop_empty(dY: Floats2d) -> List[Doc]:
-            return backprop_tok2vec([model.ops.alloc2f(*X.shape) for X in Xs])
-
-        return Y, backprop_empty
+        return no_rows_output(model, model.get_ref("output_layer"), Xs, backprop_tok2vec)
     Y, backprop_scorer = scorer(H, is_train)
 
     def backprop(dY: Floats2d) -> List[Doc]:

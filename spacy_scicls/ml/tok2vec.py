@@ -30,3 +30,16 @@ def token_vectors(tok2vec: Model, docs: List[Doc], is_train: bool) -> Tuple[List
         width = tok2vec_width(tok2vec)
         Xs = [X if X.shape[0] else ops.alloc2f(0, width) for X in Xs]
     return Xs, backprop
+
+
+def no_rows_output(model: Model, output_layer: Model, Xs: List[Floats2d], backprop_tok2vec: Callable):
+    """Output and backprop of a head given nothing to score (no sections,
+    no candidate spans): an empty output, and a zero gradient handed back to
+    the listener anyway, since the shared transformer finishes its update
+    only once every listener has reported."""
+    Y = model.ops.alloc2f(0, output_layer.get_dim("nO"))
+
+    def backprop(dY: Floats2d) -> list:
+        return backprop_tok2vec([model.ops.alloc2f(*X.shape) for X in Xs])
+
+    return Y, backprop

@@ -3,6 +3,18 @@ from typing import Iterable
 
 from thinc.api import Model
 
+# Every head reads the shared transformer by default: a listener whose
+# wordpiece vectors are mean-pooled into one vector per spaCy token.
+LISTENER_TOK2VEC_CONFIG = """
+[model.tok2vec]
+@architectures = "spacy-transformers.TransformerListener.v1"
+grad_factor = 1.0
+upstream = "*"
+
+[model.tok2vec.pooling]
+@layers = "reduce_mean.v1"
+"""
+
 
 def set_output_width(model: Model, n_outputs: int) -> None:
     """Give the model's output layer its width before the model is initialized."""

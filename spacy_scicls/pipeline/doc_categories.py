@@ -8,17 +8,17 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.api import Config, Model
 from thinc.types import Floats2d
 
 from ..extensions import install_extensions
 from ..ml.doc_classifier import build_doc_classifier_v1  # noqa: F401 (registers architecture)
 from ..taxonomies import Taxonomy, load_taxonomy
-from ._util import sample, set_output_width
+from ._head import SharedEncoderHead
+from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
 from .scoring import make_doc_categories_scorer_v1  # noqa: F401 (registers scorer)
 
 install_extensions()
@@ -30,15 +30,7 @@ max_tokens = 256
 hidden_width = 256
 dropout = 0.1
 exclusive_classes = false
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
-"""
+""" + LISTENER_TOK2VEC_CONFIG
 DEFAULT_DOC_CATEGORIES_MODEL = Config().from_str(DEFAULT_DOC_CATEGORIES_CONFIG)["model"]
 
 
@@ -72,7 +64,7 @@ def make_doc_categorizer(
     return DocCategorizer(nlp.vocab, model, name, taxonomy=taxonomy, threshold=threshold, scorer=scorer)
 
 
-class DocCategorizer(TrainablePipe):
+class DocCategorizer(SharedEncoderHead):
     def __init__(
         self,
         vocab: Vocab,
@@ -164,6 +156,9 @@ class DocCategorizer(TrainablePipe):
                 truths[row, index[code]] = float(value)
         return truths, mask
 
+    def training_inputs(self, examples: List[Example]) -> List[Doc]:
+        return [eg.predicted for eg in examples]
+
     def get_loss(self, examples: Iterable[Example], scores: Floats2d) -> Tuple[float, Floats2d]:
         truths, mask = self._truths(examples)
         truths = self.model.ops.asarray2f(truths)
@@ -171,33 +166,6 @@ class DocCategorizer(TrainablePipe):
         n = max(float(mask.sum()), 1.0)
         diff = (scores - truths) * mask
         return float((diff**2).sum() / n), diff / n
-
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd: Optional[Optimizer] = None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        if losses is None:
-            losses = {}
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "DocCategorizer.update")
-        if not examples:
-            return losses
-        set_dropout_rate(self.model, drop)
-        # Forward and backward on every batch, even when no example has a
-        # label of this taxonomy (the gradient is then zero): the shared
-        # transformer finishes its update only once every listener reported.
-        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
-        loss, d_scores = self.get_loss(examples, scores)
-        backprop(d_scores)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
 
     def initialize(
         self,

@@ -10,18 +10,18 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span
-from spacy.training import Example, validate_examples, validate_get_examples
+from spacy.training import Example, validate_get_examples
 from spacy.util import logger
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.api import Config, Model
 from thinc.types import Floats2d, Ragged
 
 from ..entities import ENTS_POLICIES, candidate_spans, greedy_decode, merge_entities
 from ..extensions import install_extensions
 from ..ml.span_scorer import build_span_entity_scorer_v1  # noqa: F401 (registers architecture)
-from ._util import sample, set_output_width
+from ._head import SharedEncoderHead
+from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
 
 install_extensions()
 
@@ -34,15 +34,7 @@ max_width = 8
 span_width = 128
 hidden_width = 128
 dropout = 0.1
-
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
-"""
+""" + LISTENER_TOK2VEC_CONFIG
 DEFAULT_ENTITIES_MODEL = Config().from_str(DEFAULT_ENTITIES_CONFIG)["model"]
 
 
@@ -77,7 +69,7 @@ def make_span_entity_recognizer(
     )
 
 
-class SpanEntityRecognizer(TrainablePipe):
+class SpanEntityRecognizer(SharedEncoderHead):
     def __init__(
         self,
         vocab: Vocab,
@@ -177,10 +169,20 @@ class SpanEntityRecognizer(TrainablePipe):
             return numpy.zeros(0, dtype="int32"), numpy.zeros(0, dtype="float32")
         return numpy.concatenate(columns), numpy.concatenate(mask)
 
-    def get_loss(self, examples: Iterable[Example], predictions: Tuple[List[numpy.ndarray], Floats2d]) -> Tuple[float, Floats2d]:
+    def training_inputs(self, examples: List[Example]) -> Tuple[List[Doc], Ragged]:
+        docs = [eg.predicted for eg in examples]
+        return docs, self._candidates(docs)[1]
+
+    def get_loss(self, examples: Iterable[Example], probs: Floats2d) -> Tuple[float, Floats2d]:
         """Cross-entropy over labels plus "no entity", averaged over annotated candidates."""
-        per_doc, probs = predictions
-        columns, mask = self._truths(list(examples), per_doc)
+        examples = list(examples)
+        # Candidates are a deterministic function of the doc: recomputing them
+        # is cheaper than carrying them from the forward pass.
+        per_doc, _ = self._candidates([eg.predicted for eg in examples])
+        before = sum(self.unreachable_gold.values())
+        columns, mask = self._truths(examples, per_doc)
+        if sum(self.unreachable_gold.values()) > before:
+            logger.debug("[%s] gold entities no candidate can represent so far: %s", self.name, dict(self.unreachable_gold))
         target = numpy.zeros((len(columns), len(self.labels) + 1), dtype="float32")
         target[numpy.arange(len(columns)), columns] = 1.0
         n = max(float(mask.sum()), 1.0)
@@ -189,37 +191,6 @@ class SpanEntityRecognizer(TrainablePipe):
         picked = ops.to_numpy(probs)[numpy.arange(len(columns)), columns]
         loss = float(-(numpy.log(numpy.clip(picked, 1e-9, 1.0)) * mask).sum() / n)
         return loss, d_probs
-
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd: Optional[Optimizer] = None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        if losses is None:
-            losses = {}
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "SpanEntityRecognizer.update")
-        if not examples:
-            return losses
-        docs = [eg.predicted for eg in examples]
-        per_doc, candidates = self._candidates(docs)
-        set_dropout_rate(self.model, drop)
-        # Forward and backward even when no doc in the batch has entity
-        # annotation: the shared transformer waits for every listener.
-        probs, backprop = self.model.begin_update((docs, candidates))
-        before = sum(self.unreachable_gold.values())
-        loss, d_probs = self.get_loss(examples, (per_doc, probs))
-        backprop(d_probs)
-        if sgd is not None:
-            self.finish_update(sgd)
-        if sum(self.unreachable_gold.values()) > before:
-            logger.debug("[%s] gold entities no candidate can represent so far: %s", self.name, dict(self.unreachable_gold))
-        losses[self.name] += loss
-        return losses
 
     def initialize(
         self,

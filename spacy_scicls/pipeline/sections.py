@@ -4,12 +4,10 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
 from spacy.language import Language
-from spacy.pipeline import TrainablePipe
 from spacy.tokens import Doc, Span, SpanGroup
-from spacy.training import Example, validate_examples, validate_get_examples
-from spacy.util import registry
+from spacy.training import Example, validate_get_examples
 from spacy.vocab import Vocab
-from thinc.api import Config, Model, Optimizer, set_dropout_rate
+from thinc.api import Config, Model
 from thinc.types import Floats2d, Ragged
 
 from ..extensions import install_extensions
@@ -18,7 +16,8 @@ from ..ml.section_classifier import build_section_classifier_v1  # noqa: F401 (r
 from ..segmentation import Segment, segments_from_spans
 from ..segmentation.rule_based import make_rule_based_segmenter_v1  # noqa: F401 (registers function)
 from ..segmentation.segments import heading_end_of
-from ._util import sample, set_output_width
+from ._head import SharedEncoderHead
+from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
 from .scoring import make_section_scorer_v1  # noqa: F401 (registers scorer)
 
 install_extensions()
@@ -29,20 +28,12 @@ DEFAULT_SECTIONS_CONFIG = """
 hidden_width = 128
 dropout = 0.1
 
-[model.tok2vec]
-@architectures = "spacy-transformers.TransformerListener.v1"
-grad_factor = 1.0
-upstream = "*"
-
-[model.tok2vec.pooling]
-@layers = "reduce_mean.v1"
-
 [segmenter]
 @misc = "spacy_scicls.rule_based_sections.v1"
 
 [scorer]
 @scorers = "spacy_scicls.section_scorer.v1"
-"""
+""" + LISTENER_TOK2VEC_CONFIG
 DEFAULT_SECTIONS_MODEL = Config().from_str(DEFAULT_SECTIONS_CONFIG)["model"]
 
 
@@ -74,7 +65,7 @@ def make_section_classifier(
     return SectionClassifier(nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer)
 
 
-class SectionClassifier(TrainablePipe):
+class SectionClassifier(SharedEncoderHead):
     def __init__(
         self,
         vocab: Vocab,
@@ -161,34 +152,11 @@ class SectionClassifier(TrainablePipe):
             truths.append(doc_truths)
         return segments, truths
 
-    def update(
-        self,
-        examples: Iterable[Example],
-        *,
-        drop: float = 0.0,
-        sgd: Optional[Optimizer] = None,
-        losses: Optional[Dict[str, float]] = None,
-    ) -> Dict[str, float]:
-        if losses is None:
-            losses = {}
-        losses.setdefault(self.name, 0.0)
-        examples = list(examples)
-        validate_examples(examples, "SectionClassifier.update")
-        if not examples:
-            return losses
-        docs = [eg.predicted for eg in examples]
+    def training_inputs(self, examples: List[Example]) -> Tuple[List[Doc], Ragged]:
+        # Train on the gold boundaries: the model learns to label sections,
+        # whoever found them.
         segments, _ = self._gold(examples)
-        set_dropout_rate(self.model, drop)
-        # Always run forward and backward, even with no gold sections in the
-        # batch: the shared transformer finishes its update only once every
-        # listener has handed back its gradient.
-        scores, backprop = self.model.begin_update((docs, _to_ragged(self.model, segments)))
-        loss, d_scores = self.get_loss(examples, scores)
-        backprop(d_scores)
-        if sgd is not None:
-            self.finish_update(sgd)
-        losses[self.name] += loss
-        return losses
+        return [eg.predicted for eg in examples], _to_ragged(self.model, segments)
 
     def get_loss(self, examples: Iterable[Example], scores: Floats2d) -> Tuple[float, Floats2d]:
         """Cross-entropy of the softmax over IMRaD labels, averaged over sections."""
