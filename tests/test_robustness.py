@@ -62,3 +62,22 @@ def test_a_text_of_50000_words(trained):
     assert sections[-1].end_char >= len(text.rstrip()) - 1
     assert [sections[i]._.heading for i in range(3)] == [None, "Abstract", "1 Section 1"]
     assert all(ent.end - ent.start <= nlp.get_pipe("entities").max_width for ent in doc.ents)
+
+
+@pytest.mark.slow
+def test_n_process_2_gives_the_same_annotations(trained, monkeypatch):
+    """Worker processes are forked; torch's thread pool does not survive a
+    fork, so torch must run one thread per process before the fork (with
+    several threads the workers hang)."""
+    import torch
+
+    nlp, _, _ = trained
+    one = [annotations(doc) for doc in nlp.pipe(TEXTS, batch_size=2, n_process=1)]
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        two = [annotations(doc) for doc in nlp.pipe(TEXTS, batch_size=2, n_process=2)]
+    finally:
+        torch.set_num_threads(threads)
+    assert len(one) == len(two) and all(_close(a, b) for a, b in zip(one, two))

@@ -182,7 +182,13 @@ class SpanEntityRecognizer(SharedEncoderHead):
         before = sum(self.unreachable_gold.values())
         columns, mask = self._truths(examples, per_doc)
         if sum(self.unreachable_gold.values()) > before:
-            logger.debug("[%s] gold entities no candidate can represent so far: %s", self.name, dict(self.unreachable_gold))
+            # Warn once, then keep counting quietly: the counter is the record.
+            log = logger.debug if before else logger.warning
+            log(
+                "[%s] gold entities that no candidate span can represent (wider than max_width=%d, "
+                "or across a line break or sentence boundary), so far: %s",
+                self.name, self.max_width, dict(self.unreachable_gold),
+            )
         target = numpy.zeros((len(columns), len(self.labels) + 1), dtype="float32")
         target[numpy.arange(len(columns)), columns] = 1.0
         n = max(float(mask.sum()), 1.0)
