@@ -54,10 +54,18 @@ def merge_entities(doc: Doc, new: Sequence[Span], policy: str) -> None:
         free = [span for span in new if not taken[span.start : span.end].any()]
         for span in free:
             taken[span.start : span.end] = True
-        # Tokens nobody had annotated are now known to be outside an entity.
-        outside = [doc[i : i + 1] for i in map(int, numpy.flatnonzero(~taken)) if doc[i].ent_iob == 0]
-        doc.set_ents(free, outside=outside, default="unmodified")
+        # Tokens nobody had annotated are now known to be outside an entity;
+        # marked as runs, not token by token.
+        unannotated = ~taken & (doc.to_array("ENT_IOB").reshape(-1) == 0) if len(doc) else taken
+        doc.set_ents(free, outside=_runs(doc, unannotated), default="unmodified")
     elif policy == "prefer_longest":
         doc.set_ents(filter_spans(list(doc.ents) + list(new)), default="outside")
     else:
         raise ValueError(f"Unknown entity policy {policy!r}; choose one of {', '.join(ENTS_POLICIES)}")
+
+
+def _runs(doc: Doc, flags: numpy.ndarray) -> List[Span]:
+    """Spans over the maximal runs of consecutive flagged tokens."""
+    edges = numpy.diff(numpy.concatenate([[0], flags.astype("int8"), [0]]))
+    starts, ends = numpy.flatnonzero(edges == 1), numpy.flatnonzero(edges == -1)
+    return [doc[int(s) : int(e)] for s, e in zip(starts, ends)]

@@ -79,14 +79,15 @@ class RuleBasedSegmenter:
     heading."""
 
     def __call__(self, doc: Doc) -> List[Segment]:
-        headings = find_heading_lines(doc.text)
+        text = doc.text  # built from the tokens on every access: read it once
+        headings = find_heading_lines(text)
         bounds: List[Tuple[int, Optional[Tuple[int, int]]]] = []
-        if not headings or doc.text[: headings[0][0]].strip():
+        if not headings or text[: headings[0][0]].strip():
             bounds.append((0, None))
         bounds.extend((start, (start, end)) for start, end in headings)
         segments = []
         for i, (start_char, heading_chars) in enumerate(bounds):
-            end_char = bounds[i + 1][0] if i + 1 < len(bounds) else len(doc.text)
+            end_char = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
             span = doc.char_span(start_char, end_char, alignment_mode="expand")
             if span is None:
                 continue
