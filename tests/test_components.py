@@ -24,19 +24,20 @@ def pipeline_with(tiny_bert, factory, name, config=None):
     return nlp
 
 
-def test_doc_categories_unknown_taxonomy_label_is_a_clear_error(tiny_bert):
+@pytest.mark.parametrize(
+    "text,cats,error,message",
+    [
+        # a label the taxonomy does not know
+        ("A paper about language models.", {"erc/PE99": 1.0}, UnknownLabelError, "PE99"),
+        # no label of the head's taxonomy anywhere in the training data
+        ("A paper.", {"arxiv/cs.CL": 1.0}, ValueError, "no labels for taxonomy 'erc'"),
+    ],
+)
+def test_doc_categories_bad_training_labels_are_clear_errors(tiny_bert, text, cats, error, message):
     nlp = pipeline_with(tiny_bert, "scicls_doc_categories", "erc", {"taxonomy": "erc"})
-    doc = nlp.make_doc("A paper about language models.")
-    doc.cats = {"erc/PE99": 1.0}
-    with pytest.raises(UnknownLabelError, match="PE99"):
-        nlp.initialize(lambda: [Example(nlp.make_doc(doc.text), doc)])
-
-
-def test_doc_categories_without_any_labels_is_a_clear_error(tiny_bert):
-    nlp = pipeline_with(tiny_bert, "scicls_doc_categories", "erc", {"taxonomy": "erc"})
-    doc = nlp.make_doc("A paper.")
-    doc.cats = {"arxiv/cs.CL": 1.0}
-    with pytest.raises(ValueError, match="no labels for taxonomy 'erc'"):
+    doc = nlp.make_doc(text)
+    doc.cats = cats
+    with pytest.raises(error, match=message):
         nlp.initialize(lambda: [Example(nlp.make_doc(doc.text), doc)])
 
 

@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import spacy
@@ -28,7 +29,7 @@ def test_to_disk_then_spacy_load_in_a_fresh_interpreter(trained, tmp_path):
         "print(json.dumps([annotations(d) for d in nlp.pipe(texts)]))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "pipeline"), str(__import__("pathlib").Path(__file__).parent)],
+        [sys.executable, "-c", script, str(tmp_path / "pipeline"), str(Path(__file__).parent)],
         input=json.dumps(TEXTS),
         capture_output=True,
         text=True,

@@ -56,7 +56,7 @@ def merge_entities(doc: Doc, new: Sequence[Span], policy: str) -> None:
             taken[span.start : span.end] = True
         # Tokens nobody had annotated are now known to be outside an entity;
         # marked as runs, not token by token.
-        unannotated = ~taken & (doc.to_array("ENT_IOB").reshape(-1) == 0) if len(doc) else taken
+        unannotated = ~taken & (doc.to_array("ENT_IOB").reshape(-1) == 0)
         doc.set_ents(free, outside=_runs(doc, unannotated), default="unmodified")
     elif policy == "prefer_longest":
         doc.set_ents(filter_spans(list(doc.ents) + list(new)), default="outside")

@@ -4,8 +4,9 @@ from typing import Callable, List, Optional, Tuple
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Maxout, Model, Softmax, chain
-from .tok2vec import no_rows_output, token_vectors
 from thinc.types import Floats2d, Ints2d, Ragged
+
+from .tok2vec import no_rows_output, token_vectors
 
 # Columns of the span index array given to the model, one row per section.
 START, END, HEADING_END = 0, 1, 2
@@ -86,7 +87,7 @@ def _section_classifier_forward(
     Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
     F, backprop_features = _section_features(model, Xs, spans)
     if F.shape[0] == 0:
-        return no_rows_output(model, model.get_ref("output_layer"), Xs, backprop_tok2vec)
+        return no_rows_output(model, Xs, backprop_tok2vec)
     Y, backprop_classifier = classifier(F, is_train)
 
     def backprop(dY: Floats2d) -> List[Doc]:

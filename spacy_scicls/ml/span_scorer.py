@@ -13,8 +13,9 @@ from typing import Callable, List, Optional, Tuple
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Linear, Maxout, Model, Softmax, chain, with_array
-from .tok2vec import no_rows_output, token_vectors
 from thinc.types import Floats2d, Ints1d, Ragged
+
+from .tok2vec import no_rows_output, token_vectors
 
 
 @registry.architectures("spacy_scicls.SpanEntityScorer.v1")
@@ -131,7 +132,7 @@ def _span_scorer_forward(
     Ps, backprop_projection = projection(Xs, is_train)
     H, backprop_hidden = _span_hidden(model, Ps, candidates)
     if H.shape[0] == 0:
-        return no_rows_output(model, model.get_ref("output_layer"), Xs, backprop_tok2vec)
+        return no_rows_output(model, Xs, backprop_tok2vec)
     Y, backprop_scorer = scorer(H, is_train)
 
     def backprop(dY: Floats2d) -> List[Doc]:

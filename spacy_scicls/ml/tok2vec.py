@@ -32,12 +32,12 @@ def token_vectors(tok2vec: Model, docs: List[Doc], is_train: bool) -> Tuple[List
     return Xs, backprop
 
 
-def no_rows_output(model: Model, output_layer: Model, Xs: List[Floats2d], backprop_tok2vec: Callable):
+def no_rows_output(model: Model, Xs: List[Floats2d], backprop_tok2vec: Callable):
     """Output and backprop of a head given nothing to score (no sections,
     no candidate spans): an empty output, and a zero gradient handed back to
     the listener anyway, since the shared transformer finishes its update
     only once every listener has reported."""
-    Y = model.ops.alloc2f(0, output_layer.get_dim("nO"))
+    Y = model.ops.alloc2f(0, model.get_ref("output_layer").get_dim("nO"))
 
     def backprop(dY: Floats2d) -> list:
         return backprop_tok2vec([model.ops.alloc2f(*X.shape) for X in Xs])

@@ -156,13 +156,12 @@ class DocCategorizer(SharedEncoderHead):
                 truths[row, index[code]] = float(value)
         return truths, mask
 
-    def training_inputs(self, examples: List[Example]) -> List[Doc]:
-        return [eg.predicted for eg in examples]
+    def training_batch(self, examples: List[Example]) -> Tuple[List[Doc], Tuple[numpy.ndarray, numpy.ndarray]]:
+        return [eg.predicted for eg in examples], self._truths(examples)
 
-    def get_loss(self, examples: Iterable[Example], scores: Floats2d) -> Tuple[float, Floats2d]:
-        truths, mask = self._truths(examples)
-        truths = self.model.ops.asarray2f(truths)
-        mask = self.model.ops.asarray2f(mask)
+    def loss(self, targets: Tuple[numpy.ndarray, numpy.ndarray], scores: Floats2d) -> Tuple[float, Floats2d]:
+        """Squared error of the probabilities over the examples that carry this taxonomy."""
+        truths, mask = (self.model.ops.asarray2f(array) for array in targets)
         n = max(float(mask.sum()), 1.0)
         diff = (scores - truths) * mask
         return float((diff**2).sum() / n), diff / n

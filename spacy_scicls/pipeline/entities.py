@@ -169,18 +169,11 @@ class SpanEntityRecognizer(SharedEncoderHead):
             return numpy.zeros(0, dtype="int32"), numpy.zeros(0, dtype="float32")
         return numpy.concatenate(columns), numpy.concatenate(mask)
 
-    def training_inputs(self, examples: List[Example]) -> Tuple[List[Doc], Ragged]:
+    def training_batch(self, examples: List[Example]) -> Tuple[Tuple[List[Doc], Ragged], Tuple[numpy.ndarray, numpy.ndarray]]:
         docs = [eg.predicted for eg in examples]
-        return docs, self._candidates(docs)[1]
-
-    def get_loss(self, examples: Iterable[Example], probs: Floats2d) -> Tuple[float, Floats2d]:
-        """Cross-entropy over labels plus "no entity", averaged over annotated candidates."""
-        examples = list(examples)
-        # Candidates are a deterministic function of the doc: recomputing them
-        # is cheaper than carrying them from the forward pass.
-        per_doc, _ = self._candidates([eg.predicted for eg in examples])
+        per_doc, candidates = self._candidates(docs)
         before = sum(self.unreachable_gold.values())
-        columns, mask = self._truths(examples, per_doc)
+        targets = self._truths(examples, per_doc)
         if sum(self.unreachable_gold.values()) > before:
             # Warn once, then keep counting quietly: the counter is the record.
             log = logger.debug if before else logger.warning
@@ -189,12 +182,18 @@ class SpanEntityRecognizer(SharedEncoderHead):
                 "or across a line break or sentence boundary), so far: %s",
                 self.name, self.max_width, dict(self.unreachable_gold),
             )
+        return (docs, candidates), targets
+
+    def loss(self, targets: Tuple[numpy.ndarray, numpy.ndarray], probs: Floats2d) -> Tuple[float, Floats2d]:
+        """Cross-entropy over labels plus "no entity", averaged over annotated candidates."""
+        columns, mask = targets
+        rows = numpy.arange(len(columns))
         target = numpy.zeros((len(columns), len(self.labels) + 1), dtype="float32")
-        target[numpy.arange(len(columns)), columns] = 1.0
+        target[rows, columns] = 1.0
         n = max(float(mask.sum()), 1.0)
         ops = self.model.ops
         d_probs = (probs - ops.asarray2f(target)) * ops.asarray2f(mask[:, None]) / n
-        picked = ops.to_numpy(probs)[numpy.arange(len(columns)), columns]
+        picked = ops.to_numpy(probs)[rows, columns]
         loss = float(-(numpy.log(numpy.clip(picked, 1e-9, 1.0)) * mask).sum() / n)
         return loss, d_probs
 

@@ -152,23 +152,22 @@ class SectionClassifier(SharedEncoderHead):
             truths.append(doc_truths)
         return segments, truths
 
-    def training_inputs(self, examples: List[Example]) -> Tuple[List[Doc], Ragged]:
+    def training_batch(self, examples: List[Example]) -> Tuple[Tuple[List[Doc], Ragged], List[int]]:
         # Train on the gold boundaries: the model learns to label sections,
         # whoever found them.
-        segments, _ = self._gold(examples)
-        return [eg.predicted for eg in examples], _to_ragged(self.model, segments)
+        segments, truths = self._gold(examples)
+        inputs = ([eg.predicted for eg in examples], _to_ragged(self.model, segments))
+        return inputs, [t for doc_truths in truths for t in doc_truths]
 
-    def get_loss(self, examples: Iterable[Example], scores: Floats2d) -> Tuple[float, Floats2d]:
+    def loss(self, targets: List[int], scores: Floats2d) -> Tuple[float, Floats2d]:
         """Cross-entropy of the softmax over IMRaD labels, averaged over sections."""
-        _, truths = self._gold(examples)
-        flat = [t for doc_truths in truths for t in doc_truths]
-        target = numpy.zeros((len(flat), len(self.labels)), dtype="float32")
-        target[numpy.arange(len(flat)), flat] = 1.0
-        target = self.model.ops.asarray2f(target)
-        n = max(len(flat), 1)
-        d_scores = (scores - target) / n
+        rows = numpy.arange(len(targets))
+        target = numpy.zeros((len(targets), len(self.labels)), dtype="float32")
+        target[rows, targets] = 1.0
+        n = max(len(targets), 1)
+        d_scores = (scores - self.model.ops.asarray2f(target)) / n
         probs = self.model.ops.to_numpy(scores)
-        loss = float(-numpy.log(numpy.clip(probs[numpy.arange(len(flat)), flat], 1e-9, 1.0)).sum() / n)
+        loss = float(-numpy.log(numpy.clip(probs[rows, targets], 1e-9, 1.0)).sum() / n)
         return loss, d_scores
 
     def initialize(self, get_examples: Callable[[], Iterable[Example]], *, nlp: Optional[Language] = None) -> None:
