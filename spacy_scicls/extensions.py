@@ -16,12 +16,16 @@ default such as ``{}`` would be shared by every document.
 ``Doc._.scicls_labels`` (dict | None)
     Decided labels per taxonomy, e.g. ``{"erc": ["PE6"], "arxiv": ["cs.CL"]}``:
     the codes whose probability passed the head's threshold, most probable
-    first.
+    first, and the groups they roll up to under the group taxonomy's name
+    (``"hrcs_rag"``, ``"erc_domain"``, ``"arxiv_archive"``).
+``Doc._.scicls_certainty`` (dict | None)
+    Per taxonomy, how far the document is from changing any decision (see
+    :mod:`spacy_scicls.decisions`); small values mark documents for review.
 """
 from spacy.tokens import Doc, Span
 
 SPAN_EXTENSIONS = ("heading", "section_score", "entity_score")
-DOC_EXTENSIONS = ("scicls_labels",)
+DOC_EXTENSIONS = ("scicls_labels", "scicls_certainty")
 
 
 def install_extensions() -> None:

@@ -14,6 +14,7 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model
 from thinc.types import Floats2d
 
+from ..decisions import write_decisions
 from ..extensions import install_extensions
 from ..ml.doc_classifier import build_doc_classifier_v1  # noqa: F401 (registers architecture)
 from ..taxonomies import Taxonomy, load_taxonomy
@@ -118,17 +119,13 @@ class DocCategorizer(SharedEncoderHead):
     def set_annotations(self, docs: Iterable[Doc], scores: Floats2d) -> None:
         scores = self.model.ops.to_numpy(scores)
         keys = self.cat_keys
-        threshold = self.cfg["threshold"]
+        thresholds = numpy.full(len(keys), self.cfg["threshold"])
         for doc, row in zip(docs, scores):
             for key, value in zip(keys, row):
                 doc.cats[key] = float(value)
-            order = numpy.argsort(-row, kind="stable")
-            if self.cfg["multi_label"]:
-                decided = [self.labels[i] for i in order if row[i] >= threshold]
-            else:
-                decided = [self.labels[int(order[0])]] if len(order) else []
-            # A new dict per doc: never mutate a value shared with another doc.
-            doc._.scicls_labels = {**(doc._.scicls_labels or {}), self.taxonomy.name: decided}
+            write_decisions(
+                doc, self.taxonomy, self.labels, row, thresholds, multi_label=self.cfg["multi_label"]
+            )
 
     # -- training ---------------------------------------------------------
     def _truths(self, examples: Iterable[Example]) -> Tuple[numpy.ndarray, numpy.ndarray]:
