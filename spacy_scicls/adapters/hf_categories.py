@@ -34,7 +34,7 @@ from ..extensions import install_extensions
 from ..taxonomies import Taxonomy, UnknownLabelError, load_taxonomy
 from ._base import LOADING_DEFAULTS, SeedModelPipe
 from .fields import make_title_and_abstract_v1  # noqa: F401 (registers the default field getter)
-from .loading import ModelLoadError, load_sequence_classifier, read_json_file
+from .loading import ModelLoadError, inference_context, load_sequence_classifier, read_json_file
 
 install_extensions()
 
@@ -267,7 +267,8 @@ class HFDocCategorizer(SeedModelPipe):
                 padding=True,
                 return_tensors="pt",
             ).to(device)
-            logits = self.model(**batch).logits.float()
+            with inference_context(bool(self.cfg["inference_mode"])):
+                logits = self.model(**batch).logits.float()
             probs = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
             out[rows] = probs.cpu().numpy()
         return out

@@ -28,7 +28,7 @@ from ..segmentation import Segment, segments_from_spans
 from ..segmentation.rule_based import make_rule_based_segmenter_v1  # noqa: F401 (registers function)
 from ._base import LOADING_DEFAULTS, SeedModelPipe
 from .hf_categories import input_length, is_multi_label
-from .loading import load_sequence_classifier
+from .loading import inference_context, load_sequence_classifier
 
 install_extensions()
 
@@ -198,7 +198,8 @@ class HFSectionClassifier(SeedModelPipe):
             batch = self.tokenizer(
                 [texts[i] for i in rows], truncation=True, max_length=self.max_length, padding=True, return_tensors="pt"
             ).to(device)
-            logits = self.model(**batch).logits.float()
+            with inference_context(bool(self.cfg["inference_mode"])):
+                logits = self.model(**batch).logits.float()
             probs = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
             out[rows] = probs.cpu().numpy() @ self.mapping
         return out

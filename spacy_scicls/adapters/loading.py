@@ -177,9 +177,12 @@ def load_span_marker(
     kwargs = hub_kwargs(local_files_only, revision)
     where = {"local_files_only": local_files_only, "revision": revision}
     try:
+        settings, _ = SpanMarkerConfig.get_config_dict(name, **kwargs)
+        if settings.get("model_type") != SpanMarkerConfig.model_type or not settings.get("encoder"):
+            raise ModelLoadError(
+                name, f"it is not a SpanMarker model (its config says model_type {settings.get('model_type')!r})"
+            )
         config = SpanMarkerConfig.from_pretrained(name, **kwargs)
-        if getattr(config, "model_type", None) != SpanMarkerConfig.model_type or not getattr(config, "encoder", None):
-            raise ModelLoadError(name, f"it is not a SpanMarker model (model_type {config.model_type!r})")
         found = check_weights(name, allow_pickle, **where)
         if found is None:
             raise ModelLoadError(name, "it has no weights file (model.safetensors or pytorch_model.bin)")
