@@ -5,8 +5,10 @@ What it does that span-marker's own spaCy wrapper does not:
 
 - it serializes: ``nlp.to_disk`` saves the weights (safetensors) and tokenizer
   with the pipeline, and the saved pipeline loads them without the hub;
-- it reads docs without sentence boundaries (in line-delimited chunks of at
-  most ``max_words`` words) and skips empty sentences instead of failing;
+- it reads docs with or without sentence boundaries (sentences, and always
+  lines, in chunks of at most ``max_words`` words), so that no entity runs
+  across a heading or a paragraph break, and skips empty sentences instead of
+  failing;
 - whitespace tokens are not given to the model as empty words: entities are
   found over the real words and mapped back onto spaCy tokens by index, so
   none is lost or shifted;
@@ -136,18 +138,21 @@ class SpanMarkerEntities(SeedModelPipe):
 
     # ------------------------------------------------------------ running
     def chunks(self, doc: Doc, doc_index: int = 0) -> List[Chunk]:
-        """The pieces of ``doc`` the model reads: sentences when the doc has sentence
-        boundaries, else lines; at most ``max_words`` words each; no whitespace
+        """The pieces of ``doc`` the model reads: its lines, cut at sentence boundaries
+        when the doc has them, and at most ``max_words`` words each; no whitespace
         tokens and no empty pieces."""
-        if doc.has_annotation("SENT_START"):
-            pieces = [(sent.start, sent.end) for sent in doc.sents]
-        else:
-            pieces, start = [], 0
-            for token in doc:
-                if token.is_space and "\n" in token.text or "\n" in token.whitespace_:
-                    pieces.append((start, token.i + 1))
-                    start = token.i + 1
-            pieces.append((start, len(doc)))
+        # Line breaks always end a piece (headings, paragraphs, table rows);
+        # sentence boundaries too, where the doc has them.
+        sentence_starts = doc.has_annotation("SENT_START")
+        pieces, start = [], 0
+        for token in doc:
+            if sentence_starts and token.is_sent_start and token.i > start:
+                pieces.append((start, token.i))
+                start = token.i
+            if (token.is_space and "\n" in token.text) or "\n" in token.whitespace_:
+                pieces.append((start, token.i + 1))
+                start = token.i + 1
+        pieces.append((start, len(doc)))
         unk = self.model.tokenizer.tokenizer.unk_token or "[UNK]"
         limit = self.cfg["max_words"]
         chunks: List[Chunk] = []
