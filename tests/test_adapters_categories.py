@@ -265,3 +265,19 @@ def test_device_follows_thinc_and_half_precision_only_on_gpu(seed_models):
     adapter = nlp.get_pipe("erc")
     parameter = next(adapter.model.parameters())
     assert parameter.device.type == "cpu" and parameter.dtype == torch.float32
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs a CUDA GPU")
+def test_require_gpu_moves_the_model(seed_models):
+    import torch
+
+    cpu = build(seed_models["erc"], "erc")(PAPER).cats
+    spacy.require_gpu()
+    try:
+        nlp = build(seed_models["erc"], "erc", half_precision=True)
+        doc = nlp(PAPER)
+        parameter = next(nlp.get_pipe("erc").model.parameters())
+        assert parameter.device.type == "cuda" and parameter.dtype == torch.float16
+        assert doc.cats == pytest.approx(cpu, abs=1e-2)
+    finally:
+        spacy.require_cpu()

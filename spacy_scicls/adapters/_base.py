@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
 
 import srsly
+import torch
 from spacy.pipeline import Pipe
 from spacy.tokens import Doc
 from spacy.util import minibatch
@@ -128,7 +129,8 @@ class SeedModelPipe(Pipe):
         if weights.exists():
             shutil.rmtree(weights)
         if self.cfg["save_weights"] and self.is_loaded:
-            self._torch_module().to("cpu")
+            # Saved on the CPU in float32, whatever it runs in.
+            self._torch_module().to(device="cpu", dtype=torch.float32)
             self._save(weights)
 
     def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "SeedModelPipe":
