@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy
 import pytest
 import spacy
+from spacy.training import Example
 from transformers import pipeline as hf_pipeline
 
 import spacy_scicls  # noqa: F401 (registers the factories)
@@ -131,7 +132,7 @@ def test_unreachable_hub_model_fails_at_initialize():
         nlp.initialize()
 
 
-def test_all_five_seeds_write_what_the_shared_pipeline_writes(tmp_path, imrad_path):
+def test_all_five_seeds_write_what_the_shared_pipeline_writes(tmp_path, imrad_path, trained):
     paths = {
         "erc": write_tiny_sequence_classifier(tmp_path / "erc", ERC_PANEL_NAMES, problem_type="multi_label_classification"),
         "arxiv": write_tiny_sequence_classifier(
@@ -159,3 +160,10 @@ def test_all_five_seeds_write_what_the_shared_pipeline_writes(tmp_path, imrad_pa
         assert len(doc._.scicls_labels["arxiv"]) == 1
         assert all(ent._.entity_score is not None for ent in doc.ents)
     assert any(doc.ents for doc in nlp.pipe([text for text, *_ in PAPERS]))
+    # spacy evaluate reports the shared pipeline's score keys for the same components.
+    shared, examples, _ = trained
+    seed_scores = nlp.evaluate([Example(nlp.make_doc(eg.reference.text), eg.reference) for eg in examples])
+    shared_scores = shared.evaluate(examples)
+    expected = {key for key in shared_scores if "hrcs_hc" not in key and key not in ("speed",)}
+    assert expected <= set(seed_scores)
+    assert seed_scores["cats_erc_micro_f"] is not None and seed_scores["sections_f"] is not None

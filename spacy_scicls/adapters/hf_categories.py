@@ -56,8 +56,10 @@ METADATA_FILE = "metadata.json"
         "threshold": 0.5,
         "use_model_thresholds": True,
         "max_length": None,
+        "scorer": {"@scorers": "spacy_scicls.doc_categories_scorer.v1"},
         **LOADING_DEFAULTS,
     },
+    # As for scicls_doc_categories: the keys (cats_<taxonomy>_micro_f) depend on the taxonomy.
     default_score_weights={},
 )
 def make_hf_doc_categorizer(
@@ -73,6 +75,7 @@ def make_hf_doc_categorizer(
     threshold: float,
     use_model_thresholds: bool,
     max_length: Optional[int],
+    scorer: Optional[Callable],
     batch_size: int,
     allow_pickle: bool,
     local_files_only: bool,
@@ -94,6 +97,7 @@ def make_hf_doc_categorizer(
     threshold: decision threshold for labels without their own.
     use_model_thresholds: read per-label thresholds from the model's metadata.json.
     max_length: wordpieces per input; None for the model's own maximum.
+    scorer: scores like scicls_doc_categories (cats_<taxonomy>_* keys).
     batch_size: inputs per forward pass.
     allow_pickle: also load pickled (pytorch_model.bin) weights; off by default.
     local_files_only: never ask the hub, only the local cache or folder.
@@ -114,6 +118,7 @@ def make_hf_doc_categorizer(
         threshold=threshold,
         use_model_thresholds=use_model_thresholds,
         max_length=max_length,
+        scorer=scorer,
         batch_size=batch_size,
         allow_pickle=allow_pickle,
         local_files_only=local_files_only,
@@ -139,9 +144,11 @@ class HFDocCategorizer(SeedModelPipe):
         threshold: float = 0.5,
         use_model_thresholds: bool = True,
         max_length: Optional[int] = None,
+        scorer: Optional[Callable] = None,
         **settings: Any,
     ) -> None:
         super().__init__(name, model, **settings)
+        self.scorer = scorer
         self.taxonomy: Taxonomy = load_taxonomy(taxonomy)
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"[{name}] threshold must be within 0..1, got {threshold}")
@@ -272,6 +279,16 @@ class HFDocCategorizer(SeedModelPipe):
             probs = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
             out[rows] = probs.cpu().numpy()
         return out
+
+    def score(self, examples, **kwargs) -> Dict[str, Any]:
+        """The scores of ``scicls_doc_categories``, for comparing the two."""
+        if self.scorer is None:
+            return {}
+        self.ensure_loaded()
+        settings = dict(
+            taxonomy=self.taxonomy.name, labels=list(self.codes), multi_label=self.multi_label, threshold=self.cfg["threshold"]
+        )
+        return self.scorer(examples, **{**settings, **kwargs})
 
     def _annotate(self, docs: List[Doc]) -> None:
         probs = self.predict_texts([self.input_text(doc) for doc in docs])

@@ -60,9 +60,10 @@ def fold_class(name: str) -> str:
         "label_map": {},
         "with_heading": False,
         "max_length": None,
+        "scorer": {"@scorers": "spacy_scicls.section_scorer.v1"},
         **LOADING_DEFAULTS,
     },
-    default_score_weights={},
+    default_score_weights={"sections_f": 1.0, "sections_p": 0.0, "sections_r": 0.0, "sections_boundaries_f": 0.0},
 )
 def make_hf_section_classifier(
     nlp: Language,
@@ -73,6 +74,7 @@ def make_hf_section_classifier(
     label_map: Dict[str, str],
     with_heading: bool,
     max_length: Optional[int],
+    scorer: Optional[Callable],
     batch_size: int,
     allow_pickle: bool,
     local_files_only: bool,
@@ -89,6 +91,7 @@ def make_hf_section_classifier(
     with_heading: prepend the heading line to the section text the model reads
         (the IMRaD seed was trained on section text without headings).
     max_length: wordpieces per section; None for the model's own maximum.
+    scorer: scores like scicls_sections (sections_* keys).
     The loading and running settings are those of ``scicls_hf_doc_categories``.
     """
     return HFSectionClassifier(
@@ -99,6 +102,7 @@ def make_hf_section_classifier(
         label_map=label_map,
         with_heading=with_heading,
         max_length=max_length,
+        scorer=scorer,
         batch_size=batch_size,
         allow_pickle=allow_pickle,
         local_files_only=local_files_only,
@@ -120,9 +124,11 @@ class HFSectionClassifier(SeedModelPipe):
         label_map: Optional[Dict[str, str]] = None,
         with_heading: bool = False,
         max_length: Optional[int] = None,
+        scorer: Optional[Callable] = None,
         **settings: Any,
     ) -> None:
         super().__init__(name, model, **settings)
+        self.scorer = scorer
         for raw, label in (label_map or {}).items():
             if label not in IMRAD_LABELS:
                 raise ValueError(
@@ -170,6 +176,12 @@ class HFSectionClassifier(SeedModelPipe):
 
     def _torch_module(self):
         return self.model
+
+    def score(self, examples, **kwargs) -> Dict[str, Any]:
+        """The scores of ``scicls_sections``, for comparing the two."""
+        if self.scorer is None:
+            return {}
+        return self.scorer(examples, **{"spans_key": self.spans_key, **kwargs})
 
     # ------------------------------------------------------------ running
     def segments(self, doc: Doc) -> List[Segment]:

@@ -136,6 +136,10 @@ class SpanMarkerEntities(SeedModelPipe):
     def _torch_module(self):
         return self.model
 
+    def score(self, examples, **kwargs) -> Dict[str, Any]:
+        """``ents_*`` scores, as for ``scicls_entities``."""
+        return self.scorer(examples, **kwargs) if self.scorer is not None else {}
+
     # ------------------------------------------------------------ running
     def chunks(self, doc: Doc, doc_index: int = 0) -> List[Chunk]:
         """The pieces of ``doc`` the model reads: its lines, cut at sentence boundaries
