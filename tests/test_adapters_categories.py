@@ -281,3 +281,27 @@ def test_require_gpu_moves_the_model(seed_models):
         assert doc.cats == pytest.approx(cpu, abs=1e-2)
     finally:
         spacy.require_cpu()
+
+
+@pytest.mark.parametrize(
+    "message,reason",
+    [
+        (
+            "We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the cached "
+            "files.\nCheck your internet connection or see how to run the library in offline mode at '...'.",
+            "could not be reached \\(no internet\\?\\)",
+        ),
+        (
+            "some-org/x is not a local folder and is not a valid model identifier listed on 'https://huggingface.co/models'",
+            "not found",
+        ),
+        ("Cannot find the requested files in the disk cache and outgoing traffic has been disabled (offline)", "downloads are off"),
+    ],
+)
+def test_load_errors_say_why(message, reason):
+    from spacy_scicls.adapters.loading import explain
+
+    error = explain("some-org/x", OSError(message))
+    assert isinstance(error, ModelLoadError)
+    assert str(error).startswith("Could not load the model 'some-org/x': ")
+    assert __import__("re").search(reason, str(error))

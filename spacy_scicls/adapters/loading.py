@@ -67,15 +67,15 @@ def explain(name: str, err: BaseException, *, local_files_only: bool = False) ->
         return ModelLoadError(name, reason)
     if "repository not found" in lowered or "is not a valid model identifier" in lowered or "404" in text:
         reason = "it is neither a local folder nor a model on the Hugging Face hub (not found)"
-    elif local_files_only or "offline" in lowered or "local_files_only" in lowered:
+    elif local_files_only or "local_files_only" in lowered or ("offline" in lowered and "connect" not in lowered):
         reason = (
             "it is not a local folder and not in the local Hugging Face cache, and downloads are off "
             "(offline mode or local_files_only)"
         )
-    elif "couldn't connect" in lowered or "connection" in lowered or "resolve" in lowered:
+    elif "connect" in lowered or "connection" in lowered or "name resolution" in lowered:
         reason = (
-            "it is not a local folder or in the local Hugging Face cache, and the hub could not be "
-            "reached (no internet?)"
+            "it is not a local folder or in the local Hugging Face cache, and the Hugging Face hub could "
+            "not be reached (no internet?)"
         )
     else:
         reason = f"{type(err).__name__}: {text}"
