@@ -30,7 +30,7 @@ TEXTS = [
 HRCS_THRESHOLDS = {name: t for name, t in zip(HRCS_RAC_NAMES, [0.2, 0.9, 0.35, 0.6, 0.45, 0.75, 0.3])}
 
 SEEDS = {
-    # name: (labels, problem_type, max_length, taxonomy, template, expected codes, extra config)
+    # name: (label names, problem_type, max length, taxonomy, input template, extra config)
     "erc": (ERC_PANEL_NAMES, "multi_label_classification", 512, "erc", "{title}. {abstract}", {}),
     "arxiv": (ARXIV_CODES, "single_label_classification", 512, "arxiv", "{abstract}", {}),
     "hrcs_rac": (HRCS_RAC_NAMES, "multi_label_classification", 512, "hrcs_rac", "{title}\n{abstract}", {}),

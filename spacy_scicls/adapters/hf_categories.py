@@ -27,7 +27,7 @@ import numpy
 import torch
 from spacy.language import Language
 from spacy.tokens import Doc
-from spacy.util import logger, registry
+from spacy.util import logger
 
 from ..decisions import write_decisions
 from ..extensions import install_extensions
