@@ -179,3 +179,26 @@ def test_factory_builds_without_loading():
     adapter = nlp.add_pipe("scicls_span_marker_entities")
     assert isinstance(adapter, SpanMarkerEntities)
     assert adapter.cfg["model"] == "P0L3/CliReNER-scibert_scivocab_uncased" and not adapter.is_loaded
+
+
+def test_models_trained_with_document_context_get_it(tmp_path):
+    from datasets import Dataset
+    from span_marker import SpanMarkerModel
+
+    path = write_tiny_span_marker(tmp_path / "ctx")
+    model = SpanMarkerModel.from_pretrained(str(path))
+    model.config.trained_with_document_context = True
+    model.save_pretrained(str(path), safe_serialization=True)
+    nlp = build(path)
+    texts = [" ".join(SENTENCES[:2]), SENTENCES[2]]
+    docs = list(nlp.pipe(texts))
+    sentences = [[t.text for t in sent] for doc in docs for sent in doc.sents]
+    expected = SpanMarkerModel.from_pretrained(str(path)).predict(
+        Dataset.from_dict({"tokens": sentences, "document_id": [0, 0, 1], "sentence_id": [0, 1, 0]})
+    )
+    offsets = [0, len(sentences[0]), 0]
+    want = [[], []]
+    for d, offset, entities in zip([0, 0, 1], offsets, expected):
+        want[d] += [(e["word_start_index"] + offset, e["word_end_index"] + offset, e["label"]) for e in entities]
+    assert [as_tuples(doc) for doc in docs] == want
+    assert any(want)
