@@ -167,3 +167,19 @@ def test_all_five_seeds_write_what_the_shared_pipeline_writes(tmp_path, imrad_pa
     expected = {key for key in shared_scores if "hrcs_hc" not in key and key not in ("speed",)}
     assert expected <= set(seed_scores)
     assert seed_scores["cats_erc_micro_f"] is not None and seed_scores["sections_f"] is not None
+
+
+def test_spacy_assemble_builds_a_pipeline_that_loads_offline(tmp_path):
+    """What the README says: `python -m spacy assemble configs/seed_erc.cfg <folder>`."""
+    import shutil
+    from types import SimpleNamespace
+
+    from spacy.cli.assemble import assemble_cli
+
+    model = write_tiny_sequence_classifier(tmp_path / "erc", ERC_PANEL_NAMES, problem_type="multi_label_classification")
+    context = SimpleNamespace(args=["--paths.model", str(model)])
+    assemble_cli(context, CONFIGS / "seed_erc.cfg", tmp_path / "pipeline", None, False)
+    shutil.rmtree(model)
+    nlp = spacy.load(tmp_path / "pipeline")
+    doc = nlp(PAPERS[0][0])
+    assert len(doc.cats) == 28 and "erc" in doc._.scicls_labels
