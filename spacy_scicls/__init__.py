@@ -11,6 +11,7 @@ from .extensions import install_extensions
 from .labels import IMRAD_LABELS
 from .pipeline import DocCategorizer, SectionClassifier, SpanEntityRecognizer
 from .taxonomies import load_taxonomy
+from . import adapters  # noqa: F401,E402 (registers the seed-model factories)
 
 install_extensions()
 
