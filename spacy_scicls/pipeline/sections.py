@@ -14,6 +14,7 @@ from ..extensions import install_extensions
 from ..labels import IMRAD_LABELS
 from ..ml.section_classifier import build_section_classifier_v1  # noqa: F401 (registers architecture)
 from ..segmentation import Segment, segments_from_spans
+from ..segmentation.lines import make_line_model_segmenter_v1  # noqa: F401 (registers function)
 from ..segmentation.rule_based import make_rule_based_segmenter_v1  # noqa: F401 (registers function)
 from ..segmentation.segments import heading_end_of
 from ._head import SharedEncoderHead
@@ -29,7 +30,7 @@ hidden_width = 128
 dropout = 0.1
 
 [segmenter]
-@misc = "spacy_scicls.rule_based_sections.v1"
+@misc = "spacy_scicls.heading_line_sections.v1"
 
 [scorer]
 @scorers = "spacy_scicls.section_scorer.v1"
@@ -42,7 +43,7 @@ DEFAULT_SECTIONS_MODEL = Config().from_str(DEFAULT_SECTIONS_CONFIG)["model"]
     assigns=["doc.spans", "span._.heading", "span._.section_score"],
     default_config={
         "model": DEFAULT_SECTIONS_MODEL,
-        "segmenter": {"@misc": "spacy_scicls.rule_based_sections.v1"},
+        "segmenter": {"@misc": "spacy_scicls.heading_line_sections.v1"},
         "spans_key": "sections",
         "scorer": {"@scorers": "spacy_scicls.section_scorer.v1"},
     },
