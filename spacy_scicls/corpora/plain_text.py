@@ -75,3 +75,18 @@ def split_of(name: str) -> str:
     import zlib
 
     return "test" if zlib.crc32(Path(name).name.encode("utf-8")) % 2 else "train"
+
+
+def reader_text_and_gold(doc) -> Tuple[str, set]:
+    """A reader doc's text, and the indices of its heading lines."""
+    text = doc.text
+    line_of = {}
+    offset = 0
+    for i, line in enumerate(text.splitlines(keepends=True)):
+        line_of[offset] = i
+        offset += len(line)
+    gold = set()
+    for span in doc.spans["sections"]:
+        if span._.heading and span.start_char in line_of:
+            gold.add(line_of[span.start_char])
+    return text, gold

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span, SpanGroup
 
 from ..labels import IMRAD_LABELS
 
@@ -196,3 +196,68 @@ def label_counts(labels: Sequence[Optional[str]]) -> Dict[str, int]:
     for label in labels:
         counts[label or "none"] += 1
     return counts
+
+
+def section_doc(doc: Doc, nlp, labels: Optional[Sequence[Optional[str]]] = None, *, spans_key: str = "sections",
+                headings: bool = True, max_tokens: Optional[int] = None) -> Doc:
+    """A new doc made of the sections of ``doc`` (a reader's doc), for training and evaluation.
+
+    ``headings=False`` withholds the headings: each section is its content
+    only, and its ``span._.heading`` is None (what the content-only
+    evaluation reads). ``max_tokens`` keeps only the first tokens of each
+    section's content (a cheaper encoder pass). ``labels`` (one per
+    section, None allowed) become the span labels; None gives
+    ``"unlabelled"``. A section left with no text (a heading alone, when
+    headings are withheld) is dropped: ``new.user_data["section_index"]``
+    lists, per span of the new doc, the index of its section in ``doc``.
+    """
+    from ..readers._build import UNLABELLED
+
+    spans = list(doc.spans.get(spans_key, []))
+    if labels is None:
+        labels = [s.label_ for s in spans]
+    if len(labels) != len(spans):
+        raise ValueError(f"{len(labels)} labels for {len(spans)} sections")
+    parts: List[str] = []
+    pieces = []
+    length = 0
+    for index, (span, label) in enumerate(zip(spans, labels)):
+        heading = span._.heading
+        body_start = span.start
+        if heading is not None:
+            for token in span:
+                if "\n" in token.text or "\n" in token.whitespace_:
+                    body_start = token.i + (0 if "\n" in token.text else 1)
+                    break
+            else:
+                body_start = span.end
+        while body_start < span.end and doc[body_start].is_space:
+            body_start += 1
+        body_end = span.end if max_tokens is None else min(span.end, body_start + max_tokens)
+        body = doc[body_start:body_end].text if body_end > body_start else ""
+        text = (heading + ("\n" + body if body else "")) if (headings and heading) else body
+        if not text.strip():
+            continue
+        if parts:
+            parts.append("\n\n")
+            length += 2
+        pieces.append((length, length + len(text), heading if headings else None, span._.section_level, label, index))
+        parts.append(text)
+        length += len(text)
+    new = nlp.make_doc("".join(parts))
+    out = []
+    kept = []
+    for start, end, heading, level, label, index in pieces:
+        span = new.char_span(start, end, alignment_mode="expand")
+        if span is None or not len(span):
+            continue
+        kept.append(index)
+        span = Span(new, span.start, span.end, label=label if label in IMRAD_LABELS else UNLABELLED)
+        span._.heading = heading
+        span._.section_level = level
+        out.append(span)
+    new.spans[spans_key] = SpanGroup(new, name=spans_key, spans=out)
+    new.user_data["section_index"] = kept
+    if doc.has_extension("scicls_meta"):
+        new._.scicls_meta = doc._.scicls_meta
+    return new

@@ -16,7 +16,7 @@ from ..ml.section_classifier import build_section_classifier_v1  # noqa: F401 (r
 from ..segmentation import Segment, segments_from_spans
 from ..segmentation.lines import make_line_model_segmenter_v1  # noqa: F401 (registers function)
 from ..segmentation.rule_based import make_rule_based_segmenter_v1  # noqa: F401 (registers function)
-from ..segmentation.segments import heading_end_of
+from ..segmentation.segments import heading_end_of, heading_level
 from ._head import SharedEncoderHead
 from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
 from .scoring import make_section_scorer_v1  # noqa: F401 (registers scorer)
@@ -46,6 +46,7 @@ DEFAULT_SECTIONS_MODEL = Config().from_str(DEFAULT_SECTIONS_CONFIG)["model"]
         "segmenter": {"@misc": "spacy_scicls.heading_line_sections.v1"},
         "spans_key": "sections",
         "scorer": {"@scorers": "spacy_scicls.section_scorer.v1"},
+        "inherit_threshold": 0.9,
     },
     default_score_weights={"sections_f": 1.0, "sections_p": 0.0, "sections_r": 0.0, "sections_boundaries_f": 0.0},
 )
@@ -56,14 +57,20 @@ def make_section_classifier(
     segmenter: Callable[[Doc], List[Segment]],
     spans_key: str,
     scorer: Optional[Callable],
+    inherit_threshold: float = 0.9,
 ) -> "SectionClassifier":
     """Label each section of a paper with its IMRaD role.
 
     Sections already in ``doc.spans[spans_key]`` (set by a structured reader)
     keep their boundaries and get a label; otherwise ``segmenter`` finds them
-    in the text.
+    in the text. A sub-section (``span._.section_level`` > 1, or a heading
+    numbered "2.1") takes its parent's label unless its own label's
+    probability reaches ``inherit_threshold``.
     """
-    return SectionClassifier(nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer)
+    return SectionClassifier(
+        nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer,
+        inherit_threshold=inherit_threshold,
+    )
 
 
 class SectionClassifier(SharedEncoderHead):
@@ -76,13 +83,14 @@ class SectionClassifier(SharedEncoderHead):
         segmenter: Callable[[Doc], List[Segment]],
         spans_key: str = "sections",
         scorer: Optional[Callable] = None,
+        inherit_threshold: float = 0.9,
     ) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
         self.segmenter = segmenter
         self.scorer = scorer
-        self.cfg: Dict = {"labels": list(IMRAD_LABELS), "spans_key": spans_key}
+        self.cfg: Dict = {"labels": list(IMRAD_LABELS), "spans_key": spans_key, "inherit_threshold": inherit_threshold}
         for label in IMRAD_LABELS:
             self.vocab.strings.add(label)
 
@@ -118,14 +126,23 @@ class SectionClassifier(SharedEncoderHead):
     def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[List[Segment]], Floats2d]) -> None:
         segments, scores = predictions
         scores = self.model.ops.to_numpy(scores)
+        threshold = float(self.cfg.get("inherit_threshold", 1.01))
         row = 0
         for doc, doc_segments in zip(docs, segments):
+            levels = _levels(doc, doc_segments, self.spans_key)
             spans = []
-            for segment in doc_segments:
+            parents: List[Tuple[int, int]] = []  # (level, label index) of the open sections
+            for segment, level in zip(doc_segments, levels):
                 best = int(scores[row].argmax())
+                while parents and parents[-1][0] >= level:
+                    parents.pop()
+                if parents and level > 1 and scores[row, best] < threshold:
+                    best = parents[-1][1]
+                parents.append((level, best))
                 span = Span(doc, segment.start, segment.end, label=self.labels[best])
                 span._.heading = segment.heading
                 span._.section_score = float(scores[row, best])
+                span._.section_level = level
                 spans.append(span)
                 row += 1
             doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
@@ -183,6 +200,16 @@ class SectionClassifier(SharedEncoderHead):
         set_output_width(self.model, len(self.labels))
         spans = _to_ragged(self.model, segments)
         self.model.initialize(X=(docs, spans), Y=self.model.ops.alloc2f(spans.data.shape[0], len(self.labels)))
+
+
+def _levels(doc: Doc, segments: List[Segment], spans_key: str) -> List[int]:
+    """Depth of each section: from the reader's spans where it set them, else
+    from the numbering of the heading ("2.1 Data" is 2), else 1."""
+    known = {}
+    for span in doc.spans.get(spans_key, []):
+        if span._.section_level:
+            known[(span.start, span.end)] = int(span._.section_level)
+    return [known.get((s.start, s.end)) or heading_level(s.heading) for s in segments]
 
 
 def _to_ragged(model: Model, segments: List[List[Segment]]) -> Ragged:
