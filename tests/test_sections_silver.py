@@ -146,3 +146,20 @@ def test_section_doc_reports_which_sections_it_kept():
     assert blind.user_data["section_index"] == [0, 2]
     assert [s.text for s in blind.spans["sections"]] == ["Text.", "Rows."]
     assert section_doc(doc, nlp).user_data["section_index"] == [0, 1, 2]
+
+
+def test_paper_corpus_gives_silver_examples(capsys):
+    from spacy.util import registry
+
+    nlp = spacy.blank("en")
+    corpus = registry.readers.get("spacy_scicls.PaperCorpus.v1")(PAPERS, pattern="[pm]*.*")
+    examples = list(corpus(nlp))
+    # Six good papers (the text paper has no sections); the malformed ones are skipped with a message.
+    assert len(examples) == 6
+    err = capsys.readouterr().err
+    assert "skipped: " in err and "malformed.jats.xml: malformed XML" in err and "malformed.s2orc.json" in err
+    by_format = {eg.reference._.scicls_meta["format"]: eg for eg in examples}
+    jats = by_format["jats"].reference
+    assert [s.label_ for s in jats.spans["sections"]] == ["abstract", "introduction", "methods", "methods", "results", "other"]
+    assert by_format["jats"].predicted.text == jats.text
+    assert len(by_format["text"].reference.spans["sections"]) == 0

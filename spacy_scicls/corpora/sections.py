@@ -16,9 +16,11 @@ and of clinical papers (OBJECTIVE, DESIGN, PARTICIPANTS, ...).
 """
 import re
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from spacy.tokens import Doc, Span, SpanGroup
+from spacy.training import Example
+from spacy.util import registry
 
 from ..labels import IMRAD_LABELS
 
@@ -261,3 +263,56 @@ def section_doc(doc: Doc, nlp, labels: Optional[Sequence[Optional[str]]] = None,
     if doc.has_extension("scicls_meta"):
         new._.scicls_meta = doc._.scicls_meta
     return new
+
+
+def silver_doc(doc: Doc, nlp, spans_key: str = "sections", nlm_map: Optional[Dict[str, str]] = None) -> Doc:
+    """A training doc: ``doc``'s text with only its silver-labelled sections, labelled."""
+    labels = silver_labels(doc, spans_key, nlm_map)
+    out = nlp.make_doc(doc.text)
+    spans = []
+    for span, label in zip(doc.spans.get(spans_key, []), labels):
+        if label is None:
+            continue
+        new = Span(out, span.start, span.end, label=label)
+        new._.heading = span._.heading
+        new._.section_level = span._.section_level
+        spans.append(new)
+    out.spans[spans_key] = SpanGroup(out, name=spans_key, spans=spans)
+    if doc.has_extension("scicls_meta"):
+        out._.scicls_meta = doc._.scicls_meta
+    return out
+
+
+@registry.readers("spacy_scicls.PaperCorpus.v1")
+def create_paper_corpus(path: Union[str, Path], format: Optional[str] = None, pattern: str = "*",
+                        limit: int = 0) -> Callable:
+    """A spaCy corpus of the papers in a folder (or one file), read with
+    :mod:`spacy_scicls.readers`, their sections labelled by
+    :func:`silver_labels` (sections without a silver label are left out of
+    the reference). Files that cannot be read are reported and skipped. For
+    ``[corpora]`` in a training config::
+
+        [corpora.train]
+        @readers = "spacy_scicls.PaperCorpus.v1"
+        path = ${paths.train}
+    """
+    def corpus(nlp) -> Iterator[Example]:
+        import sys
+
+        from ..readers import ReaderError, read_papers
+
+        root = Path(path)
+        files = [root] if root.is_file() else sorted(p for p in root.rglob(pattern) if p.is_file())
+        n = 0
+        for file in files:
+            try:
+                for doc in read_papers(file, nlp, format=format):
+                    reference = silver_doc(doc, nlp)
+                    yield Example(nlp.make_doc(doc.text), reference)
+                    n += 1
+                    if limit and n >= limit:
+                        return
+            except ReaderError as err:
+                print(f"skipped: {err}", file=sys.stderr)
+
+    return corpus
