@@ -95,6 +95,8 @@ def main(argv=None) -> int:
     env = os.environ.get("SCICLS_DATA_DIR")
     parser.add_argument("--data-dir", type=Path, default=Path(env) if env else None, required=env is None)
     parser.add_argument("--pipeline", type=Path, default=REPO / "training" / "sections-pipeline")
+    parser.add_argument("--heading-model", type=Path, default=None,
+                        help="heading-line weights (default: the packaged ones)")
     parser.add_argument("--max-tokens", type=int, default=48,
                         help="label evaluation reads each section's first N tokens (as in training)")
     parser.add_argument("--speed-papers", type=int, default=4)
@@ -106,7 +108,7 @@ def main(argv=None) -> int:
 
     if "headings" not in args.skip:
         print("== Heading detection on plain text (line P / R / F1) ==")
-        model = HeadingLineModel.from_disk()
+        model = HeadingLineModel.from_disk(args.heading_model) if args.heading_model else HeadingLineModel.from_disk()
         finders = {"heading-line model": lambda text: heading_spans(text, model), "line rules": find_heading_lines}
         tei_dir = args.data_dir / "papers" / "grobid_tei" / "corpus_tei"
         sets: Dict[str, list] = {}
