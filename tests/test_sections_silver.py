@@ -163,3 +163,22 @@ def test_paper_corpus_gives_silver_examples(capsys):
     assert [s.label_ for s in jats.spans["sections"]] == ["abstract", "introduction", "methods", "methods", "results", "other"]
     assert by_format["jats"].predicted.text == jats.text
     assert len(by_format["text"].reference.spans["sections"]) == 0
+
+
+def test_heading_evidence_weighs_against_the_content():
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("scicls_sections", config={"heading_weight": 0.4})
+    doc = nlp.make_doc("Results\nWe sampled.\n\nResults\nWe sampled again.\n\nSome heading\nText.")
+    segments = pipe.segments(doc)
+    labels = list(pipe.labels)
+    scores = numpy.full((3, len(labels)), 0.01, dtype="float32")
+    scores[0, labels.index("methods")] = 0.6    # unsure content: the heading wins
+    scores[1, labels.index("methods")] = 0.95   # sure content: the content wins
+    scores[2, labels.index("discussion")] = 0.6  # a heading that names no role: the content decides
+    pipe.set_annotations([doc], ([segments], scores))
+    spans = doc.spans["sections"]
+    assert [s.label_ for s in spans] == ["results", "methods", "discussion"]
+    assert spans[0]._.section_score == pytest.approx(0.4 + 0.6 * 0.01)
+    assert [s._.heading for s in spans] == ["Results", "Results", "Some heading"]
+    with pytest.raises(ValueError, match="heading_weight must be in"):
+        spacy.blank("en").add_pipe("scicls_sections", config={"heading_weight": 1.0})

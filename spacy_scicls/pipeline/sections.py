@@ -11,6 +11,7 @@ from thinc.api import Config, Model
 from thinc.types import Floats2d, Ragged
 
 from ..extensions import install_extensions
+from ..corpora.sections import heading_label
 from ..labels import IMRAD_LABELS
 from ..ml.section_classifier import build_section_classifier_v1  # noqa: F401 (registers architecture)
 from ..segmentation import Segment, segments_from_spans
@@ -47,6 +48,7 @@ DEFAULT_SECTIONS_MODEL = Config().from_str(DEFAULT_SECTIONS_CONFIG)["model"]
         "spans_key": "sections",
         "scorer": {"@scorers": "spacy_scicls.section_scorer.v1"},
         "inherit_threshold": 0.9,
+        "heading_weight": 0.4,
     },
     default_score_weights={"sections_f": 1.0, "sections_p": 0.0, "sections_r": 0.0, "sections_boundaries_f": 0.0},
 )
@@ -58,6 +60,7 @@ def make_section_classifier(
     spans_key: str,
     scorer: Optional[Callable],
     inherit_threshold: float = 0.9,
+    heading_weight: float = 0.4,
 ) -> "SectionClassifier":
     """Label each section of a paper with its IMRaD role.
 
@@ -65,11 +68,16 @@ def make_section_classifier(
     keep their boundaries and get a label; otherwise ``segmenter`` finds them
     in the text. A sub-section (``span._.section_level`` > 1, or a heading
     numbered "2.1") takes its parent's label unless its own label's
-    probability reaches ``inherit_threshold``.
+    probability reaches ``inherit_threshold``. A heading that names a role
+    (:func:`spacy_scicls.corpora.sections.heading_label`) counts as evidence
+    of weight ``heading_weight``: the model's probabilities ``p`` become
+    ``(1 - w) * p + w * onehot(heading role)``, so the content overrides the
+    heading only when the model is sure (by more than ``w / (1 - w)``); 0
+    turns this off.
     """
     return SectionClassifier(
         nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer,
-        inherit_threshold=inherit_threshold,
+        inherit_threshold=inherit_threshold, heading_weight=heading_weight,
     )
 
 
@@ -84,13 +92,17 @@ class SectionClassifier(SharedEncoderHead):
         spans_key: str = "sections",
         scorer: Optional[Callable] = None,
         inherit_threshold: float = 0.9,
+        heading_weight: float = 0.4,
     ) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
         self.segmenter = segmenter
         self.scorer = scorer
-        self.cfg: Dict = {"labels": list(IMRAD_LABELS), "spans_key": spans_key, "inherit_threshold": inherit_threshold}
+        self.cfg: Dict = {"labels": list(IMRAD_LABELS), "spans_key": spans_key, "inherit_threshold": inherit_threshold,
+                          "heading_weight": heading_weight}
+        if not 0.0 <= heading_weight < 1.0:
+            raise ValueError(f"[{name}] heading_weight must be in [0, 1), not {heading_weight}")
         for label in IMRAD_LABELS:
             self.vocab.strings.add(label)
 
@@ -125,8 +137,18 @@ class SectionClassifier(SharedEncoderHead):
 
     def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[List[Segment]], Floats2d]) -> None:
         segments, scores = predictions
-        scores = self.model.ops.to_numpy(scores)
+        scores = numpy.array(self.model.ops.to_numpy(scores), dtype="float32")
         threshold = float(self.cfg.get("inherit_threshold", 1.01))
+        weight = float(self.cfg.get("heading_weight", 0.0))
+        if weight > 0:
+            row = 0
+            for doc_segments in segments:
+                for segment in doc_segments:
+                    role = heading_label(segment.heading)
+                    if role is not None:
+                        scores[row] *= 1.0 - weight
+                        scores[row, self.labels.index(role)] += weight
+                    row += 1
         row = 0
         for doc, doc_segments in zip(docs, segments):
             levels = _levels(doc, doc_segments, self.spans_key)
