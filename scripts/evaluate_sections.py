@@ -99,6 +99,7 @@ def main(argv=None) -> int:
                         help="heading-line weights (default: the packaged ones)")
     parser.add_argument("--max-tokens", type=int, default=48,
                         help="label evaluation reads each section's first N tokens (as in training)")
+    parser.add_argument("--label-splits", nargs="+", default=["test"], choices=["test", "train"])
     parser.add_argument("--speed-papers", type=int, default=4)
     parser.add_argument("--skip", nargs="*", default=[], choices=["headings", "labels", "speed"])
     parser.add_argument("--threads", type=int, default=2)
@@ -129,10 +130,8 @@ def main(argv=None) -> int:
         print(f"== IMRaD labels (pipeline {args.pipeline.name}; sections cut to {args.max_tokens} tokens) ==")
         nlp = spacy.load(args.pipeline)
         for collection in ("plos", "unarxive", "s2orc"):
-            for split in ("test", "train"):
+            for split in args.label_splits:
                 docs = list(iter_papers(args.data_dir, collection, split, nlp))
-                if split == "train" and collection != "plos":
-                    continue
                 silver, gold = [], []
                 items = []
                 for doc in docs:
@@ -141,19 +140,28 @@ def main(argv=None) -> int:
                               for s in doc.spans["sections"]]
                     seen = section_doc(doc, nlp, max_tokens=args.max_tokens)
                     blind = section_doc(doc, nlp, headings=False, max_tokens=args.max_tokens)
-                    items.append((labels, reader, seen, blind))
+                    items.append((labels, reader, seen, blind, [sp._.section_level or 1 for sp in doc.spans["sections"]]))
                 start = time.time()
                 pred_seen = predict_labels(nlp, [item[2] for item in items])
                 pred_blind = predict_labels(nlp, [item[3] for item in items])
                 elapsed = time.time() - start
-                for (labels, reader, seen, blind), ps, pb in zip(items, pred_seen, pred_blind):
+                for (labels, reader, seen, blind, levels), ps, pb in zip(items, pred_seen, pred_blind):
                     by_seen = dict(zip(seen.user_data["section_index"], ps))
                     by_blind = dict(zip(blind.user_data["section_index"], pb))
                     for i in sorted(set(by_seen) & set(by_blind)):
                         if labels[i] is not None:
                             silver.append((labels[i], by_seen[i], by_blind[i]))
-                        if reader[i] is not None:
-                            gold.append((reader[i], by_seen[i], by_blind[i]))
+                    # A gold top-level section whose text is all in its
+                    # sub-sections has no span of its own without its
+                    # heading: it is judged by its first sub-section's label.
+                    for i, label in enumerate(reader):
+                        if label is None or i not in by_seen:
+                            continue
+                        j = i
+                        while j < len(reader) and j not in by_blind and (j == i or levels[j] > levels[i]):
+                            j += 1
+                        if j in by_blind and (j == i or levels[j] > levels[i]):
+                            gold.append((label, by_seen[i], by_blind[j]))
                 print(f"-- {collection}/{split}: {len(docs)} papers, {len(silver)} silver-labelled sections "
                       f"({elapsed:.0f} s for both passes)")
                 rows = [("silver", silver)] + ([("PLOS gold sec-type", gold)] if collection == "plos" else [])

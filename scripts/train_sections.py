@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=REPO / "training" / "sections-pipeline")
     parser.add_argument("--cache", type=Path, default=REPO / "training" / "section_features.npz")
     parser.add_argument("--max-tokens", type=int, default=48)
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
