@@ -61,3 +61,85 @@ def test_no_text_no_segments():
     nlp = spacy.blank("en")
     assert RuleBasedSegmenter()(nlp("")) == []
     assert RuleBasedSegmenter()(nlp(" \n\n ")) == []
+
+
+# -- the heading-line scorer of plain text ------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+import numpy  # noqa: E402
+
+from spacy_scicls.corpora.plain_text import normalise_line, split_of, tei_plain_text  # noqa: E402
+from spacy_scicls.segmentation import HeadingLineModel, LineModelSegmenter, heading_spans  # noqa: E402
+from spacy_scicls.segmentation.lines import FEATURES, forward, line_features, train_network  # noqa: E402
+
+PAPERS = Path(__file__).parent / "fixtures" / "papers"
+
+
+def test_packaged_heading_lines_on_a_tricky_paper():
+    text = (PAPERS / "paper.txt").read_text()
+    nlp = spacy.blank("en")
+    doc = nlp(text)
+    segments = LineModelSegmenter()(doc)
+    assert [s.heading for s in segments] == [
+        None, "Abstract", "1 Introduction", "2 Methods", "2.1. Photographs", "3 RESULTS AND DISCUSSION",
+        "Acknowledgements",
+    ]
+    # Captions, table rows and a line of numbers stay in their section.
+    photographs = doc[segments[4].start : segments[4].end].text
+    assert "Figure 1. Photographs per decade" in photographs and "Site A 12.5 13.7 14.2" in photographs
+
+
+def test_wrapped_heading_is_one_heading():
+    class Flags:
+        def heading_lines(self, lines):
+            return [line.startswith(("Comparison", "tissues", "Results")) for line in lines]
+
+    text = "Comparison of profiles in microdissected\ntissues and cell lines\nBody text.\nResults\nMore."
+    spans = heading_spans(text, Flags())
+    assert [text[a:b] for a, b in spans] == ["Comparison of profiles in microdissected\ntissues and cell lines", "Results"]
+
+
+def test_line_features_shape_and_empty_lines():
+    X = line_features(["1 Introduction", "", "Some text of a paragraph that goes on."])
+    assert X.shape == (3, len(FEATURES))
+    assert not X[1].any()
+    assert line_features([]).shape == (0, len(FEATURES))
+    assert HeadingLineModel.from_disk().probabilities([]).shape == (0,)
+
+
+def test_network_learns_and_round_trips(tmp_path):
+    rng = numpy.random.default_rng(0)
+    X = rng.normal(size=(400, len(FEATURES))).astype("float32")
+    y = (X[:, 1] + X[:, 2] > 0).astype("float64")
+    params = train_network(X, y, hidden=4, epochs=300, learn_rate=0.05)
+    accuracy = ((forward(params, X) >= 0.5) == (y > 0)).mean()
+    assert accuracy > 0.95
+    model = HeadingLineModel(params, threshold=0.4)
+    model.to_disk(tmp_path / "m.json")
+    again = HeadingLineModel.from_disk(tmp_path / "m.json")
+    assert again.threshold == 0.4
+    lines = ["1 Introduction", "A line of text."]
+    assert numpy.allclose(again.probabilities(lines), model.probabilities(lines), atol=1e-6)
+
+
+def test_model_refuses_other_features():
+    with pytest.raises(ValueError, match="another feature set"):
+        HeadingLineModel({}, features=("a", "b"))
+
+
+def test_tei_plain_text_lays_out_pdf_lines():
+    tei = (
+        b"<tei><teiHeader/><text><head>1. INTRODUCTION<lb/></head><p>First line<lb/> second line.</p>"
+        b"<figure>Figure 1. A caption</figure><div><head>Methods<lb/> Preparation</head><p>x</p></div></text></tei>"
+    )
+    text, gold = tei_plain_text(tei)
+    assert text.splitlines() == ["1. INTRODUCTION", "First line", "second line.", "Figure 1. A caption",
+                                 "Methods", "Preparation", "x"]
+    assert gold == {0, 4, 5}
+    assert normalise_line("  a \t b ") == "a b"
+
+
+def test_split_is_fixed_by_name():
+    assert split_of("a/b/paper1.xml") == split_of("paper1.xml")
+    assert {split_of(f"p{i}.xml") for i in range(20)} == {"train", "test"}

@@ -11,11 +11,13 @@ from thinc.api import Config, Model
 from thinc.types import Floats2d, Ragged
 
 from ..extensions import install_extensions
+from ..corpora.sections import heading_label
 from ..labels import IMRAD_LABELS
 from ..ml.section_classifier import build_section_classifier_v1  # noqa: F401 (registers architecture)
 from ..segmentation import Segment, segments_from_spans
+from ..segmentation.lines import make_line_model_segmenter_v1  # noqa: F401 (registers function)
 from ..segmentation.rule_based import make_rule_based_segmenter_v1  # noqa: F401 (registers function)
-from ..segmentation.segments import heading_end_of
+from ..segmentation.segments import heading_end_of, heading_level
 from ._head import SharedEncoderHead
 from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
 from .scoring import make_section_scorer_v1  # noqa: F401 (registers scorer)
@@ -29,7 +31,7 @@ hidden_width = 128
 dropout = 0.1
 
 [segmenter]
-@misc = "spacy_scicls.rule_based_sections.v1"
+@misc = "spacy_scicls.heading_line_sections.v1"
 
 [scorer]
 @scorers = "spacy_scicls.section_scorer.v1"
@@ -42,9 +44,11 @@ DEFAULT_SECTIONS_MODEL = Config().from_str(DEFAULT_SECTIONS_CONFIG)["model"]
     assigns=["doc.spans", "span._.heading", "span._.section_score"],
     default_config={
         "model": DEFAULT_SECTIONS_MODEL,
-        "segmenter": {"@misc": "spacy_scicls.rule_based_sections.v1"},
+        "segmenter": {"@misc": "spacy_scicls.heading_line_sections.v1"},
         "spans_key": "sections",
         "scorer": {"@scorers": "spacy_scicls.section_scorer.v1"},
+        "inherit_threshold": 0.9,
+        "heading_weight": 0.4,
     },
     default_score_weights={"sections_f": 1.0, "sections_p": 0.0, "sections_r": 0.0, "sections_boundaries_f": 0.0},
 )
@@ -55,14 +59,26 @@ def make_section_classifier(
     segmenter: Callable[[Doc], List[Segment]],
     spans_key: str,
     scorer: Optional[Callable],
+    inherit_threshold: float = 0.9,
+    heading_weight: float = 0.4,
 ) -> "SectionClassifier":
     """Label each section of a paper with its IMRaD role.
 
     Sections already in ``doc.spans[spans_key]`` (set by a structured reader)
     keep their boundaries and get a label; otherwise ``segmenter`` finds them
-    in the text.
+    in the text. A sub-section (``span._.section_level`` > 1, or a heading
+    numbered "2.1") takes its parent's label unless its own label's
+    probability reaches ``inherit_threshold``. A heading that names a role
+    (:func:`spacy_scicls.corpora.sections.heading_label`) counts as evidence
+    of weight ``heading_weight``: the model's probabilities ``p`` become
+    ``(1 - w) * p + w * onehot(heading role)``, so the content overrides the
+    heading only when the model is sure (by more than ``w / (1 - w)``); 0
+    turns this off.
     """
-    return SectionClassifier(nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer)
+    return SectionClassifier(
+        nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer,
+        inherit_threshold=inherit_threshold, heading_weight=heading_weight,
+    )
 
 
 class SectionClassifier(SharedEncoderHead):
@@ -75,13 +91,18 @@ class SectionClassifier(SharedEncoderHead):
         segmenter: Callable[[Doc], List[Segment]],
         spans_key: str = "sections",
         scorer: Optional[Callable] = None,
+        inherit_threshold: float = 0.9,
+        heading_weight: float = 0.4,
     ) -> None:
         self.vocab = vocab
         self.model = model
         self.name = name
         self.segmenter = segmenter
         self.scorer = scorer
-        self.cfg: Dict = {"labels": list(IMRAD_LABELS), "spans_key": spans_key}
+        self.cfg: Dict = {"labels": list(IMRAD_LABELS), "spans_key": spans_key, "inherit_threshold": inherit_threshold,
+                          "heading_weight": heading_weight}
+        if not 0.0 <= heading_weight < 1.0:
+            raise ValueError(f"[{name}] heading_weight must be in [0, 1), not {heading_weight}")
         for label in IMRAD_LABELS:
             self.vocab.strings.add(label)
 
@@ -116,15 +137,34 @@ class SectionClassifier(SharedEncoderHead):
 
     def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[List[Segment]], Floats2d]) -> None:
         segments, scores = predictions
-        scores = self.model.ops.to_numpy(scores)
+        scores = numpy.array(self.model.ops.to_numpy(scores), dtype="float32")
+        threshold = float(self.cfg.get("inherit_threshold", 1.01))
+        weight = float(self.cfg.get("heading_weight", 0.0))
+        if weight > 0:
+            row = 0
+            for doc_segments in segments:
+                for segment in doc_segments:
+                    role = heading_label(segment.heading)
+                    if role is not None:
+                        scores[row] *= 1.0 - weight
+                        scores[row, self.labels.index(role)] += weight
+                    row += 1
         row = 0
         for doc, doc_segments in zip(docs, segments):
+            levels = _levels(doc, doc_segments, self.spans_key)
             spans = []
-            for segment in doc_segments:
+            parents: List[Tuple[int, int]] = []  # (level, label index) of the open sections
+            for segment, level in zip(doc_segments, levels):
                 best = int(scores[row].argmax())
+                while parents and parents[-1][0] >= level:
+                    parents.pop()
+                if parents and level > 1 and scores[row, best] < threshold:
+                    best = parents[-1][1]
+                parents.append((level, best))
                 span = Span(doc, segment.start, segment.end, label=self.labels[best])
                 span._.heading = segment.heading
                 span._.section_score = float(scores[row, best])
+                span._.section_level = level
                 spans.append(span)
                 row += 1
             doc.spans[self.spans_key] = SpanGroup(doc, name=self.spans_key, spans=spans)
@@ -182,6 +222,16 @@ class SectionClassifier(SharedEncoderHead):
         set_output_width(self.model, len(self.labels))
         spans = _to_ragged(self.model, segments)
         self.model.initialize(X=(docs, spans), Y=self.model.ops.alloc2f(spans.data.shape[0], len(self.labels)))
+
+
+def _levels(doc: Doc, segments: List[Segment], spans_key: str) -> List[int]:
+    """Depth of each section: from the reader's spans where it set them, else
+    from the numbering of the heading ("2.1 Data" is 2), else 1."""
+    known = {}
+    for span in doc.spans.get(spans_key, []):
+        if span._.section_level:
+            known[(span.start, span.end)] = int(span._.section_level)
+    return [known.get((s.start, s.end)) or heading_level(s.heading) for s in segments]
 
 
 def _to_ragged(model: Model, segments: List[List[Segment]]) -> Ragged:

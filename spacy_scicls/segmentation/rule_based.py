@@ -70,7 +70,7 @@ def find_heading_lines(text: str) -> List[Tuple[int, int]]:
 
 
 def clean_heading(text: str) -> str:
-    return re.sub(r"^#{1,6}\s+", "", text.strip())
+    return re.sub(r"\s+", " ", re.sub(r"^#{1,6}\s+", "", text.strip()))
 
 
 class RuleBasedSegmenter:
@@ -80,29 +80,34 @@ class RuleBasedSegmenter:
 
     def __call__(self, doc: Doc) -> List[Segment]:
         text = doc.text  # built from the tokens on every access: read it once
-        headings = find_heading_lines(text)
-        bounds: List[Tuple[int, Optional[Tuple[int, int]]]] = []
-        if not headings or text[: headings[0][0]].strip():
-            bounds.append((0, None))
-        bounds.extend((start, (start, end)) for start, end in headings)
-        segments = []
-        for i, (start_char, heading_chars) in enumerate(bounds):
-            end_char = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
-            span = doc.char_span(start_char, end_char, alignment_mode="expand")
-            if span is None:
-                continue
-            start, end = _strip_space_tokens(doc, span.start, span.end)
-            if end <= start:
-                continue
-            heading = None
-            heading_end = start
-            if heading_chars is not None:
-                head = doc.char_span(heading_chars[0], heading_chars[1], alignment_mode="expand")
-                if head is not None:
-                    heading = clean_heading(head.text)
-                    heading_end = min(max(head.end, start), end)
-            segments.append(Segment(start, end, heading_end, heading))
-        return segments
+        return segments_at_headings(doc, text, find_heading_lines(text))
+
+
+def segments_at_headings(doc: Doc, text: str, headings: List[Tuple[int, int]]) -> List[Segment]:
+    """Sections of ``doc`` cut at the heading lines ``headings`` (character
+    offsets into ``text``, which is ``doc.text``), in order."""
+    bounds: List[Tuple[int, Optional[Tuple[int, int]]]] = []
+    if not headings or text[: headings[0][0]].strip():
+        bounds.append((0, None))
+    bounds.extend((start, (start, end)) for start, end in headings)
+    segments = []
+    for i, (start_char, heading_chars) in enumerate(bounds):
+        end_char = bounds[i + 1][0] if i + 1 < len(bounds) else len(text)
+        span = doc.char_span(start_char, end_char, alignment_mode="expand")
+        if span is None:
+            continue
+        start, end = _strip_space_tokens(doc, span.start, span.end)
+        if end <= start:
+            continue
+        heading = None
+        heading_end = start
+        if heading_chars is not None:
+            head = doc.char_span(heading_chars[0], heading_chars[1], alignment_mode="expand")
+            if head is not None:
+                heading = clean_heading(head.text)
+                heading_end = min(max(head.end, start), end)
+        segments.append(Segment(start, end, heading_end, heading))
+    return segments
 
 
 def _strip_space_tokens(doc: Doc, start: int, end: int) -> Tuple[int, int]:

@@ -1,4 +1,5 @@
 """A section boundary, as the section head sees it."""
+import re
 from typing import List, NamedTuple, Optional
 
 from spacy.tokens import Doc, Span
@@ -37,3 +38,17 @@ def segments_from_spans(doc: Doc, spans: List[Span]) -> List[Segment]:
         heading = span._.heading
         segments.append(Segment(span.start, span.end, heading_end_of(span, heading), heading))
     return segments
+
+
+_SECTION_NUMBER = re.compile(r"^\s*(?:#{1,6}\s*)?(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+\S")
+
+
+def heading_level(heading: Optional[str]) -> int:
+    """Depth of a section from its heading's numbering: "2 Methods" is 1,
+    "2.1 Data" is 2, "2.1.3. Sites" is 3; 1 when the heading has no number."""
+    if not heading:
+        return 1
+    number = _SECTION_NUMBER.match(heading)
+    if number:
+        return number.group(1).count(".") + 1
+    return 1

@@ -1,0 +1,202 @@
+"""Evaluate section reading: heading detection on plain text, IMRaD labels, speed.
+
+Prints, per data set and split:
+
+1. Heading detection on plain text, P/R/F1 over lines: a detected heading
+   line counts when the same line is a gold heading line (after white-space
+   normalisation). GROBID's training TEI laid out as PDF-extracted text
+   (``papers/grobid_tei``; the heading-line scorer was trained on the "train"
+   split only), and the text that the readers make of the PLOS and unarXive
+   papers with the headings left in as lines. The older line rules
+   (``spacy_scicls.rule_based_sections.v1``) are shown beside the default.
+2. IMRaD labels from the trained pipeline (``scripts/train_sections.py``),
+   accuracy and macro-F1: against PLOS gold ``sec-type`` (top-level body
+   sections that carry one) and against silver labels from the headings
+   (``spacy_scicls.corpora.sections.silver_labels``), with headings and with
+   headings withheld (content only); and how often the content-only
+   prediction disagrees with the heading-based label.
+3. Papers per second of the whole pipeline on full papers.
+
+    python scripts/evaluate_sections.py --data-dir $SCICLS_DATA_DIR --pipeline training/sections-pipeline
+"""
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+REPO = Path(__file__).resolve().parents[1]
+BODY_ROLES = ("introduction", "related_work", "methods", "results", "discussion", "conclusion")
+
+
+def prf(tp: int, fp: int, fn: int) -> Tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def heading_line_scores(texts_and_gold, finder) -> Tuple[int, int, int]:
+    from spacy_scicls.corpora.plain_text import normalise_line
+
+    tp = fp = fn = 0
+    for text, gold in texts_and_gold:
+        lines = text.splitlines(keepends=True)
+        starts, offset = {}, 0
+        for i, line in enumerate(lines):
+            starts[offset] = i
+            offset += len(line)
+        found = set()
+        for start, end in finder(text):
+            # A heading found over several lines counts each of its lines.
+            first = max(k for k in starts if k <= start)
+            i = starts[first]
+            while i < len(lines) and sum(len(x) for x in lines[:i]) < end:
+                if normalise_line(lines[i]):
+                    found.add(i)
+                i += 1
+        gold_lines = {i for i in gold if normalise_line(lines[i])}
+        tp += len(found & gold_lines)
+        fp += len(found - gold_lines)
+        fn += len(gold_lines - found)
+    return tp, fp, fn
+
+
+def label_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> Tuple[float, float, int]:
+    n = len(gold)
+    accuracy = sum(g == p for g, p in zip(gold, pred)) / n if n else 0.0
+    f1s = []
+    for label in labels:
+        tp = sum(g == label and p == label for g, p in zip(gold, pred))
+        fp = sum(g != label and p == label for g, p in zip(gold, pred))
+        fn = sum(g == label and p != label for g, p in zip(gold, pred))
+        if tp + fn:
+            f1s.append(prf(tp, fp, fn)[2])
+    return accuracy, (sum(f1s) / len(f1s) if f1s else 0.0), n
+
+
+def predict_labels(nlp, docs) -> List[List[str]]:
+    return [[s.label_ for s in doc.spans["sections"]] for doc in nlp.pipe(docs, batch_size=8)]
+
+
+def main(argv=None) -> int:
+    import spacy
+    import torch
+
+    import spacy_scicls  # noqa: F401
+    from spacy_scicls.corpora.papers import iter_papers
+    from spacy_scicls.corpora.plain_text import reader_text_and_gold, split_of, tei_plain_text
+    from spacy_scicls.corpora.sections import section_doc, silver_labels
+    from spacy_scicls.labels import IMRAD_LABELS
+    from spacy_scicls.segmentation import HeadingLineModel, find_heading_lines, heading_spans
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    env = os.environ.get("SCICLS_DATA_DIR")
+    parser.add_argument("--data-dir", type=Path, default=Path(env) if env else None, required=env is None)
+    parser.add_argument("--pipeline", type=Path, default=REPO / "training" / "sections-pipeline")
+    parser.add_argument("--heading-model", type=Path, default=None,
+                        help="heading-line weights (default: the packaged ones)")
+    parser.add_argument("--max-tokens", type=int, default=48,
+                        help="label evaluation reads each section's first N tokens (as in training)")
+    parser.add_argument("--label-splits", nargs="+", default=["test"], choices=["test", "train"])
+    parser.add_argument("--speed-papers", type=int, default=4)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["headings", "labels", "speed"])
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    blank = spacy.blank("en")
+
+    if "headings" not in args.skip:
+        print("== Heading detection on plain text (line P / R / F1) ==")
+        model = HeadingLineModel.from_disk(args.heading_model) if args.heading_model else HeadingLineModel.from_disk()
+        finders = {"heading-line model": lambda text: heading_spans(text, model), "line rules": find_heading_lines}
+        tei_dir = args.data_dir / "papers" / "grobid_tei" / "corpus_tei"
+        sets: Dict[str, list] = {}
+        for path in sorted(tei_dir.glob("*.tei.xml")):
+            sets.setdefault(f"grobid_tei/{split_of(path.name)}", []).append(tei_plain_text(path))
+        for collection in ("plos", "unarxive"):
+            sets[f"{collection}_reader_text/test"] = [
+                reader_text_and_gold(d) for d in iter_papers(args.data_dir, collection, "test", blank)
+            ]
+        for name, items in sets.items():
+            for finder_name, finder in finders.items():
+                tp, fp, fn = heading_line_scores(items, finder)
+                p, r, f = prf(tp, fp, fn)
+                print(f"{name:28s} {finder_name:20s} papers {len(items):3d}  gold {tp + fn:5d}  "
+                      f"P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+
+    if "labels" not in args.skip:
+        print(f"== IMRaD labels (pipeline {args.pipeline.name}; sections cut to {args.max_tokens} tokens) ==")
+        nlp = spacy.load(args.pipeline)
+        for collection in ("plos", "unarxive", "s2orc"):
+            for split in args.label_splits:
+                docs = list(iter_papers(args.data_dir, collection, split, nlp))
+                silver, gold = [], []
+                items = []
+                for doc in docs:
+                    labels = silver_labels(doc)
+                    reader = [s.label_ if (s._.section_level == 1 and s.label_ in BODY_ROLES) else None
+                              for s in doc.spans["sections"]]
+                    seen = section_doc(doc, nlp, max_tokens=args.max_tokens)
+                    blind = section_doc(doc, nlp, headings=False, max_tokens=args.max_tokens)
+                    items.append((labels, reader, seen, blind, [sp._.section_level or 1 for sp in doc.spans["sections"]]))
+                start = time.time()
+                pred_seen = predict_labels(nlp, [item[2] for item in items])
+                pred_blind = predict_labels(nlp, [item[3] for item in items])
+                elapsed = time.time() - start
+                for (labels, reader, seen, blind, levels), ps, pb in zip(items, pred_seen, pred_blind):
+                    by_seen = dict(zip(seen.user_data["section_index"], ps))
+                    by_blind = dict(zip(blind.user_data["section_index"], pb))
+                    for i in sorted(set(by_seen) & set(by_blind)):
+                        if labels[i] is not None:
+                            silver.append((labels[i], by_seen[i], by_blind[i]))
+                    # A gold top-level section whose text is all in its
+                    # sub-sections has no span of its own without its
+                    # heading: it is judged by its first sub-section's label.
+                    for i, label in enumerate(reader):
+                        if label is None or i not in by_seen:
+                            continue
+                        j = i
+                        while j < len(reader) and j not in by_blind and (j == i or levels[j] > levels[i]):
+                            j += 1
+                        if j in by_blind and (j == i or levels[j] > levels[i]):
+                            gold.append((label, by_seen[i], by_blind[j]))
+                print(f"-- {collection}/{split}: {len(docs)} papers, {len(silver)} silver-labelled sections "
+                      f"({elapsed:.0f} s for both passes)")
+                rows = [("silver", silver)] + ([("PLOS gold sec-type", gold)] if collection == "plos" else [])
+                for name, triples in rows:
+                    if not triples:
+                        continue
+                    g = [t[0] for t in triples]
+                    for mode, k in (("heading+content", 1), ("content only", 2)):
+                        acc, macro, n = label_scores(g, [t[k] for t in triples], IMRAD_LABELS)
+                        print(f"   vs {name:20s} {mode:16s} n {n:4d}  accuracy {acc:.3f}  macro-F1 {macro:.3f}")
+                    if name == "silver":
+                        disagree = sum(t[0] != t[2] for t in triples) / len(triples)
+                        print(f"   content-only prediction disagrees with the heading-based label on {disagree:.1%}")
+                    if name == "PLOS gold sec-type":
+                        confusion = Counter((t[0], t[1]) for t in triples if t[0] != t[1])
+                        print("   errors (gold -> predicted, heading+content): "
+                              + ", ".join(f"{a}->{b} {c}" for (a, b), c in confusion.most_common(6)))
+
+    if "speed" not in args.skip:
+        print("== Speed: whole papers through the pipeline ==")
+        nlp = spacy.load(args.pipeline)
+        docs = list(iter_papers(args.data_dir, "plos", "test", nlp))[: args.speed_papers]
+        texts = [d.text for d in docs]
+        start = time.time()
+        n_tokens = sum(len(d) for d in nlp.pipe(docs, batch_size=8))
+        structured = time.time() - start
+        start = time.time()
+        found = [len(d.spans["sections"]) for d in nlp.pipe(texts, batch_size=8)]
+        plain = time.time() - start
+        print(f"plos/test structured (JATS reader docs): {len(docs)} papers, {n_tokens} tokens, "
+              f"{len(docs) / structured:.3f} papers/s ({n_tokens / structured:.0f} tokens/s)")
+        print(f"plos/test plain text (headings found by the pipeline): {len(texts)} papers, "
+              f"{len(texts) / plain:.3f} papers/s, {sum(found)} sections found")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Train the heading-line scorer of the plain-text section finder.
+
+Reads GROBID's full-text training TEI files (``papers/grobid_tei``), lays
+each out as PDF-extracted plain text (``spacy_scicls.corpora.plain_text``),
+adds the text that the readers make of the PLOS and unarXive papers (one
+line per paragraph, headings on their own lines), and fits
+``spacy_scicls.segmentation.lines.HeadingLineModel`` on the papers of the
+"train" split only (the "test" split is left for scripts/evaluate_sections.py).
+
+    python scripts/train_heading_lines.py --data-dir $SCICLS_DATA_DIR \
+        --output spacy_scicls/segmentation/heading_lines.json
+"""
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy
+
+from spacy_scicls.corpora.plain_text import reader_text_and_gold, split_of, tei_plain_text
+from spacy_scicls.segmentation.lines import DEFAULT_MODEL, HeadingLineModel, forward, line_features, train_network
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    data_dir = os.environ.get("SCICLS_DATA_DIR")
+    parser.add_argument("--data-dir", type=Path, default=Path(data_dir) if data_dir else None, required=data_dir is None)
+    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--hidden", type=int, default=8)
+    parser.add_argument("--l2", type=float, default=1e-3)
+    parser.add_argument("--epochs", type=int, default=1500)
+    parser.add_argument("--threshold", type=float, default=0.5)
+    args = parser.parse_args(argv)
+    import spacy
+
+    from spacy_scicls.corpora.papers import iter_papers
+
+    Xs, ys, names = [], [], []
+    tei_dir = args.data_dir / "papers" / "grobid_tei" / "corpus_tei"
+    texts = [(path.name, tei_plain_text(path)) for path in sorted(tei_dir.glob("*.tei.xml"))
+             if split_of(path.name) == "train"]
+    blank = spacy.blank("en")
+    for collection in ("plos", "unarxive"):
+        for doc in iter_papers(args.data_dir, collection, "train", blank):
+            texts.append((str(doc._.scicls_meta["source"]), reader_text_and_gold(doc)))
+    for name, (text, gold) in texts:
+        lines = text.splitlines()
+        Xs.append(line_features(lines))
+        ys.append(numpy.asarray([i in gold for i in range(len(lines))], dtype="float64"))
+        names.append(name)
+    if not Xs:
+        print(f"no training papers in {args.data_dir}", file=sys.stderr)
+        return 1
+    X, y = numpy.vstack(Xs), numpy.concatenate(ys)
+    start = time.time()
+    params = train_network(X, y, hidden=args.hidden, l2=args.l2, epochs=args.epochs)
+    pred = forward(params, X) >= args.threshold
+    tp, fp, fn = int((pred & (y > 0)).sum()), int((pred & (y == 0)).sum()), int((~pred & (y > 0)).sum())
+    print(f"trained on {len(names)} papers, {len(y)} lines ({int(y.sum())} heading lines) in {time.time() - start:.0f} s; "
+          f"training-set P {tp / max(tp + fp, 1):.3f} R {tp / max(tp + fn, 1):.3f}")
+    model = HeadingLineModel(params, threshold=args.threshold, meta={
+        "trained_on": "GROBID full-text training TEI laid out as PDF text, PLOS and unarXive reader text; "
+                      "split 'train' (spacy_scicls.corpora.plain_text.split_of)",
+        "papers": len(names), "lines": int(len(y)), "hidden": args.hidden, "l2": args.l2, "epochs": args.epochs,
+    })
+    model.to_disk(args.output)
+    print(f"saved {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

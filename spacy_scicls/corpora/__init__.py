@@ -1,0 +1,1 @@
+"""Training and evaluation corpora built from papers (see :mod:`.sections`)."""

@@ -1,0 +1,184 @@
+"""Silver IMRaD labels from headings, sub-section inheritance, and the
+section docs the training and evaluation scripts build."""
+from pathlib import Path
+
+import numpy
+import pytest
+import spacy
+
+import spacy_scicls  # noqa: F401
+from spacy_scicls.corpora.sections import (
+    heading_label,
+    label_counts,
+    load_nlm_heading_map,
+    normalise_heading,
+    section_doc,
+    silver_labels,
+)
+from spacy_scicls.readers import read_paper
+from spacy_scicls.segmentation import Segment
+from spacy_scicls.segmentation.segments import heading_level
+
+PAPERS = Path(__file__).parent / "fixtures" / "papers"
+
+
+@pytest.mark.parametrize("heading,label", [
+    ("1 Introduction", "introduction"),
+    ("I. INTRODUCTION", "introduction"),
+    ("\u25a0 INTRODUCTION", "introduction"),
+    ("2.3. Experimental setup", "methods"),
+    ("MATERIALS AND METHODS", "methods"),
+    ("3 Our Approach", "methods"),
+    ("Patients and methods", "methods"),
+    ("5 Experiments", "results"),
+    ("Experimental Results", "results"),
+    ("Results and Discussion", "results"),
+    ("Discussion and Conclusions", "discussion"),
+    ("Background and Related Work", "introduction"),
+    ("4. Related Work", "related_work"),
+    ("Concluding remarks", "conclusion"),
+    ("6 Conclusions and Future Work", "conclusion"),
+    ("Acknowledgements", "other"),
+    ("Data availability", "other"),
+    ("Appendix A. Proofs", "other"),
+    ("Author contributions", "other"),
+    ("## Abstract", "abstract"),
+])
+def test_heading_label(heading, label):
+    assert heading_label(heading) == label
+
+
+@pytest.mark.parametrize("heading", [
+    None, "", "2 Structure of The Literature Graph", "A model of rainfall", "Sensitivity analysis",
+    "Effect of the model size", "3.2 Why sleep matters",
+])
+def test_headings_that_name_no_role(heading):
+    assert heading_label(heading) is None
+
+
+def test_normalise_heading():
+    assert normalise_heading("  2.1.  Data  Sources: ") == "data sources"
+    assert normalise_heading("A. Methods") == "methods"
+    assert normalise_heading("A model") == "a model"
+
+
+def test_nlm_map(tmp_path):
+    path = tmp_path / "labels.txt"
+    path.write_text("STUDY DESIGN|METHODS|N|2010\nMAIN OUTCOME MEASURES|RESULTS|Y|2010\nKEY WORDS|UNASSIGNED|N|2010\n")
+    nlm = load_nlm_heading_map(path)
+    assert nlm == {"STUDY DESIGN": "methods", "MAIN OUTCOME MEASURES": "results"}
+    assert heading_label("Main outcome measures") is None
+    assert heading_label("Main outcome measures", nlm) == "results"
+
+
+def test_silver_labels_inherit_and_keep_reader_labels():
+    nlp = spacy.blank("en")
+    doc = read_paper(PAPERS / "paper.jats.xml", nlp)
+    # JATS sec-types and back matter kept; "Study sites" (no role) inherits
+    # methods from its parent; the combined heading takes its first role.
+    assert silver_labels(doc) == ["abstract", "introduction", "methods", "methods", "results", "other"]
+    tei = read_paper(PAPERS / "paper.tei.xml", nlp)
+    assert silver_labels(tei) == ["abstract", "introduction", "methods", "methods", "results", "other"]
+    counts = label_counts(silver_labels(tei) + [None])
+    assert counts["methods"] == 2 and counts["none"] == 1
+
+
+def test_section_doc_withholds_headings_and_truncates():
+    nlp = spacy.blank("en")
+    doc = read_paper(PAPERS / "paper.unarxive.jsonl", nlp)
+    labels = silver_labels(doc)
+    full = section_doc(doc, nlp, labels)
+    assert [s._.heading for s in full.spans["sections"]] == [s._.heading for s in doc.spans["sections"]]
+    assert [s.label_ for s in full.spans["sections"]] == ["abstract", "introduction", "methods", "methods", "conclusion"]
+    blind = section_doc(doc, nlp, labels, headings=False)
+    assert all(s._.heading is None for s in blind.spans["sections"])
+    assert "Introduction" not in blind.text and "Tokenization" not in blind.text
+    assert blind.spans["sections"][1].text == "Counting is hard {{cite:abc}}.\n\nNoise makes it harder."
+    short = section_doc(doc, nlp, labels, max_tokens=3)
+    assert short.spans["sections"][1].text == "1 Introduction\nCounting is hard"
+
+
+@pytest.mark.parametrize("heading,level", [
+    ("2 Methods", 1), ("2.1 Data", 2), ("2.1.3. Sites", 3), ("Results", 1), (None, 1), ("## 3.2 Fits", 2),
+])
+def test_heading_level(heading, level):
+    assert heading_level(heading) == level
+
+
+def test_sub_sections_inherit_unless_their_own_evidence_is_strong():
+    nlp = spacy.blank("en")
+    text = "2 Methods\nWe sampled.\n\n2.1 Sites\nTwelve islands.\n\n2.2 Counts\nWe found more.\n\n3 Results\nMore."
+    doc = nlp.make_doc(text)
+    pipe = nlp.add_pipe("scicls_sections")
+    segments = pipe.segments(doc)
+    assert [s.heading for s in segments] == ["2 Methods", "2.1 Sites", "2.2 Counts", "3 Results"]
+    labels = list(pipe.labels)
+    scores = numpy.full((4, len(labels)), 0.01, dtype="float32")
+    scores[0, labels.index("methods")] = 0.9
+    scores[1, labels.index("results")] = 0.6     # weak: inherits methods
+    scores[2, labels.index("results")] = 0.95    # strong: keeps results
+    scores[3, labels.index("results")] = 0.8     # top level: its own label
+    pipe.set_annotations([doc], ([segments], scores))
+    spans = doc.spans["sections"]
+    assert [s.label_ for s in spans] == ["methods", "methods", "results", "results"]
+    assert [s._.section_level for s in spans] == [1, 2, 2, 1]
+    assert spans[1]._.section_score == pytest.approx(0.01)
+
+
+def test_reader_levels_survive_labelling():
+    nlp = spacy.blank("en")
+    doc = read_paper(PAPERS / "paper.tei.xml", nlp)
+    pipe = nlp.add_pipe("scicls_sections")
+    segments = pipe.segments(doc)
+    assert [s.heading for s in segments] == [s._.heading for s in doc.spans["sections"]]
+    scores = numpy.full((len(segments), len(pipe.labels)), 0.1, dtype="float32")
+    scores[:, 0] = 0.3
+    pipe.set_annotations([doc], ([segments], scores))
+    assert [s._.section_level for s in doc.spans["sections"]] == [1, 1, 1, 2, 1, 1]
+
+
+def test_section_doc_reports_which_sections_it_kept():
+    nlp = spacy.blank("en")
+    text = "# Paper\n\n## 1 Introduction\n\nText.\n\n## 2 Methods\n\n### 2.1 Data\n\nRows.\n"
+    doc = read_paper(text, nlp, format="markdown")
+    assert [s._.heading for s in doc.spans["sections"]] == ["1 Introduction", "2 Methods", "2.1 Data"]
+    blind = section_doc(doc, nlp, headings=False)
+    assert blind.user_data["section_index"] == [0, 2]
+    assert [s.text for s in blind.spans["sections"]] == ["Text.", "Rows."]
+    assert section_doc(doc, nlp).user_data["section_index"] == [0, 1, 2]
+
+
+def test_paper_corpus_gives_silver_examples(capsys):
+    from spacy.util import registry
+
+    nlp = spacy.blank("en")
+    corpus = registry.readers.get("spacy_scicls.PaperCorpus.v1")(PAPERS, pattern="[pm]*.*")
+    examples = list(corpus(nlp))
+    # Six good papers (the text paper has no sections); the malformed ones are skipped with a message.
+    assert len(examples) == 6
+    err = capsys.readouterr().err
+    assert "skipped: " in err and "malformed.jats.xml: malformed XML" in err and "malformed.s2orc.json" in err
+    by_format = {eg.reference._.scicls_meta["format"]: eg for eg in examples}
+    jats = by_format["jats"].reference
+    assert [s.label_ for s in jats.spans["sections"]] == ["abstract", "introduction", "methods", "methods", "results", "other"]
+    assert by_format["jats"].predicted.text == jats.text
+    assert len(by_format["text"].reference.spans["sections"]) == 0
+
+
+def test_heading_evidence_weighs_against_the_content():
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("scicls_sections", config={"heading_weight": 0.4})
+    doc = nlp.make_doc("Results\nWe sampled.\n\nResults\nWe sampled again.\n\nSome heading\nText.")
+    segments = pipe.segments(doc)
+    labels = list(pipe.labels)
+    scores = numpy.full((3, len(labels)), 0.01, dtype="float32")
+    scores[0, labels.index("methods")] = 0.6    # unsure content: the heading wins
+    scores[1, labels.index("methods")] = 0.95   # sure content: the content wins
+    scores[2, labels.index("discussion")] = 0.6  # a heading that names no role: the content decides
+    pipe.set_annotations([doc], ([segments], scores))
+    spans = doc.spans["sections"]
+    assert [s.label_ for s in spans] == ["results", "methods", "discussion"]
+    assert spans[0]._.section_score == pytest.approx(0.4 + 0.6 * 0.01)
+    assert [s._.heading for s in spans] == ["Results", "Results", "Some heading"]
+    with pytest.raises(ValueError, match="heading_weight must be in"):
+        spacy.blank("en").add_pipe("scicls_sections", config={"heading_weight": 1.0})
