@@ -57,3 +57,18 @@ def feature_cache(nlp, records: List[CategoryRecord], path: Path) -> TokenVector
     )
     cache.save(path)
     return cache
+
+
+def truths_for(component, records: List[CategoryRecord]):
+    """0/1 matrix (records x the head's labels) of the records that carry the head's taxonomy."""
+    import numpy
+
+    name = component.taxonomy.name
+    index = {code: i for i, code in enumerate(component.labels)}
+    kept = [r for r in records if r.labels.get(name)]
+    truths = numpy.zeros((len(kept), len(index)), dtype="float32")
+    for row, record in enumerate(kept):
+        for code in record.labels[name]:
+            if code in index:
+                truths[row, index[code]] = 1.0
+    return kept, truths
