@@ -17,7 +17,7 @@ from thinc.types import Floats2d
 from ..calibration import apply_temperature, fit_temperature, tune_thresholds
 from ..decisions import write_decisions
 from ..extensions import install_extensions
-from ..ml.doc_classifier import build_doc_classifier_v1  # noqa: F401 (registers architecture)
+from ..ml.doc_classifier import build_doc_classifier_v1, build_doc_classifier_v2  # noqa: F401 (registers architectures)
 from ..taxonomies import Taxonomy, load_taxonomy
 from ._head import SharedEncoderHead
 from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
@@ -27,8 +27,9 @@ install_extensions()
 
 DEFAULT_DOC_CATEGORIES_CONFIG = """
 [model]
-@architectures = "spacy_scicls.DocClassifier.v1"
+@architectures = "spacy_scicls.DocClassifier.v2"
 max_tokens = 256
+max_title_tokens = 64
 hidden_width = 256
 dropout = 0.1
 exclusive_classes = false
