@@ -230,3 +230,17 @@ def test_v2_head_pools_only_the_tokens_it_reads(trained_two_heads):
     numpy.testing.assert_allclose(row[2 * width:], X[:3].mean(axis=0), rtol=1e-5, atol=1e-6)
     # the methods section would change the mean if it were read
     assert not numpy.allclose(row[:width], X[: len(read) + 50].mean(axis=0), atol=1e-4)
+
+
+def test_cross_entropy_loss_gives_logit_gradient_p_minus_y(tiny_bert):
+    nlp = category_pipeline(tiny_bert, heads=("hrcs_hc",), loss="cross_entropy")
+    pipe = nlp.get_pipe("hrcs_hc")
+    scores = numpy.asarray([[0.9, 0.2], [0.3, 0.6]], dtype="float32")
+    truths = numpy.asarray([[1.0, 0.0], [1.0, 1.0]], dtype="float32")
+    mask = numpy.asarray([[1.0], [0.0]], dtype="float32")  # second doc has no hrcs_hc label
+    loss, grad = pipe.loss((truths, mask), scores)
+    assert loss == pytest.approx(-(numpy.log(0.9) + numpy.log(0.8)), rel=1e-5)
+    logit_grad = grad * scores * (1 - scores)  # what the sigmoid's backward pass makes of it
+    numpy.testing.assert_allclose(logit_grad, [[0.9 - 1.0, 0.2], [0.0, 0.0]], atol=1e-6)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        category_pipeline(tiny_bert, heads=("hrcs_hc",), loss="hinge")

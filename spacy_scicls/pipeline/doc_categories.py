@@ -25,6 +25,8 @@ from .scoring import make_doc_categories_scorer_v1  # noqa: F401 (registers scor
 
 install_extensions()
 
+LOSSES = ("squared_error", "cross_entropy")
+
 DEFAULT_DOC_CATEGORIES_CONFIG = """
 [model]
 @architectures = "spacy_scicls.DocClassifier.v2"
@@ -45,6 +47,7 @@ DEFAULT_DOC_CATEGORIES_MODEL = Config().from_str(DEFAULT_DOC_CATEGORIES_CONFIG)[
         "taxonomy": "erc",
         "threshold": 0.5,
         "at_least_one": False,
+        "loss": "squared_error",
         "scorer": {"@scorers": "spacy_scicls.doc_categories_scorer.v1"},
     },
     # Score keys depend on the taxonomy (cats_<taxonomy>_micro_f), so configs
@@ -58,6 +61,7 @@ def make_doc_categorizer(
     taxonomy: str,
     threshold: float,
     at_least_one: bool,
+    loss: str,
     scorer: Optional[Callable],
 ) -> "DocCategorizer":
     """Predict the categories of one taxonomy for each document.
@@ -68,9 +72,13 @@ def make_doc_categorizer(
         for labels without a threshold of their own (see ``calibrate``).
     at_least_one: decide the most probable label when none reaches its
         threshold (every arXiv paper has a primary category).
+    loss: "squared_error" (of the probabilities, as spaCy's textcat) or
+        "cross_entropy" (binary cross-entropy for multi-label heads, which
+        gives rare labels a stronger gradient).
     """
     return DocCategorizer(
-        nlp.vocab, model, name, taxonomy=taxonomy, threshold=threshold, at_least_one=at_least_one, scorer=scorer
+        nlp.vocab, model, name, taxonomy=taxonomy, threshold=threshold, at_least_one=at_least_one,
+        loss=loss, scorer=scorer,
     )
 
 
@@ -95,6 +103,7 @@ class DocCategorizer(SharedEncoderHead):
         taxonomy: str,
         threshold: float = 0.5,
         at_least_one: bool = False,
+        loss: str = "squared_error",
         scorer: Optional[Callable] = None,
     ) -> None:
         self.vocab = vocab
@@ -104,12 +113,15 @@ class DocCategorizer(SharedEncoderHead):
         self.taxonomy: Taxonomy = load_taxonomy(taxonomy)
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"[{name}] threshold must be within 0..1, got {threshold}")
+        if loss not in LOSSES:
+            raise ValueError(f"[{name}] loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         self.cfg: Dict = {
             "labels": [],
             "taxonomy": self.taxonomy.name,
             "threshold": threshold,
             "multi_label": bool(model.attrs.get("multi_label", True)),
             "at_least_one": bool(at_least_one),
+            "loss": loss,
             # Fitted on dev data by calibrate(); code -> threshold, and one temperature.
             "thresholds": {},
             "temperature": 1.0,
@@ -272,10 +284,21 @@ class DocCategorizer(SharedEncoderHead):
         return [eg.predicted for eg in examples], self._truths(examples)
 
     def loss(self, targets: Tuple[numpy.ndarray, numpy.ndarray], scores: Floats2d) -> Tuple[float, Floats2d]:
-        """Squared error of the probabilities over the examples that carry this taxonomy."""
+        """Loss over the examples that carry this taxonomy, and its gradient w.r.t. the probabilities.
+
+        ``squared_error``: of the probabilities. ``cross_entropy`` (multi-label
+        heads): binary cross-entropy; its gradient w.r.t. the probabilities is
+        ``(p - y) / (p (1 - p))``, which the sigmoid's backward pass turns into
+        ``p - y`` on the logits.
+        """
         truths, mask = (self.model.ops.asarray2f(array) for array in targets)
         n = max(float(mask.sum()), 1.0)
         diff = (scores - truths) * mask
+        if self.cfg.get("loss", "squared_error") == "cross_entropy" and self.cfg["multi_label"]:
+            xp = self.model.ops.xp
+            p = xp.clip(scores, 1e-7, 1 - 1e-7)
+            bce = -(truths * xp.log(p) + (1 - truths) * xp.log(1 - p)) * mask
+            return float(bce.sum() / n), diff / xp.maximum(scores * (1 - scores), 1e-7) / n
         return float((diff**2).sum() / n), diff / n
 
     def initialize(
