@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy
 import torch
+from thinc.api import fix_random_seed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -47,6 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    fix_random_seed(args.seed)
     splits = load_splits(data_dir(args.data), args.seed)
     log("records: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
     nlp = build_pipeline(splits["train"])
