@@ -27,12 +27,19 @@ def logit(probs: "numpy.ndarray") -> "numpy.ndarray":
 
 
 def decide(
-    probs: Sequence[float], thresholds: Sequence[float], *, multi_label: bool
+    probs: Sequence[float],
+    thresholds: Sequence[float],
+    *,
+    multi_label: bool,
+    at_least_one: bool = False,
 ) -> List[int]:
     """Indices of the decided labels, most probable first.
 
-    Multi-label: every label at or above its own threshold. Exclusive: the single
-    most probable label (ties go to the first in label order).
+    Multi-label: every label at or above its own threshold; with
+    ``at_least_one``, the most probable label when none reaches its threshold
+    (for taxonomies where every document has a label, e.g. an arXiv paper's
+    primary category). Exclusive: the single most probable label (ties go to
+    the first in label order).
     """
     probs = numpy.asarray(probs, dtype="float64")
     if probs.size == 0:
@@ -41,7 +48,10 @@ def decide(
     if not multi_label:
         return [int(order[0])]
     thresholds = numpy.broadcast_to(numpy.asarray(thresholds, dtype="float64"), probs.shape)
-    return [int(i) for i in order if probs[i] >= thresholds[i]]
+    decided = [int(i) for i in order if probs[i] >= thresholds[i]]
+    if not decided and at_least_one:
+        decided = [int(order[0])]
+    return decided
 
 
 def certainty(
@@ -78,21 +88,30 @@ def write_decisions(
     thresholds: Sequence[float],
     *,
     multi_label: bool,
+    at_least_one: bool = False,
+    abstain: bool = False,
 ) -> List[str]:
     """Write one taxonomy's decided labels, their groups and the certainty onto ``doc``.
 
     ``doc._.scicls_labels[taxonomy.name]`` gets the decided codes, most probable
     first, and ``doc._.scicls_labels[taxonomy.group_taxonomy]`` their groups
     (e.g. ``hrcs_rag``); ``doc._.scicls_certainty[taxonomy.name]`` the certainty.
-    New dicts are assigned each time, so no value is shared between documents.
+    ``abstain`` (e.g. for a doc with no text) decides no label and leaves the
+    certainty ``None``. New dicts are assigned each time, so no value is shared
+    between documents.
     """
-    decided = [codes[i] for i in decide(probs, thresholds, multi_label=multi_label)]
+    if abstain:
+        decided: List[str] = []
+    else:
+        decided = [
+            codes[i] for i in decide(probs, thresholds, multi_label=multi_label, at_least_one=at_least_one)
+        ]
     labels = {**(doc._.scicls_labels or {}), taxonomy.name: decided}
     if taxonomy.group_taxonomy:
         labels[taxonomy.group_taxonomy] = roll_up(taxonomy, decided)
     doc._.scicls_labels = labels
     doc._.scicls_certainty = {
         **(doc._.scicls_certainty or {}),
-        taxonomy.name: certainty(probs, thresholds, multi_label=multi_label),
+        taxonomy.name: None if abstain else certainty(probs, thresholds, multi_label=multi_label),
     }
     return decided

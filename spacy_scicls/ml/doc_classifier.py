@@ -97,3 +97,177 @@ def _front_pooling_forward(
         return dXs
 
     return Y, backprop
+
+
+# ---------------------------------------------------------------------------
+# v2: read the title, abstract and introduction; pool mean, max and title mean
+# ---------------------------------------------------------------------------
+
+READ_SECTION_LABELS = ("abstract", "introduction")
+
+
+def title_end(doc: Doc, max_title_tokens: int = 64, spans_key: str = "sections") -> int:
+    """End of the title: the first line break, else ``max_title_tokens`` (or the doc's end).
+
+    With sections in ``doc.spans["sections"]``, the text before the first
+    section is the title (capped alike).
+    """
+    limit = min(len(doc), max_title_tokens)
+    sections = doc.spans[spans_key] if spans_key in doc.spans else None
+    if sections is not None and len(sections) and sections[0].start > 0:
+        end = min(sections[0].start, limit)
+        while end > 0 and doc[end - 1].is_space:
+            end -= 1
+        return end
+    for token in doc[:limit]:
+        if token.is_space and "\n" in token.text:
+            return token.i
+        if "\n" in token.whitespace_:
+            return token.i + 1
+    return limit
+
+
+def reading_indices(
+    doc: Doc, max_tokens: int, spans_key: str = "sections", max_title_tokens: int = 64
+) -> "numpy.ndarray":
+    """Token indices a category head reads, in order, at most ``max_tokens``.
+
+    A doc with labelled sections is read as its title (the text before the
+    first section), then its ``abstract`` and ``introduction`` sections; a
+    doc without them (a bare abstract, a title alone, or a paper whose
+    sections are not labelled) is read from its first ``max_tokens`` tokens.
+    """
+    import numpy
+
+    sections = doc.spans.get(spans_key) if spans_key in doc.spans else None
+    if sections:
+        parts = [range(0, min(title_end(doc, max_title_tokens, spans_key), max_tokens))]
+        wanted = [s for s in sections if s.label_ in READ_SECTION_LABELS]
+        if wanted:
+            parts.extend(range(s.start, s.end) for s in wanted)
+            idx = numpy.fromiter((i for part in parts for i in part), dtype="int64")
+            return idx[:max_tokens]
+    return numpy.arange(min(len(doc), max_tokens), dtype="int64")
+
+
+def _pool_one(xp, X, read, title, width):
+    Y = xp.zeros((3 * width,), dtype="float32")
+    which = None
+    if len(read):
+        front = X[read]
+        which = front.argmax(axis=0)
+        Y[:width] = front.mean(axis=0)
+        Y[width:2 * width] = front[which, xp.arange(width)]
+    if len(title):
+        Y[2 * width:] = X[title].mean(axis=0)
+    return Y, which
+
+
+def pool_token_vectors(X, read, title, xp=None):
+    """Pooled features of one doc from its token vectors ``X`` (the v2 head's input to its MLP)."""
+    import numpy
+
+    xp = xp or numpy
+    return _pool_one(xp, xp.asarray(X, dtype="float32"), read, title, X.shape[1])[0]
+
+
+def section_reading(
+    tok2vec: Model[List[Doc], List[Floats2d]], max_tokens: int, max_title_tokens: int = 64,
+    spans_key: str = "sections",
+) -> Model[List[Doc], Floats2d]:
+    """Docs -> one row per doc: mean and max of the tokens read, and the title's mean.
+
+    What is read is :func:`reading_indices` (title, abstract, introduction or
+    the first ``max_tokens`` tokens). A doc with no tokens gets a row of
+    zeros, so that empty texts flow through like any other.
+    """
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    if max_title_tokens < 0:
+        raise ValueError(f"max_title_tokens must be >= 0, got {max_title_tokens}")
+    return Model(
+        "section_reading",
+        _section_reading_forward,
+        init=_section_reading_init,
+        layers=[tok2vec],
+        attrs={"max_tokens": max_tokens, "max_title_tokens": max_title_tokens, "spans_key": spans_key},
+    )
+
+
+def _section_reading_init(model: Model, X=None, Y=None) -> None:
+    model.layers[0].initialize(X=X)
+
+
+def _section_reading_forward(model: Model, docs: List[Doc], is_train: bool):
+    ops = model.ops
+    xp = ops.xp
+    Xs, backprop_tok2vec = token_vectors(model.layers[0], docs, is_train)
+    width = max((X.shape[1] for X in Xs), default=0)
+    Y = ops.alloc2f(len(docs), 3 * width)
+    kept = []
+    for i, (doc, X) in enumerate(zip(docs, Xs)):
+        read = xp.asarray(
+            reading_indices(doc, model.attrs["max_tokens"], model.attrs["spans_key"], model.attrs["max_title_tokens"])
+        )
+        title = xp.arange(title_end(doc, model.attrs["max_title_tokens"], model.attrs["spans_key"]))
+        # Token vectors may be shorter than the doc (never longer); stay in range.
+        read = read[read < X.shape[0]]
+        title = title[title < X.shape[0]]
+        Y[i], which = _pool_one(xp, X, read, title, width)
+        kept.append((read, title, which))
+
+    def backprop(dY: Floats2d) -> List[Floats2d]:
+        dXs = []
+        for i, X in enumerate(Xs):
+            dX = ops.alloc2f(*X.shape)
+            read, title, which = kept[i]
+            if len(read):
+                dX[read] += dY[i, :width] / len(read)
+                dX[read[which], xp.arange(width)] += dY[i, width:2 * width]
+            if len(title):
+                dX[title] += dY[i, 2 * width:] / len(title)
+            dXs.append(dX)
+        return backprop_tok2vec(dXs)
+
+    return Y, backprop
+
+
+@registry.architectures("spacy_scicls.DocClassifier.v2")
+def build_doc_classifier_v2(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    max_tokens: int = 256,
+    max_title_tokens: int = 64,
+    hidden_width: int = 512,
+    dropout: float = 0.1,
+    exclusive_classes: bool = False,
+    nO: Optional[int] = None,
+) -> Model[List[Doc], Floats2d]:
+    """Read title, abstract and introduction; classify the pooled vectors.
+
+    Differences from v1: with ``doc.spans["sections"]`` the head reads the
+    title (text before the first section) and the sections labelled
+    ``abstract`` and ``introduction`` instead of the first tokens of the whole
+    paper; the title's mean vector is pooled besides the mean and max of all
+    tokens read, so that a title is not drowned by a long abstract.
+
+    The model is ``chain(reading, classifier)``: ``model.get_ref("reading")``
+    maps docs to pooled rows and ``model.get_ref("classifier")`` maps those
+    rows to probabilities, so a frozen encoder's pooled rows can be cached and
+    the classifier trained on them alone (see ``spacy_scicls.training.frozen``).
+    """
+    if exclusive_classes:
+        output_layer = Softmax(nO=nO)
+    else:
+        output_layer = chain(Linear(nO=nO), Logistic())
+    reading = section_reading(tok2vec, max_tokens, max_title_tokens)
+    classifier = chain(
+        Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True),
+        output_layer,
+    )
+    model = chain(reading, classifier)
+    model.set_ref("tok2vec", tok2vec)
+    model.set_ref("reading", reading)
+    model.set_ref("classifier", classifier)
+    model.set_ref("output_layer", output_layer if exclusive_classes else output_layer.layers[0])
+    model.attrs["multi_label"] = not exclusive_classes
+    return model

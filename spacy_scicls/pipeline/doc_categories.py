@@ -14,9 +14,10 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model
 from thinc.types import Floats2d
 
+from ..calibration import apply_temperature, fit_temperature, tune_thresholds
 from ..decisions import write_decisions
 from ..extensions import install_extensions
-from ..ml.doc_classifier import build_doc_classifier_v1  # noqa: F401 (registers architecture)
+from ..ml.doc_classifier import build_doc_classifier_v1, build_doc_classifier_v2  # noqa: F401 (registers architectures)
 from ..taxonomies import Taxonomy, load_taxonomy
 from ._head import SharedEncoderHead
 from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
@@ -24,10 +25,13 @@ from .scoring import make_doc_categories_scorer_v1  # noqa: F401 (registers scor
 
 install_extensions()
 
+LOSSES = ("squared_error", "cross_entropy")
+
 DEFAULT_DOC_CATEGORIES_CONFIG = """
 [model]
-@architectures = "spacy_scicls.DocClassifier.v1"
+@architectures = "spacy_scicls.DocClassifier.v2"
 max_tokens = 256
+max_title_tokens = 64
 hidden_width = 256
 dropout = 0.1
 exclusive_classes = false
@@ -42,6 +46,8 @@ DEFAULT_DOC_CATEGORIES_MODEL = Config().from_str(DEFAULT_DOC_CATEGORIES_CONFIG)[
         "model": DEFAULT_DOC_CATEGORIES_MODEL,
         "taxonomy": "erc",
         "threshold": 0.5,
+        "at_least_one": False,
+        "loss": "squared_error",
         "scorer": {"@scorers": "spacy_scicls.doc_categories_scorer.v1"},
     },
     # Score keys depend on the taxonomy (cats_<taxonomy>_micro_f), so configs
@@ -54,18 +60,40 @@ def make_doc_categorizer(
     model: Model,
     taxonomy: str,
     threshold: float,
+    at_least_one: bool,
+    loss: str,
     scorer: Optional[Callable],
 ) -> "DocCategorizer":
     """Predict the categories of one taxonomy for each document.
 
     taxonomy: a packaged taxonomy name (erc, arxiv, hrcs_rac, hrcs_hc) or the
         path of a taxonomy JSON file.
-    threshold: probability at which a label is decided (multi-label heads).
+    threshold: probability at which a label is decided (multi-label heads),
+        for labels without a threshold of their own (see ``calibrate``).
+    at_least_one: decide the most probable label when none reaches its
+        threshold (every arXiv paper has a primary category).
+    loss: "squared_error" (of the probabilities, as spaCy's textcat) or
+        "cross_entropy" (binary cross-entropy for multi-label heads, which
+        gives rare labels a stronger gradient).
     """
-    return DocCategorizer(nlp.vocab, model, name, taxonomy=taxonomy, threshold=threshold, scorer=scorer)
+    return DocCategorizer(
+        nlp.vocab, model, name, taxonomy=taxonomy, threshold=threshold, at_least_one=at_least_one,
+        loss=loss, scorer=scorer,
+    )
 
 
 class DocCategorizer(SharedEncoderHead):
+    """Categories of one taxonomy: probabilities in ``doc.cats``, decisions in ``doc._``.
+
+    ``doc.cats["<taxonomy>/<code>"]`` holds calibrated probabilities (the
+    model's, rescaled by ``cfg["temperature"]``). ``doc._.scicls_labels``
+    holds the decided codes, most probable first, and their groups;
+    ``doc._.scicls_certainty`` how far the doc is from any decision changing
+    (:mod:`spacy_scicls.decisions`). Per-label thresholds (``cfg["thresholds"]``)
+    and the temperature are fitted on dev data by :meth:`calibrate` and saved
+    with the component.
+    """
+
     def __init__(
         self,
         vocab: Vocab,
@@ -74,6 +102,8 @@ class DocCategorizer(SharedEncoderHead):
         *,
         taxonomy: str,
         threshold: float = 0.5,
+        at_least_one: bool = False,
+        loss: str = "squared_error",
         scorer: Optional[Callable] = None,
     ) -> None:
         self.vocab = vocab
@@ -83,11 +113,18 @@ class DocCategorizer(SharedEncoderHead):
         self.taxonomy: Taxonomy = load_taxonomy(taxonomy)
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"[{name}] threshold must be within 0..1, got {threshold}")
+        if loss not in LOSSES:
+            raise ValueError(f"[{name}] loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         self.cfg: Dict = {
             "labels": [],
             "taxonomy": self.taxonomy.name,
             "threshold": threshold,
             "multi_label": bool(model.attrs.get("multi_label", True)),
+            "at_least_one": bool(at_least_one),
+            "loss": loss,
+            # Fitted on dev data by calibrate(); code -> threshold, and one temperature.
+            "thresholds": {},
+            "temperature": 1.0,
         }
 
     @property
@@ -116,16 +153,106 @@ class DocCategorizer(SharedEncoderHead):
             return self.model.ops.alloc2f(0, len(self.labels))
         return self.model.predict(docs)
 
-    def set_annotations(self, docs: Iterable[Doc], scores: Floats2d) -> None:
+    @property
+    def temperature(self) -> float:
+        return float(self.cfg.get("temperature", 1.0))
+
+    @property
+    def thresholds(self) -> numpy.ndarray:
+        """Each label's decision threshold (fitted ones, else ``cfg["threshold"]``), in label order."""
+        fitted = self.cfg.get("thresholds") or {}
+        return numpy.asarray([float(fitted.get(code, self.cfg["threshold"])) for code in self.labels])
+
+    def calibrated(self, scores) -> numpy.ndarray:
+        """The model's probabilities rescaled by the fitted temperature."""
         scores = self.model.ops.to_numpy(scores)
+        return apply_temperature(scores, self.temperature, multi_label=self.cfg["multi_label"])
+
+    def set_annotations(self, docs: Iterable[Doc], scores: Floats2d) -> None:
+        probs = self.calibrated(scores)
         keys = self.cat_keys
-        thresholds = numpy.full(len(keys), self.cfg["threshold"])
-        for doc, row in zip(docs, scores):
+        thresholds = self.thresholds
+        for doc, row in zip(docs, probs):
             for key, value in zip(keys, row):
                 doc.cats[key] = float(value)
             write_decisions(
-                doc, self.taxonomy, self.labels, row, thresholds, multi_label=self.cfg["multi_label"]
+                doc,
+                self.taxonomy,
+                self.labels,
+                row,
+                thresholds,
+                multi_label=self.cfg["multi_label"],
+                at_least_one=self.cfg.get("at_least_one", False),
+                # A doc with no text gets probabilities (from an all-zero
+                # input) but no decision: there is nothing to decide on.
+                abstain=not any(not token.is_space for token in doc),
             )
+
+    # -- calibration ------------------------------------------------------
+    def calibrate(
+        self,
+        examples: Iterable[Example],
+        *,
+        nlp: Optional[Language] = None,
+        temperature: bool = True,
+        thresholds: bool = True,
+        min_positives: int = 3,
+    ) -> Dict[str, float]:
+        """Fit the temperature and per-label thresholds on dev ``examples``.
+
+        Only examples whose gold doc has a label of this taxonomy count. The
+        predicted docs must have been through the shared transformer, or pass
+        ``nlp``: its components before this one are run on them first. The
+        fitted values go into ``cfg`` and are saved by ``to_disk``.
+        """
+        examples = [eg for eg in examples if self._has_annotation(eg)]
+        if not examples:
+            raise ValueError(f"[{self.name}] no dev example carries a '{self.taxonomy.name}/...' label")
+        docs = [eg.predicted for eg in examples]
+        if nlp is not None:
+            for name, proc in nlp.pipeline:
+                if name == self.name:
+                    break
+                docs = list(proc.pipe(docs)) if hasattr(proc, "pipe") else [proc(doc) for doc in docs]
+        scores = self.model.ops.to_numpy(self.predict(docs))
+        truths, _ = self._truths(examples)
+        return self.fit_decisions(
+            scores, truths, temperature=temperature, thresholds=thresholds,
+            min_positives=min_positives,
+        )
+
+    def fit_decisions(
+        self,
+        scores: numpy.ndarray,
+        truths: numpy.ndarray,
+        *,
+        temperature: bool = True,
+        thresholds: bool = True,
+        min_positives: int = 3,
+    ) -> Dict[str, float]:
+        """:meth:`calibrate` from the model's raw dev ``scores`` and 0/1 ``truths`` (docs x labels)."""
+        scores = numpy.asarray(scores, dtype="float64")
+        truths = numpy.asarray(truths, dtype="float64")
+        if scores.shape != truths.shape or scores.shape[1:] != (len(self.labels),):
+            raise ValueError(
+                f"[{self.name}] scores {scores.shape} and truths {truths.shape} must both be "
+                f"(n_docs, {len(self.labels)})"
+            )
+        multi_label = self.cfg["multi_label"]
+        if temperature:
+            self.cfg["temperature"] = fit_temperature(scores, truths, multi_label=multi_label)
+        report = {"temperature": self.temperature}
+        if thresholds and multi_label:
+            probs = apply_temperature(scores, self.temperature, multi_label=multi_label)
+            per_label, global_t = tune_thresholds(probs, truths, min_positives=min_positives)
+            self.cfg["threshold"] = global_t
+            self.cfg["thresholds"] = {code: float(t) for code, t in zip(self.labels, per_label)}
+            report["threshold"] = global_t
+        return report
+
+    def _has_annotation(self, example: Example) -> bool:
+        prefix = f"{self.taxonomy.name}/"
+        return any(key.startswith(prefix) for key in example.reference.cats)
 
     # -- training ---------------------------------------------------------
     def _truths(self, examples: Iterable[Example]) -> Tuple[numpy.ndarray, numpy.ndarray]:
@@ -157,10 +284,21 @@ class DocCategorizer(SharedEncoderHead):
         return [eg.predicted for eg in examples], self._truths(examples)
 
     def loss(self, targets: Tuple[numpy.ndarray, numpy.ndarray], scores: Floats2d) -> Tuple[float, Floats2d]:
-        """Squared error of the probabilities over the examples that carry this taxonomy."""
+        """Loss over the examples that carry this taxonomy, and its gradient w.r.t. the probabilities.
+
+        ``squared_error``: of the probabilities. ``cross_entropy`` (multi-label
+        heads): binary cross-entropy; its gradient w.r.t. the probabilities is
+        ``(p - y) / (p (1 - p))``, which the sigmoid's backward pass turns into
+        ``p - y`` on the logits.
+        """
         truths, mask = (self.model.ops.asarray2f(array) for array in targets)
         n = max(float(mask.sum()), 1.0)
         diff = (scores - truths) * mask
+        if self.cfg.get("loss", "squared_error") == "cross_entropy" and self.cfg["multi_label"]:
+            xp = self.model.ops.xp
+            p = xp.clip(scores, 1e-7, 1 - 1e-7)
+            bce = -(truths * xp.log(p) + (1 - truths) * xp.log(1 - p)) * mask
+            return float(bce.sum() / n), diff / xp.maximum(scores * (1 - scores), 1e-7) / n
         return float((diff**2).sum() / n), diff / n
 
     def initialize(

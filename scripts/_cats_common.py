@@ -1,0 +1,74 @@
+"""What the category scripts share: data location, splits, pipeline and feature cache."""
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import spacy
+from spacy.training import Example
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from spacy_scicls.corpora import CategoryRecord, read_category_corpora, records_to_docs, split_records  # noqa: E402
+from spacy_scicls.training.frozen import TokenVectorCache, encode_token_vectors  # noqa: E402
+
+CONFIG = REPO / "configs" / "categories.cfg"
+HEADS = ("erc", "arxiv", "hrcs_rac", "hrcs_hc")
+CACHE_TOKENS = 512
+
+
+def data_dir(arg: Optional[str]) -> Path:
+    value = arg or os.environ.get("SCICLS_DATA_DIR")
+    if not value:
+        sys.exit("Give the data folder (--data DIR) or set SCICLS_DATA_DIR; it must hold cats/<corpus>/")
+    return Path(value)
+
+
+def load_splits(data: Path, seed: int) -> Dict[str, List[CategoryRecord]]:
+    return split_records(read_category_corpora(data, silver_erc=True), seed=seed)
+
+
+def build_pipeline(train_records: List[CategoryRecord], config_path: Path = CONFIG):
+    config = spacy.util.load_config(config_path)
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
+    docs = records_to_docs(nlp, train_records)
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in docs]
+    nlp.initialize(lambda: examples)
+    return nlp
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def feature_cache(nlp, records: List[CategoryRecord], path: Path) -> TokenVectorCache:
+    """Token vectors of every record, computed once and kept in ``path``."""
+    if path.exists():
+        cache = TokenVectorCache.load(path)
+        if all(r.id in cache for r in records):
+            return cache
+    log(f"encoding {len(records)} docs once with the frozen encoder (cached in {path})")
+    docs = [nlp.make_doc(r.text) for r in records]
+    cache = encode_token_vectors(
+        nlp, docs, [r.id for r in records], head="arxiv", max_tokens=CACHE_TOKENS,
+        progress=lambda n: log(f"  encoded {n}/{len(docs)}") if n % 320 == 0 or n == len(docs) else None,
+    )
+    cache.save(path)
+    return cache
+
+
+def truths_for(component, records: List[CategoryRecord]):
+    """0/1 matrix (records x the head's labels) of the records that carry the head's taxonomy."""
+    import numpy
+
+    name = component.taxonomy.name
+    index = {code: i for i, code in enumerate(component.labels)}
+    kept = [r for r in records if r.labels.get(name)]
+    truths = numpy.zeros((len(kept), len(index)), dtype="float32")
+    for row, record in enumerate(kept):
+        for code in record.labels[name]:
+            if code in index:
+                truths[row, index[code]] = 1.0
+    return kept, truths

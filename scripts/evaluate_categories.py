@@ -1,0 +1,168 @@
+"""Evaluate the document-category heads on the held-out test split, beside a baseline.
+
+    python scripts/evaluate_categories.py --data DATA_DIR --model training/categories-pipeline
+
+For each taxonomy it prints, on the seeded test split (never used for training or
+tuning; same split as scripts/train_categories.py with the same --seed):
+
+- micro / macro F1 at the thresholds fitted on dev;
+- arXiv: top-1 accuracy at archive level, i.e. whether the archive of the most
+  probable category is the archive of the paper's primary category (arxiv_2007
+  docs, whose primary category is known);
+- HRCS activity codes: micro-F1 at code level and at group level (codes rolled up
+  to their group, decided and gold alike);
+- expected calibration error (15 bins over every doc x label probability)
+  before and after temperature scaling;
+- micro-F1 of the docs left after excluding the 10/30/50% least certain ones
+  (certainty: smallest logit distance of any label to its threshold).
+
+Beside each figure, the same for the baseline: logistic regression (one per label,
+scikit-learn) on the mean-pooled frozen token vectors of the same encoder and the
+same text, with its own temperature and thresholds fitted on dev in the same way.
+ERC figures are against SILVER labels (from the arXiv/HRCS crosswalk), not gold.
+"""
+import argparse
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import numpy
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _cats_common import HEADS, REPO, data_dir, feature_cache, load_splits, log, truths_for  # noqa: E402
+from spacy_scicls.calibration import (  # noqa: E402
+    apply_temperature, expected_calibration_error, fit_temperature, micro_macro_f1, tune_thresholds,
+)
+from spacy_scicls.decisions import certainty, decide  # noqa: E402
+from spacy_scicls.training.frozen import mean_pooled, pooled_features, predict_classifier  # noqa: E402
+
+EXCLUDE = (0.1, 0.3, 0.5)
+
+
+def decisions(probs, thresholds, at_least_one) -> numpy.ndarray:
+    pred = numpy.zeros(probs.shape, dtype=bool)
+    for i, row in enumerate(probs):
+        pred[i, decide(row, thresholds, multi_label=True, at_least_one=at_least_one)] = True
+    return pred
+
+
+def figures(taxonomy, labels, raw_test, probs_test, thresholds, y_test, records, at_least_one) -> Dict[str, float]:
+    """Every figure of one system on the test docs of one taxonomy."""
+    pred = decisions(probs_test, thresholds, at_least_one)
+    out = dict(micro_macro_f1(pred, y_test))
+    out["ece_before"] = expected_calibration_error(raw_test, y_test)
+    out["ece_after"] = expected_calibration_error(probs_test, y_test)
+    cert = numpy.asarray([certainty(row, thresholds, multi_label=True) for row in probs_test])
+    order = numpy.argsort(-cert, kind="stable")  # most certain first
+    for frac in EXCLUDE:
+        keep = order[: int(round(len(order) * (1 - frac)))]
+        out[f"micro_f_excl{int(frac * 100)}"] = micro_macro_f1(pred[keep], y_test[keep])["micro_f"]
+    if taxonomy.group_taxonomy:
+        groups = sorted(taxonomy.groups)
+        gidx = {g: i for i, g in enumerate(groups)}
+        col_group = numpy.asarray([gidx[taxonomy.group_of(code)] for code in labels])
+        g_pred = numpy.zeros((len(pred), len(groups)), dtype=bool)
+        g_gold = numpy.zeros((len(pred), len(groups)), dtype=bool)
+        for j, g in enumerate(col_group):
+            g_pred[:, g] |= pred[:, j]
+            g_gold[:, g] |= y_test[:, j] > 0.5
+        out["group_micro_f"] = micro_macro_f1(g_pred, g_gold)["micro_f"]
+    if taxonomy.name == "arxiv":
+        primary = [i for i, r in enumerate(records) if r.source == "arxiv_2007"]
+        top = probs_test[primary].argmax(axis=1)
+        hits = [
+            taxonomy.group_of(labels[t]) == taxonomy.group_of(records[i].labels["arxiv"][0])
+            for t, i in zip(top, primary)
+        ]
+        out["primary_archive_acc"] = float(numpy.mean(hits)) if hits else float("nan")
+        out["n_primary"] = len(hits)
+    return out
+
+
+def logistic_regression(X_train, y_train, X_eval: List[numpy.ndarray], seed: int) -> List[numpy.ndarray]:
+    """One logistic regression per label (constant prediction for labels with one class in train)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(X_train)
+    Xt = scaler.transform(X_train)
+    outs = [numpy.zeros((len(X), y_train.shape[1])) for X in X_eval]
+    for j in range(y_train.shape[1]):
+        col = y_train[:, j]
+        if col.min() == col.max():
+            for out in outs:
+                out[:, j] = numpy.clip(col.mean(), 1e-4, 1 - 1e-4)
+            continue
+        clf = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit(Xt, col)
+        for out, X in zip(outs, X_eval):
+            out[:, j] = clf.predict_proba(scaler.transform(X))[:, 1]
+    return outs
+
+
+ROWS = [
+    ("micro_f", "micro-F1 at tuned thresholds"),
+    ("macro_f", "macro-F1 at tuned thresholds"),
+    ("primary_archive_acc", "primary-archive top-1 accuracy"),
+    ("group_micro_f", "micro-F1 at group level"),
+    ("ece_before", "ECE before temperature scaling"),
+    ("ece_after", "ECE after temperature scaling"),
+    ("micro_f_excl10", "micro-F1, 10% least certain excluded"),
+    ("micro_f_excl30", "micro-F1, 30% least certain excluded"),
+    ("micro_f_excl50", "micro-F1, 50% least certain excluded"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="folder with cats/<corpus> (default: $SCICLS_DATA_DIR)")
+    parser.add_argument("--model", default=str(REPO / "training" / "categories-pipeline"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--heads", default=",".join(HEADS))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    import spacy
+
+    splits = load_splits(data_dir(args.data), args.seed)
+    nlp = spacy.load(args.model)
+    cache = feature_cache(
+        nlp, splits["train"] + splits["dev"] + splits["test"],
+        REPO / "training" / "cats" / f"features-seed{args.seed}.npz",
+    )
+    print(f"Test split (seed {args.seed}): {len(splits['test'])} docs; model {args.model}")
+    for name in args.heads.split(","):
+        pipe = nlp.get_pipe(name)
+        tax = pipe.taxonomy
+        reading = pipe.model.get_ref("reading").attrs
+        train, y_train = truths_for(pipe, splits["train"])
+        dev, y_dev = truths_for(pipe, splits["dev"])
+        test, y_test = truths_for(pipe, splits["test"])
+        ids = lambda rs: [r.id for r in rs]  # noqa: E731
+        at_least_one = pipe.cfg.get("at_least_one", False)
+
+        X_test = pooled_features(cache, ids(test), max_tokens=reading["max_tokens"],
+                                 max_title_tokens=reading["max_title_tokens"])
+        raw = predict_classifier(pipe, X_test)
+        head = figures(tax, pipe.labels, raw, pipe.calibrated(raw), pipe.thresholds, y_test, test, at_least_one)
+
+        M = lambda rs: mean_pooled(cache, ids(rs), max_tokens=reading["max_tokens"])  # noqa: E731
+        lr_dev, lr_test = logistic_regression(M(train), y_train, [M(dev), M(test)], args.seed)
+        temperature = fit_temperature(lr_dev, y_dev, multi_label=True)
+        thresholds, _ = tune_thresholds(apply_temperature(lr_dev, temperature, multi_label=True), y_dev)
+        base = figures(tax, pipe.labels, lr_test, apply_temperature(lr_test, temperature, multi_label=True),
+                       thresholds, y_test, test, at_least_one)
+
+        silver = " (SILVER labels from the crosswalk)" if name == "erc" else ""
+        print(f"\n== {name}{silver}: {len(pipe.labels)} labels, {len(train)} train / {len(dev)} dev / "
+              f"{len(test)} test docs; head temperature {pipe.temperature:.2f}, baseline {temperature:.2f}")
+        print(f"{'':42s} {'head':>8s} {'LR':>8s}")
+        for key, label in ROWS:
+            if key in head:
+                extra = f"   (n={head['n_primary']} arxiv_2007 docs)" if key == "primary_archive_acc" else ""
+                print(f"{label:42s} {head[key]:8.4f} {base[key]:8.4f}{extra}")
+
+
+if __name__ == "__main__":
+    main()

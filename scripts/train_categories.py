@@ -1,0 +1,106 @@
+"""Train the document-category heads on the frozen shared encoder, then fit their decisions.
+
+    python scripts/train_categories.py --data DATA_DIR --output training/categories-pipeline
+
+DATA_DIR holds ``cats/arxiv_2007``, ``cats/arxiv_ml`` and ``cats/hrcs_nihr`` (or set
+SCICLS_DATA_DIR). Steps:
+
+1. read the three corpora, add silver ERC panels through the crosswalk, and split
+   them train/dev/test with a seeded hash of each title (``--seed``);
+2. build ``configs/categories.cfg`` (one transformer, heads erc, arxiv, hrcs_rac,
+   hrcs_hc) and initialise it on the training docs;
+3. encode every doc once with the frozen transformer; the token vectors are cached
+   under ``training/cats/`` so later runs and the evaluation skip this step;
+4. train each head's classifier on the pooled rows of its training docs, keeping
+   the epoch with the best dev micro-F1;
+5. fit each head's temperature and per-label thresholds on dev (``calibrate``);
+6. save the pipeline, and check that the saved pipeline, run on raw text, gives the
+   probabilities of the cached path.
+
+The test split is never used here; ``scripts/evaluate_categories.py`` reports on it.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy
+import torch
+from thinc.api import fix_random_seed
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _cats_common import (  # noqa: E402
+    HEADS, REPO, build_pipeline, data_dir, feature_cache, load_splits, log, truths_for,
+)
+from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
+from spacy_scicls.training.frozen import pooled_features, predict_classifier, train_classifier  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="folder with cats/<corpus> (default: $SCICLS_DATA_DIR)")
+    parser.add_argument("--output", default=str(REPO / "training" / "categories-pipeline"))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--learn-rate", type=float, default=0.001)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--heads", default=",".join(HEADS))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    fix_random_seed(args.seed)
+    splits = load_splits(data_dir(args.data), args.seed)
+    log("records: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
+    nlp = build_pipeline(splits["train"])
+    cache = feature_cache(
+        nlp, splits["train"] + splits["dev"] + splits["test"],
+        REPO / "training" / "cats" / f"features-seed{args.seed}.npz",
+    )
+    for name in args.heads.split(","):
+        pipe = nlp.get_pipe(name)
+        reading = pipe.model.get_ref("reading").attrs
+        feats = lambda records: pooled_features(  # noqa: E731
+            cache, [r.id for r in records], max_tokens=reading["max_tokens"],
+            max_title_tokens=reading["max_title_tokens"],
+        )
+        train, y_train = truths_for(pipe, splits["train"])
+        dev, y_dev = truths_for(pipe, splits["dev"])
+        X_train, X_dev = feats(train), feats(dev)
+        log(f"[{name}] {len(pipe.labels)} labels, {len(train)} train / {len(dev)} dev docs")
+        result = train_classifier(
+            pipe, X_train, (y_train, numpy.ones((len(train), 1), "float32")),
+            X_dev=X_dev, dev_score=lambda p: micro_macro_f1(p >= 0.5, y_dev)["micro_f"],
+            epochs=args.epochs, learn_rate=args.learn_rate, seed=args.seed,
+        )
+        log(f"[{name}] best dev micro-F1 at 0.5: {result['best_dev']:.4f} (epoch {result['best_epoch']})")
+        report = pipe.fit_decisions(predict_classifier(pipe, X_dev), y_dev)
+        log(f"[{name}] fitted on dev: temperature {report['temperature']:.3f}, "
+            f"global threshold {report.get('threshold', pipe.cfg['threshold']):.2f}")
+    output = Path(args.output)
+    nlp.to_disk(output)
+    log(f"saved {output}")
+    check_saved_pipeline(output, splits["test"][:8], cache, args.heads.split(","))
+
+
+def check_saved_pipeline(path: Path, records, cache, heads) -> None:
+    """The saved pipeline on raw text gives what the cached path gives."""
+    import spacy
+
+    nlp = spacy.load(path)
+    docs = list(nlp.pipe([r.text for r in records]))
+    worst = 0.0
+    for name in heads:
+        pipe = nlp.get_pipe(name)
+        reading = pipe.model.get_ref("reading").attrs
+        X = pooled_features(cache, [r.id for r in records], max_tokens=reading["max_tokens"],
+                            max_title_tokens=reading["max_title_tokens"])
+        expected = pipe.calibrated(predict_classifier(pipe, X))
+        got = numpy.asarray([[doc.cats[key] for key in pipe.cat_keys] for doc in docs])
+        worst = max(worst, float(numpy.abs(expected - got).max()))
+    log(f"saved pipeline vs cached features on {len(docs)} test docs: max |dp| = {worst:.2e}")
+    if worst > 1e-2:
+        sys.exit("the saved pipeline does not reproduce the cached path")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Train category heads on a frozen encoder from cached token vectors.
+
+With the shared transformer frozen, a category head's input, the token vectors
+of what it reads, is the same in every epoch; computing it once makes training,
+calibration and baselines cheap on a CPU. This module
+
+- encodes docs once and caches the token vectors of their first
+  ``max_tokens`` tokens (:func:`encode_token_vectors`, :class:`TokenVectorCache`);
+- pools them exactly as ``spacy_scicls.DocClassifier.v2`` does
+  (:func:`pooled_features`);
+- trains a head's classifier, the part of its model after the pooling, on
+  those rows with the head's own loss (:func:`train_classifier`).
+
+The trained weights live in the component itself, so the pipeline saved
+afterwards predicts from raw text exactly what the cached path predicted.
+"""
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy
+from spacy.language import Language
+from spacy.tokens import Doc
+from thinc.api import Adam, Model, fix_random_seed, set_dropout_rate
+
+from ..ml.doc_classifier import pool_token_vectors, reading_indices, title_end
+
+
+class TokenVectorCache:
+    """Token vectors (float16) of the first tokens of many docs, with their title ends."""
+
+    def __init__(self, vectors: numpy.ndarray, offsets: numpy.ndarray, title_ends: numpy.ndarray,
+                 ids: Sequence[str]) -> None:
+        self.vectors = vectors
+        self.offsets = offsets
+        self.title_ends = title_ends
+        self.ids = list(ids)
+        self._index = {id_: i for i, id_ in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, id_: str) -> bool:
+        return id_ in self._index
+
+    def get(self, id_: str) -> Tuple[numpy.ndarray, int]:
+        i = self._index[id_]
+        return self.vectors[self.offsets[i]:self.offsets[i + 1]], int(self.title_ends[i])
+
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        numpy.savez(path, vectors=self.vectors, offsets=self.offsets, title_ends=self.title_ends,
+                    ids=numpy.asarray(self.ids, dtype=object))
+
+    @classmethod
+    def load(cls, path: Path) -> "TokenVectorCache":
+        data = numpy.load(Path(path), allow_pickle=True)
+        return cls(data["vectors"], data["offsets"], data["title_ends"], [str(i) for i in data["ids"]])
+
+
+def encode_token_vectors(
+    nlp: Language,
+    docs: Sequence[Doc],
+    ids: Sequence[str],
+    *,
+    head: str,
+    max_tokens: int = 512,
+    batch_size: int = 16,
+    progress: Optional[Callable[[int], None]] = None,
+) -> TokenVectorCache:
+    """Run the transformer once over ``docs`` and keep the token vectors that ``head`` reads.
+
+    Docs are cut to ``max_tokens`` plus one transformer window before encoding:
+    strided windows are local, so the vectors of the first ``max_tokens`` tokens
+    are the same as in the whole doc, and long texts cost no more than short.
+    """
+    trf = nlp.get_pipe("transformer")
+    listener = nlp.get_pipe(head).model.get_ref("tok2vec")
+    get_spans = trf.model.attrs.get("get_spans")
+    window = 128
+    if get_spans is not None and hasattr(get_spans, "window"):
+        window = get_spans.window
+    cut = max_tokens + 2 * window
+    chunks: List[numpy.ndarray] = []
+    title_ends: List[int] = []
+    for start in range(0, len(docs), batch_size):
+        batch = [doc[:cut].as_doc() if len(doc) > cut else doc for doc in docs[start:start + batch_size]]
+        batch = list(trf.pipe(batch, batch_size=len(batch)))
+        Xs = listener.predict(batch)
+        for doc, X in zip(batch, Xs):
+            X = nlp.get_pipe(head).model.ops.to_numpy(X)
+            chunks.append(numpy.asarray(X[:max_tokens], dtype="float16"))
+            title_ends.append(title_end(doc))
+        if progress is not None:
+            progress(min(start + batch_size, len(docs)))
+    offsets = numpy.zeros(len(chunks) + 1, dtype="int64")
+    offsets[1:] = numpy.cumsum([len(c) for c in chunks])
+    width = max((c.shape[1] for c in chunks if c.size), default=0)
+    vectors = numpy.concatenate([c.reshape(-1, width) if c.size else numpy.zeros((0, width), "float16")
+                                 for c in chunks]) if chunks else numpy.zeros((0, 0), "float16")
+    return TokenVectorCache(vectors, offsets, numpy.asarray(title_ends, dtype="int64"), ids)
+
+
+def pooled_features(cache: TokenVectorCache, ids: Sequence[str], *, max_tokens: int,
+                    max_title_tokens: int = 64) -> numpy.ndarray:
+    """The rows that a v2 head's reading layer gives for these (bare, section-less) docs."""
+    rows = []
+    width = cache.vectors.shape[1]
+    for id_ in ids:
+        X, t_end = cache.get(id_)
+        X = X.astype("float32")
+        read = numpy.arange(min(len(X), max_tokens))
+        title = numpy.arange(min(t_end, max_title_tokens, len(X)))
+        rows.append(pool_token_vectors(X, read, title) if len(X) else numpy.zeros(3 * width, "float32"))
+    return numpy.stack(rows).astype("float32") if rows else numpy.zeros((0, 3 * width), "float32")
+
+
+def mean_pooled(cache: TokenVectorCache, ids: Sequence[str], *, max_tokens: int) -> numpy.ndarray:
+    """Mean of the first ``max_tokens`` token vectors (the logistic-regression baseline's input)."""
+    width = cache.vectors.shape[1]
+    out = numpy.zeros((len(ids), width), dtype="float32")
+    for i, id_ in enumerate(ids):
+        X, _ = cache.get(id_)
+        if len(X):
+            out[i] = X[:max_tokens].astype("float32").mean(axis=0)
+    return out
+
+
+def train_classifier(
+    component,
+    X_train: numpy.ndarray,
+    targets_train: Tuple[numpy.ndarray, numpy.ndarray],
+    *,
+    X_dev: Optional[numpy.ndarray] = None,
+    dev_score: Optional[Callable[[numpy.ndarray], float]] = None,
+    epochs: int = 40,
+    batch_size: int = 32,
+    learn_rate: float = 0.001,
+    dropout: float = 0.1,
+    seed: int = 0,
+    log: Optional[Callable[[str], None]] = None,
+) -> Dict[str, float]:
+    """Train ``component.model.get_ref("classifier")`` on pooled rows, with the component's loss.
+
+    ``targets_train`` is ``(truths, mask)`` as the component builds them. With
+    ``X_dev`` and ``dev_score`` (probabilities -> score, higher is better) the
+    weights of the best epoch are kept (early stopping on dev).
+    """
+    fix_random_seed(seed)
+    classifier: Model = component.model.get_ref("classifier")
+    ops = classifier.ops
+    optimizer = Adam(learn_rate)
+    truths, mask = targets_train
+    rng = numpy.random.RandomState(seed)
+    best = (-numpy.inf, None, -1)
+    for epoch in range(epochs):
+        order = rng.permutation(len(X_train))
+        total = 0.0
+        set_dropout_rate(classifier, dropout)
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            scores, backprop = classifier.begin_update(ops.asarray2f(X_train[idx]))
+            loss, d_scores = component.loss((truths[idx], mask[idx]), scores)
+            backprop(d_scores)
+            classifier.finish_update(optimizer)
+            total += loss
+        set_dropout_rate(classifier, 0.0)
+        if X_dev is not None and dev_score is not None:
+            score = dev_score(ops.to_numpy(classifier.predict(ops.asarray2f(X_dev))))
+            if score > best[0]:
+                best = (score, classifier.to_bytes(), epoch)
+            if log:
+                log(f"epoch {epoch + 1}: loss {total:.4f} dev {score:.4f}")
+        elif log:
+            log(f"epoch {epoch + 1}: loss {total:.4f}")
+    if best[1] is not None:
+        classifier.from_bytes(best[1])
+    return {"best_dev": float(best[0]), "best_epoch": best[2] + 1}
+
+
+def predict_classifier(component, X: numpy.ndarray) -> numpy.ndarray:
+    classifier: Model = component.model.get_ref("classifier")
+    return classifier.ops.to_numpy(classifier.predict(classifier.ops.asarray2f(X)))
