@@ -37,6 +37,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from benchmarks.corpora import Record, load_corpus, n_words, read_jsonl, write_jsonl  # noqa: E402
 from benchmarks.pipelines import (  # noqa: E402
     CONFIGURATIONS,
+    GPU_MAX_BATCH_ITEMS,
+    GPU_PREDICT_MAX_WORDPIECES,
     Configuration,
     build_default_pipeline,
     load_configuration,
@@ -108,6 +110,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
 
 
+def overrides_from_args(args: argparse.Namespace) -> dict:
+    return load_overrides(
+        args.gpu_id >= 0, args.mixed_precision, args.max_batch_items, args.predict_max_wordpieces, args.pipeline
+    )
+
+
 def memory_probe(args: argparse.Namespace) -> None:
     """In a fresh process: load one configuration, run the corpus, print the peaks as JSON."""
     setup_device(args.gpu_id, args.threads)
@@ -116,9 +124,7 @@ def memory_probe(args: argparse.Namespace) -> None:
 
     records = read_jsonl(Path(args.probe_corpus))
     baseline = peak_rss_mb()
-    configuration = load_configuration(
-        args.memory_probe, args.pipeline, load_overrides(args.gpu_id >= 0, args.mixed_precision, args.max_batch_items)
-    )
+    configuration = load_configuration(args.memory_probe, args.pipeline, overrides_from_args(args))
     loaded = peak_rss_mb()
     if args.gpu_id >= 0:
         torch.cuda.reset_peak_memory_stats(args.gpu_id)
@@ -148,6 +154,8 @@ def measure_memory(args: argparse.Namespace, name: str, corpus_file: Path) -> di
         command += ["--threads", str(args.threads)]
     if args.max_batch_items is not None:
         command += ["--max-batch-items", str(args.max_batch_items)]
+    if args.predict_max_wordpieces is not None:
+        command += ["--predict-max-wordpieces", str(args.predict_max_wordpieces)]
     if args.mixed_precision is not None:
         command += ["--mixed-precision" if args.mixed_precision else "--no-mixed-precision"]
     done = subprocess.run(command, capture_output=True, text=True)
@@ -202,14 +210,19 @@ LABELS = {"bare": "bare encoder", "full": "full shared pipeline", "seed": "seed 
 
 
 def format_table(results: List[dict], gpu: bool) -> str:
-    mem_label = "peak GPU MB" if gpu else "peak RSS MB"
+    mem_label = "peak GPU MB" if gpu else "peak RSS MB (above imports)"
     header = f"| corpus | docs | words/doc | configuration | docs/s | words/s | median s | {mem_label} |"
     lines = [header, "|---|---:|---:|---|---:|---:|---:|---:|"]
     for result in results:
         for name in CONFIGURATIONS:
             c = result["configurations"][name]
             memory = c.get("memory", {})
-            mem = memory.get("cuda_max_allocated_mb" if gpu else "peak_rss_mb", "-")
+            if not memory:
+                mem = "-"
+            elif gpu:
+                mem = f"{memory['cuda_max_allocated_mb']:.0f}"
+            else:
+                mem = f"{memory['peak_rss_mb']:.0f} ({memory['peak_rss_mb'] - memory['rss_after_imports_mb']:.0f})"
             lines.append(
                 f"| {result['corpus']} | {result['n_docs']} | {result['words_per_doc']:.0f} | {LABELS[name]} | "
                 f"{c['docs_per_s']:.2f} | {c['words_per_s']:.0f} | {c['median_seconds']:.2f} | {mem} |"
@@ -259,7 +272,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per configuration, after one warm-up")
     parser.add_argument("--gpu-id", type=int, default=-1)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    parser.add_argument("--max-batch-items", type=int, default=None, help="override the transformer's max_batch_items")
+    parser.add_argument("--max-batch-items", type=int, default=None,
+                        help=f"the transformer's max_batch_items (default: the pipeline's; {GPU_MAX_BATCH_ITEMS} on GPU)")
+    parser.add_argument("--predict-max-wordpieces", type=int, default=None,
+                        help="padded wordpieces per encoder pass, 0 for one pass "
+                        f"(default: the pipeline's; {GPU_PREDICT_MAX_WORDPIECES} on GPU)")
     precision = parser.add_mutually_exclusive_group()
     precision.add_argument("--mixed-precision", dest="mixed_precision", action="store_true", default=None,
                            help="half precision in the encoder (default: on GPU only)")
@@ -293,10 +310,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.n_docs is None:
         args.n_docs = {"abstracts": 64, "papers": 4}
         args.n_docs.update({c: 10**9 for c in args.corpus if c not in args.n_docs})
-    overrides = load_overrides(args.gpu_id >= 0, args.mixed_precision, args.max_batch_items)
     with tempfile.TemporaryDirectory() as tmp:
         if args.pipeline is None:
             args.pipeline = build_default_pipeline(Path(tmp) / "pipeline", encoder=args.encoder)
+        overrides = overrides_from_args(args)
         results = [benchmark_corpus(args, corpus, overrides) for corpus in args.corpus]
     table = format_table(results, args.gpu_id >= 0)
     print(table)
@@ -306,8 +323,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         "environment": environment(device, args),
         "batch_size": args.batch_size,
         "runs": args.runs,
-        "max_batch_items": args.max_batch_items,
-        "mixed_precision": overrides["components"]["transformer"]["model"]["mixed_precision"],
+        "transformer_overrides": overrides["components"]["transformer"],
         "results": results,
         "table": table,
     }

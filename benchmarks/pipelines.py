@@ -120,15 +120,47 @@ def build_default_pipeline(
     return output
 
 
-def load_overrides(gpu: bool, mixed_precision: Optional[bool], max_batch_items: Optional[int]) -> dict:
-    """Config overrides for the transformer component when a pipeline is loaded."""
-    transformer: dict = {}
+# On GPU, larger batches keep the device busy; memory is not the limit for an
+# encoder of this size. Used unless the command line says otherwise.
+GPU_MAX_BATCH_ITEMS = 16384  # spaCy tokens per transformer sub-batch (docs x longest doc)
+GPU_PREDICT_MAX_WORDPIECES = 32768  # padded wordpieces per encoder pass
+
+
+def load_overrides(
+    gpu: bool,
+    mixed_precision: Optional[bool] = None,
+    max_batch_items: Optional[int] = None,
+    predict_max_wordpieces: Optional[int] = None,
+    path: Optional[Path] = None,
+) -> dict:
+    """Config overrides for the transformer component when a pipeline is loaded.
+
+    Half precision (``mixed_precision``) and larger batches are the defaults
+    on GPU; on CPU the pipeline's own settings are kept.
+    ``predict_max_wordpieces`` applies to ``spacy_scicls.TransformerModel.v1``
+    only, so a pipeline at ``path`` with another architecture keeps its own.
+    """
     if mixed_precision is None:
-        mixed_precision = gpu  # half precision on GPU, full precision on CPU
-    transformer["model"] = {"mixed_precision": bool(mixed_precision)}
+        mixed_precision = gpu
+    if gpu and max_batch_items is None:
+        max_batch_items = GPU_MAX_BATCH_ITEMS
+    model: dict = {"mixed_precision": bool(mixed_precision)}
+    if gpu and predict_max_wordpieces is None:
+        predict_max_wordpieces = GPU_PREDICT_MAX_WORDPIECES
+    if predict_max_wordpieces is not None and _is_scicls_transformer(path):
+        model["predict_max_wordpieces"] = int(predict_max_wordpieces)
+    transformer: dict = {"model": model}
     if max_batch_items is not None:
         transformer["max_batch_items"] = int(max_batch_items)
     return {"components": {TRANSFORMER: transformer}}
+
+
+def _is_scicls_transformer(path: Optional[Path]) -> bool:
+    if path is None:
+        return True
+    config = spacy.util.load_config(Path(path) / "config.cfg")
+    architecture = config["components"].get(TRANSFORMER, {}).get("model", {}).get("@architectures")
+    return architecture == "spacy_scicls.TransformerModel.v1"
 
 
 def pipeline_heads(path: Path) -> List[str]:

@@ -21,7 +21,7 @@ from spacy_transformers.data_classes import FullTransformerBatch, WordpieceBatch
 from spacy_transformers.layers.transformer_model import forward as spacy_transformers_forward
 from spacy_transformers.layers.transformer_model import huggingface_tokenize
 from spacy_transformers.truncate import truncate_oversize_splits
-from thinc.api import Model
+from thinc.api import Model, get_array_module
 from transformers.utils import ModelOutput
 
 ATTR = "predict_max_wordpieces"
@@ -89,7 +89,9 @@ def predict_in_passes(transformer: Model, wordpieces: WordpieceBatch, max_wordpi
     for indices in length_sorted_passes(lengths, max_wordpieces):
         width = max(max(lengths[i] for i in indices), 1)
         index = numpy.asarray(indices)
-        xp_index = transformer.ops.asarray(index) if transformer.ops.xp is not numpy else index
+        # spacy-transformers keeps the wordpiece arrays on the CPU (numpy) on
+        # every device; they go to the encoder's device in the wrapper.
+        xp_index = get_array_module(wordpieces.input_ids).asarray(index)
         chunk = WordpieceBatch(
             strings=[wordpieces.strings[i] for i in indices],
             input_ids=wordpieces.input_ids[xp_index, :width],
