@@ -46,6 +46,7 @@ from benchmarks.pipelines import (  # noqa: E402
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_N_DOCS = {"abstracts": 32, "papers": 2}
 
 
 def setup_device(gpu_id: int, threads: Optional[int]) -> str:
@@ -56,7 +57,13 @@ def setup_device(gpu_id: int, threads: Optional[int]) -> str:
     if gpu_id >= 0:
         import spacy
 
+        from thinc.api import set_gpu_allocator
+
         spacy.require_gpu(gpu_id)
+        # The heads' arrays (cupy) come from PyTorch's memory pool, as in
+        # training ([system] gpu_allocator), so that one pool serves both and
+        # torch.cuda.max_memory_allocated counts both.
+        set_gpu_allocator("pytorch")
         return torch.cuda.get_device_name(gpu_id)
     return platform.processor() or platform.machine()
 
@@ -82,17 +89,23 @@ def time_configurations(
     gpu_id: int,
 ) -> Dict[str, List[float]]:
     """Seconds per run of each configuration: one warm-up, then ``runs`` interleaved runs."""
-    for configuration in configurations.values():
+    for name, configuration in configurations.items():
+        progress(f"warm-up: {name}")
         configuration.run(records, batch_size)
     seconds: Dict[str, List[float]] = {name: [] for name in configurations}
-    for _ in range(runs):
+    for run in range(runs):
         for name, configuration in configurations.items():
+            progress(f"run {run + 1}/{runs}: {name}")
             synchronize(gpu_id)
             start = time.perf_counter()
             configuration.run(records, batch_size)
             synchronize(gpu_id)
             seconds[name].append(time.perf_counter() - start)
     return seconds
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def peak_rss_mb() -> float:
@@ -166,7 +179,8 @@ def measure_memory(args: argparse.Namespace, name: str, corpus_file: Path) -> di
 
 
 def benchmark_corpus(args: argparse.Namespace, corpus: str, overrides: dict) -> dict:
-    records = load_corpus(corpus, args.n_docs[corpus] if isinstance(args.n_docs, dict) else args.n_docs, args.data_dir)
+    records = load_corpus(corpus, args.n_docs[corpus], args.data_dir)
+    progress(f"{corpus}: {len(records)} docs")
     words = sum(n_words(r.text) for r in records)
     configurations = {name: load_configuration(name, args.pipeline, overrides) for name in CONFIGURATIONS}
     seconds = time_configurations(configurations, records, args.batch_size, args.runs, args.gpu_id)
@@ -184,7 +198,9 @@ def benchmark_corpus(args: argparse.Namespace, corpus: str, overrides: dict) -> 
         with tempfile.TemporaryDirectory() as tmp:
             corpus_file = Path(tmp) / "corpus.jsonl"
             write_jsonl(records, corpus_file)
-            memory = {name: measure_memory(args, name, corpus_file) for name in CONFIGURATIONS}
+            for name in CONFIGURATIONS:
+                progress(f"memory: {name}")
+                memory[name] = measure_memory(args, name, corpus_file)
     for name in CONFIGURATIONS:
         median = statistics.median(seconds[name])
         result["configurations"][name] = {
@@ -262,8 +278,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", nargs="+", default=["abstracts", "papers"],
                         help="'abstracts', 'papers' or .jsonl files with a 'text' (and 'front') per line")
-    parser.add_argument("--n-docs", type=int, default=None,
-                        help="documents per corpus (default: 64 abstracts, 4 papers; 1 per jsonl line)")
+    parser.add_argument("--n-docs", type=int, nargs="+", default=None,
+                        help="documents per corpus, one number for all or one per --corpus "
+                        f"(default: {DEFAULT_N_DOCS['abstracts']} abstracts, {DEFAULT_N_DOCS['papers']} papers, "
+                        "every line of a .jsonl file)")
     parser.add_argument("--data-dir", type=Path, default=None, help="data folder (default: $SCICLS_DATA_DIR)")
     parser.add_argument("--pipeline", type=Path, default=None,
                         help="a saved pipeline (default: build configs/full_pipeline.cfg, untrained)")
@@ -290,8 +308,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     for value, flag in ((args.batch_size, "--batch-size"), (args.runs, "--runs")):
         if value < 1:
             parser.error(f"{flag} must be at least 1")
-    if args.n_docs is not None and args.n_docs < 1:
-        parser.error("--n-docs must be at least 1")
+    if args.n_docs is not None:
+        if any(n < 1 for n in args.n_docs):
+            parser.error("--n-docs must be at least 1")
+        if len(args.n_docs) not in (1, len(args.corpus)):
+            parser.error("--n-docs takes one number, or one per --corpus")
+        numbers = args.n_docs * len(args.corpus) if len(args.n_docs) == 1 else args.n_docs
+        args.n_docs = dict(zip(args.corpus, numbers))
+    else:
+        args.n_docs = {c: DEFAULT_N_DOCS.get(c, 10**9) for c in args.corpus}
     return args
 
 
@@ -307,9 +332,6 @@ def main(argv: Optional[List[str]] = None) -> dict:
         return {}
     device = setup_device(args.gpu_id, args.threads)
     import_plugin()
-    if args.n_docs is None:
-        args.n_docs = {"abstracts": 64, "papers": 4}
-        args.n_docs.update({c: 10**9 for c in args.corpus if c not in args.n_docs})
     with tempfile.TemporaryDirectory() as tmp:
         if args.pipeline is None:
             args.pipeline = build_default_pipeline(Path(tmp) / "pipeline", encoder=args.encoder)
