@@ -65,6 +65,17 @@ def setup_device(gpu_id: int, threads: Optional[int]) -> str:
         # torch.cuda.max_memory_allocated counts both.
         set_gpu_allocator("pytorch")
         return torch.cuda.get_device_name(gpu_id)
+    return cpu_name()
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip().replace("(R)", "").replace("(TM)", "")
+    except OSError:
+        pass
     return platform.processor() or platform.machine()
 
 

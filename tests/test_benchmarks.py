@@ -149,3 +149,26 @@ def test_real_corpora_have_the_target_lengths():
     papers = corpora.load_corpus("papers", 4)
     assert all(6000 <= corpora.n_words(r.text) <= 8000 for r in papers)
     assert all(r.front in r.text and corpora.n_words(r.front) < 600 for r in papers)
+
+
+def test_overrides_half_precision_and_larger_batches_on_gpu_only(tmp_path):
+    from benchmarks.pipelines import GPU_MAX_BATCH_ITEMS, GPU_PREDICT_MAX_WORDPIECES, load_overrides
+
+    cpu = load_overrides(gpu=False)["components"]["transformer"]
+    assert cpu == {"model": {"mixed_precision": False}}
+    gpu = load_overrides(gpu=True)["components"]["transformer"]
+    assert gpu == {
+        "model": {"mixed_precision": True, "predict_max_wordpieces": GPU_PREDICT_MAX_WORDPIECES},
+        "max_batch_items": GPU_MAX_BATCH_ITEMS,
+    }
+    chosen = load_overrides(gpu=True, mixed_precision=False, max_batch_items=512, predict_max_wordpieces=0)
+    assert chosen["components"]["transformer"] == {
+        "model": {"mixed_precision": False, "predict_max_wordpieces": 0}, "max_batch_items": 512
+    }
+    # a pipeline on spacy-transformers' own architecture has no predict_max_wordpieces to set
+    (tmp_path / "config.cfg").write_text(
+        '[components]\n\n[components.transformer]\nfactory = "transformer"\n\n'
+        '[components.transformer.model]\n@architectures = "spacy-transformers.TransformerModel.v3"\n'
+    )
+    other = load_overrides(gpu=True, path=tmp_path)["components"]["transformer"]["model"]
+    assert "predict_max_wordpieces" not in other
