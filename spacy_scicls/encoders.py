@@ -19,6 +19,8 @@ from spacy_transformers.architectures import create_TransformerModel_v3
 from spacy_transformers.data_classes import FullTransformerBatch
 from thinc.api import Model
 
+from .encoder_inference import use_sorted_prediction
+
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 
 # hub name -> (importable module, name of its function returning the model folder)
@@ -57,14 +59,21 @@ def create_transformer_model_v1(
     transformer_config: dict = {},
     mixed_precision: bool = False,
     grad_scaler_config: dict = {},
+    predict_max_wordpieces: int = 4096,
 ) -> Model[List[Doc], FullTransformerBatch]:
     """spacy-transformers' ``TransformerModel.v3`` with packaged-encoder resolution.
 
     All arguments mean what they mean for ``spacy-transformers.TransformerModel.v3``;
     ``name`` may be a hub name, a local folder, or the hub name of an encoder
     whose weights come from an installed Python package (see module docstring).
+
+    predict_max_wordpieces: in prediction, the windows of a batch are sorted
+        by length and run in passes of at most this many padded wordpieces,
+        under ``torch.inference_mode`` (see ``spacy_scicls.encoder_inference``);
+        0 runs them in one pass padded to the longest window, as
+        spacy-transformers does. Training is the same either way.
     """
-    return create_TransformerModel_v3(
+    model = create_TransformerModel_v3(
         resolve_encoder_name(name),
         get_spans=get_spans,
         tokenizer_config=dict(tokenizer_config),
@@ -72,3 +81,4 @@ def create_transformer_model_v1(
         mixed_precision=mixed_precision,
         grad_scaler_config=dict(grad_scaler_config),
     )
+    return use_sorted_prediction(model, predict_max_wordpieces)
