@@ -1,0 +1,483 @@
+"""What ``scicls annotate`` reads: files, folders and globs, turned into records in a fixed order.
+
+A record is one document to annotate: a paper file, one line of a JSONL file,
+one row of a CSV file. Records are made lazily: :class:`Record` carries its id
+(cheap: a file name, or the id field of a line) and a ``load`` function that
+reads the content when it is needed, so that ``--resume`` can skip what is
+already done without reading it again. ``load`` raises :class:`RecordError`
+(or any exception) for a record that cannot be read; the caller turns that into
+an error record and goes on.
+
+One function per format: :func:`iter_paper_file` (text, Markdown and the
+structured paper formats), :func:`iter_jsonl_records` (JSONL of records, or of
+S2ORC/unarXive papers) and :func:`iter_csv_records`.
+"""
+import csv
+import glob
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+#: Formats of one paper per file.
+PAPER_FORMATS = ("text", "markdown", "jats", "tei", "s2orc", "unarxive")
+#: Formats of many records per file.
+RECORD_FORMATS = ("jsonl", "csv")
+INPUT_FORMATS = PAPER_FORMATS + RECORD_FORMATS
+
+#: File name endings picked up when a folder is given (other files are skipped and counted).
+SUFFIXES = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".xml": None,  # JATS or TEI: decided by the content
+    ".nxml": "jats",
+    ".tei": "tei",
+    ".json": None,  # S2ORC or unarXive paper, or one record
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+}
+#: Record fields tried, in order, when no text columns are given.
+DEFAULT_TEXT_FIELDS = (("text",), ("title", "abstract"))
+DEFAULT_ID_FIELDS = ("id", "paper_id", "doc_id", "record_id")
+#: How title and abstract (or any text columns) are joined into one document:
+#: each column a paragraph of its own, the title first, as a paper begins.
+FIELD_SEPARATOR = "\n\n"
+
+
+class RecordError(ValueError):
+    """A record that cannot be read; the message says why (it goes into the output's ``error``)."""
+
+
+class InputError(ValueError):
+    """The inputs as a whole cannot be used (a missing file, a CSV without the asked column)."""
+
+
+Content = Union[str, Doc]
+
+
+@dataclass
+class Record:
+    id: str
+    load: Callable[[Language], Content]
+    source: str  # file name (and line or row), for messages
+
+
+def _error_loader(message: str) -> Callable[[Language], Content]:
+    def load(nlp: Language) -> Content:
+        raise RecordError(message)
+
+    return load
+
+
+# --- decoding and checks -----------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 text exactly as stored (line endings and byte-order mark kept), or :class:`RecordError`."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RecordError(f"not UTF-8 text: invalid byte at offset {err.start}") from None
+
+
+def check_text(text: str, max_chars: int) -> None:
+    """Raise :class:`RecordError` for text that no pipeline should be given."""
+    if not text.strip():
+        raise RecordError("empty text")
+    if len(text) > max_chars:
+        raise RecordError(
+            f"text too long: {len(text):,} characters, more than --max-chars {max_chars:,}"
+        )
+    sample = text[:4096]
+    if "\x00" in sample:
+        raise RecordError("binary content: text contains NUL bytes")
+    control = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
+    if control > max(8, len(sample) // 20):
+        raise RecordError("binary content: text is mostly control characters")
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise RecordError(f"file too large: {size:,} bytes, more than {max_bytes:,}")
+    return path.read_bytes()
+
+
+# --- format detection --------------------------------------------------------------------
+
+
+def _readers():
+    """The structured paper readers, when this installation has them."""
+    try:
+        from .. import readers  # noqa: F401
+    except ImportError:
+        return None
+    return readers
+
+
+def _head(path: Path, n: int = 4096) -> bytes:
+    with path.open("rb") as file:
+        return file.read(n)
+
+
+def _sniff_json_record(obj: object) -> str:
+    if isinstance(obj, dict):
+        if "body_text" in obj and ("paper_id" in obj or "metadata" in obj or "abstract" in obj):
+            return "s2orc" if "pdf_parse" in obj or "paper_id" in obj else "unarxive"
+        if "body_text" in obj:
+            return "unarxive"
+    return "jsonl"
+
+
+def detect_input_format(path: Path) -> Optional[str]:
+    """The format of ``path`` from its name, and from its first bytes where the name does not say."""
+    suffix = path.suffix.lower()
+    if suffix in SUFFIXES and SUFFIXES[suffix] not in (None, "jsonl"):
+        return SUFFIXES[suffix]
+    head = _head(path)
+    readers = _readers()
+    if suffix in (".xml", ".json") and readers is not None:
+        try:
+            return readers.detect_format(path, head)
+        except Exception:  # noqa: BLE001 - fall back to our own sniffing below
+            pass
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<"):
+        return "tei" if b"<TEI" in head or b"tei-c.org" in head else "jats"
+    if stripped.startswith(b"{"):
+        first_line = stripped.split(b"\n", 1)[0]
+        try:
+            obj = json.loads(first_line)
+        except ValueError:
+            if suffix in (".jsonl", ".ndjson"):
+                return "jsonl"
+            try:
+                obj = json.loads(path.read_bytes())
+            except ValueError:
+                return "s2orc" if suffix == ".json" else None
+        return _sniff_json_record(obj)
+    if suffix in SUFFIXES:
+        return SUFFIXES[suffix] or ("jats" if suffix == ".xml" else "s2orc")
+    return None
+
+
+# --- expanding the inputs ----------------------------------------------------------------
+
+
+def expand_inputs(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
+    """Files to read, in order, and files skipped in folders (unknown endings).
+
+    A folder gives its files (recursively, sorted by relative path, hidden files
+    left out) whose ending is known; a glob gives its matches, sorted; a file is
+    taken as it is, whatever its name.
+    """
+    files: List[Path] = []
+    skipped: List[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                (p for p in path.rglob("*") if p.is_file()),
+                key=lambda p: p.relative_to(path).as_posix(),
+            )
+            for p in found:
+                rel = p.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                (files if p.suffix.lower() in SUFFIXES else skipped).append(p)
+        elif path.is_file():
+            files.append(path)
+        elif glob.has_magic(item):
+            matches = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+            if not matches:
+                raise InputError(f"no file matches {item!r}")
+            files.extend(matches)
+        else:
+            raise InputError(f"input not found: {item}")
+    return files, skipped
+
+
+def _display_name(path: Path, roots: Sequence[Path]) -> str:
+    for root in roots:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
+def iter_records(
+    inputs: Sequence[str],
+    *,
+    format: Optional[str] = None,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    max_chars: int = 1_000_000,
+) -> Iterator[Record]:
+    """Every record of ``inputs``, in order (see :func:`expand_inputs`)."""
+    if format is not None and format not in INPUT_FORMATS:
+        raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
+    files, _ = expand_inputs(inputs)
+    roots = [Path(item) for item in inputs if Path(item).is_dir()]
+    for path in files:
+        name = _display_name(path, roots)
+        yield from iter_file(
+            path,
+            name,
+            format=format,
+            text_columns=text_columns,
+            id_column=id_column,
+            max_chars=max_chars,
+        )
+
+
+def iter_file(
+    path: Path,
+    name: str,
+    *,
+    format: Optional[str] = None,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    max_chars: int = 1_000_000,
+) -> Iterator[Record]:
+    try:
+        fmt = format or detect_input_format(path)
+    except OSError as err:
+        yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
+        return
+    if fmt is None:
+        yield Record(name, _error_loader("unknown input format (pass --format)"), name)
+    elif fmt == "csv":
+        yield from iter_csv_records(
+            path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars
+        )
+    elif fmt == "jsonl" or (fmt in ("s2orc", "unarxive") and path.suffix.lower() in (".jsonl", ".ndjson")):
+        yield from iter_jsonl_records(
+            path,
+            name,
+            text_columns=text_columns,
+            id_column=id_column,
+            paper_format=None if fmt == "jsonl" else fmt,
+            max_chars=max_chars,
+        )
+    else:
+        yield iter_paper_file(path, name, fmt, max_chars=max_chars)
+
+
+def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Record:
+    """One paper per file; its id is its file name (relative to the folder given)."""
+    max_bytes = 4 * max_chars + 1024
+
+    def load(nlp: Language) -> Content:
+        try:
+            data = _read_bytes(path, max_bytes)
+        except OSError as err:
+            raise RecordError(f"cannot read file: {err.strerror or err}") from None
+        if fmt in ("text", "markdown"):
+            text = decode_text(data)
+            check_text(text, max_chars)
+            return text
+        return _read_structured(data, nlp, fmt, name)
+
+    return Record(name, load, name)
+
+
+def _read_structured(source: Union[bytes, dict], nlp: Language, fmt: str, name: str) -> Doc:
+    readers = _readers()
+    if readers is None:
+        raise RecordError(f"no reader for {fmt} in this installation")
+    if isinstance(source, bytes) and b"\x00" in source[:4096] and fmt in ("jats", "tei"):
+        raise RecordError("binary content: file contains NUL bytes")
+    try:
+        return readers.read_paper(source, nlp, format=fmt, name=name)
+    except readers.ReaderError as err:
+        raise RecordError(f"cannot read {fmt}: {err}") from None
+
+
+def _record_id(obj: Dict, id_column: Optional[str], fallback: str) -> str:
+    fields = (id_column,) if id_column else DEFAULT_ID_FIELDS
+    for field in fields:
+        value = obj.get(field)
+        if value is not None and str(value) != "":
+            return str(value)
+    return fallback
+
+
+def join_fields(values: Iterable[object]) -> str:
+    """Text columns as one document: the non-empty ones, stripped, as paragraphs in column order."""
+    parts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    return FIELD_SEPARATOR.join(parts)
+
+
+def record_text(obj: Dict, text_columns: Optional[Sequence[str]]) -> str:
+    """The text of a JSONL or CSV record: its text columns joined by :func:`join_fields`."""
+    if text_columns:
+        missing = [c for c in text_columns if c not in obj]
+        if len(missing) == len(text_columns):
+            raise RecordError(f"record has none of the text fields {', '.join(text_columns)}")
+        return join_fields(obj.get(c) for c in text_columns)
+    for fields in DEFAULT_TEXT_FIELDS:
+        if any(f in obj for f in fields):
+            for f in fields:
+                if obj.get(f) is not None and not isinstance(obj.get(f), (str, int, float)):
+                    raise RecordError(f"field {f!r} is not text")
+            return join_fields(obj.get(f) for f in fields)
+    raise RecordError("record has no text field (pass --text-columns)")
+
+
+def iter_jsonl_records(
+    path: Path,
+    name: str,
+    *,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    paper_format: Optional[str] = None,
+    max_chars: int = 1_000_000,
+) -> Iterator[Record]:
+    """One record per non-blank line; a line that is not a JSON object is an error record.
+
+    The id is the line's id field (``--id-column``, else ``id``, ``paper_id``, ...),
+    or ``<file>:<line number>``. With ``paper_format`` (S2ORC or unarXive), each
+    line is one paper given to the structured reader.
+    """
+    with path.open("rb") as file:
+        for lineno, raw in enumerate(file, 1):
+            if not raw.strip():
+                continue
+            fallback = f"{name}:{lineno}"
+            where = f"{name}:{lineno}"
+            try:
+                line = decode_text(raw)
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise RecordError("not a JSON object")
+            except RecordError as err:
+                yield Record(fallback, _error_loader(str(err)), where)
+                continue
+            except ValueError as err:
+                yield Record(fallback, _error_loader(f"malformed JSON: {err}"), where)
+                continue
+            yield Record(_record_id(obj, id_column, fallback), _json_loader(obj, text_columns, paper_format, max_chars, where), where)
+
+
+def _json_loader(obj: Dict, text_columns, paper_format: Optional[str], max_chars: int, where: str):
+    def load(nlp: Language) -> Content:
+        if paper_format is not None:
+            return _read_structured(obj, nlp, paper_format, where)
+        text = record_text(obj, text_columns)
+        check_text(text, max_chars)
+        return text
+
+    return load
+
+
+def iter_csv_records(
+    path: Path,
+    name: str,
+    *,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    max_chars: int = 1_000_000,
+) -> Iterator[Record]:
+    """One record per row (header first); ``.tsv`` files are tab-separated.
+
+    A column named by ``--text-columns`` or ``--id-column`` that the header lacks
+    is an :class:`InputError` before any row is read. Rows that are not UTF-8
+    become error records.
+    """
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+        reader = csv.DictReader(file, delimiter=delimiter)
+        check_csv_header(reader.fieldnames or [], name, text_columns, id_column)
+        for rowno, row in enumerate(reader, 1):
+            fallback = f"{name}:{rowno}"
+            row = {k: v for k, v in row.items() if k is not None}
+            bad = any(_has_surrogates(v) for v in row.values() if isinstance(v, str))
+            rid = _record_id(row, id_column, fallback)
+            if _has_surrogates(rid):
+                rid = fallback
+            if bad:
+                yield Record(rid, _error_loader("not UTF-8 text"), fallback)
+                continue
+            yield Record(rid, _json_loader(row, text_columns, None, max_chars, fallback), fallback)
+
+
+def check_csv_header(
+    header: Sequence[str], name: str, text_columns: Optional[Sequence[str]], id_column: Optional[str]
+) -> None:
+    asked = list(text_columns or []) + ([id_column] if id_column else [])
+    missing = [c for c in asked if c not in header]
+    if missing:
+        raise InputError(
+            f"{name}: no column {', '.join(repr(c) for c in missing)}; columns are {', '.join(header)}"
+        )
+    if not text_columns and not any(f in header for fields in DEFAULT_TEXT_FIELDS for f in fields):
+        raise InputError(f"{name}: pass --text-columns (columns are {', '.join(header)})")
+
+
+def check_inputs(
+    inputs: Sequence[str],
+    *,
+    format: Optional[str] = None,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+) -> Tuple[List[Path], List[Path]]:
+    """Fail early, before any output is written, on inputs that cannot be used at all.
+
+    Returns the files and the skipped files of :func:`expand_inputs`.
+    """
+    if format is not None and format not in INPUT_FORMATS:
+        raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
+    files, skipped = expand_inputs(inputs)
+    if not files:
+        raise InputError("no input files found")
+    for path in files:
+        try:
+            fmt = format or detect_input_format(path)
+        except OSError:
+            continue  # an error record for this file, later
+        if fmt == "csv":
+            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+            with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+                header = next(csv.reader(file, delimiter=delimiter), [])
+            check_csv_header(header, path.name, text_columns, id_column)
+    return files, skipped
+
+
+def _has_surrogates(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def count_records(inputs: Sequence[str], *, format: Optional[str] = None) -> Optional[int]:
+    """A quick count of the records in ``inputs`` (for the progress bar); ``None`` if unknown."""
+    try:
+        files, _ = expand_inputs(inputs)
+    except InputError:
+        return None
+    total = 0
+    for path in files:
+        try:
+            fmt = format or detect_input_format(path)
+            if fmt in ("jsonl", "csv") or path.suffix.lower() in (".jsonl", ".ndjson"):
+                with path.open("rb") as file:
+                    lines = sum(1 for line in file if line.strip())
+                total += max(0, lines - 1) if fmt == "csv" else lines
+            else:
+                total += 1
+        except OSError:
+            total += 1
+    return total
