@@ -18,7 +18,7 @@ import typer
 
 from . import DEFAULT_MODEL
 from .inputs import INPUT_FORMATS, InputError, check_inputs, count_records, iter_records
-from .outputs import CsvWriter, DocBinWriter, JsonlWriter, OutputError, output_format
+from .outputs import CsvWriter, DocBinWriter, JsonlWriter, OutputError, output_exists, output_format
 from .progress import Progress
 from .run import annotate_records
 
@@ -129,6 +129,9 @@ def annotate_command(
     max_chars: Optional[int] = typer.Option(
         None, "--max-chars", min=1, help="Longest text annotated, in characters (default: the pipeline's max_length)."
     ),
+    threads: int = typer.Option(
+        0, "--threads", min=0, help="Torch threads per process (0: torch's default; --n-process > 1 uses 1)."
+    ),
     log_interval: float = typer.Option(30.0, "--log-interval", help="Seconds between progress lines when not on a terminal."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (the summary is still printed)."),
 ) -> None:
@@ -148,6 +151,7 @@ def annotate_command(
             resume=resume,
             overwrite=overwrite,
             max_chars=max_chars,
+            threads=threads,
             log_interval=log_interval,
             quiet=quiet,
         )
@@ -172,6 +176,7 @@ def run_annotate(
     resume: bool = False,
     overwrite: bool = False,
     max_chars: Optional[int] = None,
+    threads: int = 0,
     log_interval: float = 30.0,
     quiet: bool = False,
 ) -> int:
@@ -182,15 +187,15 @@ def run_annotate(
         raise CannotRun("--n-process > 1 runs on CPU; use one process with --gpu-id")
     output_format(output)
     _, skipped = check_inputs(inputs, format=format, text_columns=text_columns, id_column=id_column)
+    if output_exists(output) and not (resume or overwrite):
+        raise CannotRun(f"{output} exists: pass --resume to continue it or --overwrite to replace it")
     nlp = load_pipeline(model, gpu_id)
     writer = make_writer(output, nlp)
-    if writer.exists() and not (resume or overwrite):
-        raise CannotRun(f"{output} exists: pass --resume to continue it or --overwrite to replace it")
-    if n_process > 1:
-        # Forked workers hang in torch's thread pool unless it has one thread.
+    if n_process > 1 or threads > 0:
         import torch
 
-        torch.set_num_threads(1)
+        # Forked workers hang in torch's thread pool unless it has one thread.
+        torch.set_num_threads(1 if n_process > 1 else threads)
     if skipped:
         typer.echo(
             f"scicls annotate: skipping {len(skipped)} file(s) of unknown type in the input folders, "
@@ -201,7 +206,8 @@ def run_annotate(
         inputs, format=format, text_columns=text_columns, id_column=id_column, max_chars=max_chars or nlp.max_length
     )
     progress = Progress(count_records(inputs, format=format), interval=log_interval, enabled=not quiet)
-    done_ids = writer.open(resume=resume)
+    # A resumed run starts on a batch boundary, so that its batches are those of an uninterrupted run.
+    done_ids = writer.open(resume=resume, align=batch_size)
     complete = False
     try:
         summary = annotate_records(

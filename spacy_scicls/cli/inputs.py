@@ -108,7 +108,7 @@ def check_text(text: str, max_chars: int) -> None:
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
     size = path.stat().st_size
     if size > max_bytes:
-        raise RecordError(f"file too large: {size:,} bytes, more than {max_bytes:,}")
+        raise RecordError(f"text too long: the file has {size:,} bytes, more than --max-chars allows")
     return path.read_bytes()
 
 

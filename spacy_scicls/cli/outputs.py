@@ -110,11 +110,15 @@ class Writer:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def open(self, *, resume: bool) -> List[str]:
-        """Open for appending; returns the ids already written (empty unless ``resume``)."""
+    def open(self, *, resume: bool, align: int = 1) -> List[str]:
+        """Open for appending; returns the ids already written (empty unless ``resume``).
+
+        With ``resume``, a torn last line is cut off, and so are the records after
+        the last multiple of ``align`` (a batch that was written in parts is done again).
+        """
         done: List[str] = []
         if resume and self.path.exists():
-            done = self._recover()
+            done = self._recover(align)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("wb") as file:
@@ -125,7 +129,7 @@ class Writer:
         self._file = self.path.open("ab")
         return done
 
-    def _recover(self) -> List[str]:
+    def _recover(self, align: int = 1) -> List[str]:
         data = self.path.read_bytes()
         header = self.header().encode("utf-8")
         if header and not data.startswith(header):
@@ -143,17 +147,19 @@ class Writer:
                 os.fsync(file.fileno())
             return []
         end = data.rfind(b"\n") + 1  # complete lines end with a newline; the rest is torn
+        lines = data[len(header) : end].split(b"\n")[:-1] if end > len(header) else []
+        keep = len(lines) // align * align
+        end = len(header) + sum(len(line) + 1 for line in lines[:keep])
         if end < len(data):
             with self.path.open("r+b") as file:
                 file.truncate(end)
                 file.flush()
                 os.fsync(file.fileno())
-        body = data[len(header) : end].decode("utf-8")
         ids = []
-        for lineno, line in enumerate(body.splitlines(), 1):
+        for lineno, line in enumerate(lines[:keep], 1):
             try:
-                ids.append(self.line_id(line))
-            except (ValueError, KeyError, IndexError, TypeError) as err:
+                ids.append(self.line_id(line.decode("utf-8")))
+            except (ValueError, KeyError, IndexError, TypeError, StopIteration) as err:
                 raise OutputError(
                     f"{self.path}: record {lineno} is not one this command wrote ({err}); "
                     "use --overwrite to start again"
@@ -255,7 +261,7 @@ class DocBinWriter:
     def _part_files(self) -> List[Path]:
         return sorted(p for p in self.parts.glob("part-*.spacy"))
 
-    def open(self, *, resume: bool) -> List[str]:
+    def open(self, *, resume: bool, align: int = 1) -> List[str]:
         if not resume:
             if self.parts.exists():
                 shutil.rmtree(self.parts)
@@ -272,8 +278,27 @@ class DocBinWriter:
             self.path.unlink()
         ids: List[str] = []
         for part in self._part_files():
-            for doc in DocBin().from_disk(part).get_docs(self.vocab):
-                ids.append(str(doc.user_data.get(self.ID_KEY)))
+            docbin = DocBin(store_user_data=True).from_disk(part)
+            docs = list(docbin.get_docs(self.vocab))
+            ids.extend(str(doc.user_data.get(self.ID_KEY)) for doc in docs)
+        keep = len(ids) // align * align
+        if keep < len(ids):  # drop the records after the last whole batch (and rewrite that part)
+            seen = 0
+            for part in self._part_files():
+                docs = list(DocBin(store_user_data=True).from_disk(part).get_docs(self.vocab))
+                if seen + len(docs) <= keep:
+                    seen += len(docs)
+                    continue
+                if seen >= keep:
+                    part.unlink()
+                    continue
+                kept = DocBin(store_user_data=True, docs=docs[: keep - seen])
+                tmp = part.with_suffix(".tmp")
+                tmp.write_bytes(kept.to_bytes())
+                os.replace(tmp, part)
+                seen = keep
+            _fsync_dir(self.parts)
+            ids = ids[:keep]
         files = self._part_files()
         self._n_parts = int(files[-1].stem.split("-")[1]) + 1 if files else 1
         return ids
@@ -313,6 +338,14 @@ class DocBinWriter:
         os.replace(tmp, self.path)
         _fsync_dir(self.path.parent)
         shutil.rmtree(self.parts)
+
+
+def output_exists(path: Path) -> bool:
+    """Whether ``path`` (or, for ``.spacy``, the parts of an unfinished run) exists."""
+    path = Path(path)
+    return path.exists() or (
+        output_format(path) == "spacy" and path.with_name(path.name + ".parts").exists()
+    )
 
 
 def output_format(path: Path) -> str:

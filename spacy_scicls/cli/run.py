@@ -136,50 +136,59 @@ def annotate_records(
 
     pending: Deque[_Item] = deque()
     fatal: List[BaseException] = []
-    counter = iter(range(summary.skipped, 2**62))
+    next_index = summary.skipped
+
+    def pull() -> bool:
+        """Read the next record into ``pending``; False at the end of the inputs."""
+        nonlocal next_index
+        try:
+            record = next(records)
+        except StopIteration:
+            return False
+        except Exception as err:  # noqa: BLE001 - an input that broke off: stop cleanly, then raise
+            fatal.append(err)
+            return False
+        content, error = _load(record, nlp, max_chars)
+        pending.append(_Item(next_index, record, content, error))
+        next_index += 1
+        return True
 
     def feed():
-        while True:
-            try:
-                record = next(records)
-            except StopIteration:
-                return
-            except Exception as err:  # noqa: BLE001 - an input that broke off: stop cleanly, then raise
-                fatal.append(err)
-                return
-            content, error = _load(record, nlp, max_chars)
-            item = _Item(next(counter), record, content, error)
-            pending.append(item)
-            if error is None:
-                yield content, item.index
+        # Every record goes through the pipeline, a record that could not be read
+        # as an empty placeholder: the pipeline's batches are then always the same
+        # records (positions k*batch_size to (k+1)*batch_size - 1), whatever the
+        # number of processes or the point a resumed run starts from, and so are
+        # the floats they give.
+        while not fatal and pull():
+            item = pending[-1]
+            yield (item.content if item.error is None else ""), item.index
 
     try:
         while True:
             stream = nlp.pipe(feed(), as_tuples=True, batch_size=batch_size, n_process=n_process)
-            broke = False
+            broke: Optional[BaseException] = None
             while True:
                 try:
                     doc, index = next(stream)
                 except StopIteration:
                     break
-                except Exception as err:  # noqa: BLE001 - the pipeline failed on some record of the batch
+                except Exception as err:  # noqa: BLE001 - the pipeline failed on some record of a batch
                     broke = err
                     break
-                while pending[0].index != index:
-                    emit(pending.popleft(), None)
-                emit(pending.popleft(), doc)
-            if broke:
-                stream.close()
-                if not pending and not fatal:
-                    raise broke  # no record to blame: the pipeline itself cannot run
-                # Find the record(s) that failed, one at a time, then stream again.
-                _retry_one_by_one(nlp, pending, emit, max_chars)
-                if fatal:
-                    break
-                continue
-            while pending:
-                emit(pending.popleft(), None)
-            break
+                item = pending.popleft()
+                assert item.index == index, (item.index, index)
+                emit(item, doc)
+            if broke is None:
+                break
+            stream.close()
+            if not pending and not fatal:
+                raise broke  # no record to blame: the pipeline itself cannot run
+            # Complete the batch the stream stopped in, so that the next stream starts on a batch boundary.
+            while next_index % batch_size and not fatal and pull():
+                pass
+            _retry_batches(nlp, pending, emit, max_chars, batch_size)
+            if fatal:
+                break
     finally:
         if buffer:
             flush()
@@ -190,13 +199,31 @@ def annotate_records(
     return summary
 
 
-def _retry_one_by_one(nlp: Language, pending: Deque[_Item], emit, max_chars: int) -> None:
+def _retry_batches(nlp: Language, pending: Deque[_Item], emit, max_chars: int, batch_size: int) -> None:
+    """Annotate ``pending`` again batch by batch (the same batches as the stream), and one
+    record at a time in a batch that fails, so that only the failing record gets an error."""
     while pending:
-        item = pending.popleft()
+        batch = [pending.popleft()]
+        while pending and pending[0].index // batch_size == batch[0].index // batch_size:
+            batch.append(pending.popleft())
+        # Read the records again: the pipeline may have half-annotated the first copies.
+        for item in batch:
+            if item.error is None and isinstance(item.content, Doc):
+                item.content, item.error = _load(item.record, nlp, max_chars)
+        try:
+            docs = list(nlp.pipe([i.content if i.error is None else "" for i in batch], batch_size=batch_size))
+        except Exception:  # noqa: BLE001 - one of them fails: find it
+            _retry_one_by_one(nlp, batch, emit, max_chars)
+            continue
+        for item, doc in zip(batch, docs):
+            emit(item, doc)
+
+
+def _retry_one_by_one(nlp: Language, items: List[_Item], emit, max_chars: int) -> None:
+    for item in items:
         if item.error is not None:
             emit(item, None)
             continue
-        # Read the record again: the pipeline may have half-annotated the first copy.
         content, error = _load(item.record, nlp, max_chars)
         if error is not None:
             emit(item, None, error)
