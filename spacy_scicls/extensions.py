@@ -13,6 +13,15 @@ default such as ``{}`` would be shared by every document.
     Probability of the section's IMRaD label.
 ``Span._.entity_score`` (float | None)
     Probability of an entity's label, for entities set by ``scicls_entities``.
+``Span._.section_level`` (int | None)
+    Depth of a section in the paper's structure (1: a top-level section,
+    2: one of its sub-sections, ...), where a reader or the heading rules
+    could tell it.
+``Doc._.scicls_meta`` (dict | None)
+    What a reader of :mod:`spacy_scicls.readers` found about the paper:
+    ``id``, ``title``, ``abstract``, ``categories`` (list), ``format``
+    (one of ``spacy_scicls.readers.FORMATS``) and ``source`` (file name or
+    the name given to the reader).
 ``Doc._.scicls_labels`` (dict | None)
     Decided labels per taxonomy, e.g. ``{"erc": ["PE6"], "arxiv": ["cs.CL"]}``:
     the codes whose probability passed the head's threshold, most probable
@@ -24,8 +33,8 @@ default such as ``{}`` would be shared by every document.
 """
 from spacy.tokens import Doc, Span
 
-SPAN_EXTENSIONS = ("heading", "section_score", "entity_score")
-DOC_EXTENSIONS = ("scicls_labels", "scicls_certainty")
+SPAN_EXTENSIONS = ("heading", "section_score", "entity_score", "section_level")
+DOC_EXTENSIONS = ("scicls_labels", "scicls_certainty", "scicls_meta")
 
 
 def install_extensions() -> None:

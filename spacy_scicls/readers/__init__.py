@@ -1,0 +1,241 @@
+"""Readers: a paper, in whatever form a user has it, as a spaCy ``Doc``.
+
+>>> doc = read_paper("paper.xml", nlp)             # format from the name and first bytes
+>>> doc = read_paper(tei_bytes, nlp, format="tei", name="smith2020")
+>>> [(s._.heading, s.label_) for s in doc.spans["sections"]]
+
+Formats (:data:`FORMATS`): ``jats`` (JATS/NLM XML: PLOS, PMC), ``tei``
+(GROBID TEI XML), ``s2orc`` (S2ORC / doc2json JSON), ``unarxive`` (unarXive
+JSON), ``markdown`` and ``text`` (plain text, e.g. from a PDF-to-text tool).
+
+The structured formats give a ``Doc`` whose text is the title, the abstract
+(under an "Abstract" heading) and the body, each heading on its own line,
+and whose ``doc.spans["sections"]`` holds one span per section in reading
+order (sub-sections are spans of their own, ``span._.section_level`` 2 and
+deeper), each starting at its heading line, ``span._.heading`` the heading
+text. A span's label is the section's IMRaD role where the format states it
+(JATS ``sec-type``, back matter), else ``"unlabelled"``, which the
+``scicls_sections`` component replaces. A ``text`` paper is taken as it is:
+no spans; the ``scicls_sections`` component finds its headings. What the
+reader learnt about the paper is in ``doc._.scicls_meta``.
+
+XML is parsed safely (see :mod:`spacy_scicls.readers._safe_xml`): entity
+declarations are refused and external DTDs and entities are never fetched.
+Every problem with an input raises :class:`ReaderError`, a ``ValueError``
+whose message names the file (or ``name``) and what is wrong.
+"""
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterator, Optional, Union
+from xml.parsers.expat import ExpatError
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ._build import UNLABELLED, Paper, paper_to_doc
+from ._safe_xml import UnsafeXMLError, parse_xml
+from .jats import read_jats
+from .json_formats import read_s2orc, read_unarxive
+from .markdown import read_markdown
+from .tei import read_tei
+
+FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text")
+XML_FORMATS = ("jats", "tei")
+JSON_FORMATS = ("s2orc", "unarxive")
+
+Source = Union[str, bytes, os.PathLike, Dict[str, Any]]
+
+
+class ReaderError(ValueError):
+    """A paper could not be read; the message names the file and the problem."""
+
+
+_EXTENSIONS = {
+    ".nxml": "jats",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".text": "text",
+}
+
+
+def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"") -> str:
+    """The format of a file, from its name and its first bytes.
+
+    ``.tei.xml`` is TEI, ``.nxml`` JATS, ``.md`` Markdown, ``.txt`` text;
+    for other ``.xml`` files and JSON the first bytes decide (a ``<TEI``
+    root or the TEI namespace, a JATS ``<article``; unarXive's
+    ``sec_type``/``discipline`` keys). Raises :class:`ReaderError` when
+    neither tells.
+    """
+    name = str(path or "")
+    lower = name.lower()
+    head = head or b""
+    sniff = head[:4096].decode("utf-8", errors="replace")
+    sniff_lower = sniff.lower()
+    if lower.endswith((".tei.xml", ".tei")):
+        return "tei"
+    suffix = Path(lower).suffix
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
+    stripped = sniff.lstrip("\ufeff \t\r\n")
+    if suffix == ".xml" or stripped.startswith("<"):
+        if "<tei" in sniff_lower or "tei-c.org" in sniff_lower:
+            return "tei"
+        if "<article" in sniff_lower or "jats" in sniff_lower or "-//nlm//" in sniff_lower:
+            return "jats"
+        raise ReaderError(f"{name or 'input'}: XML, but neither JATS (<article>) nor TEI (<TEI>) as far as its first bytes tell")
+    if suffix in (".json", ".jsonl") or stripped.startswith("{"):
+        if any(key in sniff for key in ('"sec_type"', '"discipline"', '"sec_number"', '"content_type"')):
+            return "unarxive"
+        return "s2orc"
+    if stripped.startswith("#"):
+        return "markdown"
+    if suffix == "" and stripped:
+        return "text"
+    raise ReaderError(f"{name or 'input'}: cannot tell the format from the name or the first bytes; pass format=")
+
+
+def _load(source: Source, name: Optional[str]):
+    """(content: bytes | dict, display name, file path or None)."""
+    if isinstance(source, dict):
+        return source, name or str(source.get("paper_id") or "record"), None
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source), name or "input", None
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and len(source) < 4096 and os.path.isfile(source)
+    ):
+        path = Path(source)
+        try:
+            return path.read_bytes(), name or str(path), path
+        except OSError as err:
+            raise ReaderError(f"{name or path}: cannot be read ({err.strerror or err})") from err
+    if isinstance(source, str):
+        return source.encode("utf-8"), name or "input", None
+    raise ReaderError(f"{name or 'input'}: a paper is a path, str, bytes or dict, not {type(source).__name__}")
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ReaderError(f"{name}: is not UTF-8 text (byte {err.start})") from err
+
+
+def _json_records(data: bytes, name: str) -> list:
+    text = _decode(data, name).strip()
+    if not text:
+        raise ReaderError(f"{name}: is empty")
+    try:
+        value = json.loads(text)
+        return value if isinstance(value, list) else [value]
+    except json.JSONDecodeError as whole:
+        records = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                if number == 1:
+                    err = whole
+                raise ReaderError(f"{name}: malformed JSON at line {err.lineno if number == 1 else number}, "
+                                  f"column {err.colno}: {err.msg}") from err
+        return records
+
+
+def _paper(record_or_text: Any, fmt: str, name: str, nlp: Language) -> Doc:
+    paper = Paper(format=fmt, source=name)
+    try:
+        if fmt == "jats":
+            read_jats(record_or_text, paper)
+        elif fmt == "tei":
+            read_tei(record_or_text, paper)
+        elif fmt == "s2orc":
+            read_s2orc(record_or_text, paper)
+        elif fmt == "unarxive":
+            read_unarxive(record_or_text, paper)
+        elif fmt == "markdown":
+            read_markdown(record_or_text, paper)
+    except ReaderError:
+        raise
+    except (ValueError, TypeError, AttributeError) as err:
+        raise ReaderError(f"{name}: {err}") from err
+    return paper_to_doc(paper, nlp)
+
+
+def _check_format(fmt: str, name: str) -> str:
+    if fmt not in FORMATS:
+        raise ReaderError(f"{name}: unknown format {fmt!r}; formats are {', '.join(FORMATS)}")
+    return fmt
+
+
+def read_papers(source: Source, nlp: Language, *, format: Optional[str] = None, name: Optional[str] = None) -> Iterator[Doc]:
+    """Every paper of ``source``: one for most files, one per record of a JSON Lines (or JSON list) file."""
+    content, display, path = _load(source, name)
+    if isinstance(content, dict):
+        fmt = _check_format(format or ("unarxive" if "discipline" in content or _has_sec_type(content) else "s2orc"), display)
+        if fmt not in JSON_FORMATS:
+            raise ReaderError(f"{display}: a parsed JSON record can only be read as {' or '.join(JSON_FORMATS)}, not {fmt}")
+        yield _paper(content, fmt, display, nlp)
+        return
+    fmt = _check_format(format or detect_format(path if path is not None else (name if name else None), content[:4096]), display)
+    if fmt == "text":
+        yield _text_doc(_decode(content, display), display, nlp)
+    elif fmt == "markdown":
+        yield _paper(_decode(content, display), fmt, display, nlp)
+    elif fmt in XML_FORMATS:
+        if not content.strip():
+            raise ReaderError(f"{display}: is empty")
+        try:
+            root = parse_xml(content)
+        except UnsafeXMLError as err:
+            raise ReaderError(f"{display}: unsafe XML refused: the document {err}") from err
+        except ExpatError as err:
+            raise ReaderError(f"{display}: malformed XML: {err}") from err
+        yield _paper(root, fmt, display, nlp)
+    else:
+        records = _json_records(content, display)
+        for i, record in enumerate(records):
+            record_name = display if len(records) == 1 else f"{display} (record {i + 1})"
+            if not isinstance(record, dict):
+                raise ReaderError(f"{record_name}: is a JSON {type(record).__name__}, not an object")
+            yield _paper(record, fmt, record_name, nlp)
+
+
+def read_paper(source: Source, nlp: Language, *, format: Optional[str] = None, name: Optional[str] = None) -> Doc:
+    """One paper as a ``Doc``.
+
+    ``source`` is a path, the file's content (str or bytes), or for
+    ``s2orc``/``unarxive`` an already parsed JSON record (dict); ``nlp``
+    gives the tokenizer (``nlp.make_doc``); ``format`` is one of
+    :data:`FORMATS` (detected from the name and the first bytes if not
+    given); ``name`` names the paper in error messages and in
+    ``doc._.scicls_meta["source"]``. A JSON Lines file holding several
+    papers is an error here: read it with :func:`read_papers`.
+    """
+    docs = read_papers(source, nlp, format=format, name=name)
+    first = next(docs, None)
+    if first is None:
+        raise ReaderError(f"{name or source!s}: holds no paper")
+    if next(docs, None) is not None:
+        raise ReaderError(f"{_load(source, name)[1]}: holds several papers; read them with read_papers")
+    return first
+
+
+def _has_sec_type(record: Dict) -> bool:
+    body = record.get("body_text")
+    return isinstance(body, list) and bool(body) and isinstance(body[0], dict) and "sec_type" in body[0]
+
+
+def _text_doc(text: str, name: str, nlp: Language) -> Doc:
+    from ..extensions import install_extensions
+
+    install_extensions()
+    doc = nlp.make_doc(text)
+    doc._.scicls_meta = {"id": None, "title": None, "abstract": None, "categories": [], "format": "text", "source": name}
+    return doc
+
+
+__all__ = ["FORMATS", "ReaderError", "UNLABELLED", "detect_format", "read_paper", "read_papers"]
