@@ -1,6 +1,7 @@
 """Corpora that the command-line tests write themselves: good and broken files of every format."""
 import json
 import random
+import shutil
 from pathlib import Path
 from typing import List
 
@@ -17,7 +18,7 @@ MIXED_EXPECTED = [
     ("e_binary.txt", "binary content"),
     ("f_latin1.txt", "not UTF-8 text"),
     ("g_huge.txt", "text too long"),
-    ("h_broken.xml", "*"),  # no reader, or malformed XML: an error either way
+    ("h_broken.xml", "cannot read jats"),
     ("i_records.jsonl:1", None),  # no id field: file and line
     ("rec-2", None),
     ("i_records.jsonl:3", "malformed JSON"),
@@ -28,6 +29,13 @@ MIXED_EXPECTED = [
     ("A2", "empty text"),
     ("A3", None),
     ("A4", "not UTF-8 text"),
+    ("n_paper.jats.xml", None),
+    ("o_paper.tei.xml", None),
+    ("p_paper.s2orc.json", None),  # one paper per file: the file name is its id
+    ("2299.00001", None),  # a JSONL file of papers: each paper's own id
+    ("2299.00002", None),
+    ("q_papers.unarxive.jsonl:3", "malformed JSON"),
+    ("r_malformed.s2orc.json", "malformed JSON"),
     ("sub/l_paper.txt", None),
 ]
 
@@ -68,6 +76,17 @@ def write_mixed_folder(folder: Path) -> Path:
     )
     (folder / "j_awards.csv").write_bytes(rows)
     (folder / "k_figure.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    papers = Path(__file__).parent / "fixtures" / "papers"
+    shutil.copyfile(papers / "paper.jats.xml", folder / "n_paper.jats.xml")
+    shutil.copyfile(papers / "paper.tei.xml", folder / "o_paper.tei.xml")
+    shutil.copyfile(papers / "paper.s2orc.json", folder / "p_paper.s2orc.json")
+    unarxive = json.loads((papers / "paper.unarxive.jsonl").read_text(encoding="utf8"))
+    second = {**unarxive, "paper_id": "2299.00002"}
+    (folder / "q_papers.unarxive.jsonl").write_text(
+        json.dumps(unarxive) + "\n" + json.dumps(second) + "\n" + '{"paper_id": "2299.00003", "body_text": [\n',
+        encoding="utf8",
+    )
+    shutil.copyfile(papers / "malformed.s2orc.json", folder / "r_malformed.s2orc.json")
     (folder / "sub").mkdir(exist_ok=True)
     (folder / "sub" / "l_paper.txt").write_text(PAPERS[2][0], encoding="utf8")
     return folder

@@ -129,44 +129,64 @@ def _head(path: Path, n: int = 4096) -> bytes:
         return file.read(n)
 
 
-def _sniff_json_record(obj: object) -> str:
-    if isinstance(obj, dict):
-        if "body_text" in obj and ("paper_id" in obj or "metadata" in obj or "abstract" in obj):
-            return "s2orc" if "pdf_parse" in obj or "paper_id" in obj else "unarxive"
-        if "body_text" in obj:
-            return "unarxive"
-    return "jsonl"
+def _is_paper_record(obj: object) -> bool:
+    """An S2ORC or unarXive paper (its body as a list of paragraphs), rather than a record with a text field."""
+    if not isinstance(obj, dict):
+        return False
+    parses = [obj] + [obj.get(k) for k in ("pdf_parse", "latex_parse", "grobid_parse")]
+    return any(isinstance(p, dict) and isinstance(p.get("body_text"), list) for p in parses)
+
+
+def _paper_json_format(path: Path, head: bytes, obj: Dict) -> str:
+    readers = _readers()
+    if readers is not None:
+        try:
+            return readers.detect_format(path, head)
+        except Exception:  # noqa: BLE001
+            pass
+    body = obj.get("body_text") or [{}]
+    return "unarxive" if "discipline" in obj or (isinstance(body[0], dict) and "sec_type" in body[0]) else "s2orc"
 
 
 def detect_input_format(path: Path) -> Optional[str]:
-    """The format of ``path`` from its name, and from its first bytes where the name does not say."""
+    """The format of ``path`` from its name, and from its first bytes where the name does not say.
+
+    ``.jsonl`` and ``.json`` files hold records (``jsonl``) unless their first
+    record is a paper with a ``body_text`` list (``s2orc`` or ``unarxive``);
+    ``.xml`` is JATS or TEI by its first bytes. Raises :class:`RecordError`
+    for a file whose format neither tells.
+    """
     suffix = path.suffix.lower()
+    if path.name.lower().endswith(".tei.xml"):
+        return "tei"
     if suffix in SUFFIXES and SUFFIXES[suffix] not in (None, "jsonl"):
         return SUFFIXES[suffix]
     head = _head(path)
-    readers = _readers()
-    if suffix in (".xml", ".json") and readers is not None:
-        try:
-            return readers.detect_format(path, head)
-        except Exception:  # noqa: BLE001 - fall back to our own sniffing below
-            pass
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
-        return "tei" if b"<TEI" in head or b"tei-c.org" in head else "jats"
-    if stripped.startswith(b"{"):
+        readers = _readers()
+        if readers is None:
+            return "tei" if b"<TEI" in head or b"tei-c.org" in head else "jats"
+        try:
+            return readers.detect_format(path, head)
+        except readers.ReaderError as err:
+            raise RecordError(f"unknown input format: {err}") from None
+    if stripped.startswith((b"{", b"[")):
         first_line = stripped.split(b"\n", 1)[0]
         try:
             obj = json.loads(first_line)
         except ValueError:
-            if suffix in (".jsonl", ".ndjson"):
-                return "jsonl"
+            if suffix != ".json":
+                return "jsonl"  # a malformed first line: an error record, the others go on
             try:
                 obj = json.loads(path.read_bytes())
             except ValueError:
-                return "s2orc" if suffix == ".json" else None
-        return _sniff_json_record(obj)
+                raise RecordError("malformed JSON") from None
+        if isinstance(obj, list):
+            obj = obj[0] if obj else {}
+        return _paper_json_format(path, head, obj) if _is_paper_record(obj) else "jsonl"
     if suffix in SUFFIXES:
-        return SUFFIXES[suffix] or ("jats" if suffix == ".xml" else "s2orc")
+        return SUFFIXES[suffix] or ("jats" if suffix == ".xml" else "jsonl")
     return None
 
 
@@ -254,8 +274,13 @@ def iter_file(
     except OSError as err:
         yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
         return
+    except RecordError as err:
+        yield Record(name, _error_loader(str(err)), name)
+        return
     if fmt is None:
         yield Record(name, _error_loader("unknown input format (pass --format)"), name)
+    elif fmt == "jsonl" and path.suffix.lower() == ".json":
+        yield from iter_json_file(path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars)
     elif fmt == "csv":
         yield from iter_csv_records(
             path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars
@@ -268,6 +293,10 @@ def iter_file(
             id_column=id_column,
             paper_format=None if fmt == "jsonl" else fmt,
             max_chars=max_chars,
+        )
+    elif fmt in ("s2orc", "unarxive") and _json_holds_list(path):
+        yield from iter_json_file(
+            path, name, text_columns=text_columns, id_column=id_column, paper_format=fmt, max_chars=max_chars
         )
     else:
         yield iter_paper_file(path, name, fmt, max_chars=max_chars)
@@ -282,7 +311,7 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
             data = _read_bytes(path, max_bytes)
         except OSError as err:
             raise RecordError(f"cannot read file: {err.strerror or err}") from None
-        if fmt in ("text", "markdown"):
+        if fmt == "text" or (fmt == "markdown" and _readers() is None):
             text = decode_text(data)
             check_text(text, max_chars)
             return text
@@ -369,6 +398,42 @@ def iter_jsonl_records(
             yield Record(_record_id(obj, id_column, fallback), _json_loader(obj, text_columns, paper_format, max_chars, where), where)
 
 
+def _json_holds_list(path: Path) -> bool:
+    return _head(path, 64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+
+def iter_json_file(
+    path: Path,
+    name: str,
+    *,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    paper_format: Optional[str] = None,
+    max_chars: int = 1_000_000,
+) -> Iterator[Record]:
+    """A ``.json`` file of records: one object (its id, else the file name) or a list of them
+    (ids from their id fields, else ``<file>:<n>``). A file that does not parse is one error record."""
+    try:
+        value = json.loads(decode_text(_read_bytes(path, 4 * max_chars + 1024)))
+    except RecordError as err:
+        yield Record(name, _error_loader(str(err)), name)
+        return
+    except OSError as err:
+        yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
+        return
+    except ValueError as err:
+        yield Record(name, _error_loader(f"malformed JSON: {err}"), name)
+        return
+    single = not isinstance(value, list)
+    for n, obj in enumerate([value] if single else value, 1):
+        where = name if single else f"{name}:{n}"
+        if not isinstance(obj, dict):
+            yield Record(where, _error_loader("not a JSON object"), where)
+            continue
+        rid = name if single and paper_format else _record_id(obj, id_column, where)
+        yield Record(rid, _json_loader(obj, text_columns, paper_format, max_chars, where), where)
+
+
 def _json_loader(obj: Dict, text_columns, paper_format: Optional[str], max_chars: int, where: str):
     def load(nlp: Language) -> Content:
         if paper_format is not None:
@@ -444,7 +509,7 @@ def check_inputs(
     for path in files:
         try:
             fmt = format or detect_input_format(path)
-        except OSError:
+        except (OSError, RecordError):
             continue  # an error record for this file, later
         if fmt == "csv":
             delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
@@ -478,6 +543,6 @@ def count_records(inputs: Sequence[str], *, format: Optional[str] = None) -> Opt
                 total += max(0, lines - 1) if fmt == "csv" else lines
             else:
                 total += 1
-        except OSError:
+        except (OSError, RecordError):
             total += 1
     return total
