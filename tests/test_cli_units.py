@@ -260,3 +260,27 @@ def test_progress_log_lines_when_not_on_a_terminal():
 def test_error_kind():
     assert error_kind("malformed JSON: Expecting value") == "malformed JSON"
     assert error_kind("empty text") == "empty text"
+
+
+def test_docbin_output_resumes_from_its_parts(tmp_path):
+    from spacy.tokens import DocBin
+
+    from spacy_scicls.cli.outputs import DocBinWriter
+
+    nlp = spacy.blank("en")
+    path = tmp_path / "out.spacy"
+    writer = DocBinWriter(path, nlp.vocab)
+    assert writer.open(resume=False) == []
+    for start in (0, 2, 4):
+        writer.write_batch([({"id": f"r{i}", "error": None}, nlp(f"text {i}")) for i in (start, start + 1)])
+    (writer.parts / "part-000003.tmp").write_bytes(b"torn")  # killed while writing the next part
+    # The run stops here without closing; a resumed run with batches of 4 keeps r0..r3.
+    writer = DocBinWriter(path, nlp.vocab)
+    assert writer.open(resume=True, align=4) == ["r0", "r1", "r2", "r3"]
+    writer.write_batch([({"id": f"r{i}", "error": None}, nlp(f"text {i}")) for i in (4, 5)])
+    writer.close(complete=True)
+    docs = list(DocBin().from_disk(path).get_docs(nlp.vocab))
+    assert [d.text for d in docs] == [f"text {i}" for i in range(6)]
+    assert not writer.parts.exists()
+    # A finished output resumed (e.g. with more inputs) becomes the first part.
+    assert DocBinWriter(path, nlp.vocab).open(resume=True) == [f"r{i}" for i in range(6)]
