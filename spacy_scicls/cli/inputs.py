@@ -15,7 +15,6 @@ S2ORC/unarXive papers) and :func:`iter_csv_records`.
 import csv
 import glob
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
