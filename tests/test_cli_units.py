@@ -284,3 +284,20 @@ def test_docbin_output_resumes_from_its_parts(tmp_path):
     assert not writer.parts.exists()
     # A finished output resumed (e.g. with more inputs) becomes the first part.
     assert DocBinWriter(path, nlp.vocab).open(resume=True) == [f"r{i}" for i in range(6)]
+
+
+def test_an_input_that_breaks_off_stops_the_run_with_everything_before_it_written(tmp_path):
+    from spacy_scicls.cli.inputs import Record
+
+    def records():
+        for i in range(5):
+            yield Record(f"r{i}", lambda nlp, i=i: f"text {i}", "test")
+        raise OSError("disk went away")
+
+    out = tmp_path / "out.jsonl"
+    writer = JsonlWriter(out)
+    writer.open(resume=False)
+    with pytest.raises(InputError, match="failed after record 5 .*disk went away.*--resume"):
+        annotate_records(_boom_nlp(), records(), writer, batch_size=2)
+    writer.close()
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf8").splitlines()] == [f"r{i}" for i in range(5)]

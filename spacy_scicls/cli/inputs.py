@@ -463,8 +463,17 @@ def iter_csv_records(
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
         reader = csv.DictReader(file, delimiter=delimiter)
         check_csv_header(reader.fieldnames or [], name, text_columns, id_column)
-        for rowno, row in enumerate(reader, 1):
+        rowno = 0
+        while True:
+            rowno += 1
             fallback = f"{name}:{rowno}"
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:  # the rest of the file cannot be split into rows
+                yield Record(fallback, _error_loader(f"malformed CSV: {err} (the rest of the file is not read)"), fallback)
+                return
             row = {k: v for k, v in row.items() if k is not None}
             bad = any(_has_surrogates(v) for v in row.values() if isinstance(v, str))
             rid = _record_id(row, id_column, fallback)

@@ -16,7 +16,7 @@ from typing import Deque, Iterable, Iterator, List, Optional, Sequence, Tuple, U
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from .inputs import Record, RecordError, check_text
+from .inputs import InputError, Record, RecordError, check_text
 from .outputs import OutputError, doc_to_record, error_record
 from .progress import Progress
 
@@ -195,7 +195,12 @@ def annotate_records(
         progress.close()
         summary.seconds = time.perf_counter() - started
     if fatal:
-        raise fatal[0]
+        err = fatal[0]
+        raise InputError(
+            f"reading the inputs failed after record {summary.skipped + summary.written:,} "
+            f"({type(err).__name__}: {err}); the output holds every record before it: "
+            "fix the input and run the same command with --resume"
+        ) from err
     return summary
 
 
