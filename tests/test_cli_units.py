@@ -301,3 +301,15 @@ def test_an_input_that_breaks_off_stops_the_run_with_everything_before_it_writte
         annotate_records(_boom_nlp(), records(), writer, batch_size=2)
     writer.close()
     assert [json.loads(line)["id"] for line in out.read_text(encoding="utf8").splitlines()] == [f"r{i}" for i in range(5)]
+
+
+def test_an_output_inside_an_input_folder_is_never_read_as_input(tmp_path):
+    nlp = _boom_nlp()
+    nlp.to_disk(tmp_path / "pipe")
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "a.txt").write_text("one paper", encoding="utf8")
+    out = folder / "annotations.jsonl"
+    assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True) == 0
+    assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), resume=True, quiet=True) == 0
+    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf8").splitlines()] == ["a.txt"]

@@ -186,7 +186,11 @@ def run_annotate(
     if gpu_id >= 0 and n_process > 1:
         raise CannotRun("--n-process > 1 runs on CPU; use one process with --gpu-id")
     output_format(output)
-    _, skipped = check_inputs(inputs, format=format, text_columns=text_columns, id_column=id_column)
+    # The output, its parts and its temporary file are never inputs, even inside an input folder.
+    exclude = [output, output.with_name(output.name + ".parts"), output.with_name(output.name + ".tmp")]
+    _, skipped = check_inputs(
+        inputs, format=format, text_columns=text_columns, id_column=id_column, exclude=exclude
+    )
     if output_exists(output) and not (resume or overwrite):
         raise CannotRun(f"{output} exists: pass --resume to continue it or --overwrite to replace it")
     nlp = load_pipeline(model, gpu_id)
@@ -203,9 +207,14 @@ def run_annotate(
             err=True,
         )
     records = iter_records(
-        inputs, format=format, text_columns=text_columns, id_column=id_column, max_chars=max_chars or nlp.max_length
+        inputs,
+        format=format,
+        text_columns=text_columns,
+        id_column=id_column,
+        max_chars=max_chars or nlp.max_length,
+        exclude=exclude,
     )
-    progress = Progress(count_records(inputs, format=format), interval=log_interval, enabled=not quiet)
+    progress = Progress(count_records(inputs, format=format, exclude=exclude), interval=log_interval, enabled=not quiet)
     # A resumed run starts on a batch boundary, so that its batches are those of an uninterrupted run.
     done_ids = writer.open(resume=resume, align=batch_size)
     complete = False

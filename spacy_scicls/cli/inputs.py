@@ -192,13 +192,29 @@ def detect_input_format(path: Path) -> Optional[str]:
 # --- expanding the inputs ----------------------------------------------------------------
 
 
-def expand_inputs(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
+def expand_inputs(inputs: Sequence[str], exclude: Sequence[Path] = ()) -> Tuple[List[Path], List[Path]]:
     """Files to read, in order, and files skipped in folders (unknown endings).
 
     A folder gives its files (recursively, sorted by relative path, hidden files
     left out) whose ending is known; a glob gives its matches, sorted; a file is
-    taken as it is, whatever its name.
+    taken as it is, whatever its name. Files in ``exclude`` (the output, and
+    anything under an excluded folder) are left out, so that an output written
+    into an input folder is never read back as input.
     """
+    files, skipped = _expand(inputs)
+    if exclude:
+        excluded = [Path(p).resolve() for p in exclude]
+
+        def keep(path: Path) -> bool:
+            resolved = path.resolve()
+            return not any(resolved == e or e in resolved.parents for e in excluded)
+
+        files = [p for p in files if keep(p)]
+        skipped = [p for p in skipped if keep(p)]
+    return files, skipped
+
+
+def _expand(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
     files: List[Path] = []
     skipped: List[Path] = []
     for item in inputs:
@@ -241,11 +257,12 @@ def iter_records(
     text_columns: Optional[Sequence[str]] = None,
     id_column: Optional[str] = None,
     max_chars: int = 1_000_000,
+    exclude: Sequence[Path] = (),
 ) -> Iterator[Record]:
     """Every record of ``inputs``, in order (see :func:`expand_inputs`)."""
     if format is not None and format not in INPUT_FORMATS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
-    files, _ = expand_inputs(inputs)
+    files, _ = expand_inputs(inputs, exclude)
     roots = [Path(item) for item in inputs if Path(item).is_dir()]
     for path in files:
         name = _display_name(path, roots)
@@ -504,6 +521,7 @@ def check_inputs(
     format: Optional[str] = None,
     text_columns: Optional[Sequence[str]] = None,
     id_column: Optional[str] = None,
+    exclude: Sequence[Path] = (),
 ) -> Tuple[List[Path], List[Path]]:
     """Fail early, before any output is written, on inputs that cannot be used at all.
 
@@ -511,7 +529,7 @@ def check_inputs(
     """
     if format is not None and format not in INPUT_FORMATS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
-    files, skipped = expand_inputs(inputs)
+    files, skipped = expand_inputs(inputs, exclude)
     if not files:
         raise InputError("no input files found")
     for path in files:
@@ -535,10 +553,12 @@ def _has_surrogates(value: str) -> bool:
     return False
 
 
-def count_records(inputs: Sequence[str], *, format: Optional[str] = None) -> Optional[int]:
+def count_records(
+    inputs: Sequence[str], *, format: Optional[str] = None, exclude: Sequence[Path] = ()
+) -> Optional[int]:
     """A quick count of the records in ``inputs`` (for the progress bar); ``None`` if unknown."""
     try:
-        files, _ = expand_inputs(inputs)
+        files, _ = expand_inputs(inputs, exclude)
     except InputError:
         return None
     total = 0
