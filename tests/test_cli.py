@@ -144,3 +144,36 @@ def test_kill_and_resume_gives_the_uninterrupted_output(pipeline_dir, tmp_path, 
         assert got == want
     assert out.read_bytes() == reference.read_bytes()
     assert sum(1 for r in written if r["error"]) == sum(1 for i in range(1000) if i % 97 == 13)
+
+
+def test_csv_output_holds_the_decided_labels_of_the_jsonl(pipeline_dir, tmp_path, one_thread):
+    import csv
+
+    from tiny_data import PAPERS
+
+    inputs = tmp_path / "awards.csv"
+    with inputs.open("w", encoding="utf8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["AwardID", "AwardTitle", "AwardAbstract"])
+        for i, (text, *_) in enumerate(PAPERS):
+            title, _, abstract = text.partition("\n\n")
+            writer.writerow([f"A{i}", title, abstract])
+        writer.writerow(["A-empty", "", ""])
+    options = dict(model=str(pipeline_dir), text_columns=["AwardTitle", "AwardAbstract"], id_column="AwardID", quiet=True)
+    assert run_annotate([str(inputs)], tmp_path / "out.jsonl", **options) == 1
+    assert run_annotate([str(inputs)], tmp_path / "out.csv", **options) == 1
+    records = read_jsonl(tmp_path / "out.jsonl")
+    with (tmp_path / "out.csv").open(encoding="utf8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    taxonomies = ["erc", "erc_domain", "arxiv", "arxiv_archive", "hrcs_rac", "hrcs_rag", "hrcs_hc"]
+    assert list(rows[0]) == ["id"] + [f"labels_{t}" for t in taxonomies] + [
+        f"certainty_{t}" for t in ("erc", "arxiv", "hrcs_rac", "hrcs_hc")
+    ] + ["error"]
+    assert [row["id"] for row in rows] == [r["id"] for r in records] == ["A0", "A1", "A2", "A3", "A-empty"]
+    for row, record in zip(rows, records):
+        for taxonomy in taxonomies:
+            assert row[f"labels_{taxonomy}"] == "; ".join(record["labels"].get(taxonomy, []))
+        if record["certainty"].get("erc") is not None:
+            assert float(row["certainty_erc"]) == record["certainty"]["erc"]
+    assert rows[-1]["error"] == "empty text" and rows[0]["error"] == ""
+    assert records[0]["text"].startswith(PAPERS[0][0].partition("\n\n")[0] + "\n\n")
