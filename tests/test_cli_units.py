@@ -313,3 +313,17 @@ def test_an_output_inside_an_input_folder_is_never_read_as_input(tmp_path):
     assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True) == 0
     assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), resume=True, quiet=True) == 0
     assert [json.loads(line)["id"] for line in out.read_text(encoding="utf8").splitlines()] == ["a.txt"]
+
+
+def test_progress_bar_with_rate_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = Progress(100, stream=stream)
+    progress.start(skipped=10)
+    progress.advance(5, failed=1)
+    progress.close()
+    shown = stream.getvalue()
+    assert "15/100" in shown and "rec/s" in shown and "failed=1" in shown

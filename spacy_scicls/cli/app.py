@@ -2,13 +2,14 @@
 
     scicls annotate papers/ --output annotations.jsonl --model training/demo-pipeline
     python -m spacy_scicls annotate awards.csv --text-columns AwardTitle,AwardAbstract \\
-        --id-column AwardID --output awards.csv.out.csv --model ...
+        --id-column AwardID --output awards_labelled.csv --model PIPELINE
 
 Exit status: 0 when every record was annotated, 1 when the run finished but some
 records failed (each has an output record with ``error`` set; the summary
 counts them by reason), 2 when the run could not start (bad arguments, a
 pipeline that does not load, an output that exists without --resume or
---overwrite, a --resume on an output made from other inputs).
+--overwrite, a --resume on an output made from other inputs) or stopped on an
+input that broke off mid-run (everything before it is written: fix it and --resume).
 """
 import sys
 from pathlib import Path
