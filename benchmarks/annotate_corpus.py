@@ -6,7 +6,9 @@ Corpora (from the data folder, ``--data-dir`` or ``$SCICLS_DATA_DIR``):
 
 - abstracts: the first ``--n-abstracts`` (1,000) records of ``cats/arxiv_2007/arxiv_data.csv``
   (title + abstract, as ``--text-columns title,abstract``);
-- papers: the first ``--n-papers`` (20) JATS articles of ``papers/plos_jats/starter_corpus``, by name.
+- papers: the first ``--n-papers`` (20) JATS articles of ``papers/plos_jats/starter_corpus``, by name,
+  in batches of ``--paper-batch-size`` (4: a batch of 32 long papers is one transformer pass over
+  thousands of windows, and takes gigabytes).
 
 Each run is the command itself in a fresh subprocess
 (``python -m spacy_scicls annotate ... --overwrite -q``). The script prints, per
@@ -53,10 +55,10 @@ def tree_rss(proc) -> int:
     return total
 
 
-def run(args, inputs, output, n_process, extra):
+def run(args, inputs, output, n_process, batch_size, extra):
     cmd = [sys.executable, "-c", LAUNCHER, sys.executable, "-m", "spacy_scicls", "annotate", *inputs,
            "--output", str(output), "--model", args.model, "--n-process", str(n_process),
-           "--batch-size", str(args.batch_size), "--overwrite", "-q", *extra]
+           "--batch-size", str(batch_size), "--overwrite", "-q", *extra]
     if n_process == 1 and args.threads:
         cmd += ["--threads", str(args.threads)]
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -82,7 +84,7 @@ def run(args, inputs, output, n_process, extra):
     return {
         "records": int(match.group(1).replace(",", "")),
         "seconds": float(match.group(2)),
-        "rate": float(match.group(3)),
+        "rate": int(match.group(1).replace(",", "")) / float(match.group(2)) if float(match.group(2)) else 0.0,
         "wall": wall,
         "tree_peak_mb": None if peak is None else peak / 2**20,
         "process_peak_mb": int(maxrss.group(1)) / 1024 if maxrss else None,
@@ -112,30 +114,35 @@ def main() -> None:
     parser.add_argument("--n-abstracts", type=int, default=1000)
     parser.add_argument("--n-papers", type=int, default=20)
     parser.add_argument("--n-process", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=32, help="batch size for the abstracts")
+    parser.add_argument("--paper-batch-size", type=int, default=4, help="batch size for the full papers")
+    parser.add_argument("--corpora", nargs="+", choices=["abstracts", "papers"], default=["abstracts", "papers"])
     parser.add_argument("--threads", type=int, default=0, help="torch threads for --n-process 1 (0: torch's default)")
     args = parser.parse_args()
     if not args.data_dir or not Path(args.data_dir).is_dir():
         raise SystemExit("pass --data-dir (or set SCICLS_DATA_DIR) to the folder holding cats/ and papers/")
     args.work_dir.mkdir(parents=True, exist_ok=True)
     papers = sorted((Path(args.data_dir) / "papers" / "plos_jats" / "starter_corpus").glob("*.xml"))[: args.n_papers]
-    corpora = [
-        (f"{args.n_abstracts} abstracts (arxiv_2007 CSV)", [str(abstracts_csv(Path(args.data_dir), args.n_abstracts, args.work_dir))],
-         ["--text-columns", "title,abstract", "--id-column", "id"]),
-        (f"{len(papers)} full papers (PLOS JATS)", [str(p) for p in papers], []),
-    ]
-    print(f"model {args.model}, batch size {args.batch_size}, {os.cpu_count()} CPUs")
-    print(f"{'corpus':<34} {'n-process':>9} {'records':>8} {'records/s':>10} {'wall s':>7} {'peak MB (tree)':>15} {'peak MB (1 proc)':>17}")
-    for label, inputs, extra in corpora:
+    corpora = []
+    if "abstracts" in args.corpora:
+        csv_file = abstracts_csv(Path(args.data_dir), args.n_abstracts, args.work_dir)
+        corpora.append((f"{args.n_abstracts} abstracts (arxiv_2007 CSV)", [str(csv_file)], args.batch_size,
+                        ["--text-columns", "title,abstract", "--id-column", "id"]))
+    if "papers" in args.corpora:
+        corpora.append((f"{len(papers)} full papers (PLOS JATS)", [str(p) for p in papers], args.paper_batch_size, []))
+    print(f"model {args.model}, {os.cpu_count()} CPUs")
+    print(f"{'corpus':<34} {'batch':>5} {'n-process':>9} {'records':>8} {'records/s':>10} {'wall s':>7} "
+          f"{'peak MB (tree)':>15} {'peak MB (1 proc)':>17}")
+    for label, inputs, batch_size, extra in corpora:
         outputs = []
         for n_process in args.n_process:
             output = args.work_dir / f"{label.split()[1]}-n{n_process}.jsonl"
-            r = run(args, inputs, output, n_process, extra)
+            r = run(args, inputs, output, n_process, batch_size, extra)
             outputs.append(output)
             tree = "-" if r["tree_peak_mb"] is None else f"{r['tree_peak_mb']:.0f}"
             single = "-" if r["process_peak_mb"] is None else f"{r['process_peak_mb']:.0f}"
-            print(f"{label:<34} {n_process:>9} {r['records']:>8} {r['rate']:>10.1f} {r['wall']:>7.1f} {tree:>15} {single:>17}"
-                  f"   ({r['failed']} failed)", flush=True)
+            print(f"{label:<34} {batch_size:>5} {n_process:>9} {r['records']:>8} {r['rate']:>10.3f} {r['wall']:>7.1f} "
+                  f"{tree:>15} {single:>17}   ({r['failed']} failed)", flush=True)
         same = len({o.read_bytes() for o in outputs}) == 1
         print(f"{label:<34} outputs of n-process {', '.join(map(str, args.n_process))} identical: {same}")
 

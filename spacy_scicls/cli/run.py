@@ -36,7 +36,7 @@ class Summary:
     def lines(self) -> List[str]:
         rate = self.written / self.seconds if self.seconds > 0 else 0.0
         out = [
-            f"scicls annotate: {self.written:,} records in {self.seconds:.1f} s ({rate:.1f} records/s): "
+            f"scicls annotate: {self.written:,} records in {self.seconds:.1f} s ({rate:.{1 if rate >= 10 else 3}f} records/s): "
             f"{self.annotated:,} annotated, {self.failed:,} failed"
             + (f", {self.skipped:,} already in the output (--resume)" if self.skipped else "")
         ]
