@@ -73,6 +73,10 @@ def test_decode_text_keeps_content_exactly_and_names_bad_bytes():
 
 def test_join_fields_paragraph_per_column_skipping_empty():
     assert join_fields(["  A title ", None, "", "An abstract."]) == "A title\n\nAn abstract."
+    # The title is the first line, as the category heads and adapters read it; the abstract keeps its lines.
+    assert join_fields(["Prompt diphoton production at Tevatron and\n  LHC energies", "Line one\nline two"]) == (
+        "Prompt diphoton production at Tevatron and LHC energies\n\nLine one\nline two"
+    )
 
 
 def test_detect_input_format(tmp_path):

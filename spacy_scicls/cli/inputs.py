@@ -48,7 +48,10 @@ SUFFIXES = {
 DEFAULT_TEXT_FIELDS = (("text",), ("title", "abstract"))
 DEFAULT_ID_FIELDS = ("id", "paper_id", "doc_id", "record_id")
 #: How title and abstract (or any text columns) are joined into one document:
-#: each column a paragraph of its own, the title first, as a paper begins.
+#: each column a paragraph of its own, the title first, as a paper begins. The
+#: category heads and the seed-model adapters (``spacy_scicls.title_and_abstract.v1``)
+#: read a doc's first line as its title and the rest as its abstract, so every
+#: column but the last is put on one line.
 FIELD_SEPARATOR = "\n\n"
 
 
@@ -358,8 +361,10 @@ def _record_id(obj: Dict, id_column: Optional[str], fallback: str) -> str:
 
 
 def join_fields(values: Iterable[object]) -> str:
-    """Text columns as one document: the non-empty ones, stripped, as paragraphs in column order."""
+    """Text columns as one document: the non-empty ones, stripped, as paragraphs in column order;
+    line breaks inside every column but the last become spaces (a title wrapped over lines is one line)."""
     parts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    parts = [" ".join(p.split()) for p in parts[:-1]] + parts[-1:]
     return FIELD_SEPARATOR.join(parts)
 
 
