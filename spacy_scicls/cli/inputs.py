@@ -1,0 +1,581 @@
+"""What ``scicls annotate`` reads: files, folders and globs, turned into records in a fixed order.
+
+A record is one document to annotate: a paper file, one line of a JSONL file,
+one row of a CSV file. Records are made lazily: :class:`Record` carries its id
+(cheap: a file name, or the id field of a line) and a ``load`` function that
+reads the content when it is needed, so that ``--resume`` can skip what is
+already done without reading it again. ``load`` raises :class:`RecordError`
+(or any exception) for a record that cannot be read; the caller turns that into
+an error record and goes on.
+
+One function per format: :func:`iter_paper_file` (text, Markdown and the
+structured paper formats), :func:`iter_jsonl_records` (JSONL of records, or of
+S2ORC/unarXive papers) and :func:`iter_csv_records`.
+"""
+import csv
+import glob
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+#: Formats of one paper per file.
+PAPER_FORMATS = ("text", "markdown", "jats", "tei", "s2orc", "unarxive")
+#: Formats of many records per file.
+RECORD_FORMATS = ("jsonl", "csv")
+INPUT_FORMATS = PAPER_FORMATS + RECORD_FORMATS
+
+#: File name endings picked up when a folder is given (other files are skipped and counted).
+SUFFIXES = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".xml": None,  # JATS or TEI: decided by the content
+    ".nxml": "jats",
+    ".tei": "tei",
+    ".json": None,  # S2ORC or unarXive paper, or one record
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+}
+#: Record fields tried, in order, when no text columns are given.
+DEFAULT_TEXT_FIELDS = (("text",), ("title", "abstract"))
+DEFAULT_ID_FIELDS = ("id", "paper_id", "doc_id", "record_id")
+#: How title and abstract (or any text columns) are joined into one document:
+#: each column a paragraph of its own, the title first, as a paper begins. The
+#: category heads and the seed-model adapters (``spacy_scicls.title_and_abstract.v1``)
+#: read a doc's first line as its title and the rest as its abstract, so every
+#: column but the last is put on one line.
+FIELD_SEPARATOR = "\n\n"
+
+
+class RecordError(ValueError):
+    """A record that cannot be read; the message says why (it goes into the output's ``error``)."""
+
+
+class InputError(ValueError):
+    """The inputs as a whole cannot be used (a missing file, a CSV without the asked column)."""
+
+
+Content = Union[str, Doc]
+
+
+@dataclass
+class Record:
+    id: str
+    load: Callable[[Language], Content]
+    source: str  # file name (and line or row), for messages
+
+
+def _error_loader(message: str) -> Callable[[Language], Content]:
+    def load(nlp: Language) -> Content:
+        raise RecordError(message)
+
+    return load
+
+
+# --- decoding and checks -----------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 text exactly as stored (line endings and byte-order mark kept), or :class:`RecordError`."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RecordError(f"not UTF-8 text: invalid byte at offset {err.start}") from None
+
+
+def check_text(text: str, max_chars: int) -> None:
+    """Raise :class:`RecordError` for text that no pipeline should be given."""
+    if not text.strip():
+        raise RecordError("empty text")
+    if len(text) > max_chars:
+        raise RecordError(
+            f"text too long: {len(text):,} characters, more than --max-chars {max_chars:,}"
+        )
+    sample = text[:4096]
+    if "\x00" in sample:
+        raise RecordError("binary content: text contains NUL bytes")
+    control = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f\v")
+    if control > max(8, len(sample) // 20):
+        raise RecordError("binary content: text is mostly control characters")
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise RecordError(f"text too long: the file has {size:,} bytes, more than --max-chars allows")
+    return path.read_bytes()
+
+
+# --- format detection --------------------------------------------------------------------
+
+
+def _readers():
+    """The structured paper readers, when this installation has them."""
+    try:
+        from .. import readers  # noqa: F401
+    except ImportError:
+        return None
+    return readers
+
+
+def _head(path: Path, n: int = 4096) -> bytes:
+    with path.open("rb") as file:
+        return file.read(n)
+
+
+def _is_paper_record(obj: object) -> bool:
+    """An S2ORC or unarXive paper (its body as a list of paragraphs), rather than a record with a text field."""
+    if not isinstance(obj, dict):
+        return False
+    parses = [obj] + [obj.get(k) for k in ("pdf_parse", "latex_parse", "grobid_parse")]
+    return any(isinstance(p, dict) and isinstance(p.get("body_text"), list) for p in parses)
+
+
+def _paper_json_format(path: Path, head: bytes, obj: Dict) -> str:
+    readers = _readers()
+    if readers is not None:
+        try:
+            return readers.detect_format(path, head)
+        except Exception:  # noqa: BLE001
+            pass
+    body = obj.get("body_text") or [{}]
+    return "unarxive" if "discipline" in obj or (isinstance(body[0], dict) and "sec_type" in body[0]) else "s2orc"
+
+
+def detect_input_format(path: Path) -> Optional[str]:
+    """The format of ``path`` from its name, and from its first bytes where the name does not say.
+
+    ``.jsonl`` and ``.json`` files hold records (``jsonl``) unless their first
+    record is a paper with a ``body_text`` list (``s2orc`` or ``unarxive``);
+    ``.xml`` is JATS or TEI by its first bytes. Raises :class:`RecordError`
+    for a file whose format neither tells.
+    """
+    suffix = path.suffix.lower()
+    if path.name.lower().endswith(".tei.xml"):
+        return "tei"
+    if suffix in SUFFIXES and SUFFIXES[suffix] not in (None, "jsonl"):
+        return SUFFIXES[suffix]
+    head = _head(path)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"<"):
+        readers = _readers()
+        if readers is None:
+            return "tei" if b"<TEI" in head or b"tei-c.org" in head else "jats"
+        try:
+            return readers.detect_format(path, head)
+        except readers.ReaderError as err:
+            raise RecordError(f"unknown input format: {err}") from None
+    if stripped.startswith((b"{", b"[")):
+        first_line = stripped.split(b"\n", 1)[0]
+        try:
+            obj = json.loads(first_line)
+        except ValueError:
+            if suffix != ".json":
+                return "jsonl"  # a malformed first line: an error record, the others go on
+            try:
+                obj = json.loads(path.read_bytes())
+            except ValueError:
+                raise RecordError("malformed JSON") from None
+        if isinstance(obj, list):
+            obj = obj[0] if obj else {}
+        return _paper_json_format(path, head, obj) if _is_paper_record(obj) else "jsonl"
+    if suffix in SUFFIXES:
+        return SUFFIXES[suffix] or ("jats" if suffix == ".xml" else "jsonl")
+    return None
+
+
+# --- expanding the inputs ----------------------------------------------------------------
+
+
+def expand_inputs(inputs: Sequence[str], exclude: Sequence[Path] = ()) -> Tuple[List[Path], List[Path]]:
+    """Files to read, in order, and files skipped in folders (unknown endings).
+
+    A folder gives its files (recursively, sorted by relative path, hidden files
+    left out) whose ending is known; a glob gives its matches, sorted; a file is
+    taken as it is, whatever its name. Files in ``exclude`` (the output, and
+    anything under an excluded folder) are left out, so that an output written
+    into an input folder is never read back as input.
+    """
+    files, skipped = _expand(inputs)
+    if exclude:
+        excluded = [Path(p).resolve() for p in exclude]
+
+        def keep(path: Path) -> bool:
+            resolved = path.resolve()
+            return not any(resolved == e or e in resolved.parents for e in excluded)
+
+        files = [p for p in files if keep(p)]
+        skipped = [p for p in skipped if keep(p)]
+    return files, skipped
+
+
+def _expand(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
+    files: List[Path] = []
+    skipped: List[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(
+                (p for p in path.rglob("*") if p.is_file()),
+                key=lambda p: p.relative_to(path).as_posix(),
+            )
+            for p in found:
+                rel = p.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                (files if p.suffix.lower() in SUFFIXES else skipped).append(p)
+        elif path.is_file():
+            files.append(path)
+        elif glob.has_magic(item):
+            matches = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+            if not matches:
+                raise InputError(f"no file matches {item!r}")
+            files.extend(matches)
+        else:
+            raise InputError(f"input not found: {item}")
+    return files, skipped
+
+
+def _display_name(path: Path, roots: Sequence[Path]) -> str:
+    for root in roots:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
+def iter_records(
+    inputs: Sequence[str],
+    *,
+    format: Optional[str] = None,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    max_chars: int = 1_000_000,
+    exclude: Sequence[Path] = (),
+) -> Iterator[Record]:
+    """Every record of ``inputs``, in order (see :func:`expand_inputs`)."""
+    if format is not None and format not in INPUT_FORMATS:
+        raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
+    files, _ = expand_inputs(inputs, exclude)
+    roots = [Path(item) for item in inputs if Path(item).is_dir()]
+    for path in files:
+        name = _display_name(path, roots)
+        yield from iter_file(
+            path,
+            name,
+            format=format,
+            text_columns=text_columns,
+            id_column=id_column,
+            max_chars=max_chars,
+        )
+
+
+def iter_file(
+    path: Path,
+    name: str,
+    *,
+    format: Optional[str] = None,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    max_chars: int = 1_000_000,
+) -> Iterator[Record]:
+    try:
+        fmt = format or detect_input_format(path)
+    except OSError as err:
+        yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
+        return
+    except RecordError as err:
+        yield Record(name, _error_loader(str(err)), name)
+        return
+    if fmt is None:
+        yield Record(name, _error_loader("unknown input format (pass --format)"), name)
+    elif fmt == "jsonl" and path.suffix.lower() == ".json":
+        yield from iter_json_file(path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars)
+    elif fmt == "csv":
+        yield from iter_csv_records(
+            path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars
+        )
+    elif fmt == "jsonl" or (fmt in ("s2orc", "unarxive") and path.suffix.lower() in (".jsonl", ".ndjson")):
+        yield from iter_jsonl_records(
+            path,
+            name,
+            text_columns=text_columns,
+            id_column=id_column,
+            paper_format=None if fmt == "jsonl" else fmt,
+            max_chars=max_chars,
+        )
+    elif fmt in ("s2orc", "unarxive") and _json_holds_list(path):
+        yield from iter_json_file(
+            path, name, text_columns=text_columns, id_column=id_column, paper_format=fmt, max_chars=max_chars
+        )
+    else:
+        yield iter_paper_file(path, name, fmt, max_chars=max_chars)
+
+
+def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Record:
+    """One paper per file; its id is its file name (relative to the folder given)."""
+    max_bytes = 4 * max_chars + 1024
+
+    def load(nlp: Language) -> Content:
+        try:
+            data = _read_bytes(path, max_bytes)
+        except OSError as err:
+            raise RecordError(f"cannot read file: {err.strerror or err}") from None
+        if fmt == "text" or (fmt == "markdown" and _readers() is None):
+            text = decode_text(data)
+            check_text(text, max_chars)
+            return text
+        return _read_structured(data, nlp, fmt, name)
+
+    return Record(name, load, name)
+
+
+def _read_structured(source: Union[bytes, dict], nlp: Language, fmt: str, name: str) -> Doc:
+    readers = _readers()
+    if readers is None:
+        raise RecordError(f"no reader for {fmt} in this installation")
+    if isinstance(source, bytes) and b"\x00" in source[:4096] and fmt in ("jats", "tei"):
+        raise RecordError("binary content: file contains NUL bytes")
+    try:
+        return readers.read_paper(source, nlp, format=fmt, name=name)
+    except readers.ReaderError as err:
+        raise RecordError(f"cannot read {fmt}: {err}") from None
+
+
+def _record_id(obj: Dict, id_column: Optional[str], fallback: str) -> str:
+    fields = (id_column,) if id_column else DEFAULT_ID_FIELDS
+    for field in fields:
+        value = obj.get(field)
+        if value is not None and str(value) != "":
+            return str(value)
+    return fallback
+
+
+def join_fields(values: Iterable[object]) -> str:
+    """Text columns as one document: the non-empty ones, stripped, as paragraphs in column order;
+    line breaks inside every column but the last become spaces (a title wrapped over lines is one line)."""
+    parts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    parts = [" ".join(p.split()) for p in parts[:-1]] + parts[-1:]
+    return FIELD_SEPARATOR.join(parts)
+
+
+def record_text(obj: Dict, text_columns: Optional[Sequence[str]]) -> str:
+    """The text of a JSONL or CSV record: its text columns joined by :func:`join_fields`."""
+    if text_columns:
+        missing = [c for c in text_columns if c not in obj]
+        if len(missing) == len(text_columns):
+            raise RecordError(f"record has none of the text fields {', '.join(text_columns)}")
+        return join_fields(obj.get(c) for c in text_columns)
+    for fields in DEFAULT_TEXT_FIELDS:
+        if any(f in obj for f in fields):
+            for f in fields:
+                if obj.get(f) is not None and not isinstance(obj.get(f), (str, int, float)):
+                    raise RecordError(f"field {f!r} is not text")
+            return join_fields(obj.get(f) for f in fields)
+    raise RecordError("record has no text field (pass --text-columns)")
+
+
+def iter_jsonl_records(
+    path: Path,
+    name: str,
+    *,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    paper_format: Optional[str] = None,
+    max_chars: int = 1_000_000,
+) -> Iterator[Record]:
+    """One record per non-blank line; a line that is not a JSON object is an error record.
+
+    The id is the line's id field (``--id-column``, else ``id``, ``paper_id``, ...),
+    or ``<file>:<line number>``. With ``paper_format`` (S2ORC or unarXive), each
+    line is one paper given to the structured reader.
+    """
+    with path.open("rb") as file:
+        for lineno, raw in enumerate(file, 1):
+            if not raw.strip():
+                continue
+            fallback = f"{name}:{lineno}"
+            where = f"{name}:{lineno}"
+            try:
+                line = decode_text(raw)
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise RecordError("not a JSON object")
+            except RecordError as err:
+                yield Record(fallback, _error_loader(str(err)), where)
+                continue
+            except ValueError as err:
+                yield Record(fallback, _error_loader(f"malformed JSON: {err}"), where)
+                continue
+            yield Record(_record_id(obj, id_column, fallback), _json_loader(obj, text_columns, paper_format, max_chars, where), where)
+
+
+def _json_holds_list(path: Path) -> bool:
+    return _head(path, 64).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+
+
+def iter_json_file(
+    path: Path,
+    name: str,
+    *,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    paper_format: Optional[str] = None,
+    max_chars: int = 1_000_000,
+) -> Iterator[Record]:
+    """A ``.json`` file of records: one object (its id, else the file name) or a list of them
+    (ids from their id fields, else ``<file>:<n>``). A file that does not parse is one error record."""
+    try:
+        value = json.loads(decode_text(_read_bytes(path, 4 * max_chars + 1024)))
+    except RecordError as err:
+        yield Record(name, _error_loader(str(err)), name)
+        return
+    except OSError as err:
+        yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
+        return
+    except ValueError as err:
+        yield Record(name, _error_loader(f"malformed JSON: {err}"), name)
+        return
+    single = not isinstance(value, list)
+    for n, obj in enumerate([value] if single else value, 1):
+        where = name if single else f"{name}:{n}"
+        if not isinstance(obj, dict):
+            yield Record(where, _error_loader("not a JSON object"), where)
+            continue
+        rid = name if single and paper_format else _record_id(obj, id_column, where)
+        yield Record(rid, _json_loader(obj, text_columns, paper_format, max_chars, where), where)
+
+
+def _json_loader(obj: Dict, text_columns, paper_format: Optional[str], max_chars: int, where: str):
+    def load(nlp: Language) -> Content:
+        if paper_format is not None:
+            return _read_structured(obj, nlp, paper_format, where)
+        text = record_text(obj, text_columns)
+        check_text(text, max_chars)
+        return text
+
+    return load
+
+
+def iter_csv_records(
+    path: Path,
+    name: str,
+    *,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    max_chars: int = 1_000_000,
+) -> Iterator[Record]:
+    """One record per row (header first); ``.tsv`` files are tab-separated.
+
+    A column named by ``--text-columns`` or ``--id-column`` that the header lacks
+    is an :class:`InputError` before any row is read. Rows that are not UTF-8
+    become error records.
+    """
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+        reader = csv.DictReader(file, delimiter=delimiter)
+        check_csv_header(reader.fieldnames or [], name, text_columns, id_column)
+        rowno = 0
+        while True:
+            rowno += 1
+            fallback = f"{name}:{rowno}"
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as err:  # the rest of the file cannot be split into rows
+                yield Record(fallback, _error_loader(f"malformed CSV: {err} (the rest of the file is not read)"), fallback)
+                return
+            row = {k: v for k, v in row.items() if k is not None}
+            bad = any(_has_surrogates(v) for v in row.values() if isinstance(v, str))
+            rid = _record_id(row, id_column, fallback)
+            if _has_surrogates(rid):
+                rid = fallback
+            if bad:
+                yield Record(rid, _error_loader("not UTF-8 text"), fallback)
+                continue
+            yield Record(rid, _json_loader(row, text_columns, None, max_chars, fallback), fallback)
+
+
+def check_csv_header(
+    header: Sequence[str], name: str, text_columns: Optional[Sequence[str]], id_column: Optional[str]
+) -> None:
+    asked = list(text_columns or []) + ([id_column] if id_column else [])
+    missing = [c for c in asked if c not in header]
+    if missing:
+        raise InputError(
+            f"{name}: no column {', '.join(repr(c) for c in missing)}; columns are {', '.join(header)}"
+        )
+    if not text_columns and not any(f in header for fields in DEFAULT_TEXT_FIELDS for f in fields):
+        raise InputError(f"{name}: pass --text-columns (columns are {', '.join(header)})")
+
+
+def check_inputs(
+    inputs: Sequence[str],
+    *,
+    format: Optional[str] = None,
+    text_columns: Optional[Sequence[str]] = None,
+    id_column: Optional[str] = None,
+    exclude: Sequence[Path] = (),
+) -> Tuple[List[Path], List[Path]]:
+    """Fail early, before any output is written, on inputs that cannot be used at all.
+
+    Returns the files and the skipped files of :func:`expand_inputs`.
+    """
+    if format is not None and format not in INPUT_FORMATS:
+        raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
+    files, skipped = expand_inputs(inputs, exclude)
+    if not files:
+        raise InputError("no input files found")
+    for path in files:
+        try:
+            fmt = format or detect_input_format(path)
+        except (OSError, RecordError):
+            continue  # an error record for this file, later
+        if fmt == "csv":
+            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+            with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+                header = next(csv.reader(file, delimiter=delimiter), [])
+            check_csv_header(header, path.name, text_columns, id_column)
+    return files, skipped
+
+
+def _has_surrogates(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def count_records(
+    inputs: Sequence[str], *, format: Optional[str] = None, exclude: Sequence[Path] = ()
+) -> Optional[int]:
+    """A quick count of the records in ``inputs`` (for the progress bar); ``None`` if unknown."""
+    try:
+        files, _ = expand_inputs(inputs, exclude)
+    except InputError:
+        return None
+    total = 0
+    for path in files:
+        try:
+            fmt = format or detect_input_format(path)
+            if fmt in ("jsonl", "csv") or path.suffix.lower() in (".jsonl", ".ndjson"):
+                with path.open("rb") as file:
+                    lines = sum(1 for line in file if line.strip())
+                total += max(0, lines - 1) if fmt == "csv" else lines
+            else:
+                total += 1
+        except (OSError, RecordError):
+            total += 1
+    return total
