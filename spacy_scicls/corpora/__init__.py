@@ -1,0 +1,1 @@
+"""Readers that turn public corpora into gold ``Doc`` objects."""
