@@ -111,6 +111,8 @@ def read_climateie(
     """Gold docs from one ClimateIE JSON file or a folder of them (sorted by name);
     ``doc.user_data["paper_id"]`` holds the file name's stem."""
     path = Path(path)
+    if not path.exists():
+        raise ValueError(f"no ClimateIE JSON files at {path}: it does not exist")
     files = sorted(path.glob("*.json")) if path.is_dir() else [path]
     if not files:
         raise ValueError(f"no ClimateIE JSON files at {path}")
