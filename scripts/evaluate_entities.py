@@ -236,6 +236,8 @@ def run_eval(args) -> None:
         for split, docs in splits.items():
             vectors = encode_after_init(nlp, docs, REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{tag}.npz")
             examples[split] = make_examples(docs, vectors, args.chunk if split == "train" else 0)
+        if args.encode_only:
+            continue
         nlp.initialize(lambda: examples["train"])
         for system in args.systems:
             fix_random_seed(args.seed)
@@ -345,6 +347,7 @@ def main() -> None:
     ev.add_argument("--max-width", type=int, default=8)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
+    ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
     ev.add_argument("--save", action="store_true", help="save transformer + scicls under training/entities-<corpus>")
     bench = sub.add_parser("bench")
     bench.add_argument("--model", required=True)
