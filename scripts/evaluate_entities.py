@@ -256,6 +256,7 @@ def run_eval(args) -> None:
             keep = [name for name in nlp.pipe_names if name not in ("transformer", "scicls")]
             for name in keep:
                 nlp.remove_pipe(name)
+            out.parent.mkdir(parents=True, exist_ok=True)
             nlp.to_disk(out)
             print(f"  saved transformer + scicls to {out}")
     print("== summary (strict entity-level, test split)")
