@@ -114,3 +114,15 @@ def test_positive_weight_must_be_positive():
     nlp = spacy.blank("en")
     with pytest.raises(ValueError, match="positive_weight"):
         nlp.add_pipe("scicls_entities", config={"positive_weight": 0.0})
+
+
+def test_prediction_in_blocks_equals_prediction_at_once(frozen_head, monkeypatch):
+    import spacy_scicls.ml.span_scorer as span_scorer
+
+    head, examples = frozen_head
+    docs = [eg.predicted for eg in examples[:3]]
+    _, at_once = head.predict(docs)
+    monkeypatch.setattr(span_scorer, "PREDICT_BLOCK", 5)
+    _, in_blocks = head.predict(docs)
+    assert at_once.shape[0] > 10
+    numpy.testing.assert_allclose(in_blocks, at_once, rtol=1e-5, atol=1e-6)
