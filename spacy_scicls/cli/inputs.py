@@ -23,6 +23,8 @@ from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from .. import readers
+
 #: Formats of one paper per file.
 PAPER_FORMATS = ("text", "markdown", "jats", "tei", "s2orc", "unarxive")
 #: Formats of many records per file.
@@ -117,15 +119,6 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 # --- format detection --------------------------------------------------------------------
 
 
-def _readers():
-    """The structured paper readers, when this installation has them."""
-    try:
-        from .. import readers  # noqa: F401
-    except ImportError:
-        return None
-    return readers
-
-
 def _head(path: Path, n: int = 4096) -> bytes:
     with path.open("rb") as file:
         return file.read(n)
@@ -140,12 +133,10 @@ def _is_paper_record(obj: object) -> bool:
 
 
 def _paper_json_format(path: Path, head: bytes, obj: Dict) -> str:
-    readers = _readers()
-    if readers is not None:
-        try:
-            return readers.detect_format(path, head)
-        except Exception:  # noqa: BLE001
-            pass
+    try:
+        return readers.detect_format(path, head)
+    except readers.ReaderError:
+        pass
     body = obj.get("body_text") or [{}]
     return "unarxive" if "discipline" in obj or (isinstance(body[0], dict) and "sec_type" in body[0]) else "s2orc"
 
@@ -166,9 +157,6 @@ def detect_input_format(path: Path) -> Optional[str]:
     head = _head(path)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
-        readers = _readers()
-        if readers is None:
-            return "tei" if b"<TEI" in head or b"tei-c.org" in head else "jats"
         try:
             return readers.detect_format(path, head)
         except readers.ReaderError as err:
@@ -182,8 +170,8 @@ def detect_input_format(path: Path) -> Optional[str]:
                 return "jsonl"  # a malformed first line: an error record, the others go on
             try:
                 obj = json.loads(path.read_bytes())
-            except ValueError:
-                raise RecordError("malformed JSON") from None
+            except ValueError as err:
+                raise RecordError(f"malformed JSON: {err}") from None
         if isinstance(obj, list):
             obj = obj[0] if obj else {}
         return _paper_json_format(path, head, obj) if _is_paper_record(obj) else "jsonl"
@@ -330,7 +318,7 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
             data = _read_bytes(path, max_bytes)
         except OSError as err:
             raise RecordError(f"cannot read file: {err.strerror or err}") from None
-        if fmt == "text" or (fmt == "markdown" and _readers() is None):
+        if fmt == "text":
             text = decode_text(data)
             check_text(text, max_chars)
             return text
@@ -340,9 +328,6 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
 
 
 def _read_structured(source: Union[bytes, dict], nlp: Language, fmt: str, name: str) -> Doc:
-    readers = _readers()
-    if readers is None:
-        raise RecordError(f"no reader for {fmt} in this installation")
     if isinstance(source, bytes) and b"\x00" in source[:4096] and fmt in ("jats", "tei"):
         raise RecordError("binary content: file contains NUL bytes")
     try:
