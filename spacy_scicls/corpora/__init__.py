@@ -2,7 +2,8 @@
 
 One module per kind of annotation: :mod:`.categories` (arXiv and HRCS records
 with doc.cats), :mod:`.sections` and :mod:`.papers` (paper collections with
-silver IMRaD labels).
+silver IMRaD labels), :mod:`.entities` and :mod:`.climateie` (entity corpora
+with a counted character-offset alignment policy).
 """
 from .categories import (
     CategoryRecord,

@@ -3,6 +3,8 @@ import numpy
 from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
 from spacy.tokens import Doc
 
+SECTIONS_KEY = "sections"
+
 
 def candidate_spans(doc: Doc, max_width: int) -> numpy.ndarray:
     """Every span of 1 to ``max_width`` tokens that may hold an entity.
@@ -11,8 +13,10 @@ def candidate_spans(doc: Doc, max_width: int) -> numpy.ndarray:
     exclusive, ordered by start then width: at most ``len(doc) * max_width``
     rows. A candidate never contains a token that holds a line break (so no
     entity crosses a heading, a paragraph or a table row), never crosses a
-    sentence boundary when the doc has sentences, and never starts or ends
-    on a whitespace token.
+    sentence boundary when the doc has sentences, never crosses the start of
+    a section in ``doc.spans["sections"]`` (where a reader set sections whose
+    headings are not on lines of their own), and never starts or ends on a
+    whitespace token.
     """
     n = len(doc)
     if n == 0 or max_width < 1:
@@ -33,6 +37,14 @@ def candidate_spans(doc: Doc, max_width: int) -> numpy.ndarray:
         sentence_id = numpy.cumsum(starts_sentence)
     else:
         sentence_id = numpy.zeros(n, dtype="int64")
+    if SECTIONS_KEY in doc.spans and len(doc.spans[SECTIONS_KEY]):
+        opens = numpy.zeros(n, dtype="int64")
+        for span in doc.spans[SECTIONS_KEY]:
+            if 0 < span.start < n:
+                opens[span.start] = 1
+            if 0 < span.end < n:
+                opens[span.end] = 1
+        sentence_id = sentence_id * (n + 1) + numpy.cumsum(opens)
     starts = numpy.repeat(numpy.arange(n), max_width)
     ends = starts + numpy.tile(numpy.arange(1, max_width + 1), n)
     ok = ends <= n

@@ -32,13 +32,15 @@ def greedy_decode(
     keep = numpy.flatnonzero(scores >= threshold)
     # Stable sort: among equal scores, the earlier and then narrower span wins.
     order = keep[numpy.argsort(-scores[keep], kind="stable")]
-    taken = numpy.zeros(int(candidates[:, 1].max()), dtype=bool)
+    # Plain Python lists and a bytearray: no numpy call per candidate.
+    taken = bytearray(int(candidates[:, 1].max()))
     chosen = []
-    for i in order:
-        start, end = int(candidates[i, 0]), int(candidates[i, 1])
-        if not taken[start:end].any():
-            taken[start:end] = True
-            chosen.append((start, end, int(labels[i]), float(scores[i])))
+    for start, end, label, score in zip(
+        candidates[order, 0].tolist(), candidates[order, 1].tolist(), labels[order].tolist(), scores[order].tolist()
+    ):
+        if not any(taken[start:end]):
+            taken[start:end] = b"\x01" * (end - start)
+            chosen.append((start, end, label, score))
     chosen.sort()
     return chosen
 

@@ -17,6 +17,9 @@ from thinc.types import Floats2d, Ints1d, Ragged
 
 from .tok2vec import no_rows_output, token_vectors
 
+# Candidates scored at once at prediction time.
+PREDICT_BLOCK = 16384
+
 
 @registry.architectures("spacy_scicls.SpanEntityScorer.v1")
 def build_span_entity_scorer_v1(
@@ -82,15 +85,14 @@ def _global_indices(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tup
     return data[:, 0] + per_candidate, data[:, 1] + per_candidate
 
 
-def _span_hidden(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tuple[Floats2d, Callable]:
+def _span_parts(model: Model, Ps: List[Floats2d], candidates: Ragged):
+    """The batch's start, end and content parts, prefix sums of the content
+    part, and the candidates' global start and end rows and widths."""
     ops = model.ops
     xp = ops.xp
     h = model.get_dim("span_width")
     max_width = model.attrs["max_width"]
-    W_width = model.get_param("W_width")
-    lengths = [P.shape[0] for P in Ps]
     P = ops.flatten(Ps) if Ps else ops.alloc2f(0, 3 * h)
-    n_rows = P.shape[0]
     starts, ends = _global_indices(model, Ps, candidates)
     widths = ends - starts
     if widths.size and (int(widths.min()) < 1 or int(widths.max()) > max_width):
@@ -100,8 +102,35 @@ def _span_hidden(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tuple[
         )
     S, E, M = P[:, :h], P[:, h : 2 * h], P[:, 2 * h :]
     prefix = xp.concatenate([ops.alloc2f(1, h), xp.cumsum(M, axis=0)], axis=0)
+    return S, E, prefix, starts, ends, widths
+
+
+def _hidden_rows(model: Model, S, E, prefix, starts, ends, widths) -> Floats2d:
     inv_width = (1.0 / widths.astype("float32"))[:, None]
-    H = S[starts] + E[ends - 1] + (prefix[ends] - prefix[starts]) * inv_width + W_width[widths - 1]
+    return S[starts] + E[ends - 1] + (prefix[ends] - prefix[starts]) * inv_width + model.get_param("W_width")[widths - 1]
+
+
+def _predict_in_blocks(model: Model, Ps: List[Floats2d], candidates: Ragged, scorer: Model) -> Floats2d:
+    """Scores of every candidate, PREDICT_BLOCK candidates at a time: peak
+    memory is the token-level parts plus one block, however long the paper."""
+    S, E, prefix, starts, ends, widths = _span_parts(model, Ps, candidates)
+    blocks = []
+    for i in range(0, len(starts), PREDICT_BLOCK):
+        rows = slice(i, i + PREDICT_BLOCK)
+        blocks.append(scorer.predict(_hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
+    return model.ops.xp.concatenate(blocks)
+
+
+def _span_hidden(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tuple[Floats2d, Callable]:
+    ops = model.ops
+    xp = ops.xp
+    h = model.get_dim("span_width")
+    max_width = model.attrs["max_width"]
+    lengths = [P.shape[0] for P in Ps]
+    n_rows = sum(lengths)
+    S, E, prefix, starts, ends, widths = _span_parts(model, Ps, candidates)
+    inv_width = (1.0 / widths.astype("float32"))[:, None]
+    H = _hidden_rows(model, S, E, prefix, starts, ends, widths)
 
     def backprop(dH: Floats2d) -> List[Floats2d]:
         dW = ops.alloc2f(max_width, h)
@@ -130,9 +159,11 @@ def _span_scorer_forward(
     tok2vec, projection, scorer = model.layers
     Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
     Ps, backprop_projection = projection(Xs, is_train)
-    H, backprop_hidden = _span_hidden(model, Ps, candidates)
-    if H.shape[0] == 0:
+    if candidates.data.shape[0] == 0:
         return no_rows_output(model, Xs, backprop_tok2vec)
+    if not is_train:
+        return _predict_in_blocks(model, Ps, candidates, scorer), lambda dY: []
+    H, backprop_hidden = _span_hidden(model, Ps, candidates)
     Y, backprop_scorer = scorer(H, is_train)
 
     def backprop(dY: Floats2d) -> List[Doc]:

@@ -45,6 +45,7 @@ DEFAULT_ENTITIES_MODEL = Config().from_str(DEFAULT_ENTITIES_CONFIG)["model"]
         "model": DEFAULT_ENTITIES_MODEL,
         "threshold": 0.5,
         "ents_policy": "keep_existing",
+        "positive_weight": 5.0,
         "scorer": {"@scorers": "spacy.ner_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
@@ -56,6 +57,7 @@ def make_span_entity_recognizer(
     threshold: float,
     ents_policy: str,
     scorer: Optional[Callable],
+    positive_weight: float = 5.0,
 ) -> "SpanEntityRecognizer":
     """Span-based NER.
 
@@ -63,9 +65,14 @@ def make_span_entity_recognizer(
         probability reaches it: lower for recall, higher for precision.
     ents_policy: what happens to entities already in ``doc.ents``:
         "keep_existing" (default), "prefer_longest" or "replace".
+    positive_weight: in training, a candidate that is a gold entity weighs
+        this many times a candidate that is not. Under 1% of candidates are
+        entities; without the weight the head learns to say "no entity"
+        first and finds entities only after many more updates.
     """
     return SpanEntityRecognizer(
-        nlp.vocab, model, name, threshold=threshold, ents_policy=ents_policy, scorer=scorer
+        nlp.vocab, model, name, threshold=threshold, ents_policy=ents_policy, scorer=scorer,
+        positive_weight=positive_weight,
     )
 
 
@@ -79,7 +86,10 @@ class SpanEntityRecognizer(SharedEncoderHead):
         threshold: float = 0.5,
         ents_policy: str = "keep_existing",
         scorer: Optional[Callable] = None,
+        positive_weight: float = 5.0,
     ) -> None:
+        if not positive_weight > 0:
+            raise ValueError(f"[{name}] positive_weight must be positive, got {positive_weight}")
         if ents_policy not in ENTS_POLICIES:
             raise ValueError(f"[{name}] ents_policy must be one of {', '.join(ENTS_POLICIES)}, got {ents_policy!r}")
         if not 0.0 < threshold <= 1.0:
@@ -88,7 +98,12 @@ class SpanEntityRecognizer(SharedEncoderHead):
         self.model = model
         self.name = name
         self.scorer = scorer
-        self.cfg: Dict = {"labels": [], "threshold": threshold, "ents_policy": ents_policy}
+        self.cfg: Dict = {
+            "labels": [],
+            "threshold": threshold,
+            "ents_policy": ents_policy,
+            "positive_weight": positive_weight,
+        }
         # Gold entities that no candidate can represent, by reason: counted
         # and logged, never dropped silently.
         self.unreachable_gold: Counter = Counter()
@@ -185,16 +200,18 @@ class SpanEntityRecognizer(SharedEncoderHead):
         return (docs, candidates), targets
 
     def loss(self, targets: Tuple[numpy.ndarray, numpy.ndarray], probs: Floats2d) -> Tuple[float, Floats2d]:
-        """Cross-entropy over labels plus "no entity", averaged over annotated candidates."""
+        """Cross-entropy over labels plus "no entity", a weighted average over
+        annotated candidates (gold entities weigh ``positive_weight``)."""
         columns, mask = targets
         rows = numpy.arange(len(columns))
         target = numpy.zeros((len(columns), len(self.labels) + 1), dtype="float32")
         target[rows, columns] = 1.0
-        n = max(float(mask.sum()), 1.0)
+        weight = mask * numpy.where(columns > 0, float(self.cfg.get("positive_weight", 1.0)), 1.0).astype("float32")
+        n = max(float(weight.sum()), 1.0)
         ops = self.model.ops
-        d_probs = (probs - ops.asarray2f(target)) * ops.asarray2f(mask[:, None]) / n
+        d_probs = (probs - ops.asarray2f(target)) * ops.asarray2f(weight[:, None]) / n
         picked = ops.to_numpy(probs)[rows, columns]
-        loss = float(-(numpy.log(numpy.clip(picked, 1e-9, 1.0)) * mask).sum() / n)
+        loss = float(-(numpy.log(numpy.clip(picked, 1e-9, 1.0)) * weight).sum() / n)
         return loss, d_probs
 
     def initialize(

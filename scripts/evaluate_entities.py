@@ -1,0 +1,373 @@
+"""Train and evaluate entity recognisers on the shared transformer, and time the entity head.
+
+    python scripts/evaluate_entities.py eval --corpus climateie scierc biodivner
+    python scripts/evaluate_entities.py bench --model training/entities-climateie
+
+``eval`` reads each corpus (``--data-dir`` or $SCICLS_DATA_DIR; readers and
+seeded splits in ``spacy_scicls.corpora``), runs the shared transformer ONCE
+over every doc (token vectors cached under ``corpus/``), then trains, on the
+same frozen vectors and training split, three systems that read them through
+``TransformerListener``s: ``scicls`` (this package's ``scicls_entities``),
+spaCy's ``ner`` and spaCy's ``spancat``. Each keeps the epoch with the best
+dev F1; ``scicls`` also picks its threshold on dev. The script prints strict
+entity-level precision, recall and F1 (exact character boundaries and label),
+per label and overall, on the test split, which no system trained or was
+tuned on. Gold is every annotated entity, nested ones included.
+
+``bench`` runs a saved pipeline (transformer + scicls_entities) over one
+paper repeated 1, 2 and 4 times, each size in a fresh process, and prints
+tokens, entities per second and peak memory.
+"""
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import numpy
+import spacy
+import torch
+from spacy.training import Example
+from thinc.api import Adam, fix_random_seed
+
+import spacy_scicls  # noqa: F401 (registers factories and architectures)
+from spacy_scicls.corpora.entities import ALL_ENTITIES_KEY, load_entity_corpus
+from spacy_scicls.entities.frozen import chunk_doc, pooled_token_vectors, with_token_vectors
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
+SYSTEMS = ("scicls", "ner", "spancat")
+SPANCAT_KEY = "sc"
+
+
+def listener() -> dict:
+    return {
+        "@architectures": "spacy-transformers.TransformerListener.v1",
+        "grad_factor": 1.0,
+        "upstream": "transformer",
+        "pooling": {"@layers": "reduce_mean.v1"},
+    }
+
+
+def build_nlp(encoder: str, systems, max_width: int) -> spacy.Language:
+    nlp = spacy.blank("en")
+    nlp.add_pipe(
+        "transformer",
+        config={
+            "model": {
+                "@architectures": "spacy_scicls.TransformerModel.v1",
+                "name": encoder,
+                "mixed_precision": False,
+                "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 128, "stride": 96},
+                "grad_scaler_config": {},
+                "tokenizer_config": {"use_fast": True},
+                "transformer_config": {},
+            },
+            "set_extra_annotations": {"@annotation_setters": "spacy-transformers.null_annotation_setter.v1"},
+            "max_batch_items": 4096,
+        },
+    )
+    if "scicls" in systems:
+        nlp.add_pipe(
+            "scicls_entities",
+            name="scicls",
+            config={"ents_policy": "replace", "model": {"max_width": max_width, "tok2vec": listener()}},
+        )
+    if "ner" in systems:
+        nlp.add_pipe(
+            "ner",
+            config={
+                "model": {
+                    "@architectures": "spacy.TransitionBasedParser.v2",
+                    "state_type": "ner",
+                    "extra_state_tokens": False,
+                    "hidden_width": 64,
+                    "maxout_pieces": 2,
+                    "use_upper": False,
+                    "tok2vec": listener(),
+                }
+            },
+        )
+    if "spancat" in systems:
+        nlp.add_pipe(
+            "spancat",
+            config={
+                "spans_key": SPANCAT_KEY,
+                "threshold": 0.5,
+                "suggester": {"@misc": "spacy.ngram_range_suggester.v1", "min_size": 1, "max_size": max_width},
+                "model": {
+                    "@architectures": "spacy.SpanCategorizer.v1",
+                    "reducer": {"@layers": "spacy.mean_max_reducer.v1", "hidden_size": 128},
+                    "scorer": {"@layers": "spacy.LinearLogistic.v1"},
+                    "tok2vec": listener(),
+                },
+            },
+        )
+    return nlp
+
+
+# -- frozen encoder: token vectors computed once ------------------------------
+def encode(nlp, docs, cache: Path) -> List[numpy.ndarray]:
+    if cache.exists():
+        stored = numpy.load(cache)
+        vectors = [stored[f"doc{i}"] for i in range(len(docs))]
+        if all(v.shape[0] == len(d) for v, d in zip(vectors, docs)):
+            return vectors
+    transformer = nlp.get_pipe("transformer")
+    vectors = []
+    start = time.time()
+    for doc in docs:
+        copy = with_token_vectors(doc, numpy.zeros((len(doc), 1), dtype="float32"))
+        copy._.trf_data = None
+        copy = next(transformer.pipe([copy], batch_size=1))
+        vectors.append(pooled_token_vectors(copy._.trf_data, len(copy)))
+    print(f"  encoded {len(docs)} docs, {sum(len(d) for d in docs)} tokens in {time.time() - start:.0f}s", flush=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    numpy.savez(cache, **{f"doc{i}": v for i, v in enumerate(vectors)})
+    return vectors
+
+
+def make_examples(golds, vectors, chunk: int) -> List[Example]:
+    examples = []
+    for gold, vec in zip(golds, vectors):
+        pieces = chunk_doc(gold, vec, chunk, [ALL_ENTITIES_KEY]) if chunk else [(gold, vec)]
+        for piece, piece_vec in pieces:
+            piece.spans[SPANCAT_KEY] = list(piece.ents)
+            examples.append(Example(with_token_vectors(piece, piece_vec), piece))
+    return examples
+
+
+# -- strict scores ---------------------------------------------------------
+def gold_set(doc) -> set:
+    spans = doc.spans[ALL_ENTITIES_KEY] if ALL_ENTITIES_KEY in doc.spans else doc.ents
+    return {(s.start_char, s.end_char, s.label_) for s in spans}
+
+
+def prf(golds: List[set], preds: List[set]) -> Dict[str, Tuple[float, float, float, int]]:
+    tp, fp, fn = Counter(), Counter(), Counter()
+    for gold, pred in zip(golds, preds):
+        for s in pred & gold:
+            tp[s[2]] += 1
+        for s in pred - gold:
+            fp[s[2]] += 1
+        for s in gold - pred:
+            fn[s[2]] += 1
+    out = {}
+    for label in sorted(set(tp) | set(fp) | set(fn)) + ["OVERALL"]:
+        t = sum(tp.values()) if label == "OVERALL" else tp[label]
+        p_ = sum(fp.values()) if label == "OVERALL" else fp[label]
+        n_ = sum(fn.values()) if label == "OVERALL" else fn[label]
+        p = t / (t + p_) if t + p_ else 0.0
+        r = t / (t + n_) if t + n_ else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        out[label] = (p, r, f, t + n_)
+    return out
+
+
+def predict(nlp, system: str, examples: List[Example], threshold=None) -> List[set]:
+    component = nlp.get_pipe(system)
+    docs = [with_token_vectors(eg.reference, _vectors_of(eg)) for eg in examples]
+    if threshold is not None:
+        component.cfg["threshold"] = threshold
+    docs = list(component.pipe(docs, batch_size=8))
+    if system == "spancat":
+        return [{(s.start_char, s.end_char, s.label_) for s in d.spans[SPANCAT_KEY]} for d in docs]
+    return [{(s.start_char, s.end_char, s.label_) for s in d.ents} for d in docs]
+
+
+def _vectors_of(eg: Example) -> numpy.ndarray:
+    return eg.predicted._.trf_data.model_output.last_hidden_state[0]
+
+
+def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, minutes) -> Tuple[float, int]:
+    """Train ``system`` for up to ``epochs`` epochs or ``minutes`` minutes, keep its best dev epoch."""
+    component = nlp.get_pipe(system)
+    began = time.time()
+    optimizer = Adam(learn_rate)
+    dev_gold = [gold_set(eg.reference) for eg in dev]
+    best, best_epoch, best_bytes = -1.0, 0, component.to_bytes()
+    rng = random.Random(seed)
+    order = list(train)
+    for epoch in range(1, epochs + 1):
+        start = time.time()
+        rng.shuffle(order)
+        losses: Dict[str, float] = {}
+        for i in range(0, len(order), batch_size):
+            component.update(order[i : i + batch_size], sgd=optimizer, drop=0.1, losses=losses)
+        f = prf(dev_gold, predict(nlp, system, dev))["OVERALL"][2]
+        print(f"  {system} epoch {epoch}: loss {losses.get(system, 0.0):.2f} dev F1 {f:.3f} ({time.time() - start:.0f}s)", flush=True)
+        if f > best:
+            best, best_epoch, best_bytes = f, epoch, component.to_bytes()
+        if time.time() - began > 60 * minutes:
+            print(f"  {system}: stopped after {epoch} epochs (time budget {minutes} min)")
+            break
+    component.from_bytes(best_bytes)
+    return best, best_epoch
+
+
+def print_scores(title: str, scores) -> None:
+    print(f"{title}")
+    print(f"  {'label':<22}{'P':>7}{'R':>7}{'F1':>7}{'gold':>7}")
+    for label, (p, r, f, n) in scores.items():
+        print(f"  {label:<22}{p:7.3f}{r:7.3f}{f:7.3f}{n:7d}")
+
+
+def run_eval(args) -> None:
+    data_dir = args.data_dir or os.environ.get("SCICLS_DATA_DIR")
+    if not data_dir:
+        sys.exit("give --data-dir or set SCICLS_DATA_DIR")
+    summary = []
+    for corpus in args.corpus:
+        fix_random_seed(args.seed)
+        print(f"== {corpus} (encoder {args.encoder})", flush=True)
+        nlp = build_nlp(args.encoder, args.systems, args.max_width)
+        splits, counts = load_entity_corpus(corpus, data_dir, nlp, seed=args.seed)
+        print(f"  docs train/dev/test: {len(splits['train'])}/{len(splits['dev'])}/{len(splits['test'])}; "
+              f"alignment: {counts.summary()}", flush=True)
+        tag = args.encoder.replace("/", "--")
+        examples = {}
+        for split, docs in splits.items():
+            vectors = encode_after_init(nlp, docs, REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{tag}.npz")
+            examples[split] = make_examples(docs, vectors, args.chunk if split == "train" else 0)
+        if args.encode_only:
+            continue
+        nlp.initialize(lambda: examples["train"])
+        for system in args.systems:
+            fix_random_seed(args.seed)
+            best, epoch = train_system(nlp, system, examples["train"], examples["dev"], args.epochs,
+                                       args.batch_size, args.learn_rate, args.seed, args.minutes)
+            line = f"{corpus} {system}: best dev F1 {best:.3f} at epoch {epoch}"
+            if system == "scicls":
+                threshold = pick_threshold(nlp, examples["dev"])
+                line += f", threshold {threshold:.2f} (from dev)"
+            test_scores = prf([gold_set(eg.reference) for eg in examples["test"]], predict(nlp, system, examples["test"]))
+            print_scores(f"-- {corpus} test, {system} ({line})", test_scores)
+            p, r, f, n = test_scores["OVERALL"]
+            summary.append(f"{corpus:<10} {system:<8} P {p:.3f} R {r:.3f} F1 {f:.3f} (test gold {n})")
+        if args.save:
+            out = REPO / "training" / f"entities-{corpus}"
+            keep = [name for name in nlp.pipe_names if name not in ("transformer", "scicls")]
+            for name in keep:
+                nlp.remove_pipe(name)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            nlp.to_disk(out)
+            print(f"  saved transformer + scicls to {out}")
+    print("== summary (strict entity-level, test split)")
+    for line in summary:
+        print(line)
+
+
+def encode_after_init(nlp, docs, cache):
+    """Token vectors of ``docs``, loading the transformer's weights first if needed."""
+    if not getattr(nlp, "_trf_ready", False):
+        nlp.get_pipe("transformer").initialize(lambda: [Example(d.copy(), d) for d in docs[:1]], nlp=nlp)
+        nlp._trf_ready = True
+    return encode(nlp, docs, cache)
+
+
+def pick_threshold(nlp, dev) -> float:
+    gold = [gold_set(eg.reference) for eg in dev]
+    best = (-1.0, 0.5)
+    for threshold in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
+        f = prf(gold, predict(nlp, "scicls", dev, threshold))["OVERALL"][2]
+        best = max(best, (f, threshold))
+    nlp.get_pipe("scicls").cfg["threshold"] = best[1]
+    return best[1]
+
+
+# -- speed and memory --------------------------------------------------------
+def run_bench(args) -> None:
+    for repeat in args.repeats:
+        cmd = [sys.executable, __file__, "bench-one", "--model", args.model, "--repeat", str(repeat),
+               "--paper", args.paper or ""]
+        result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        if result.returncode:
+            sys.exit(result.stderr)
+        print(result.stdout.strip().splitlines()[-1], flush=True)
+
+
+def run_bench_one(args) -> None:
+    torch.set_num_threads(args.threads)
+    nlp = spacy.load(args.model)
+    text = load_paper(args)
+    text = "\n\n".join([text] * args.repeat)
+    doc = nlp.make_doc(text)
+    transformer, entities = nlp.get_pipe("transformer"), nlp.get_pipe("scicls")
+    start = time.perf_counter()
+    doc = transformer(doc)
+    encoder_s = time.perf_counter() - start
+    tracemalloc.start()
+    start = time.perf_counter()
+    doc = entities(doc)
+    head_s = time.perf_counter() - start
+    _, head_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"repeat": args.repeat, "tokens": len(doc), "entities": len(doc.ents)}))
+    print(f"x{args.repeat}: {len(doc)} tokens, {len(doc.ents)} entities; encoder {encoder_s:.1f}s, "
+          f"entity head {head_s:.2f}s ({head_s / encoder_s:.1%} of encoder), "
+          f"{len(doc.ents) / (encoder_s + head_s):.0f} entities/s end to end, {len(doc.ents) / head_s:.0f}/s head only; "
+          f"peak memory: head {head_peak / 2**20:.0f} MiB (numpy, traced), process {rss:.0f} MiB (max RSS)")
+
+
+def load_paper(args) -> str:
+    if args.paper and Path(args.paper).is_file():
+        from spacy_scicls.corpora.climateie import strip_headings
+
+        return strip_headings(json.loads(Path(args.paper).read_text(encoding="utf8"))["text"])[0]
+    data_dir = os.environ.get("SCICLS_DATA_DIR")
+    if not data_dir:
+        sys.exit("give --paper FILE.json or set SCICLS_DATA_DIR")
+    from spacy_scicls.corpora.climateie import strip_headings
+
+    files = sorted((Path(data_dir) / "papers" / "climateie" / "human_corpus").glob("*.json"))
+    texts = [strip_headings(json.loads(f.read_text(encoding="utf8"))["text"])[0] for f in files]
+    return max(texts, key=len)  # the longest paper
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("eval")
+    ev.add_argument("--corpus", nargs="+", default=["climateie", "scierc", "biodivner"])
+    ev.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    ev.add_argument("--data-dir", default=None)
+    ev.add_argument("--encoder", default=DEFAULT_ENCODER)
+    ev.add_argument("--epochs", type=int, default=30)
+    ev.add_argument("--batch-size", type=int, default=2, help="docs (chunks) per update")
+    ev.add_argument("--chunk", type=int, default=256, help="training docs are cut into pieces of about this many tokens")
+    ev.add_argument("--learn-rate", type=float, default=0.005)
+    ev.add_argument("--minutes", type=float, default=6.0, help="training time budget per system and corpus")
+    ev.add_argument("--max-width", type=int, default=8)
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--threads", type=int, default=2)
+    ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
+    ev.add_argument("--save", action="store_true", help="save transformer + scicls under training/entities-<corpus>")
+    bench = sub.add_parser("bench")
+    bench.add_argument("--model", required=True)
+    bench.add_argument("--paper", default=None, help="a ClimateIE JSON file (default: the longest ClimateIE paper)")
+    bench.add_argument("--repeats", nargs="+", type=int, default=[1, 2, 4])
+    one = sub.add_parser("bench-one")
+    one.add_argument("--model", required=True)
+    one.add_argument("--paper", default="")
+    one.add_argument("--repeat", type=int, default=1)
+    one.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if args.command == "eval":
+        torch.set_num_threads(args.threads)
+        run_eval(args)
+    elif args.command == "bench":
+        run_bench(args)
+    else:
+        run_bench_one(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The span entity head: section and window boundaries, thresholds, frozen-encoder training."""
+import numpy
+import pytest
+import spacy
+from spacy.tokens import Span
+from spacy.training import Example
+from thinc.api import Adam, fix_random_seed
+
+from spacy_scicls.entities import candidate_spans
+from spacy_scicls.entities.frozen import pooled_token_vectors, with_token_vectors
+
+
+def test_candidates_never_cross_a_section_start_set_by_a_reader():
+    nlp = spacy.blank("en")
+    doc = nlp("Methods We ran CMIP6 models")
+    doc.spans["sections"] = [Span(doc, 0, 1), Span(doc, 1, 5)]
+    spans = {doc[s:e].text for s, e in candidate_spans(doc, 8)}
+    assert "Methods We" not in spans and "We ran CMIP6" in spans
+    del doc.spans["sections"]
+    assert "Methods We" in {doc[s:e].text for s, e in candidate_spans(doc, 8)}
+
+
+def test_candidates_cross_transformer_window_edges(tiny_bert):
+    """Windows of 128 tokens with stride 96: candidates are built on the whole
+    doc, so spans across tokens 96 and 128 exist and every token has a vector."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("transformer", config={"model": {
+        "@architectures": "spacy_scicls.TransformerModel.v1",
+        "name": str(tiny_bert),
+        "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 128, "stride": 96},
+    }})
+    nlp.initialize()
+    doc = nlp.get_pipe("transformer")(nlp.make_doc(" ".join(["drought"] * 300)))
+    candidates = {tuple(c) for c in candidate_spans(doc, 8).tolist()}
+    for edge in (96, 128, 192, 224, 256):
+        assert (edge - 1, edge + 1) in candidates
+    vectors = pooled_token_vectors(doc._.trf_data, len(doc))
+    assert vectors.shape[0] == 300 and (numpy.abs(vectors).sum(axis=1) > 0).all()
+
+
+def set_listener_width(head, width):
+    """What a transformer in the pipeline would tell its listener at initialization."""
+    for node in head.model.walk():
+        if node.name == "transformer-listener":
+            node.set_dim("nO", width)
+
+
+@pytest.fixture(scope="module")
+def frozen_head():
+    """A head trained on fixed token vectors, read through its listener from
+    ``doc._.trf_data``: the way scripts/evaluate_entities.py trains."""
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    # No transformer in the pipeline: the listener reads doc._.trf_data.
+    head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": {"max_width": 3}})
+    rng = numpy.random.RandomState(0)
+    hazard = rng.normal(size=8).astype("float32")
+    texts = ["heat wave hit Europe", "floods and heat wave", "a heat wave"]
+    examples = []
+    for text in texts * 4:
+        gold = nlp.make_doc(text)
+        start = [t.text for t in gold].index("heat")
+        gold.set_ents([Span(gold, start, start + 2, label="hazard")], default="outside")
+        vectors = rng.normal(scale=0.1, size=(len(gold), 8)).astype("float32")
+        vectors[start : start + 2] += hazard
+        examples.append(Example(with_token_vectors(gold, vectors), gold))
+    set_listener_width(head, 8)
+    head.initialize(lambda: examples, nlp=nlp)
+    optimizer = Adam(0.01)
+    for _ in range(40):
+        head.update(examples, sgd=optimizer)
+    return head, examples
+
+
+def test_frozen_head_learns_and_threshold_trades_recall_for_precision(frozen_head):
+    head, examples = frozen_head
+    docs = [with_token_vectors(eg.reference, eg.predicted._.trf_data.model_output.last_hidden_state[0]) for eg in examples]
+    found = {}
+    for threshold in (0.3, 0.95):
+        head.cfg["threshold"] = threshold
+        predicted = list(head.pipe([d.copy() for d in docs]))
+        found[threshold] = {(i, e.start, e.end, e.label_) for i, d in enumerate(predicted) for e in d.ents}
+        assert all(e._.entity_score >= threshold for d in predicted for e in d.ents)
+    gold = {(i, e.start, e.end, e.label_) for i, eg in enumerate(examples) for e in eg.reference.ents}
+    assert found[0.3] >= found[0.95]
+    assert len(found[0.3] & gold) >= 0.75 * len(gold)
+    head.cfg["threshold"] = 0.5
+
+
+def test_frozen_head_empty_doc_and_round_trip_keeps_thresholds(frozen_head):
+    head, examples = frozen_head
+    empty = with_token_vectors(spacy.blank("en").make_doc(""), numpy.zeros((0, 8), "float32"))
+    assert list(head.pipe([empty]))[0].ents == ()
+    head.cfg["threshold"] = 0.73
+    head.cfg["positive_weight"] = 2.5
+    data = head.to_bytes()
+    head.cfg["threshold"] = 0.5
+    head.cfg["positive_weight"] = 5.0
+    nlp = spacy.blank("en")
+    copy = nlp.add_pipe("scicls_entities", config={"model": {"max_width": 3}})
+    set_listener_width(copy, 8)
+    copy.from_bytes(data)
+    assert copy.cfg["threshold"] == 0.73 and copy.cfg["positive_weight"] == 2.5 and copy.labels == ("hazard",)
+    doc = examples[0].reference
+    vectors = examples[0].predicted._.trf_data.model_output.last_hidden_state[0]
+    head.cfg["threshold"] = 0.73
+    a = [(e.start, e.end, e.label_) for e in head(with_token_vectors(doc, vectors)).ents]
+    b = [(e.start, e.end, e.label_) for e in copy(with_token_vectors(doc, vectors)).ents]
+    assert a == b
+    head.cfg["threshold"] = 0.5
+
+
+def test_positive_weight_must_be_positive():
+    nlp = spacy.blank("en")
+    with pytest.raises(ValueError, match="positive_weight"):
+        nlp.add_pipe("scicls_entities", config={"positive_weight": 0.0})
+
+
+def test_prediction_in_blocks_equals_prediction_at_once(frozen_head, monkeypatch):
+    import spacy_scicls.ml.span_scorer as span_scorer
+
+    head, examples = frozen_head
+    docs = [eg.predicted for eg in examples[:3]]
+    _, at_once = head.predict(docs)
+    monkeypatch.setattr(span_scorer, "PREDICT_BLOCK", 5)
+    _, in_blocks = head.predict(docs)
+    assert at_once.shape[0] > 10
+    numpy.testing.assert_allclose(in_blocks, at_once, rtol=1e-5, atol=1e-6)
