@@ -3,7 +3,7 @@
     python scripts/assemble_default.py \\
         --sections training/sections-pipeline \\
         --categories training/categories-pipeline \\
-        --entities training/entities-pipeline \\
+        --entities training/entities-climateie --entities-component scicls \\
         --output training/default-pipeline
 
 Each head comes from the pipeline its own training script saved (all of them
@@ -45,7 +45,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sections", type=Path, default=REPO / "training" / "sections-pipeline")
     parser.add_argument("--categories", type=Path, default=REPO / "training" / "categories-pipeline")
-    parser.add_argument("--entities", type=Path, default=REPO / "training" / "entities-pipeline")
+    parser.add_argument("--entities", type=Path, default=REPO / "training" / "entities-climateie",
+                        help="saved by: scripts/evaluate_entities.py eval --corpus climateie --systems scicls --save")
+    parser.add_argument("--entities-component", default="scicls", help="the entity head's name in that pipeline")
+    parser.add_argument("--encoder", default=None,
+                        help="the encoder name the heads must have been trained on (default: whatever they share)")
     parser.add_argument("--heads", default=",".join(HEAD_ORDER), help="comma-separated heads to assemble")
     parser.add_argument("--config", type=Path, default=REPO / "configs" / "full_pipeline.cfg",
                         help="the config whose [components.transformer] settings the shared transformer takes")
@@ -67,6 +71,8 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown heads {unknown}; choose among {list(folders)}")
     sources = {head: folders[head] for head in heads}
+    if "entities" in sources:
+        sources["entities"] = (args.entities, args.entities_component)
     meta = {
         "name": args.name,
         "version": args.version or __version__,
@@ -74,7 +80,7 @@ def main(argv=None) -> int:
         "entities on one shared frozen transformer (encoder weights not stored; they load from the encoder name)",
     }
     try:
-        nlp = assemble_pipeline(sources, config=args.config, meta=meta)
+        nlp = assemble_pipeline(sources, config=args.config, encoder=args.encoder, meta=meta)
     except AssemblyError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

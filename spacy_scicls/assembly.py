@@ -40,8 +40,20 @@ HEAD_SCRIPTS: Dict[str, str] = {
     "arxiv": "scripts/train_categories.py",
     "hrcs_rac": "scripts/train_categories.py",
     "hrcs_hc": "scripts/train_categories.py",
-    "entities": "the entities training script",
+    "entities": "scripts/evaluate_entities.py eval --systems scicls --save",
 }
+
+# A head's source: its pipeline folder, or (folder, name of the head in that
+# pipeline) when the training script named it otherwise.
+Source = Union[str, Path, Tuple[Union[str, Path], str]]
+
+
+def _split(head: str, source) -> Tuple[object, str]:
+    if isinstance(source, tuple):
+        folder, component = source
+        return folder, component
+    return source, head
+
 
 # Settings of the transformer's model that change what the heads read.
 ENCODER_KEYS = ("name", "get_spans", "tokenizer_config", "transformer_config")
@@ -56,13 +68,14 @@ def _encoder_settings(nlp: Language) -> dict:
     return {key: model_cfg.get(key) for key in ENCODER_KEYS}
 
 
-def load_sources(sources: Mapping[str, Union[str, Path]]) -> Dict[str, Language]:
+def load_sources(sources: Mapping[str, Source]) -> Dict[str, Language]:
     """``head name -> source pipeline``, each folder loaded once, with clear
     errors for a missing folder, head or transformer."""
     loaded: Dict[Path, Language] = {}
     result: Dict[str, Language] = {}
     missing = []
-    for head, folder in sources.items():
+    for head, source in sources.items():
+        folder, component = _split(head, source)
         path = Path(folder)
         if not (path / "config.cfg").exists():
             missing.append(f"  {head}: no trained pipeline at {path} (made by {HEAD_SCRIPTS.get(head, 'its training script')})")
@@ -71,8 +84,8 @@ def load_sources(sources: Mapping[str, Union[str, Path]]) -> Dict[str, Language]
         if key not in loaded:
             loaded[key] = spacy.load(path)
         nlp = loaded[key]
-        if head not in nlp.pipe_names:
-            raise AssemblyError(f"the pipeline at {path} has no component {head!r} (it has {nlp.pipe_names})")
+        if component not in nlp.pipe_names:
+            raise AssemblyError(f"the pipeline at {path} has no component {component!r} (it has {nlp.pipe_names})")
         if TRANSFORMER not in nlp.pipe_names:
             raise AssemblyError(f"the pipeline at {path} has no {TRANSFORMER!r} component for {head!r} to read")
         result[head] = nlp
@@ -109,17 +122,22 @@ def check_same_encoder(sources: Mapping[str, Language]) -> Tuple[dict, dict]:
 
 
 def assemble_pipeline(
-    sources: Mapping[str, Union[str, Path]],
+    sources: Mapping[str, Source],
     *,
     config: Union[str, Path] = CONFIG,
     order: Sequence[str] = HEAD_ORDER,
+    encoder: Optional[str] = None,
     meta: Optional[dict] = None,
 ) -> Language:
     """The shared frozen transformer and the heads of ``sources``
-    (``head name -> trained pipeline folder``), in ``order``."""
+    (``head name -> trained pipeline folder``, or ``(folder, name of the head
+    there)``), in ``order``. ``encoder``: the encoder name the heads must have
+    been trained on (AssemblyError otherwise); None accepts theirs."""
     heads = [h for h in order if h in sources] + [h for h in sources if h not in order]
     source_nlps = load_sources({h: sources[h] for h in heads})
     settings, fingerprint = check_same_encoder(source_nlps)
+    if encoder is not None and settings["name"] != encoder:
+        raise AssemblyError(f"the heads were trained on the encoder {settings['name']!r}, not {encoder!r}")
     overrides = {
         "nlp.pipeline": [TRANSFORMER],
         f"components.{TRANSFORMER}.factory": "scicls_frozen_transformer",
@@ -145,7 +163,7 @@ def assemble_pipeline(
         # to this pipeline's transformer is the point.
         warnings.filterwarnings("ignore", message=r"\[W113\]")
         for head in heads:
-            nlp.add_pipe(head, source=source_nlps[head])
+            nlp.add_pipe(_split(head, sources[head])[1], name=head, source=source_nlps[head])
     linked = set(transformer.listening_components)
     unlinked = [h for h in heads if _has_listener(nlp, h) and h not in linked]
     if unlinked:
@@ -167,13 +185,13 @@ def head_outputs(doc, head: str, nlp: Language) -> Dict[str, list]:
     if hasattr(pipe, "cat_keys"):
         keys = [k for k in pipe.cat_keys if k in doc.cats]
         return {"labels": keys, "scores": [float(doc.cats[k]) for k in keys]}
-    if head == "sections" or getattr(pipe, "spans_key", None) == "sections":
+    if getattr(pipe, "spans_key", None) == "sections":
         spans = doc.spans.get("sections", [])
         return {
             "labels": [(s.start_char, s.end_char, s.label_) for s in spans],
             "scores": [float(s._.section_score) for s in spans],
         }
-    if head == "entities":
+    if type(pipe).__name__ == "SpanEntityRecognizer" or head in ("entities", "ner"):
         return {
             "labels": [(e.start_char, e.end_char, e.label_) for e in doc.ents],
             "scores": [float(e._.entity_score) for e in doc.ents],
@@ -182,7 +200,7 @@ def head_outputs(doc, head: str, nlp: Language) -> Dict[str, list]:
 
 
 def compare_with_sources(
-    nlp: Language, sources: Mapping[str, Union[str, Path, Language]], texts: Iterable[str]
+    nlp: Language, sources: Mapping[str, Union[Source, Language, Tuple[Language, str]]], texts: Iterable[str]
 ) -> Dict[str, float]:
     """``head -> largest absolute difference`` between a head's scores in the
     assembled pipeline ``nlp`` and in its source pipeline, over ``texts``;
@@ -198,22 +216,23 @@ def compare_with_sources(
     # The heads of one source sit next to each other in the assembled pipeline
     # (as in HEAD_ORDER), so a source runs once, on the docs as annotated just
     # before the first of its heads.
-    groups: Dict[str, Tuple[Language, List[str]]] = {}
+    groups: Dict[str, Tuple[Language, List[Tuple[str, str]]]] = {}
     for head, source in sources.items():
-        key = str(id(source)) if isinstance(source, Language) else str(Path(source).resolve())
+        folder, component = _split(head, source)
+        key = str(id(folder)) if isinstance(folder, Language) else str(Path(folder).resolve())
         if key not in groups:
-            groups[key] = (source if isinstance(source, Language) else spacy.load(source), [])
-        groups[key][1].append(head)
+            groups[key] = (folder if isinstance(folder, Language) else spacy.load(folder), [])
+        groups[key][1].append((head, component))
     result: Dict[str, float] = {}
     for src, heads in groups.values():
-        first = min(nlp.pipe_names.index(head) for head in heads)
+        first = min(nlp.pipe_names.index(head) for head, _ in heads)
         with nlp.select_pipes(disable=nlp.pipe_names[first:]):
             before = list(nlp.pipe(texts))
         theirs_docs = list(src.pipe(before))
-        for head in heads:
+        for head, component in heads:
             worst = 0.0
             for mine, theirs in zip(assembled, theirs_docs):
-                a, b = head_outputs(mine, head, nlp), head_outputs(theirs, head, src)
+                a, b = head_outputs(mine, head, nlp), head_outputs(theirs, component, src)
                 if a["labels"] != b["labels"]:
                     worst = float("inf")
                     break

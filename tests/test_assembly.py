@@ -17,10 +17,12 @@ REPO = Path(__file__).resolve().parents[1]
 CATEGORIES = ["erc", "arxiv", "hrcs_rac", "hrcs_hc"]
 
 
-def train_source(encoder: Path, heads, folder: Path, n_steps: int = 3) -> Path:
+def train_source(encoder: Path, heads, folder: Path, n_steps: int = 3, rename=None) -> Path:
     """A pipeline of the stock transformer and ``heads``, the encoder frozen, as a head's script saves it."""
     nlp = build_full_pipeline(encoder, **{"nlp.pipeline": ["transformer", *heads]})
     train_heads(nlp, n_steps)
+    for old, new in (rename or {}).items():
+        nlp.rename_pipe(old, new)
     nlp.to_disk(folder)
     return folder
 
@@ -31,9 +33,10 @@ def sources(tiny_bert, tmp_path_factory):
     folders = {
         "sections": train_source(tiny_bert, ["sections"], root / "sections"),
         "categories": train_source(tiny_bert, CATEGORIES, root / "categories"),
-        "entities": train_source(tiny_bert, ["entities"], root / "entities"),
+        # The entities script names its head "scicls".
+        "entities": train_source(tiny_bert, ["entities"], root / "entities", rename={"entities": "scicls"}),
     }
-    by_head = {"sections": folders["sections"], "entities": folders["entities"]}
+    by_head = {"sections": folders["sections"], "entities": (folders["entities"], "scicls")}
     by_head.update({head: folders["categories"] for head in CATEGORIES})
     return folders, by_head
 
@@ -71,13 +74,15 @@ def test_compare_with_sources_sees_a_changed_head(sources):
 
 def test_missing_head_pipeline_is_a_clear_error(sources, tmp_path):
     _, by_head = sources
-    with pytest.raises(AssemblyError, match=r"entities: no trained pipeline at .*entities training script"):
+    with pytest.raises(AssemblyError, match=r"entities: no trained pipeline at .*evaluate_entities.py"):
         assemble_pipeline({**by_head, "entities": tmp_path / "nowhere"})
     with pytest.raises(AssemblyError, match="has no component 'entities'"):
         assemble_pipeline({**by_head, "entities": by_head["sections"]})
+    with pytest.raises(AssemblyError, match="not 'allenai/specter2_base'"):
+        assemble_pipeline(by_head, encoder="allenai/specter2_base")
 
 
-def test_heads_on_different_encoder_weights_are_refused(sources, tmp_path):
+def test_heads_on_different_encoder_weights_are_refused(sources, tiny_bert, tmp_path):
     import torch
 
     _, by_head = sources
@@ -90,7 +95,12 @@ def test_heads_on_different_encoder_weights_are_refused(sources, tmp_path):
         next(model.parameters()).add_(0.01)
     model.save_pretrained(str(other))
     folder = train_source(other, ["entities"], tmp_path / "entities_other", n_steps=1)
-    with pytest.raises(AssemblyError):
+    with pytest.raises(AssemblyError, match="different encoder settings"):
+        assemble_pipeline({**by_head, "entities": folder})
+    # The same encoder name, other weights (the stock component saved them): refused on the weights.
+    config = folder / "config.cfg"
+    config.write_text(config.read_text(encoding="utf8").replace(str(other), str(tiny_bert)), encoding="utf8")
+    with pytest.raises(AssemblyError, match="different encoder weights"):
         assemble_pipeline({**by_head, "entities": folder})
 
 
@@ -107,7 +117,8 @@ def test_assemble_script(sources, tmp_path, capsys):
         texts[-1].write_text(text, encoding="utf8")
     common = ["--sections", str(folders["sections"]), "--categories", str(folders["categories"]),
               "--threads", "1", "--texts", *map(str, texts)]
-    rc = assemble_default.main(common + ["--entities", str(folders["entities"]), "--output", str(tmp_path / "out")])
+    rc = assemble_default.main(common + ["--entities", str(folders["entities"]), "--entities-component", "scicls",
+                                         "--output", str(tmp_path / "out")])
     out = capsys.readouterr().out
     assert rc == 0, out
     assert (tmp_path / "out" / "transformer" / ENCODER_FILE).exists()
