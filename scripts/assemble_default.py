@@ -84,6 +84,15 @@ def main(argv=None) -> int:
     except AssemblyError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    # What `spacy package` lists as the package's requirements: the components,
+    # and the encoder's weights where they come from a Python package.
+    from spacy_scicls.encoders import PACKAGED_ENCODERS
+
+    requirements = [f"spacy-scicls>={__version__}"]
+    encoder_name = nlp.config["components"]["transformer"]["model"]["name"]
+    if encoder_name in PACKAGED_ENCODERS:
+        requirements.append(PACKAGED_ENCODERS[encoder_name][0].replace("_", "-"))
+    nlp.meta["requirements"] = requirements
     args.output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(args.output)
     print(f"saved {args.output}: components {nlp.pipe_names}, {folder_bytes(args.output) / 1e6:.1f} MB")
