@@ -1,6 +1,7 @@
 """The heads: trainable spaCy components that read the shared transformer."""
 from .doc_categories import DocCategorizer, make_doc_categorizer
 from .entities import SpanEntityRecognizer, make_span_entity_recognizer
+from .frozen_transformer import FrozenTransformer, make_frozen_transformer
 from .sections import SectionClassifier, make_section_classifier
 
 __all__ = [
@@ -10,4 +11,6 @@ __all__ = [
     "make_doc_categorizer",
     "SpanEntityRecognizer",
     "make_span_entity_recognizer",
+    "FrozenTransformer",
+    "make_frozen_transformer",
 ]

