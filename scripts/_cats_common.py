@@ -72,3 +72,31 @@ def truths_for(component, records: List[CategoryRecord]):
             if code in index:
                 truths[row, index[code]] = 1.0
     return kept, truths
+
+
+def sentence_embedding_cache(records: List[CategoryRecord], path: Path, threads: int = 1):
+    """Sentence embeddings (the issue's baseline input) of every record, computed once and kept in ``path``.
+
+    Returns ``{record id: row}``. The rows are the encoder run directly (with
+    transformers) on each record's title and abstract as one sequence, masked
+    mean pooling, L2-normalised (``spacy_scicls.training.sentence_embeddings``).
+    """
+    import numpy
+    import torch
+
+    if path.exists():
+        data = numpy.load(path, allow_pickle=True)
+        cached = {str(i): row for i, row in zip(data["ids"], data["vectors"])}
+        if all(r.id in cached for r in records):
+            return cached
+    from spacy_scicls.training.sentence_embeddings import sentence_embeddings
+
+    torch.set_num_threads(threads)
+    log(f"sentence embeddings of {len(records)} docs (cached in {path})")
+    vectors = sentence_embeddings(
+        [r.text for r in records],
+        progress=lambda n: log(f"  embedded {n}/{len(records)}") if n % 640 == 0 or n == len(records) else None,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    numpy.savez(path, vectors=vectors, ids=numpy.asarray([r.id for r in records], dtype=object))
+    return {r.id: row for r, row in zip(records, vectors)}
