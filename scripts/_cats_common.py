@@ -30,13 +30,22 @@ def load_splits(data: Path, seed: int) -> Dict[str, List[CategoryRecord]]:
     return split_records(read_category_corpora(data, silver_erc=True), seed=seed)
 
 
-def build_pipeline(train_records: List[CategoryRecord], config_path: Path = CONFIG):
-    config = spacy.util.load_config(config_path)
+def build_pipeline(train_records: List[CategoryRecord], config_path: Path = CONFIG, overrides: Optional[Dict] = None):
+    config = spacy.util.load_config(config_path, overrides=overrides or {})
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     docs = records_to_docs(nlp, train_records)
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in docs]
     nlp.initialize(lambda: examples)
     return nlp
+
+
+def feature_cache_path(nlp, seed: int) -> Path:
+    """Where the token vectors of ``nlp``'s transformer are cached: one file per span window and stride."""
+    get_spans = nlp.get_pipe("transformer").model.attrs.get("get_spans")
+    keywords = getattr(get_spans, "keywords", None) or {}
+    window, stride = keywords.get("window", 128), keywords.get("stride", 96)
+    suffix = "" if (window, stride) == (128, 96) else f"-w{window}s{stride}"
+    return REPO / "training" / "cats" / f"features-seed{seed}{suffix}.npz"
 
 
 def log(message: str) -> None:
