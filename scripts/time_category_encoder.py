@@ -35,7 +35,7 @@ def main() -> None:
     n_tokens = None
     for spec in args.windows.split(","):
         window, stride = (int(x) for x in spec.split(":"))
-        nlp = build_pipeline(splits["train"][:50], overrides={
+        nlp = build_pipeline(splits["train"], overrides={
             "components.transformer.model.get_spans.window": window,
             "components.transformer.model.get_spans.stride": stride,
         })
