@@ -30,13 +30,22 @@ def load_splits(data: Path, seed: int) -> Dict[str, List[CategoryRecord]]:
     return split_records(read_category_corpora(data, silver_erc=True), seed=seed)
 
 
-def build_pipeline(train_records: List[CategoryRecord], config_path: Path = CONFIG):
-    config = spacy.util.load_config(config_path)
+def build_pipeline(train_records: List[CategoryRecord], config_path: Path = CONFIG, overrides: Optional[Dict] = None):
+    config = spacy.util.load_config(config_path, overrides=overrides or {})
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     docs = records_to_docs(nlp, train_records)
     examples = [Example(nlp.make_doc(doc.text), doc) for doc in docs]
     nlp.initialize(lambda: examples)
     return nlp
+
+
+def feature_cache_path(nlp, seed: int) -> Path:
+    """Where the token vectors of ``nlp``'s transformer are cached: one file per span window and stride."""
+    get_spans = nlp.get_pipe("transformer").model.attrs.get("get_spans")
+    keywords = getattr(get_spans, "keywords", None) or {}
+    window, stride = keywords.get("window", 128), keywords.get("stride", 96)
+    suffix = "" if (window, stride) == (128, 96) else f"-w{window}s{stride}"
+    return REPO / "training" / "cats" / f"features-seed{seed}{suffix}.npz"
 
 
 def log(message: str) -> None:
@@ -72,3 +81,31 @@ def truths_for(component, records: List[CategoryRecord]):
             if code in index:
                 truths[row, index[code]] = 1.0
     return kept, truths
+
+
+def sentence_embedding_cache(records: List[CategoryRecord], path: Path, threads: int = 1):
+    """Sentence embeddings (the issue's baseline input) of every record, computed once and kept in ``path``.
+
+    Returns ``{record id: row}``. The rows are the encoder run directly (with
+    transformers) on each record's title and abstract as one sequence, masked
+    mean pooling, L2-normalised (``spacy_scicls.training.sentence_embeddings``).
+    """
+    import numpy
+    import torch
+
+    if path.exists():
+        data = numpy.load(path, allow_pickle=True)
+        cached = {str(i): row for i, row in zip(data["ids"], data["vectors"])}
+        if all(r.id in cached for r in records):
+            return cached
+    from spacy_scicls.training.sentence_embeddings import sentence_embeddings
+
+    torch.set_num_threads(threads)
+    log(f"sentence embeddings of {len(records)} docs (cached in {path})")
+    vectors = sentence_embeddings(
+        [r.text for r in records],
+        progress=lambda n: log(f"  embedded {n}/{len(records)}") if n % 640 == 0 or n == len(records) else None,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    numpy.savez(path, vectors=vectors, ids=numpy.asarray([r.id for r in records], dtype=object))
+    return {r.id: row for r, row in zip(records, vectors)}

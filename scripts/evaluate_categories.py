@@ -16,9 +16,16 @@ tuning; same split as scripts/train_categories.py with the same --seed):
 - micro-F1 of the docs left after excluding the 10/30/50% least certain ones
   (certainty: smallest logit distance of any label to its threshold).
 
-Beside each figure, the same for the baseline: logistic regression (one per label,
-scikit-learn) on the mean-pooled frozen token vectors of the same encoder and the
-same text, with its own temperature and thresholds fitted on dev in the same way.
+Beside each figure, the same for two baselines, each with its own temperature and
+thresholds fitted on dev in the same way: logistic regression (one per label,
+scikit-learn) on
+
+- ``LR-sent``: sentence embeddings of the same encoder (the issue's baseline): the
+  encoder run with transformers on title + abstract as one sequence of up to 256
+  wordpieces, masked mean pooling, L2-normalised, as sentence-transformers does
+  (computed once, cached under ``training/cats/``);
+- ``LR-tok``: the mean of the pipeline's own frozen token vectors of the same text
+  (strided 128-token windows), the input the heads pool.
 ERC figures are against SILVER labels (from the arXiv/HRCS crosswalk), not gold.
 """
 import argparse
@@ -31,7 +38,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _cats_common import HEADS, REPO, data_dir, feature_cache, load_splits, log, truths_for  # noqa: E402
+from _cats_common import (  # noqa: E402
+    HEADS, REPO, data_dir, feature_cache, feature_cache_path, load_splits, log, sentence_embedding_cache, truths_for,
+)
 from spacy_scicls.calibration import (  # noqa: E402
     apply_temperature, expected_calibration_error, fit_temperature, micro_macro_f1, tune_thresholds,
 )
@@ -129,7 +138,11 @@ def main() -> None:
     nlp = spacy.load(args.model)
     cache = feature_cache(
         nlp, splits["train"] + splits["dev"] + splits["test"],
-        REPO / "training" / "cats" / f"features-seed{args.seed}.npz",
+        feature_cache_path(nlp, args.seed),
+    )
+    sentence = sentence_embedding_cache(
+        splits["train"] + splits["dev"] + splits["test"],
+        REPO / "training" / "cats" / f"sentence-embeddings-seed{args.seed}.npz", threads=args.threads,
     )
     print(f"Test split (seed {args.seed}): {len(splits['test'])} docs; model {args.model}")
     for name in args.heads.split(","):
@@ -148,20 +161,27 @@ def main() -> None:
         head = figures(tax, pipe.labels, raw, pipe.calibrated(raw), pipe.thresholds, y_test, test, at_least_one)
 
         M = lambda rs: mean_pooled(cache, ids(rs), max_tokens=reading["max_tokens"])  # noqa: E731
-        lr_dev, lr_test = logistic_regression(M(train), y_train, [M(dev), M(test)], args.seed)
-        temperature = fit_temperature(lr_dev, y_dev, multi_label=True)
-        thresholds, _ = tune_thresholds(apply_temperature(lr_dev, temperature, multi_label=True), y_dev)
-        base = figures(tax, pipe.labels, lr_test, apply_temperature(lr_test, temperature, multi_label=True),
-                       thresholds, y_test, test, at_least_one)
+        S = lambda rs: numpy.stack([sentence[i] for i in ids(rs)])  # noqa: E731
+        baselines = {}
+        for key, features in (("LR-sent", S), ("LR-tok", M)):
+            lr_dev, lr_test = logistic_regression(features(train), y_train, [features(dev), features(test)], args.seed)
+            temperature = fit_temperature(lr_dev, y_dev, multi_label=True)
+            thresholds, _ = tune_thresholds(apply_temperature(lr_dev, temperature, multi_label=True), y_dev)
+            baselines[key] = (temperature, figures(
+                tax, pipe.labels, lr_test, apply_temperature(lr_test, temperature, multi_label=True),
+                thresholds, y_test, test, at_least_one,
+            ))
 
         silver = " (SILVER labels from the crosswalk)" if name == "erc" else ""
+        temps = ", ".join(f"{k} {t:.2f}" for k, (t, _) in baselines.items())
         print(f"\n== {name}{silver}: {len(pipe.labels)} labels, {len(train)} train / {len(dev)} dev / "
-              f"{len(test)} test docs; head temperature {pipe.temperature:.2f}, baseline {temperature:.2f}")
-        print(f"{'':42s} {'head':>8s} {'LR':>8s}")
+              f"{len(test)} test docs; temperature: head {pipe.temperature:.2f}, {temps}")
+        print(f"{'':42s} {'head':>8s} " + " ".join(f"{k:>8s}" for k in baselines))
         for key, label in ROWS:
             if key in head:
                 extra = f"   (n={head['n_primary']} arxiv_2007 docs)" if key == "primary_archive_acc" else ""
-                print(f"{label:42s} {head[key]:8.4f} {base[key]:8.4f}{extra}")
+                cols = " ".join(f"{b[key]:8.4f}" for _, b in baselines.values())
+                print(f"{label:42s} {head[key]:8.4f} {cols}{extra}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from thinc.api import fix_random_seed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cats_common import (  # noqa: E402
-    HEADS, REPO, build_pipeline, data_dir, feature_cache, load_splits, log, truths_for,
+    HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, truths_for,
 )
 from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
 from spacy_scicls.training.frozen import pooled_features, predict_classifier, train_classifier  # noqa: E402
@@ -45,16 +45,20 @@ def main() -> None:
     parser.add_argument("--learn-rate", type=float, default=0.001)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--heads", default=",".join(HEADS))
+    parser.add_argument("--window", type=int, help="transformer span window in tokens (default: the config's)")
+    parser.add_argument("--stride", type=int, help="transformer span stride in tokens (default: the config's)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     fix_random_seed(args.seed)
     splits = load_splits(data_dir(args.data), args.seed)
     log("records: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
-    nlp = build_pipeline(splits["train"])
+    overrides = {f"components.transformer.model.get_spans.{key}": getattr(args, key)
+                 for key in ("window", "stride") if getattr(args, key) is not None}
+    nlp = build_pipeline(splits["train"], overrides=overrides)
     cache = feature_cache(
         nlp, splits["train"] + splits["dev"] + splits["test"],
-        REPO / "training" / "cats" / f"features-seed{args.seed}.npz",
+        feature_cache_path(nlp, args.seed),
     )
     for name in args.heads.split(","):
         pipe = nlp.get_pipe(name)

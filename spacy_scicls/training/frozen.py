@@ -77,9 +77,7 @@ def encode_token_vectors(
     trf = nlp.get_pipe("transformer")
     listener = nlp.get_pipe(head).model.get_ref("tok2vec")
     get_spans = trf.model.attrs.get("get_spans")
-    window = 128
-    if get_spans is not None and hasattr(get_spans, "window"):
-        window = get_spans.window
+    window = span_window(get_spans) or 128
     cut = max_tokens + 2 * window
     chunks: List[numpy.ndarray] = []
     title_ends: List[int] = []
@@ -99,6 +97,16 @@ def encode_token_vectors(
     vectors = numpy.concatenate([c.reshape(-1, width) if c.size else numpy.zeros((0, width), "float16")
                                  for c in chunks]) if chunks else numpy.zeros((0, 0), "float16")
     return TokenVectorCache(vectors, offsets, numpy.asarray(title_ends, dtype="int64"), ids)
+
+
+def span_window(get_spans) -> Optional[int]:
+    """The window (in spaCy tokens) of a strided span getter, or None if it has none."""
+    if get_spans is None:
+        return None
+    window = getattr(get_spans, "window", None)
+    if window is None:
+        window = (getattr(get_spans, "keywords", None) or {}).get("window")
+    return int(window) if window is not None else None
 
 
 def pooled_features(cache: TokenVectorCache, ids: Sequence[str], *, max_tokens: int,
