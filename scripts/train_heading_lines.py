@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy
 
 from spacy_scicls.corpora.plain_text import reader_text_and_gold, split_of, tei_plain_text
-from spacy_scicls.segmentation.lines import DEFAULT_MODEL, HeadingLineModel, forward, line_features, train_network
+from spacy_scicls.segmentation.lines import DEFAULT_MODEL, HeadingLineModel, train_network, line_features, train_two_pass
 
 
 def main(argv=None) -> int:
@@ -31,12 +31,13 @@ def main(argv=None) -> int:
     parser.add_argument("--l2", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=1500)
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--one-pass", action="store_true", help="no second pass over the neighbours' probabilities")
     args = parser.parse_args(argv)
     import spacy
 
     from spacy_scicls.corpora.papers import iter_papers
 
-    Xs, ys, names = [], [], []
+    papers, names = [], []
     tei_dir = args.data_dir / "papers" / "grobid_tei" / "corpus_tei"
     texts = [(path.name, tei_plain_text(path)) for path in sorted(tei_dir.glob("*.tei.xml"))
              if split_of(path.name) == "train"]
@@ -46,24 +47,31 @@ def main(argv=None) -> int:
             texts.append((str(doc._.scicls_meta["source"]), reader_text_and_gold(doc)))
     for name, (text, gold) in texts:
         lines = text.splitlines()
-        Xs.append(line_features(lines))
-        ys.append(numpy.asarray([i in gold for i in range(len(lines))], dtype="float64"))
+        papers.append((lines, [float(i in gold) for i in range(len(lines))]))
         names.append(name)
-    if not Xs:
+    if not papers:
         print(f"no training papers in {args.data_dir}", file=sys.stderr)
         return 1
-    X, y = numpy.vstack(Xs), numpy.concatenate(ys)
     start = time.time()
-    params = train_network(X, y, hidden=args.hidden, l2=args.l2, epochs=args.epochs)
-    pred = forward(params, X) >= args.threshold
-    tp, fp, fn = int((pred & (y > 0)).sum()), int((pred & (y == 0)).sum()), int((~pred & (y > 0)).sum())
-    print(f"trained on {len(names)} papers, {len(y)} lines ({int(y.sum())} heading lines) in {time.time() - start:.0f} s; "
-          f"training-set P {tp / max(tp + fp, 1):.3f} R {tp / max(tp + fn, 1):.3f}")
-    model = HeadingLineModel(params, threshold=args.threshold, meta={
+    if args.one_pass:
+        y = numpy.concatenate([numpy.asarray(labels) for _, labels in papers])
+        X = numpy.vstack([line_features(lines) for lines, _ in papers])
+        params, context_params = train_network(X, y, hidden=args.hidden, l2=args.l2, epochs=args.epochs), None
+    else:
+        params, context_params = train_two_pass(papers, hidden=args.hidden, l2=args.l2, epochs=args.epochs)
+    model = HeadingLineModel(params, threshold=args.threshold, context_params=context_params, meta={
         "trained_on": "GROBID full-text training TEI laid out as PDF text, PLOS and unarXive reader text; "
                       "split 'train' (spacy_scicls.corpora.plain_text.split_of)",
-        "papers": len(names), "lines": int(len(y)), "hidden": args.hidden, "l2": args.l2, "epochs": args.epochs,
+        "papers": len(names), "lines": sum(len(lines) for lines, _ in papers), "hidden": args.hidden, "l2": args.l2,
+        "epochs": args.epochs, "passes": 1 if context_params is None else 2,
     })
+    tp = fp = fn = 0
+    for lines, labels in papers:
+        pred = numpy.asarray(model.heading_lines(lines))
+        gold = numpy.asarray(labels) > 0
+        tp, fp, fn = tp + int((pred & gold).sum()), fp + int((pred & ~gold).sum()), fn + int((~pred & gold).sum())
+    print(f"trained on {len(names)} papers, {model.meta['lines']} lines ({tp + fn} heading lines) in "
+          f"{time.time() - start:.0f} s; training-set P {tp / max(tp + fp, 1):.3f} R {tp / max(tp + fn, 1):.3f}")
     model.to_disk(args.output)
     print(f"saved {args.output}")
     return 0

@@ -143,3 +143,92 @@ def test_tei_plain_text_lays_out_pdf_lines():
 def test_split_is_fixed_by_name():
     assert split_of("a/b/paper1.xml") == split_of("paper1.xml")
     assert {split_of(f"p{i}.xml") for i in range(20)} == {"train", "test"}
+
+
+# -- the second pass over the neighbours' probabilities ------------------------------------------------------------
+
+import json  # noqa: E402
+
+from spacy_scicls.segmentation.lines import CONTEXT_FEATURES, context_features, train_two_pass  # noqa: E402
+
+_BODY = (
+    "The samples were collected over three seasons and stored at four degrees before analysis",
+    "in the laboratory, where each was weighed twice and the mean of the two weights was kept",
+    "for the comparison with the reference material described in the previous work.",
+)
+
+
+def _synthetic_paper(rng, n_sections=6):
+    """Paragraph lines with headings, some wrapped over two lines (the second in lower case)."""
+    lines, labels = [], []
+    for k in range(n_sections):
+        words = ["Analysis", "Sampling", "Effects", "Models", "Validation", "Outcomes"]
+        heading = f"{k + 1} {words[rng.integers(len(words))]} of {words[rng.integers(len(words))].lower()}"
+        if rng.random() < 0.5:
+            lines += [heading + " across", "seasons and sites"]
+            labels += [1.0, 1.0]
+        else:
+            lines.append(heading)
+            labels.append(1.0)
+        for _ in range(int(rng.integers(2, 5))):
+            lines += list(_BODY)
+            labels += [0.0] * len(_BODY)
+    return lines, labels
+
+
+def test_context_features_read_the_neighbours():
+    lines = ["1 Introduction", "", "Some text of a paragraph.", "More text."]
+    X = line_features(lines)
+    first = numpy.asarray([0.9, 0.0, 0.2, 0.1], dtype="float32")
+    C = context_features(lines, X, first)
+    assert C.shape == (4, len(FEATURES) + len(CONTEXT_FEATURES))
+    cols = {name: len(FEATURES) + i for i, name in enumerate(CONTEXT_FEATURES)}
+    # The empty line is skipped: the paragraph's previous line is the heading.
+    assert C[2, cols["p_prev"]] == pytest.approx(0.9) and C[2, cols["p_self"]] == pytest.approx(0.2)
+    assert C[0, cols["p_next"]] == pytest.approx(0.2) and C[0, cols["p_prev"]] == 0.0
+    assert not C[1].any()
+
+
+def test_two_pass_model_learns_wrapped_headings_and_round_trips(tmp_path):
+    rng = numpy.random.default_rng(0)
+    train = [_synthetic_paper(rng) for _ in range(12)]
+    test = [_synthetic_paper(rng) for _ in range(4)]
+    params, context_params = train_two_pass(train, hidden=4, epochs=300, folds=3)
+    model = HeadingLineModel(params, context_params=context_params)
+    tp = fp = fn = 0
+    for lines, labels in test:
+        pred = numpy.asarray(model.heading_lines(lines))
+        gold = numpy.asarray(labels) > 0
+        tp, fp, fn = tp + (pred & gold).sum(), fp + (pred & ~gold).sum(), fn + (~pred & gold).sum()
+    assert tp / (tp + fn) > 0.95 and tp / (tp + fp) > 0.95
+    model.to_disk(tmp_path / "m.json")
+    again = HeadingLineModel.from_disk(tmp_path / "m.json")
+    assert again.context_params is not None
+    lines = test[0][0]
+    assert numpy.allclose(again.probabilities(lines), model.probabilities(lines), atol=1e-6)
+    # Weights of a second pass made for other cues are refused.
+    data = json.loads((tmp_path / "m.json").read_text())
+    data["context_features"] = ["p_self"]
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="second-pass"):
+        HeadingLineModel.from_disk(tmp_path / "bad.json")
+
+
+def test_train_two_pass_needs_papers():
+    with pytest.raises(ValueError, match="no papers"):
+        train_two_pass([])
+
+
+def test_packaged_weights_have_both_passes():
+    model = HeadingLineModel.from_disk()
+    assert model.context_params is not None and model.meta.get("passes") == 2
+    text = (
+        "The cells were grown for two days and then counted twice by two people who did not know the group.\n"
+        "Each count was repeated and the mean was kept for the analysis of the growth rates below.\n"
+        "3.2 Inhibition of growth in cell culture and characterisation of the\n"
+        "mechanism of action\n"
+        "We treated the cells with each compound at three doses and measured the growth after two days.\n"
+        "The doses were chosen from the previous screen, where each compound was tested at one dose.\n"
+    )
+    flags = model.heading_lines(text.splitlines())
+    assert flags == [False, False, True, True, False, False]

@@ -30,6 +30,7 @@ _STOP = {"the", "of", "and", "in", "to", "a", "for", "with", "on", "by", "is", "
          "that", "this", "from", "as", "be", "at", "an", "or", "which", "it", "not"}
 _VERBS = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|can|could|may|might|will|would|shows?|showed|"
                     r"found|used|using|we|our|these|this|there)\b", re.I)
+_CONTINUES = re.compile(r"(?:[-\u2010\u2011,;:&]|\b(?:and|or|of|the|in|for|on|with|to|a|an|by|from))$", re.I)
 
 FEATURES = (
     "bias_like", "rule", "known", "known_prefix", "numbered", "section_number", "roman", "markdown", "all_caps",
@@ -40,7 +41,12 @@ FEATURES = (
     "prev_ends_hyphen", "prev_rule", "prev_short", "next_starts_upper", "next_rel_len", "next_missing",
     "next_short", "next_starts_lower", "short_density", "first_line", "has_equals", "has_percent_or_unit",
     "in_parens_end", "long_word", "next_rule", "prev_ends_colon",
+    "ends_open_word", "prev_ends_open_word", "next_ends_period", "run_in_like", "bracket_ratio",
+    "prev_all_caps_or_known", "next_continues_lower_short",
 )
+#: Cues added to :data:`FEATURES` for the second pass: the first pass's
+#: probability of the line and of its two non-empty neighbours on each side.
+CONTEXT_FEATURES = ("p_self", "p_prev", "p_next", "p_prev2", "p_next2", "p_prev_x_open", "p_next_x_open")
 
 
 def _bare(text: str) -> str:
@@ -138,36 +144,78 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
             "long_word": float(any(len(w) > 25 for w in words)),
             "next_rule": float(q is not None and rule[q]),
             "prev_ends_colon": float(ps.endswith(":")),
+            "ends_open_word": float(bool(_CONTINUES.search(s))),
+            "prev_ends_open_word": float(bool(ps) and bool(_CONTINUES.search(ps))),
+            "next_ends_period": float(qs.endswith(".")),
+            "run_in_like": float(s.endswith(".") and nw <= 12 and not _VERBS.search(bare) and bare[:1].isupper()),
+            "bracket_ratio": sum(c in "()[]{}" for c in s) / max(len(s), 1),
+            "prev_all_caps_or_known": float(bool(ps) and (_known(_bare(ps)) or ps.isupper())),
+            "next_continues_lower_short": float(bool(qs) and qs[:1].islower() and len(qs) < 0.55 * typical),
         }
         X[i] = [f[name] for name in FEATURES]
     return X
 
 
+def context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarray) -> numpy.ndarray:
+    """:data:`FEATURES` of each line followed by :data:`CONTEXT_FEATURES`, from the
+    first pass's probabilities ``first`` (so that the second line of a wrapped
+    heading, or a run-in heading between two headings, can lean on its neighbours)."""
+    n = len(lines)
+    nonempty = [i for i, line in enumerate(lines) if line.strip()]
+    C = numpy.zeros((n, len(CONTEXT_FEATURES)), dtype="float32")
+    open_col = FEATURES.index("ends_open_word")
+    lower_col = FEATURES.index("starts_lower")
+    for k, i in enumerate(nonempty):
+        def at(offset: int) -> float:
+            j = k + offset
+            return float(first[nonempty[j]]) if 0 <= j < len(nonempty) else 0.0
+
+        prev_open = float(X[nonempty[k - 1], open_col]) if k > 0 else 0.0
+        C[i] = [first[i], at(-1), at(1), at(-2), at(2), at(-1) * max(prev_open, float(X[i, lower_col])),
+                at(1) * X[i, open_col]]
+    return numpy.hstack([X, C])
+
+
 class HeadingLineModel:
     """A small network over :func:`line_features` (standardised cues, one
-    tanh hidden layer, a sigmoid output): P(line is a heading)."""
+    tanh hidden layer, a sigmoid output): P(line is a heading). With
+    ``context_params``, a second network of the same shape reads the cues
+    again together with the first network's probabilities of the line and
+    its neighbours (:func:`context_features`) and gives the final one."""
 
     def __init__(self, params: Dict, threshold: float = 0.5, features: Sequence[str] = FEATURES,
-                 meta: Optional[Dict] = None) -> None:
+                 meta: Optional[Dict] = None, context_params: Optional[Dict] = None) -> None:
         if tuple(features) != FEATURES:
             raise ValueError("the heading-line weights were made for another feature set; retrain them")
         self.params = {k: numpy.asarray(v, dtype="float32") for k, v in params.items()}
+        self.context_params = (
+            {k: numpy.asarray(v, dtype="float32") for k, v in context_params.items()} if context_params else None
+        )
         self.threshold = float(threshold)
         self.meta = dict(meta or {})
 
     def probabilities(self, lines: Sequence[str]) -> numpy.ndarray:
         if not len(lines):
             return numpy.zeros((0,), dtype="float32")
-        probs = forward(self.params, line_features(lines))
-        probs[numpy.asarray([not line.strip() for line in lines])] = 0.0
+        empty = numpy.asarray([not line.strip() for line in lines])
+        X = line_features(lines)
+        probs = forward(self.params, X)
+        probs[empty] = 0.0
+        if self.context_params is not None:
+            probs = forward(self.context_params, context_features(lines, X, probs))
+            probs[empty] = 0.0
         return probs
 
     def heading_lines(self, lines: Sequence[str]) -> List[bool]:
         return [bool(p >= self.threshold) for p in self.probabilities(lines)]
 
     def to_dict(self) -> Dict:
-        return {"features": list(FEATURES), "params": {k: v.tolist() for k, v in self.params.items()},
+        data = {"features": list(FEATURES), "params": {k: v.tolist() for k, v in self.params.items()},
                 "threshold": self.threshold, "meta": self.meta}
+        if self.context_params is not None:
+            data["context_features"] = list(CONTEXT_FEATURES)
+            data["context_params"] = {k: v.tolist() for k, v in self.context_params.items()}
+        return data
 
     def to_disk(self, path: Union[str, Path]) -> None:
         Path(path).write_text(json.dumps(self.to_dict()) + "\n", encoding="utf-8")
@@ -175,7 +223,10 @@ class HeadingLineModel:
     @classmethod
     def from_disk(cls, path: Union[str, Path] = DEFAULT_MODEL) -> "HeadingLineModel":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["params"], data.get("threshold", 0.5), data["features"], data.get("meta"))
+        if "context_params" in data and tuple(data.get("context_features", ())) != CONTEXT_FEATURES:
+            raise ValueError(f"{path}: the second-pass weights were made for another feature set; retrain them")
+        return cls(data["params"], data.get("threshold", 0.5), data["features"], data.get("meta"),
+                   data.get("context_params"))
 
 
 def forward(params: Dict[str, numpy.ndarray], X: numpy.ndarray) -> numpy.ndarray:
@@ -224,8 +275,6 @@ def train_network(X: numpy.ndarray, y: numpy.ndarray, hidden: int = 8, l2: float
     return params
 
 
-_CONTINUES = re.compile(r"(?:[-\u2010\u2011,;:&]|\b(?:and|or|of|the|in|for|on|with|to|a|an|by|from))$", re.I)
-
 
 def heading_spans(text: str, model: "HeadingLineModel") -> List[tuple]:
     """Character offsets ``(start, end)`` of the headings of ``text``; a
@@ -271,3 +320,34 @@ class LineModelSegmenter:
 def make_line_model_segmenter_v1(path: Optional[str] = None):
     """The plain-text segmenter with the packaged heading-line weights, or those saved at ``path``."""
     return LineModelSegmenter(HeadingLineModel.from_disk(path) if path else None)
+
+
+def train_two_pass(papers: Sequence[tuple], hidden: int = 8, l2: float = 1e-3, epochs: int = 1500, folds: int = 3,
+                   seed: int = 0) -> tuple:
+    """Fit both passes of :class:`HeadingLineModel` on ``papers``, a sequence of
+    ``(lines, labels)`` (``labels``: 1.0 for a heading line, else 0.0).
+
+    The second pass learns from first-pass probabilities that the first pass
+    gave papers it was not fitted on (``folds``-fold, by paper), so that it
+    learns how far to trust them on new papers. Returns ``(params, context_params)``.
+    """
+    if not papers:
+        raise ValueError("no papers to train the heading-line model on")
+    feats = [line_features(lines) for lines, _ in papers]
+    ys = [numpy.asarray(labels, dtype="float64") for _, labels in papers]
+    y = numpy.concatenate(ys)
+    params = train_network(numpy.vstack(feats), y, hidden=hidden, l2=l2, epochs=epochs, seed=seed)
+    folds = max(1, min(folds, len(papers)))
+    Xc: List[numpy.ndarray] = [numpy.zeros((0, 0))] * len(papers)
+    for k in range(folds):
+        held = [i for i in range(len(papers)) if i % folds == k]
+        rest = [i for i in range(len(papers)) if i % folds != k] or held
+        fold_params = train_network(numpy.vstack([feats[i] for i in rest]), numpy.concatenate([ys[i] for i in rest]),
+                                    hidden=hidden, l2=l2, epochs=epochs, seed=seed)
+        for i in held:
+            lines = papers[i][0]
+            first = forward(fold_params, feats[i])
+            first[numpy.asarray([not line.strip() for line in lines], dtype=bool)] = 0.0
+            Xc[i] = context_features(lines, feats[i], first)
+    context_params = train_network(numpy.vstack(Xc), y, hidden=hidden, l2=l2, epochs=epochs, seed=seed)
+    return params, context_params
