@@ -56,7 +56,19 @@ def listener() -> dict:
     }
 
 
-def build_nlp(encoder: str, systems, max_width: int) -> spacy.Language:
+def head_model(args) -> dict:
+    """The span head's model config from the command line (v2 unless --architecture v1)."""
+    model = {"max_width": args.max_width, "span_width": args.span_width, "hidden_width": args.hidden_width,
+             "tok2vec": listener()}
+    if args.architecture == "v1":
+        model["@architectures"] = "spacy_scicls.SpanEntityScorer.v1"
+    else:
+        model.update({"@architectures": "spacy_scicls.SpanEntityScorer.v2", "normalize": args.layer_norm,
+                      "prune_ratio": args.prune_ratio})
+    return model
+
+
+def build_nlp(encoder: str, systems, max_width: int, args=None) -> spacy.Language:
     nlp = spacy.blank("en")
     nlp.add_pipe(
         "transformer",
@@ -78,7 +90,11 @@ def build_nlp(encoder: str, systems, max_width: int) -> spacy.Language:
         nlp.add_pipe(
             "scicls_entities",
             name="scicls",
-            config={"ents_policy": "replace", "model": {"max_width": max_width, "tok2vec": listener()}},
+            config={
+                "ents_policy": "replace",
+                "positive_weight": args.positive_weight if args else 5.0,
+                "model": head_model(args) if args else {"max_width": max_width, "tok2vec": listener()},
+            },
         )
     if "ner" in systems:
         nlp.add_pipe(
@@ -186,8 +202,9 @@ def _vectors_of(eg: Example) -> numpy.ndarray:
     return eg.predicted._.trf_data.model_output.last_hidden_state[0]
 
 
-def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, minutes) -> Tuple[float, int]:
-    """Train ``system`` for up to ``epochs`` epochs or ``minutes`` minutes, keep its best dev epoch."""
+def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, minutes, patience=0) -> Tuple[float, int]:
+    """Train ``system`` for up to ``epochs`` epochs or ``minutes`` minutes, or until ``patience``
+    epochs in a row (0: never) bring no better dev F1; keep its best dev epoch."""
     component = nlp.get_pipe(system)
     began = time.time()
     optimizer = Adam(learn_rate)
@@ -205,6 +222,9 @@ def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, 
         print(f"  {system} epoch {epoch}: loss {losses.get(system, 0.0):.2f} dev F1 {f:.3f} ({time.time() - start:.0f}s)", flush=True)
         if f > best:
             best, best_epoch, best_bytes = f, epoch, component.to_bytes()
+        if patience and epoch - best_epoch >= patience:
+            print(f"  {system}: stopped after {epoch} epochs (no better dev F1 for {patience} epochs)")
+            break
         if time.time() - began > 60 * minutes:
             print(f"  {system}: stopped after {epoch} epochs (time budget {minutes} min)")
             break
@@ -227,7 +247,7 @@ def run_eval(args) -> None:
     for corpus in args.corpus:
         fix_random_seed(args.seed)
         print(f"== {corpus} (encoder {args.encoder})", flush=True)
-        nlp = build_nlp(args.encoder, args.systems, args.max_width)
+        nlp = build_nlp(args.encoder, args.systems, args.max_width, args)
         splits, counts = load_entity_corpus(corpus, data_dir, nlp, seed=args.seed)
         print(f"  docs train/dev/test: {len(splits['train'])}/{len(splits['dev'])}/{len(splits['test'])}; "
               f"alignment: {counts.summary()}", flush=True)
@@ -242,7 +262,7 @@ def run_eval(args) -> None:
         for system in args.systems:
             fix_random_seed(args.seed)
             best, epoch = train_system(nlp, system, examples["train"], examples["dev"], args.epochs,
-                                       args.batch_size, args.learn_rate, args.seed, args.minutes)
+                                       args.batch_size, args.learn_rate, args.seed, args.minutes, args.patience)
             line = f"{corpus} {system}: best dev F1 {best:.3f} at epoch {epoch}"
             if system == "scicls":
                 threshold = pick_threshold(nlp, examples["dev"])
@@ -346,6 +366,13 @@ def main() -> None:
     ev.add_argument("--learn-rate", type=float, default=0.005)
     ev.add_argument("--minutes", type=float, default=6.0, help="training time budget per system and corpus")
     ev.add_argument("--max-width", type=int, default=8)
+    ev.add_argument("--patience", type=int, default=0, help="stop a system after this many epochs without a better dev F1 (0: never)")
+    ev.add_argument("--architecture", choices=["v1", "v2"], default="v2", help="the span head's scorer")
+    ev.add_argument("--span-width", type=int, default=64)
+    ev.add_argument("--hidden-width", type=int, default=64)
+    ev.add_argument("--layer-norm", action="store_true", help="v2: a layer norm in the Maxout")
+    ev.add_argument("--prune-ratio", type=float, default=0.5, help="v2: candidates kept per token by the linear first stage (0: all)")
+    ev.add_argument("--positive-weight", type=float, default=5.0)
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
