@@ -267,6 +267,9 @@ def run_eval(args) -> None:
             if system == "scicls":
                 threshold = pick_threshold(nlp, examples["dev"])
                 line += f", threshold {threshold:.2f} (from dev)"
+            if system == "scicls" and args.compare_prune_ratios:
+                compare_prune_ratios(nlp, examples, args.compare_prune_ratios)
+                threshold = pick_threshold(nlp, examples["dev"])
             test_scores = prf([gold_set(eg.reference) for eg in examples["test"]], predict(nlp, system, examples["test"]))
             print_scores(f"-- {corpus} test, {system} ({line})", test_scores)
             p, r, f, n = test_scores["OVERALL"]
@@ -290,6 +293,23 @@ def encode_after_init(nlp, docs, cache):
         nlp.get_pipe("transformer").initialize(lambda: [Example(d.copy(), d) for d in docs[:1]], nlp=nlp)
         nlp._trf_ready = True
     return encode(nlp, docs, cache)
+
+
+def compare_prune_ratios(nlp, examples, ratios) -> None:
+    """The trained head's dev and test F1 when its first stage keeps ``ratio`` candidates
+    per token (0: all), each with its threshold picked on dev; training does not depend on it."""
+    model = nlp.get_pipe("scicls").model
+    if "prune_ratio" not in model.attrs:
+        return
+    configured = model.attrs["prune_ratio"]
+    test_gold = [gold_set(eg.reference) for eg in examples["test"]]
+    for ratio in ratios:
+        model.attrs["prune_ratio"] = ratio
+        threshold = pick_threshold(nlp, examples["dev"])
+        dev_f = prf([gold_set(eg.reference) for eg in examples["dev"]], predict(nlp, "scicls", examples["dev"]))["OVERALL"][2]
+        test_f = prf(test_gold, predict(nlp, "scicls", examples["test"]))["OVERALL"][2]
+        print(f"  prune_ratio {ratio}: threshold {threshold:.2f}, dev F1 {dev_f:.3f}, test F1 {test_f:.3f}", flush=True)
+    model.attrs["prune_ratio"] = configured
 
 
 def pick_threshold(nlp, dev) -> float:
@@ -373,6 +393,8 @@ def main() -> None:
     ev.add_argument("--layer-norm", action="store_true", help="v2: a layer norm in the Maxout")
     ev.add_argument("--prune-ratio", type=float, default=0.5, help="v2: candidates kept per token by the linear first stage (0: all)")
     ev.add_argument("--positive-weight", type=float, default=5.0)
+    ev.add_argument("--compare-prune-ratios", nargs="*", type=float, default=[],
+                    help="v2: also print dev and test F1 of the trained head with each of these prune ratios")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
