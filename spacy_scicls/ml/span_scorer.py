@@ -189,8 +189,11 @@ def build_span_entity_scorer_v2(
     Each token also gets a start and an end score (two more columns of the
     same projection); a candidate's first-stage score is its start token's
     start score plus its last token's end score plus a learned width bias.
-    The score is added to every entity label's logit (so it is trained with
-    the rest, by the same loss), and at prediction only the
+    The score is added to every entity label's logit, and it is also trained
+    on its own to tell entities from non-entities: the model's output has one
+    more column than labels + 1, the first stage's probability that the
+    candidate is an entity (sigmoid of the score), for which the component
+    computes a binary cross-entropy. At prediction only the
     ``prune_ratio * n_tokens`` best candidates of each doc go on to the
     Maxout scorer; the others are "not an entity". ``prune_ratio = 0``
     scores every candidate. ``normalize`` puts a layer norm in the Maxout.
@@ -209,7 +212,7 @@ def build_span_entity_scorer_v2(
         layers=[tok2vec, projection, scorer],
         refs={"tok2vec": tok2vec, "output_layer": output_layer},
         dims={"span_width": span_width},
-        attrs={"max_width": max_width, "prune_ratio": float(prune_ratio)},
+        attrs={"max_width": max_width, "prune_ratio": float(prune_ratio), "first_stage_column": True},
         params={"W_width": None, "b_width": None},
     )
 
@@ -240,6 +243,10 @@ def _split_projection(model: Model, Ps: List[Floats2d]) -> Tuple[List[Floats2d],
     parts = [P[:, :h3] for P in Ps]
     scores = ops.flatten([P[:, h3:] for P in Ps]) if Ps else ops.alloc2f(0, 2)
     return parts, scores
+
+
+def _sigmoid(xp, x):
+    return 1.0 / (1.0 + xp.exp(-xp.clip(x, -30.0, 30.0)))
 
 
 def _softmax(xp, logits: Floats2d) -> Floats2d:
@@ -274,7 +281,8 @@ def _span_scorer_v2_forward(
     Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
     Ps, backprop_projection = projection(Xs, is_train)
     if candidates.data.shape[0] == 0:
-        return no_rows_output(model, Xs, backprop_tok2vec)
+        Y, backprop_empty = no_rows_output(model, Xs, backprop_tok2vec)
+        return ops.alloc2f(0, Y.shape[1] + 1), backprop_empty
     parts, token_scores = _split_projection(model, Ps)
     starts, ends = _global_indices(model, parts, candidates)
     widths = ends - starts
@@ -293,25 +301,28 @@ def _span_scorer_v2_forward(
             rows = _keep_best(xp, first, [int(n) for n in candidates.lengths], doc_lengths, ratio)
         else:
             rows = xp.arange(len(starts))
-        probs = ops.alloc2f(len(starts), n_out)
+        probs = ops.alloc2f(len(starts), n_out + 1)
         probs[:, 0] = 1.0
+        probs[:, n_out] = _sigmoid(xp, first)
         if len(rows):
             # The kept candidates' rows are global: score them on the batch as one doc.
             kept = Ragged(ops.asarray2i(xp.stack([starts[rows], ends[rows]], axis=1)), ops.asarray1i([len(rows)]))
             logits = _predict_in_blocks(model, [ops.flatten(parts)], kept, scorer)
             logits[:, 1:] += first[rows][:, None]
-            probs[rows] = _softmax(xp, logits)
+            probs[rows, :n_out] = _softmax(xp, logits)
         return probs, lambda dY: []
     H, backprop_hidden = _span_hidden(model, parts, candidates)
     logits, backprop_scorer = scorer(H, is_train)
     logits = logits.copy()
     logits[:, 1:] += first[:, None]
-    probs = _softmax(xp, logits)
+    probs = xp.concatenate([_softmax(xp, logits), _sigmoid(xp, first)[:, None]], axis=1)
 
     def backprop(dY: Floats2d) -> List[Doc]:
         # dY is the loss's gradient with respect to the logits (cross-entropy
-        # after a softmax), as thinc's Softmax layer takes it.
-        d_first = dY[:, 1:].sum(axis=1)
+        # after a softmax, binary cross-entropy after the first stage's
+        # sigmoid), as thinc's Softmax layer takes it.
+        d_first = dY[:, 1:n_out].sum(axis=1) + dY[:, n_out]
+        dY = xp.ascontiguousarray(dY[:, :n_out])
         d_scores = ops.alloc2f(token_scores.shape[0], 2)
         xp.add.at(d_scores[:, 0], starts, d_first)
         xp.add.at(d_scores[:, 1], ends - 1, d_first)
