@@ -64,7 +64,8 @@ def head_model(args) -> dict:
         model["@architectures"] = "spacy_scicls.SpanEntityScorer.v1"
     else:
         model.update({"@architectures": "spacy_scicls.SpanEntityScorer.v2", "normalize": args.layer_norm,
-                      "prune_ratio": args.prune_ratio})
+                      "prune_ratio": args.prune_ratio, "context_width": args.context_width,
+                      "context_depth": args.context_depth})
     return model
 
 
@@ -393,6 +394,8 @@ def main() -> None:
     ev.add_argument("--layer-norm", action="store_true", help="v2: a layer norm in the Maxout")
     ev.add_argument("--prune-ratio", type=float, default=0.5, help="v2: candidates kept per token by the linear first stage (0: all)")
     ev.add_argument("--positive-weight", type=float, default=5.0)
+    ev.add_argument("--context-width", type=int, default=128, help="v2: width of the head's own convolution layers")
+    ev.add_argument("--context-depth", type=int, default=0, help="v2: number of convolution layers (0: none)")
     ev.add_argument("--compare-prune-ratios", nargs="*", type=float, default=[],
                     help="v2: also print dev and test F1 of the trained head with each of these prune ratios")
     ev.add_argument("--seed", type=int, default=0)

@@ -114,3 +114,26 @@ def test_empty_doc_and_bad_ratio(pruned_head):
     assert list(head.pipe([empty]))[0].ents == ()
     with pytest.raises(ValueError, match="prune_ratio"):
         spacy.blank("en").add_pipe("scicls_entities", config={"model": v2_model(prune_ratio=-1.0)})
+
+
+def test_context_layers_train_and_see_neighbours():
+    """With convolution layers a token's span parts depend on its neighbours' vectors."""
+    install_extensions()
+    fix_random_seed(0)
+    nlp = spacy.blank("en")
+    model = v2_model(prune_ratio=0.0, context_width=16, context_depth=1)
+    head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": model})
+    examples = examples_with_hazard(nlp, n=2)
+    set_listener_width(head, 8)
+    head.initialize(lambda: examples, nlp=nlp)
+    optimizer = Adam(0.01)
+    for _ in range(30):
+        head.update(examples, sgd=optimizer)
+    docs = fresh_docs(examples[:3])
+    assert [[(e.text, e.label_) for e in doc.ents] for doc in head.pipe(docs)] == [[("heat wave", "hazard")]] * 3
+    projection = head.model.layers[1]
+    vectors = docs[0]._.trf_data.model_output.last_hidden_state[0]
+    changed = vectors.copy()
+    changed[0] += 1.0
+    before, after = projection.predict([vectors])[0], projection.predict([changed])[0]
+    assert not numpy.allclose(before[1], after[1]) and numpy.allclose(before[3:], after[3:])

@@ -182,9 +182,17 @@ def build_span_entity_scorer_v2(
     dropout: float = 0.1,
     normalize: bool = False,
     prune_ratio: float = 0.5,
+    context_width: int = 0,
+    context_depth: int = 0,
     nO: Optional[int] = None,
 ) -> Model[Tuple[List[Doc], Ragged], Floats2d]:
     """v1's span representation and Maxout scorer, plus a cheap linear first stage.
+
+    With ``context_depth > 0``, the shared token vectors are first reduced to
+    ``context_width`` and passed through that many residual convolution
+    layers (a Maxout over each token and its two neighbours), which the head
+    trains: each token then also sees its neighbours, at a cost per token,
+    not per candidate.
 
     Each token also gets a start and an end score (two more columns of the
     same projection); a candidate's first-stage score is its start token's
@@ -202,7 +210,17 @@ def build_span_entity_scorer_v2(
         raise ValueError(f"max_width must be at least 1, got {max_width}")
     if prune_ratio < 0:
         raise ValueError(f"prune_ratio must be 0 (no pruning) or positive, got {prune_ratio}")
-    projection = with_array(Linear(nO=3 * span_width + 2))
+    if context_depth > 0:
+        if context_width < 1:
+            raise ValueError(f"context_width must be positive when context_depth is, got {context_width}")
+        encoder = registry.get("architectures", "spacy.MaxoutWindowEncoder.v2")(
+            width=context_width, window_size=1, maxout_pieces=3, depth=context_depth
+        )
+        projection = with_array(
+            chain(Linear(nO=context_width), encoder, Linear(nO=3 * span_width + 2)), pad=context_depth
+        )
+    else:
+        projection = with_array(Linear(nO=3 * span_width + 2))
     output_layer = Linear(nO=nO)
     scorer = chain(Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=normalize), output_layer)
     return Model(
