@@ -29,11 +29,15 @@ NO_ENTITY = "O"
 
 DEFAULT_ENTITIES_CONFIG = """
 [model]
-@architectures = "spacy_scicls.SpanEntityScorer.v1"
+@architectures = "spacy_scicls.SpanEntityScorer.v2"
 max_width = 8
 span_width = 128
 hidden_width = 128
 dropout = 0.1
+normalize = true
+prune_ratio = 0.5
+context_width = 128
+context_depth = 2
 """ + LISTENER_TOK2VEC_CONFIG
 DEFAULT_ENTITIES_MODEL = Config().from_str(DEFAULT_ENTITIES_CONFIG)["model"]
 
