@@ -289,6 +289,22 @@ def _keep_best(xp, first: "numpy.ndarray", lengths, doc_lengths, ratio: float):
     return xp.concatenate(keep) if keep else xp.zeros(0, dtype="int64")
 
 
+def _predict_kept(model: Model, P: Floats2d, starts, ends, scorer: Model) -> Floats2d:
+    """Logits of the kept candidates (global rows of the batch's flattened
+    projection ``P``), PREDICT_BLOCK at a time."""
+    ops = model.ops
+    xp = ops.xp
+    h = model.get_dim("span_width")
+    S, E = P[:, :h], P[:, h : 2 * h]
+    prefix = xp.concatenate([ops.alloc2f(1, h), xp.cumsum(P[:, 2 * h : 3 * h], axis=0)], axis=0)
+    widths = ends - starts
+    blocks = []
+    for i in range(0, len(starts), PREDICT_BLOCK):
+        rows = slice(i, i + PREDICT_BLOCK)
+        blocks.append(scorer.predict(_hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
+    return xp.concatenate(blocks)
+
+
 def _span_scorer_v2_forward(
     model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
 ) -> Tuple[Floats2d, Callable]:
@@ -301,7 +317,13 @@ def _span_scorer_v2_forward(
     if candidates.data.shape[0] == 0:
         Y, backprop_empty = no_rows_output(model, Xs, backprop_tok2vec)
         return ops.alloc2f(0, Y.shape[1] + 1), backprop_empty
-    parts, token_scores = _split_projection(model, Ps)
+    if is_train:
+        parts, token_scores = _split_projection(model, Ps)
+    else:
+        h3 = 3 * model.get_dim("span_width")
+        parts = Ps
+        P_flat = Ps[0] if len(Ps) == 1 else ops.flatten(Ps)  # flattened once
+        token_scores = P_flat[:, h3:]
     starts, ends = _global_indices(model, parts, candidates)
     widths = ends - starts
     b_width = model.get_param("b_width")
@@ -323,9 +345,7 @@ def _span_scorer_v2_forward(
         probs[:, 0] = 1.0
         probs[:, n_out] = _sigmoid(xp, first)
         if len(rows):
-            # The kept candidates' rows are global: score them on the batch as one doc.
-            kept = Ragged(ops.asarray2i(xp.stack([starts[rows], ends[rows]], axis=1)), ops.asarray1i([len(rows)]))
-            logits = _predict_in_blocks(model, [ops.flatten(parts)], kept, scorer)
+            logits = _predict_kept(model, P_flat, starts[rows], ends[rows], scorer)
             logits[:, 1:] += first[rows][:, None]
             probs[rows, :n_out] = _softmax(xp, logits)
         return probs, lambda dY: []
