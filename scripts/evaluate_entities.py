@@ -394,7 +394,7 @@ def main() -> None:
     ev.add_argument("--layer-norm", action="store_true", help="v2: a layer norm in the Maxout")
     ev.add_argument("--prune-ratio", type=float, default=0.3, help="v2: candidates kept per token by the linear first stage (0: all)")
     ev.add_argument("--positive-weight", type=float, default=5.0)
-    ev.add_argument("--context-width", type=int, default=64, help="v2: width of the head's own convolution layers")
+    ev.add_argument("--context-width", type=int, default=128, help="v2: width of the head's own convolution layers")
     ev.add_argument("--context-depth", type=int, default=2, help="v2: number of convolution layers (0: none)")
     ev.add_argument("--compare-prune-ratios", nargs="*", type=float, default=[],
                     help="v2: also print dev and test F1 of the trained head with each of these prune ratios")

@@ -36,7 +36,7 @@ hidden_width = 64
 dropout = 0.1
 normalize = false
 prune_ratio = 0.3
-context_width = 64
+context_width = 128
 context_depth = 2
 """ + LISTENER_TOK2VEC_CONFIG
 DEFAULT_ENTITIES_MODEL = Config().from_str(DEFAULT_ENTITIES_CONFIG)["model"]
