@@ -31,11 +31,11 @@ DEFAULT_ENTITIES_CONFIG = """
 [model]
 @architectures = "spacy_scicls.SpanEntityScorer.v2"
 max_width = 8
-span_width = 64
-hidden_width = 64
+span_width = 128
+hidden_width = 128
 dropout = 0.1
-normalize = false
-prune_ratio = 0.3
+normalize = true
+prune_ratio = 0.5
 context_width = 128
 context_depth = 2
 """ + LISTENER_TOK2VEC_CONFIG
