@@ -56,7 +56,20 @@ def listener() -> dict:
     }
 
 
-def build_nlp(encoder: str, systems, max_width: int) -> spacy.Language:
+def head_model(args) -> dict:
+    """The span head's model config from the command line (v2 unless --architecture v1)."""
+    model = {"max_width": args.max_width, "span_width": args.span_width, "hidden_width": args.hidden_width,
+             "tok2vec": listener()}
+    if args.architecture == "v1":
+        model["@architectures"] = "spacy_scicls.SpanEntityScorer.v1"
+    else:
+        model.update({"@architectures": "spacy_scicls.SpanEntityScorer.v2", "normalize": args.layer_norm,
+                      "prune_ratio": args.prune_ratio, "context_width": args.context_width,
+                      "context_depth": args.context_depth})
+    return model
+
+
+def build_nlp(encoder: str, systems, max_width: int, args=None) -> spacy.Language:
     nlp = spacy.blank("en")
     nlp.add_pipe(
         "transformer",
@@ -78,7 +91,11 @@ def build_nlp(encoder: str, systems, max_width: int) -> spacy.Language:
         nlp.add_pipe(
             "scicls_entities",
             name="scicls",
-            config={"ents_policy": "replace", "model": {"max_width": max_width, "tok2vec": listener()}},
+            config={
+                "ents_policy": "replace",
+                "positive_weight": args.positive_weight if args else 5.0,
+                "model": head_model(args) if args else {"max_width": max_width, "tok2vec": listener()},
+            },
         )
     if "ner" in systems:
         nlp.add_pipe(
@@ -186,8 +203,9 @@ def _vectors_of(eg: Example) -> numpy.ndarray:
     return eg.predicted._.trf_data.model_output.last_hidden_state[0]
 
 
-def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, minutes) -> Tuple[float, int]:
-    """Train ``system`` for up to ``epochs`` epochs or ``minutes`` minutes, keep its best dev epoch."""
+def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, minutes, patience=0) -> Tuple[float, int]:
+    """Train ``system`` for up to ``epochs`` epochs or ``minutes`` minutes, or until ``patience``
+    epochs in a row (0: never) bring no better dev F1; keep its best dev epoch."""
     component = nlp.get_pipe(system)
     began = time.time()
     optimizer = Adam(learn_rate)
@@ -205,6 +223,9 @@ def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, 
         print(f"  {system} epoch {epoch}: loss {losses.get(system, 0.0):.2f} dev F1 {f:.3f} ({time.time() - start:.0f}s)", flush=True)
         if f > best:
             best, best_epoch, best_bytes = f, epoch, component.to_bytes()
+        if patience and epoch - best_epoch >= patience:
+            print(f"  {system}: stopped after {epoch} epochs (no better dev F1 for {patience} epochs)")
+            break
         if time.time() - began > 60 * minutes:
             print(f"  {system}: stopped after {epoch} epochs (time budget {minutes} min)")
             break
@@ -227,7 +248,7 @@ def run_eval(args) -> None:
     for corpus in args.corpus:
         fix_random_seed(args.seed)
         print(f"== {corpus} (encoder {args.encoder})", flush=True)
-        nlp = build_nlp(args.encoder, args.systems, args.max_width)
+        nlp = build_nlp(args.encoder, args.systems, args.max_width, args)
         splits, counts = load_entity_corpus(corpus, data_dir, nlp, seed=args.seed)
         print(f"  docs train/dev/test: {len(splits['train'])}/{len(splits['dev'])}/{len(splits['test'])}; "
               f"alignment: {counts.summary()}", flush=True)
@@ -242,11 +263,14 @@ def run_eval(args) -> None:
         for system in args.systems:
             fix_random_seed(args.seed)
             best, epoch = train_system(nlp, system, examples["train"], examples["dev"], args.epochs,
-                                       args.batch_size, args.learn_rate, args.seed, args.minutes)
+                                       args.batch_size, args.learn_rate, args.seed, args.minutes, args.patience)
             line = f"{corpus} {system}: best dev F1 {best:.3f} at epoch {epoch}"
             if system == "scicls":
                 threshold = pick_threshold(nlp, examples["dev"])
                 line += f", threshold {threshold:.2f} (from dev)"
+            if system == "scicls" and args.compare_prune_ratios:
+                compare_prune_ratios(nlp, examples, args.compare_prune_ratios)
+                threshold = pick_threshold(nlp, examples["dev"])
             test_scores = prf([gold_set(eg.reference) for eg in examples["test"]], predict(nlp, system, examples["test"]))
             print_scores(f"-- {corpus} test, {system} ({line})", test_scores)
             p, r, f, n = test_scores["OVERALL"]
@@ -270,6 +294,23 @@ def encode_after_init(nlp, docs, cache):
         nlp.get_pipe("transformer").initialize(lambda: [Example(d.copy(), d) for d in docs[:1]], nlp=nlp)
         nlp._trf_ready = True
     return encode(nlp, docs, cache)
+
+
+def compare_prune_ratios(nlp, examples, ratios) -> None:
+    """The trained head's dev and test F1 when its first stage keeps ``ratio`` candidates
+    per token (0: all), each with its threshold picked on dev; training does not depend on it."""
+    model = nlp.get_pipe("scicls").model
+    if "prune_ratio" not in model.attrs:
+        return
+    configured = model.attrs["prune_ratio"]
+    test_gold = [gold_set(eg.reference) for eg in examples["test"]]
+    for ratio in ratios:
+        model.attrs["prune_ratio"] = ratio
+        threshold = pick_threshold(nlp, examples["dev"])
+        dev_f = prf([gold_set(eg.reference) for eg in examples["dev"]], predict(nlp, "scicls", examples["dev"]))["OVERALL"][2]
+        test_f = prf(test_gold, predict(nlp, "scicls", examples["test"]))["OVERALL"][2]
+        print(f"  prune_ratio {ratio}: threshold {threshold:.2f}, dev F1 {dev_f:.3f}, test F1 {test_f:.3f}", flush=True)
+    model.attrs["prune_ratio"] = configured
 
 
 def pick_threshold(nlp, dev) -> float:
@@ -346,6 +387,17 @@ def main() -> None:
     ev.add_argument("--learn-rate", type=float, default=0.005)
     ev.add_argument("--minutes", type=float, default=6.0, help="training time budget per system and corpus")
     ev.add_argument("--max-width", type=int, default=8)
+    ev.add_argument("--patience", type=int, default=0, help="stop a system after this many epochs without a better dev F1 (0: never)")
+    ev.add_argument("--architecture", choices=["v1", "v2"], default="v2", help="the span head's scorer")
+    ev.add_argument("--span-width", type=int, default=128)
+    ev.add_argument("--hidden-width", type=int, default=128)
+    ev.add_argument("--no-layer-norm", dest="layer_norm", action="store_false", help="v2: no layer norm in the Maxout")
+    ev.add_argument("--prune-ratio", type=float, default=0.5, help="v2: candidates kept per token by the linear first stage (0: all)")
+    ev.add_argument("--positive-weight", type=float, default=5.0)
+    ev.add_argument("--context-width", type=int, default=128, help="v2: width of the head's own convolution layers")
+    ev.add_argument("--context-depth", type=int, default=2, help="v2: number of convolution layers (0: none)")
+    ev.add_argument("--compare-prune-ratios", nargs="*", type=float, default=[],
+                    help="v2: also print dev and test F1 of the trained head with each of these prune ratios")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")

@@ -170,3 +170,210 @@ def _span_scorer_forward(
         return backprop_tok2vec(backprop_projection(backprop_hidden(backprop_scorer(dY))))
 
     return Y, backprop
+
+
+# -- v2: a linear first stage that prunes candidates before the Maxout -------
+@registry.architectures("spacy_scicls.SpanEntityScorer.v2")
+def build_span_entity_scorer_v2(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    max_width: int = 8,
+    span_width: int = 64,
+    hidden_width: int = 64,
+    dropout: float = 0.1,
+    normalize: bool = False,
+    prune_ratio: float = 0.5,
+    context_width: int = 0,
+    context_depth: int = 0,
+    nO: Optional[int] = None,
+) -> Model[Tuple[List[Doc], Ragged], Floats2d]:
+    """v1's span representation and Maxout scorer, plus a cheap linear first stage.
+
+    With ``context_depth > 0``, the shared token vectors are first reduced to
+    ``context_width`` and passed through that many residual convolution
+    layers (a Maxout over each token and its two neighbours), which the head
+    trains: each token then also sees its neighbours, at a cost per token,
+    not per candidate.
+
+    Each token also gets a start and an end score (two more columns of the
+    same projection); a candidate's first-stage score is its start token's
+    start score plus its last token's end score plus a learned width bias.
+    The score is added to every entity label's logit, and it is also trained
+    on its own to tell entities from non-entities: the model's output has one
+    more column than labels + 1, the first stage's probability that the
+    candidate is an entity (sigmoid of the score), for which the component
+    computes a binary cross-entropy. At prediction only the
+    ``prune_ratio * n_tokens`` best candidates of each doc go on to the
+    Maxout scorer; the others are "not an entity". ``prune_ratio = 0``
+    scores every candidate. ``normalize`` puts a layer norm in the Maxout.
+    """
+    if max_width < 1:
+        raise ValueError(f"max_width must be at least 1, got {max_width}")
+    if prune_ratio < 0:
+        raise ValueError(f"prune_ratio must be 0 (no pruning) or positive, got {prune_ratio}")
+    if context_depth > 0:
+        if context_width < 1:
+            raise ValueError(f"context_width must be positive when context_depth is, got {context_width}")
+        encoder = registry.get("architectures", "spacy.MaxoutWindowEncoder.v2")(
+            width=context_width, window_size=1, maxout_pieces=3, depth=context_depth
+        )
+        projection = with_array(
+            chain(Linear(nO=context_width), encoder, Linear(nO=3 * span_width + 2)), pad=context_depth
+        )
+    else:
+        projection = with_array(Linear(nO=3 * span_width + 2))
+    output_layer = Linear(nO=nO)
+    scorer = chain(Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=normalize), output_layer)
+    return Model(
+        "span_entity_scorer_v2",
+        _span_scorer_v2_forward,
+        init=_span_scorer_v2_init,
+        layers=[tok2vec, projection, scorer],
+        refs={"tok2vec": tok2vec, "output_layer": output_layer},
+        dims={"span_width": span_width},
+        attrs={"max_width": max_width, "prune_ratio": float(prune_ratio), "first_stage_column": True},
+        params={"W_width": None, "b_width": None},
+    )
+
+
+def _span_scorer_v2_init(model: Model, X=None, Y=None) -> None:
+    tok2vec, projection, scorer = model.layers
+    if not model.has_param("W_width") or model.get_param("W_width") is None:
+        W = model.ops.xp.random.normal(0.0, 0.1, (model.attrs["max_width"], model.get_dim("span_width")))
+        model.set_param("W_width", model.ops.asarray2f(W))
+    if not model.has_param("b_width") or model.get_param("b_width") is None:
+        model.set_param("b_width", model.ops.alloc1f(model.attrs["max_width"]))
+    if X is None:
+        scorer.initialize(Y=Y)
+        return
+    docs, candidates = X
+    tok2vec.initialize(X=docs)
+    Xs, _ = token_vectors(tok2vec, docs, is_train=False)
+    projection.initialize(X=Xs)
+    parts, _ = _split_projection(model, projection.predict(Xs))
+    H, _ = _span_hidden(model, parts, candidates)
+    scorer.initialize(X=H, Y=Y)
+
+
+def _split_projection(model: Model, Ps: List[Floats2d]) -> Tuple[List[Floats2d], Floats2d]:
+    """The span parts (v1's layout) and the ``(n_rows, 2)`` start/end scores."""
+    h3 = 3 * model.get_dim("span_width")
+    ops = model.ops
+    parts = [P[:, :h3] for P in Ps]
+    scores = ops.flatten([P[:, h3:] for P in Ps]) if Ps else ops.alloc2f(0, 2)
+    return parts, scores
+
+
+def _sigmoid(xp, x):
+    return 1.0 / (1.0 + xp.exp(-xp.clip(x, -30.0, 30.0)))
+
+
+def _softmax(xp, logits: Floats2d) -> Floats2d:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = xp.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _keep_best(xp, first: "numpy.ndarray", lengths, doc_lengths, ratio: float):
+    """Rows of the candidates kept by the first stage: each doc's
+    ``ceil(ratio * n_tokens)`` best (all of them when it has fewer)."""
+    keep, offset = [], 0
+    for n_candidates, n_tokens in zip(lengths, doc_lengths):
+        k = int(-(-ratio * n_tokens // 1))
+        doc_scores = first[offset : offset + n_candidates]
+        if k >= n_candidates:
+            keep.append(xp.arange(offset, offset + n_candidates))
+        elif k > 0:
+            best = xp.argpartition(-doc_scores, k - 1)[:k]
+            keep.append(xp.sort(best) + offset)
+        offset += n_candidates
+    return xp.concatenate(keep) if keep else xp.zeros(0, dtype="int64")
+
+
+def _predict_kept(model: Model, P: Floats2d, starts, ends, scorer: Model) -> Floats2d:
+    """Logits of the kept candidates (global rows of the batch's flattened
+    projection ``P``), PREDICT_BLOCK at a time."""
+    ops = model.ops
+    xp = ops.xp
+    h = model.get_dim("span_width")
+    S, E = P[:, :h], P[:, h : 2 * h]
+    prefix = xp.concatenate([ops.alloc2f(1, h), xp.cumsum(P[:, 2 * h : 3 * h], axis=0)], axis=0)
+    widths = ends - starts
+    blocks = []
+    for i in range(0, len(starts), PREDICT_BLOCK):
+        rows = slice(i, i + PREDICT_BLOCK)
+        blocks.append(scorer.predict(_hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
+    return xp.concatenate(blocks)
+
+
+def _span_scorer_v2_forward(
+    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
+) -> Tuple[Floats2d, Callable]:
+    docs, candidates = inputs
+    tok2vec, projection, scorer = model.layers
+    ops = model.ops
+    xp = ops.xp
+    Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
+    Ps, backprop_projection = projection(Xs, is_train)
+    if candidates.data.shape[0] == 0:
+        Y, backprop_empty = no_rows_output(model, Xs, backprop_tok2vec)
+        return ops.alloc2f(0, Y.shape[1] + 1), backprop_empty
+    if is_train:
+        parts, token_scores = _split_projection(model, Ps)
+    else:
+        h3 = 3 * model.get_dim("span_width")
+        parts = Ps
+        P_flat = Ps[0] if len(Ps) == 1 else ops.flatten(Ps)  # flattened once
+        token_scores = P_flat[:, h3:]
+    starts, ends = _global_indices(model, parts, candidates)
+    widths = ends - starts
+    b_width = model.get_param("b_width")
+    if widths.size and (int(widths.min()) < 1 or int(widths.max()) > model.attrs["max_width"]):
+        raise ValueError(
+            f"candidate spans must be 1 to {model.attrs['max_width']} tokens wide; "
+            f"got widths {int(widths.min())}..{int(widths.max())}"
+        )
+    first = token_scores[starts, 0] + token_scores[ends - 1, 1] + b_width[widths - 1]
+    n_out = model.get_ref("output_layer").get_dim("nO")
+    if not is_train:
+        ratio = model.attrs["prune_ratio"]
+        if ratio > 0:
+            doc_lengths = [P.shape[0] for P in Ps]
+            rows = _keep_best(xp, first, [int(n) for n in candidates.lengths], doc_lengths, ratio)
+        else:
+            rows = xp.arange(len(starts))
+        probs = ops.alloc2f(len(starts), n_out + 1)
+        probs[:, 0] = 1.0
+        probs[:, n_out] = _sigmoid(xp, first)
+        if len(rows):
+            logits = _predict_kept(model, P_flat, starts[rows], ends[rows], scorer)
+            logits[:, 1:] += first[rows][:, None]
+            probs[rows, :n_out] = _softmax(xp, logits)
+        return probs, lambda dY: []
+    H, backprop_hidden = _span_hidden(model, parts, candidates)
+    logits, backprop_scorer = scorer(H, is_train)
+    logits = logits.copy()
+    logits[:, 1:] += first[:, None]
+    probs = xp.concatenate([_softmax(xp, logits), _sigmoid(xp, first)[:, None]], axis=1)
+
+    def backprop(dY: Floats2d) -> List[Doc]:
+        # dY is the loss's gradient with respect to the logits (cross-entropy
+        # after a softmax, binary cross-entropy after the first stage's
+        # sigmoid), as thinc's Softmax layer takes it.
+        d_first = dY[:, 1:n_out].sum(axis=1) + dY[:, n_out]
+        dY = xp.ascontiguousarray(dY[:, :n_out])
+        d_scores = ops.alloc2f(token_scores.shape[0], 2)
+        xp.add.at(d_scores[:, 0], starts, d_first)
+        xp.add.at(d_scores[:, 1], ends - 1, d_first)
+        d_b = ops.alloc1f(model.attrs["max_width"])
+        xp.add.at(d_b, widths - 1, d_first)
+        model.inc_grad("b_width", d_b)
+        d_parts = backprop_hidden(backprop_scorer(dY))
+        d_Ps, offset = [], 0
+        for d_part in d_parts:
+            n = d_part.shape[0]
+            d_Ps.append(xp.concatenate([d_part, d_scores[offset : offset + n]], axis=1))
+            offset += n
+        return backprop_tok2vec(backprop_projection(d_Ps))
+
+    return probs, backprop
+

@@ -29,11 +29,15 @@ NO_ENTITY = "O"
 
 DEFAULT_ENTITIES_CONFIG = """
 [model]
-@architectures = "spacy_scicls.SpanEntityScorer.v1"
+@architectures = "spacy_scicls.SpanEntityScorer.v2"
 max_width = 8
 span_width = 128
 hidden_width = 128
 dropout = 0.1
+normalize = true
+prune_ratio = 0.5
+context_width = 128
+context_depth = 2
 """ + LISTENER_TOK2VEC_CONFIG
 DEFAULT_ENTITIES_MODEL = Config().from_str(DEFAULT_ENTITIES_CONFIG)["model"]
 
@@ -142,9 +146,16 @@ class SpanEntityRecognizer(SharedEncoderHead):
             return per_doc, self.model.ops.alloc2f(0, len(self.labels) + 1)
         return per_doc, self.model.predict((docs, candidates))
 
+    def _split_first_stage(self, probs: Floats2d) -> Tuple[Floats2d, Optional[Floats2d]]:
+        """Label probabilities, and the first stage's entity probability where
+        the model has one (an extra last column, SpanEntityScorer.v2)."""
+        if self.model.attrs.get("first_stage_column") and probs.shape[1] == len(self.labels) + 2:
+            return probs[:, :-1], probs[:, -1]
+        return probs, None
+
     def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[numpy.ndarray], Floats2d]) -> None:
         per_doc, probs = predictions
-        probs = self.model.ops.to_numpy(probs)
+        probs = self.model.ops.to_numpy(self._split_first_stage(probs)[0])
         offset = 0
         for doc, candidates in zip(docs, per_doc):
             doc_probs = probs[offset : offset + len(candidates)]
@@ -203,6 +214,7 @@ class SpanEntityRecognizer(SharedEncoderHead):
         """Cross-entropy over labels plus "no entity", a weighted average over
         annotated candidates (gold entities weigh ``positive_weight``)."""
         columns, mask = targets
+        probs, first_stage = self._split_first_stage(probs)
         rows = numpy.arange(len(columns))
         target = numpy.zeros((len(columns), len(self.labels) + 1), dtype="float32")
         target[rows, columns] = 1.0
@@ -212,6 +224,13 @@ class SpanEntityRecognizer(SharedEncoderHead):
         d_probs = (probs - ops.asarray2f(target)) * ops.asarray2f(weight[:, None]) / n
         picked = ops.to_numpy(probs)[rows, columns]
         loss = float(-(numpy.log(numpy.clip(picked, 1e-9, 1.0)) * weight).sum() / n)
+        if first_stage is not None:
+            # Binary cross-entropy of the first stage (entity or not), same weights.
+            is_entity = (columns > 0).astype("float32")
+            d_first = (first_stage - ops.asarray1f(is_entity)) * ops.asarray1f(weight) / n
+            d_probs = ops.xp.concatenate([d_probs, d_first[:, None]], axis=1)
+            p = numpy.clip(ops.to_numpy(first_stage), 1e-9, 1.0 - 1e-7)
+            loss += float(-((is_entity * numpy.log(p) + (1 - is_entity) * numpy.log(1 - p)) * weight).sum() / n)
         return loss, d_probs
 
     def initialize(
