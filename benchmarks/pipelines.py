@@ -27,14 +27,12 @@ same weights. By default that saved pipeline is built, untrained, from
 ``configs/full_pipeline.cfg`` and initialized on the bundled example
 annotations: its weights are random but every shape is real.
 """
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import spacy
 from spacy.language import Language
-from spacy.training import Example
 
 REPO = Path(__file__).resolve().parents[1]
 FULL_CONFIG = REPO / "configs" / "full_pipeline.cfg"
@@ -87,27 +85,13 @@ def build_default_pipeline(
 ) -> Path:
     """Build the full pipeline of configs/full_pipeline.cfg, initialize it
     (untrained) on the bundled example annotations, and save it to ``output``."""
-    from spacy_scicls.training import gold_doc
+    from spacy_scicls.training import examples_from_annotations
 
     overrides = {"components.transformer.model.name": encoder} if encoder else {}
     config = spacy.util.load_config(FULL_CONFIG, overrides=overrides)
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
-    annotations = json.loads((EXAMPLES / "annotations.json").read_text(encoding="utf8"))
-    examples = []
-    entity_labels = set()
-    for name, annotation in annotations.items():
-        if name.startswith("_"):
-            continue
-        text = (EXAMPLES / "papers" / name).read_text(encoding="utf8")
-        reference = gold_doc(
-            nlp,
-            text,
-            section_labels=annotation["section_labels"],
-            cats=annotation["cats"],
-            entities=[tuple(pair) for pair in annotation["entities"]],
-        )
-        entity_labels.update(ent.label_ for ent in reference.ents)
-        examples.append(Example(nlp.make_doc(text), reference))
+    examples = examples_from_annotations(nlp, EXAMPLES / "annotations.json", EXAMPLES / "papers")
+    entity_labels = {ent.label_ for eg in examples for ent in eg.reference.ents}
     # As many entity types as the seed entity model has, so that the entity
     # head's output layer has its real width.
     labels = sorted(entity_labels)

@@ -11,15 +11,13 @@ annotates the papers. It shows the machinery end to end; the annotations
 only echo what the pipeline was just shown, they are not a measure of quality.
 """
 import argparse
-import json
 import time
 from pathlib import Path
 
 import spacy
-from spacy.training import Example
 from thinc.api import Adam, fix_random_seed
 
-from spacy_scicls.training import gold_doc
+from spacy_scicls.training import examples_from_annotations
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE.parent / "configs" / "full_pipeline.cfg"
@@ -28,20 +26,7 @@ CONFIG = HERE.parent / "configs" / "full_pipeline.cfg"
 def train_demo_pipeline(output: Path, steps: int) -> None:
     fix_random_seed(0)
     nlp = spacy.util.load_model_from_config(spacy.util.load_config(CONFIG), auto_fill=True)
-    annotations = json.loads((HERE / "annotations.json").read_text(encoding="utf8"))
-    examples = []
-    for name, annotation in annotations.items():
-        if name.startswith("_"):
-            continue
-        text = (HERE / "papers" / name).read_text(encoding="utf8")
-        reference = gold_doc(
-            nlp,
-            text,
-            section_labels=annotation["section_labels"],
-            cats=annotation["cats"],
-            entities=[tuple(pair) for pair in annotation["entities"]],
-        )
-        examples.append(Example(nlp.make_doc(text), reference))
+    examples = examples_from_annotations(nlp, HERE / "annotations.json", HERE / "papers")
     nlp.initialize(lambda: examples)
     optimizer = Adam(0.001)
     for step in range(steps):

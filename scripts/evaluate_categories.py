@@ -39,7 +39,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cats_common import (  # noqa: E402
-    HEADS, REPO, data_dir, feature_cache, feature_cache_path, load_splits, log, sentence_embedding_cache, truths_for,
+    HEADS, REPO, data_dir, feature_cache, feature_cache_path, load_splits, sentence_embedding_cache, truths_for,
 )
 from spacy_scicls.calibration import (  # noqa: E402
     apply_temperature, expected_calibration_error, fit_temperature, micro_macro_f1, tune_thresholds,

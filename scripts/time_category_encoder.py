@@ -44,7 +44,7 @@ def main() -> None:
         n_tokens = sum(len(d) for d in docs)
         list(trf.pipe([nlp.make_doc(r.text) for r in records[:8]], batch_size=8))  # warm-up
         start = time.perf_counter()
-        done = list(trf.pipe(docs, batch_size=16))
+        list(trf.pipe(docs, batch_size=16))
         seconds = time.perf_counter() - start
         spans = sum(len(trf.model.attrs["get_spans"]([d])[0]) for d in docs)
         print(f"window {window:4d} stride {stride:4d}: {seconds / len(docs) * 1000:7.1f} ms/doc "

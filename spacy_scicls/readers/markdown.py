@@ -6,7 +6,7 @@ sections, their depth from the number of ``#``. A single level-1 heading
 at the top is the title; a section headed "Abstract" is the abstract.
 """
 import re
-from typing import List, Optional, Tuple
+from typing import List, Tuple
 
 from ._build import Paper, clean
 

@@ -1,4 +1,4 @@
 """Helpers to make training data for the heads."""
-from .gold import gold_doc
+from .gold import examples_from_annotations, gold_doc
 
-__all__ = ["gold_doc"]
+__all__ = ["examples_from_annotations", "gold_doc"]

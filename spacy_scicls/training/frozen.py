@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from thinc.api import Adam, Model, fix_random_seed, set_dropout_rate
 
-from ..ml.doc_classifier import pool_token_vectors, reading_indices, title_end
+from ..ml.doc_classifier import pool_token_vectors, title_end
 
 
 class TokenVectorCache:

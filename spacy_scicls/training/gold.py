@@ -1,8 +1,11 @@
 """A gold ``Doc`` from light annotations, for small hand-made training sets."""
+import json
+from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.training import Example
 from spacy.util import filter_spans
 
 from ..extensions import install_extensions
@@ -58,3 +61,27 @@ def gold_doc(
             start = lowered.find(surface.lower(), start + len(surface))
     doc.set_ents(filter_spans(found), default="outside")
     return doc
+
+
+def examples_from_annotations(nlp: Language, annotations_path: Path, papers_dir: Path) -> List[Example]:
+    """Training examples from a JSON file of light annotations, one entry per paper file.
+
+    Each entry maps a file name in ``papers_dir`` to ``section_labels``,
+    ``cats`` and ``entities`` as :func:`gold_doc` takes them; keys starting
+    with ``_`` are comments. The format of ``examples/annotations.json``.
+    """
+    annotations = json.loads(Path(annotations_path).read_text(encoding="utf8"))
+    examples = []
+    for name, annotation in annotations.items():
+        if name.startswith("_"):
+            continue
+        text = (Path(papers_dir) / name).read_text(encoding="utf8")
+        reference = gold_doc(
+            nlp,
+            text,
+            section_labels=annotation["section_labels"],
+            cats=annotation["cats"],
+            entities=[tuple(pair) for pair in annotation["entities"]],
+        )
+        examples.append(Example(nlp.make_doc(text), reference))
+    return examples
