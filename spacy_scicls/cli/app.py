@@ -1,6 +1,6 @@
 """``scicls annotate``: annotate a corpus of papers or records with a spaCy pipeline.
 
-    scicls annotate papers/ --output annotations.jsonl --model training/demo-pipeline
+    scicls annotate papers/ --output annotations.jsonl
     python -m spacy_scicls annotate awards.csv --text-columns AwardTitle,AwardAbstract \\
         --id-column AwardID --output awards_labelled.csv --model PIPELINE
 
@@ -67,8 +67,9 @@ def load_pipeline(name: str, gpu_id: int = -1):
     except OSError as err:
         if name == DEFAULT_MODEL:
             raise CannotRun(
-                f"the default pipeline {DEFAULT_MODEL!r} is not installed. Pass --model with the name "
-                "or path of a spaCy pipeline, e.g. --model training/demo-pipeline (made by `make demo`)."
+                f"the default pipeline {DEFAULT_MODEL!r} is not installed. Install it from the repository "
+                f"(`pip install packages/{DEFAULT_MODEL}-<version>`; `make` does it), or pass --model with "
+                "the name or path of another spaCy pipeline."
             ) from None
         raise CannotRun(f"cannot load pipeline {name!r}: {err}") from None
 
