@@ -128,11 +128,16 @@ def assemble_pipeline(
     order: Sequence[str] = HEAD_ORDER,
     encoder: Optional[str] = None,
     meta: Optional[dict] = None,
+    share_listeners: bool = True,
 ) -> Language:
     """The shared frozen transformer and the heads of ``sources``
     (``head name -> trained pipeline folder``, or ``(folder, name of the head
     there)``), in ``order``. ``encoder``: the encoder name the heads must have
-    been trained on (AssemblyError otherwise); None accepts theirs."""
+    been trained on (AssemblyError otherwise); None accepts theirs.
+    ``share_listeners``: the heads' stock transformer listeners become
+    ``spacy_scicls.SharedTransformerListener.v1`` (same output, token vectors
+    pooled once per batch for all heads); otherwise the heads are sourced as
+    they are."""
     heads = [h for h in order if h in sources] + [h for h in sources if h not in order]
     source_nlps = load_sources({h: sources[h] for h in heads})
     settings, fingerprint = check_same_encoder(source_nlps)
@@ -158,18 +163,62 @@ def assemble_pipeline(
             f"the encoder {settings['name']!r} loads weights {loaded['sha256'][:12]}…, but the heads were "
             f"trained on {fingerprint['sha256'][:12]}…: install the encoder version they were trained with"
         )
-    with warnings.catch_warnings():
-        # W113: a sourced listener's upstream is not the source's transformer object; linking it
-        # to this pipeline's transformer is the point.
-        warnings.filterwarnings("ignore", message=r"\[W113\]")
-        for head in heads:
-            nlp.add_pipe(_split(head, sources[head])[1], name=head, source=source_nlps[head])
+    if share_listeners:
+        nlp = _with_shared_listeners(nlp, cfg, heads, sources, source_nlps)
+        transformer = nlp.get_pipe(TRANSFORMER)
+    else:
+        with warnings.catch_warnings():
+            # W113: a sourced listener's upstream is not the source's transformer object; linking it
+            # to this pipeline's transformer is the point.
+            warnings.filterwarnings("ignore", message=r"\[W113\]")
+            for head in heads:
+                nlp.add_pipe(_split(head, sources[head])[1], name=head, source=source_nlps[head])
     linked = set(transformer.listening_components)
     unlinked = [h for h in heads if _has_listener(nlp, h) and h not in linked]
     if unlinked:
         raise AssemblyError(f"the heads {unlinked} do not listen to the shared transformer")
     nlp.meta.update(meta or {})
     return nlp
+
+
+def _share_listener_config(component_cfg: dict) -> int:
+    """Turn every stock transformer listener in a component's config into the
+    shared one (same settings); returns how many it changed."""
+    from .ml.shared_listener import LISTENER_ARCHITECTURE, STOCK_LISTENER_ARCHITECTURE
+
+    changed = 0
+    for key, value in component_cfg.items():
+        if isinstance(value, dict):
+            if value.get("@architectures") == STOCK_LISTENER_ARCHITECTURE:
+                value["@architectures"] = LISTENER_ARCHITECTURE
+                changed += 1
+            changed += _share_listener_config(value)
+    return changed
+
+
+def _with_shared_listeners(
+    nlp: Language, cfg, heads: Sequence[str], sources: Mapping[str, Source], source_nlps: Mapping[str, Language]
+) -> Language:
+    """The pipeline rebuilt from one config holding the transformer and every
+    head (listeners made shared), each head's weights and settings copied from
+    its source with ``to_bytes``/``from_bytes``."""
+    transformer_bytes = nlp.get_pipe(TRANSFORMER).to_bytes(exclude=["vocab"])
+    cfg = spacy.util.copy_config(cfg)
+    for head in heads:
+        component = _split(head, sources[head])[1]
+        head_cfg = spacy.util.copy_config(source_nlps[head].config.interpolate()["components"][component])
+        _share_listener_config(head_cfg)
+        cfg["components"][head] = head_cfg
+    cfg["nlp"]["pipeline"] = [TRANSFORMER, *heads]
+    assembled = spacy.util.load_model_from_config(cfg, auto_fill=True, validate=False)
+    assembled.get_pipe(TRANSFORMER).from_bytes(transformer_bytes, exclude=["vocab"])
+    for head in heads:
+        component = _split(head, sources[head])[1]
+        source = source_nlps[head]
+        for string in source.vocab.strings:
+            assembled.vocab.strings.add(string)
+        assembled.get_pipe(head).from_bytes(source.get_pipe(component).to_bytes(exclude=["vocab"]), exclude=["vocab"])
+    return assembled
 
 
 def _has_listener(nlp: Language, name: str) -> bool:

@@ -94,8 +94,9 @@ class FrozenTransformer(Transformer):
     def _source_fingerprint(self) -> Dict[str, Union[str, int]]:
         """Fingerprint of the weights that the encoder name loads now."""
         name = self.model.attrs["name"]
+        # copies: the loader writes into the configs it is given, which may be frozen
         hf = huggingface_from_pretrained(
-            name, self.model._init_tokenizer_config, self.model._init_transformer_config
+            name, dict(self.model._init_tokenizer_config), dict(self.model._init_transformer_config)
         )
         return weights_fingerprint(hf.transformer)
 

@@ -1,0 +1,105 @@
+"""A transformer listener whose token vectors are pooled once per batch for all the heads.
+
+spacy-transformers' ``TransformerListener.v1`` is the listener layer followed
+by ``trfs2arrays``, which aligns the wordpiece vectors of each doc to its
+tokens and pools them. Every head has its own listener, so a pipeline with six
+heads aligns and pools the same vectors six times: on a full paper that is
+about 50 ms per head on one CPU core, 2% of the encoder's time for the five
+repeats.
+
+``spacy_scicls.SharedTransformerListener.v1`` takes the same settings and, at
+prediction, keeps the pooled vectors of the batch it last saw: the next head
+that asks for the same docs' transformer output with the same pooling gets the
+very same arrays. The memo holds one batch and is keyed by the identity of the
+docs' ``TransformerData`` objects (checked through weak references, so a new
+batch never takes an old entry) and the pooling layer; it is dropped as soon as
+those objects are. In training (``is_train``) it does nothing, so gradients
+and the heads' training are exactly those of the stock listener. The heads
+must not modify the arrays they are given in place (none of them does; the
+assembly tests compare every head with its stand-alone pipeline).
+"""
+import weakref
+from typing import List, Optional, Tuple
+
+from spacy.tokens import Doc
+from spacy.util import registry
+from spacy_transformers.layers import TransformerListener
+from spacy_transformers.layers.trfs2arrays import forward as trfs2arrays_forward
+from thinc.api import Model, chain
+from thinc.types import Floats2d, Ragged
+
+LISTENER_ARCHITECTURE = "spacy_scicls.SharedTransformerListener.v1"
+STOCK_LISTENER_ARCHITECTURE = "spacy-transformers.TransformerListener.v1"
+
+
+class _LastBatch:
+    """The pooled vectors of one batch: what the previous head computed."""
+
+    def __init__(self) -> None:
+        self.key: Optional[Tuple[str, Tuple[int, ...]]] = None
+        self.refs: List[weakref.ref] = []
+        self.outputs: Optional[List[Floats2d]] = None
+
+    def get(self, key, trf_datas) -> Optional[List[Floats2d]]:
+        if key != self.key or len(self.refs) != len(trf_datas):
+            return None
+        if any(ref() is not data for ref, data in zip(self.refs, trf_datas)):
+            return None
+        return self.outputs
+
+    def put(self, key, trf_datas, outputs: List[Floats2d]) -> None:
+        self.clear()
+        try:
+            refs = [weakref.ref(data) for data in trf_datas]
+        except TypeError:  # an output type that takes no weak references: do not memoise
+            return
+        self.key, self.refs, self.outputs = key, refs, outputs
+        if trf_datas:
+            # Free the vectors with the batch, unless a newer batch took the slot.
+            weakref.finalize(trf_datas[0], self._clear_if, key)
+
+    def _clear_if(self, key) -> None:
+        if self.key == key:
+            self.clear()
+
+    def clear(self) -> None:
+        self.key, self.refs, self.outputs = None, [], None
+
+
+_LAST_BATCH = _LastBatch()
+
+
+def shared_trfs2arrays(pooling: Model[Ragged, Floats2d], grad_factor: float) -> Model:
+    """spacy-transformers' ``trfs2arrays`` (same name, layers and attributes, so
+    that a head saved with the stock listener loads into this one), with the
+    one-batch memo at prediction."""
+    return Model("trfs2arrays", _forward, layers=[pooling], attrs={"grad_factor": grad_factor})
+
+
+def _forward(model: Model, trf_datas: list, is_train: bool):
+    if is_train:
+        return trfs2arrays_forward(model, trf_datas, is_train)
+    # The pooling layer's name and settings decide the output; two heads with
+    # different poolings never share.
+    pooling = model.layers[0]
+    key = (pooling.name, repr(sorted(pooling.attrs.items())), tuple(id(data) for data in trf_datas))
+    outputs = _LAST_BATCH.get(key, trf_datas)
+    if outputs is None:
+        outputs, _ = trfs2arrays_forward(model, trf_datas, False)
+        _LAST_BATCH.put(key, trf_datas, outputs)
+
+    def backprop(d_outputs):  # pragma: no cover - prediction has no backward pass
+        raise ValueError("the shared listener's prediction output has no gradient")
+
+    return outputs, backprop
+
+
+@registry.architectures(LISTENER_ARCHITECTURE)
+def build_shared_transformer_listener_v1(
+    pooling: Model[Ragged, Floats2d], grad_factor: float = 1.0, upstream: str = "*"
+) -> Model[List[Doc], List[Floats2d]]:
+    """Same settings and output as ``spacy-transformers.TransformerListener.v1``."""
+    listener = TransformerListener(upstream_name=upstream)
+    model: Model = chain(listener, shared_trfs2arrays(pooling, grad_factor))
+    model.set_ref("listener", listener)
+    return model
