@@ -36,10 +36,10 @@ def test_plain_text_paper_is_cut_at_its_headings(sections_nlp):
     doc = sections_nlp((PAPERS / "paper.txt").read_text())
     spans = doc.spans["sections"]
     assert [s._.heading for s in spans] == [
-        None, "Abstract", "1 Introduction", "2 Methods", "2.1. Photographs", "3 RESULTS AND DISCUSSION",
+        "Abstract", "1 Introduction", "2 Methods", "2.1. Photographs", "3 RESULTS AND DISCUSSION",
         "Acknowledgements",
     ]
-    assert [s._.section_level for s in spans] == [1, 1, 1, 1, 2, 1, 1]
+    assert [s._.section_level for s in spans] == [1, 1, 1, 2, 1, 1]
 
 
 def test_empty_paper_through_the_pipeline(sections_nlp):

@@ -2,7 +2,7 @@ import pytest
 import spacy
 
 from spacy_scicls.segmentation import RuleBasedSegmenter, find_heading_lines
-from spacy_scicls.segmentation.rule_based import is_heading_line
+from spacy_scicls.segmentation.rule_based import is_front_matter, is_heading_line
 
 
 @pytest.mark.parametrize(
@@ -50,11 +50,23 @@ def test_segments_cover_the_text_in_order():
     text = "A title\nSome authors\n\n1 Introduction\nText here.\n\nFigure 1. A caption\n\n2 Methods\nMore text.\n"
     doc = nlp(text)
     segments = RuleBasedSegmenter()(doc)
-    assert [s.heading for s in segments] == [None, "1 Introduction", "2 Methods"]
-    assert doc[segments[1].start : segments[1].heading_end].text == "1 Introduction"
-    assert "Figure 1. A caption" in doc[segments[1].start : segments[1].end].text
+    # The title and authors are front matter: no section covers them.
+    assert [s.heading for s in segments] == ["1 Introduction", "2 Methods"]
+    assert doc[segments[0].start : segments[0].heading_end].text == "1 Introduction"
+    assert "Figure 1. A caption" in doc[segments[0].start : segments[0].end].text
     assert all(a.end <= b.start for a, b in zip(segments, segments[1:]))
     assert find_heading_lines(text) == [(text.index("1 Intro"), text.index("1 Intro") + 14), (text.index("2 Meth"), text.index("2 Meth") + 9)]
+
+
+def test_unheaded_text_before_the_first_heading_is_a_section_unless_front_matter():
+    nlp = spacy.blank("en")
+    abstract = "A title\n\nWe study drought. It gets worse.\n\n1 Introduction\nText here.\n"
+    segments = RuleBasedSegmenter()(nlp(abstract))
+    assert [s.heading for s in segments] == [None, "1 Introduction"]
+    assert is_front_matter("Compound drought risk over Europe\nA. Author, B. Author\n")
+    assert not is_front_matter("Compound drought risk.\nWe study drought. It gets worse.")
+    assert not is_front_matter(" ".join(["word"] * 30))
+    assert not is_front_matter("")
 
 
 def test_no_text_no_segments():
@@ -82,11 +94,11 @@ def test_packaged_heading_lines_on_a_tricky_paper():
     doc = nlp(text)
     segments = LineModelSegmenter()(doc)
     assert [s.heading for s in segments] == [
-        None, "Abstract", "1 Introduction", "2 Methods", "2.1. Photographs", "3 RESULTS AND DISCUSSION",
+        "Abstract", "1 Introduction", "2 Methods", "2.1. Photographs", "3 RESULTS AND DISCUSSION",
         "Acknowledgements",
     ]
     # Captions, table rows and a line of numbers stay in their section.
-    photographs = doc[segments[4].start : segments[4].end].text
+    photographs = doc[segments[3].start : segments[3].end].text
     assert "Figure 1. Photographs per decade" in photographs and "Site A 12.5 13.7 14.2" in photographs
 
 

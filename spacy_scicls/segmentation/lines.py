@@ -304,7 +304,8 @@ def heading_spans(text: str, model: "HeadingLineModel") -> List[tuple]:
 class LineModelSegmenter:
     """Cut a plain-text doc into sections at the heading lines that
     :class:`HeadingLineModel` finds; text before the first heading is a
-    section without heading."""
+    section without heading, unless it is only the paper's front matter
+    (see :func:`spacy_scicls.segmentation.rule_based.segments_at_headings`)."""
 
     def __init__(self, model: Optional["HeadingLineModel"] = None) -> None:
         self.model = model if model is not None else HeadingLineModel.from_disk()

@@ -75,19 +75,41 @@ def clean_heading(text: str) -> str:
 
 class RuleBasedSegmenter:
     """Cut a doc into sections at heading lines; text before the first heading
-    (title, authors, abstract of a plain-text paper) is a section without a
-    heading."""
+    (an unheaded abstract of a plain-text paper) is a section without a
+    heading, unless it is only the title and authors."""
 
     def __call__(self, doc: Doc) -> List[Segment]:
         text = doc.text  # built from the tokens on every access: read it once
         return segments_at_headings(doc, text, find_heading_lines(text))
 
 
+# Front matter: the title, authors and affiliations above the first heading.
+# Its lines are short and none ends a sentence; an unheaded abstract or
+# introduction has sentences, and stays a section.
+FRONT_MATTER_MAX_WORDS_PER_LINE = 25
+FRONT_MATTER_MAX_LINES = 6
+
+
+def is_front_matter(text: str) -> bool:
+    """Whether the text above a paper's first heading is only its front matter
+    (title, authors, affiliations), which is not a section of the paper."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or len(lines) > FRONT_MATTER_MAX_LINES:
+        return False
+    return all(
+        len(line.split()) <= FRONT_MATTER_MAX_WORDS_PER_LINE and not line.endswith((".", "!", "?"))
+        for line in lines
+    )
+
+
 def segments_at_headings(doc: Doc, text: str, headings: List[Tuple[int, int]]) -> List[Segment]:
     """Sections of ``doc`` cut at the heading lines ``headings`` (character
-    offsets into ``text``, which is ``doc.text``), in order."""
+    offsets into ``text``, which is ``doc.text``), in order. The text before
+    the first heading is a section without heading, unless it is only the
+    paper's front matter (:func:`is_front_matter`): then no section covers it,
+    and the category heads read it as the title."""
     bounds: List[Tuple[int, Optional[Tuple[int, int]]]] = []
-    if not headings or text[: headings[0][0]].strip():
+    if not headings or (text[: headings[0][0]].strip() and not is_front_matter(text[: headings[0][0]])):
         bounds.append((0, None))
     bounds.extend((start, (start, end)) for start, end in headings)
     segments = []
