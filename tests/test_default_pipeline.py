@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.tokens import Span
 
 from conftest import REPO
 
@@ -103,3 +104,24 @@ def test_scicls_annotate_uses_the_default_pipeline(tmp_path):
     assert len(records) == 3
     for record in records:
         assert record["sections"] and record["cats"] and "labels" in record
+
+
+def test_a_bare_abstract_is_categorised_as_without_the_section_head(nlp):
+    """The category heads were trained on bare title + abstract docs: the section
+    head that takes such a doc as one section must not change what they read."""
+    text = (
+        "Arthroscopic surgery versus physiotherapy for knee pain\n"
+        "We will randomise 320 adults with degenerative knee pain to surgery or physiotherapy "
+        "and compare pain, function and costs to the health service at two years."
+    )
+    with nlp.select_pipes(disable=["sections"]):
+        without = nlp(text)
+        # however the section head labels the one section (the heads read
+        # "abstract" and "introduction" sections, and the first tokens otherwise)
+        for label in ("abstract", "introduction", "results"):
+            doc = nlp.make_doc(text)
+            doc.spans["sections"] = [Span(doc, 0, len(doc), label=label)]
+            doc = nlp(doc)
+            for key, score in without.cats.items():
+                assert abs(doc.cats[key] - score) < 1e-5, (label, key)
+    assert len(nlp(text).spans["sections"]) == 1

@@ -201,6 +201,10 @@ def test_head_reads_title_abstract_and_introduction_when_sections_are_there():
     assert title_end(bare) == 2
     assert title_end(nlp.make_doc("Only a title")) == 3
     assert reading_indices(nlp.make_doc(""), max_tokens=3).tolist() == []
+    # a bare abstract that the section head took as one abstract section reads as without sections
+    one = nlp.make_doc("A title\n\nAn abstract about things.")
+    one.spans["sections"] = [Span(one, 0, len(one), label="abstract")]
+    assert reading_indices(one, max_tokens=100).tolist() == reading_indices(bare, max_tokens=100).tolist()
 
 
 def test_v2_head_pools_only_the_tokens_it_reads(trained_two_heads):

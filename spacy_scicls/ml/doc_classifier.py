@@ -141,10 +141,14 @@ def reading_indices(
 
     sections = doc.spans.get(spans_key) if spans_key in doc.spans else None
     if sections:
-        parts = [range(0, min(title_end(doc, max_title_tokens, spans_key), max_tokens))]
+        title = min(title_end(doc, max_title_tokens, spans_key), max_tokens)
+        parts = [range(0, title)]
         wanted = [s for s in sections if s.label_ in READ_SECTION_LABELS]
         if wanted:
-            parts.extend(range(s.start, s.end) for s in wanted)
+            # A section that starts at the doc's first token (a bare abstract
+            # taken as one section) shares its first line with the title: read
+            # each token once, so that such a doc reads exactly as without sections.
+            parts.extend(range(max(s.start, title), s.end) for s in wanted)
             idx = numpy.fromiter((i for part in parts for i in part), dtype="int64")
             return idx[:max_tokens]
     return numpy.arange(min(len(doc), max_tokens), dtype="int64")
