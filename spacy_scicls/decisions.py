@@ -32,14 +32,18 @@ def decide(
     *,
     multi_label: bool,
     at_least_one: bool = False,
+    at_least_one_min: float = 0.0,
 ) -> List[int]:
     """Indices of the decided labels, most probable first.
 
     Multi-label: every label at or above its own threshold; with
     ``at_least_one``, the most probable label when none reaches its threshold
     (for taxonomies where every document has a label, e.g. an arXiv paper's
-    primary category). Exclusive: the single most probable label (ties go to
-    the first in label order).
+    primary category), provided its probability is at least
+    ``at_least_one_min``: a document from outside the taxonomy's field (a
+    clinical trial for the arXiv head) scores low everywhere and gets no label.
+    Exclusive: the single most probable label (ties go to the first in label
+    order).
     """
     probs = numpy.asarray(probs, dtype="float64")
     if probs.size == 0:
@@ -49,7 +53,7 @@ def decide(
         return [int(order[0])]
     thresholds = numpy.broadcast_to(numpy.asarray(thresholds, dtype="float64"), probs.shape)
     decided = [int(i) for i in order if probs[i] >= thresholds[i]]
-    if not decided and at_least_one:
+    if not decided and at_least_one and probs[order[0]] >= at_least_one_min:
         decided = [int(order[0])]
     return decided
 
@@ -89,6 +93,7 @@ def write_decisions(
     *,
     multi_label: bool,
     at_least_one: bool = False,
+    at_least_one_min: float = 0.0,
     abstain: bool = False,
 ) -> List[str]:
     """Write one taxonomy's decided labels, their groups and the certainty onto ``doc``.
@@ -104,7 +109,11 @@ def write_decisions(
         decided: List[str] = []
     else:
         decided = [
-            codes[i] for i in decide(probs, thresholds, multi_label=multi_label, at_least_one=at_least_one)
+            codes[i]
+            for i in decide(
+                probs, thresholds, multi_label=multi_label, at_least_one=at_least_one,
+                at_least_one_min=at_least_one_min,
+            )
         ]
     labels = {**(doc._.scicls_labels or {}), taxonomy.name: decided}
     if taxonomy.group_taxonomy:

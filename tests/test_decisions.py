@@ -1,5 +1,7 @@
 import math
 
+import numpy
+
 import pytest
 import spacy
 
@@ -45,6 +47,26 @@ def test_at_least_one_takes_the_most_probable_label_when_none_passes():
     assert decide([0.2, 0.4, 0.1], [0.5, 0.5, 0.5], multi_label=True) == []
     assert decide([0.2, 0.4, 0.1], [0.5, 0.5, 0.5], multi_label=True, at_least_one=True) == [1]
     assert decide([0.6, 0.9, 0.1], [0.5, 0.5, 0.5], multi_label=True, at_least_one=True) == [1, 0]
+
+
+def test_at_least_one_min_leaves_an_out_of_field_document_without_label():
+    kwargs = dict(multi_label=True, at_least_one=True, at_least_one_min=0.3)
+    assert decide([0.2, 0.4, 0.1], [0.5, 0.5, 0.5], **kwargs) == [1]
+    assert decide([0.2, 0.25, 0.1], [0.5, 0.5, 0.5], **kwargs) == []
+    assert decide([0.2, 0.6, 0.1], [0.5, 0.5, 0.5], **kwargs) == [1]
+
+
+def test_fit_at_least_one_min_on_in_and_out_of_field_rows():
+    from spacy_scicls.pipeline.doc_categories import fit_at_least_one_min
+
+    thresholds = numpy.full(3, 0.5)
+    # in-field docs whose label stays under its threshold at 0.35-0.45, out-of-field docs topping at 0.1-0.2
+    probs = numpy.array([[0.45, 0.1, 0.0], [0.1, 0.35, 0.0], [0.2, 0.1, 0.1], [0.1, 0.15, 0.1]])
+    truths = numpy.array([[1, 0, 0], [0, 1, 0], [0, 0, 0], [0, 0, 0]], dtype="float32")
+    floor = fit_at_least_one_min(probs, truths, thresholds)
+    assert 0.2 < floor <= 0.35
+    # with in-field rows only, forcing the top label never hurts: no floor
+    assert fit_at_least_one_min(probs[:2], truths[:2], thresholds) == 0.0
 
 
 def test_write_decisions_abstains_for_a_doc_with_nothing_to_decide_on():

@@ -14,8 +14,8 @@ from spacy.vocab import Vocab
 from thinc.api import Config, Model
 from thinc.types import Floats2d
 
-from ..calibration import apply_temperature, fit_temperature, tune_thresholds
-from ..decisions import write_decisions
+from ..calibration import apply_temperature, fit_temperature, micro_macro_f1, tune_thresholds
+from ..decisions import decide, write_decisions
 from ..extensions import install_extensions
 from ..ml.doc_classifier import build_doc_classifier_v1, build_doc_classifier_v2  # noqa: F401 (registers architectures)
 from ..taxonomies import Taxonomy, load_taxonomy
@@ -82,6 +82,23 @@ def make_doc_categorizer(
     )
 
 
+AT_LEAST_ONE_MIN_GRID = tuple(round(0.05 * i, 2) for i in range(0, 20))
+
+
+def fit_at_least_one_min(probs: numpy.ndarray, truths: numpy.ndarray, thresholds: numpy.ndarray) -> float:
+    """The ``at_least_one_min`` of :func:`spacy_scicls.decisions.decide` with the
+    best micro-F1 on ``probs`` against ``truths`` (ties: the lowest)."""
+    best, best_f = 0.0, -1.0
+    for floor in AT_LEAST_ONE_MIN_GRID:
+        pred = numpy.zeros(probs.shape, dtype=bool)
+        for i, row in enumerate(probs):
+            pred[i, decide(row, thresholds, multi_label=True, at_least_one=True, at_least_one_min=floor)] = True
+        f = micro_macro_f1(pred, truths)["micro_f"]
+        if f > best_f + 1e-12:
+            best, best_f = floor, f
+    return float(best)
+
+
 class DocCategorizer(SharedEncoderHead):
     """Categories of one taxonomy: probabilities in ``doc.cats``, decisions in ``doc._``.
 
@@ -121,6 +138,8 @@ class DocCategorizer(SharedEncoderHead):
             "threshold": threshold,
             "multi_label": bool(model.attrs.get("multi_label", True)),
             "at_least_one": bool(at_least_one),
+            # Fitted on dev data holding out-of-field documents (see fit_decisions).
+            "at_least_one_min": 0.0,
             "loss": loss,
             # Fitted on dev data by calibrate(); code -> threshold, and one temperature.
             "thresholds": {},
@@ -183,6 +202,7 @@ class DocCategorizer(SharedEncoderHead):
                 thresholds,
                 multi_label=self.cfg["multi_label"],
                 at_least_one=self.cfg.get("at_least_one", False),
+                at_least_one_min=float(self.cfg.get("at_least_one_min", 0.0)),
                 # A doc with no text gets probabilities (from an all-zero
                 # input) but no decision: there is nothing to decide on.
                 abstain=not any(not token.is_space for token in doc),
@@ -230,7 +250,14 @@ class DocCategorizer(SharedEncoderHead):
         thresholds: bool = True,
         min_positives: int = 3,
     ) -> Dict[str, float]:
-        """:meth:`calibrate` from the model's raw dev ``scores`` and 0/1 ``truths`` (docs x labels)."""
+        """:meth:`calibrate` from the model's raw dev ``scores`` and 0/1 ``truths`` (docs x labels).
+
+        Rows of ``truths`` without any label are documents from outside the
+        taxonomy's field (e.g. NIHR awards for the arXiv head). With such rows
+        and ``at_least_one``, ``cfg["at_least_one_min"]`` is fitted too: the
+        lowest top probability at which the most probable label is still
+        decided, chosen for the best micro-F1 over all the rows.
+        """
         scores = numpy.asarray(scores, dtype="float64")
         truths = numpy.asarray(truths, dtype="float64")
         if scores.shape != truths.shape or scores.shape[1:] != (len(self.labels),):
@@ -248,6 +275,9 @@ class DocCategorizer(SharedEncoderHead):
             self.cfg["threshold"] = global_t
             self.cfg["thresholds"] = {code: float(t) for code, t in zip(self.labels, per_label)}
             report["threshold"] = global_t
+            if self.cfg.get("at_least_one") and not truths.any(axis=1).all():
+                self.cfg["at_least_one_min"] = fit_at_least_one_min(probs, truths, self.thresholds)
+                report["at_least_one_min"] = self.cfg["at_least_one_min"]
         return report
 
     def _has_annotation(self, example: Example) -> bool:
