@@ -109,3 +109,20 @@ def sentence_embedding_cache(records: List[CategoryRecord], path: Path, threads:
     path.parent.mkdir(parents=True, exist_ok=True)
     numpy.savez(path, vectors=vectors, ids=numpy.asarray([r.id for r in records], dtype=object))
     return {r.id: row for r, row in zip(records, vectors)}
+
+
+def out_of_field(records: List[CategoryRecord], in_field: List[CategoryRecord], ratio: float, seed: int):
+    """Records of the other corpora (those without a label of the head's
+    taxonomy: NIHR awards for the arXiv head, arXiv papers for the HRCS heads),
+    at most ``ratio`` times as many as ``in_field``, picked with ``seed``; with
+    their all-zero truths they teach a head to give documents outside its
+    field no label. Returns ``(records, zero truths)``."""
+    import numpy
+
+    kept = {r.id for r in in_field}
+    others = [r for r in records if r.id not in kept]
+    limit = int(round(ratio * len(in_field)))
+    if len(others) > limit:
+        rng = numpy.random.default_rng(seed)
+        others = [others[i] for i in sorted(rng.choice(len(others), size=limit, replace=False))]
+    return others

@@ -50,16 +50,19 @@ from spacy_scicls.training.frozen import mean_pooled, pooled_features, predict_c
 EXCLUDE = (0.1, 0.3, 0.5)
 
 
-def decisions(probs, thresholds, at_least_one) -> numpy.ndarray:
+def decisions(probs, thresholds, at_least_one, at_least_one_min=0.0) -> numpy.ndarray:
     pred = numpy.zeros(probs.shape, dtype=bool)
     for i, row in enumerate(probs):
-        pred[i, decide(row, thresholds, multi_label=True, at_least_one=at_least_one)] = True
+        pred[i, decide(row, thresholds, multi_label=True, at_least_one=at_least_one,
+                       at_least_one_min=at_least_one_min)] = True
     return pred
 
 
-def figures(taxonomy, labels, raw_test, probs_test, thresholds, y_test, records, at_least_one) -> Dict[str, float]:
-    """Every figure of one system on the test docs of one taxonomy."""
-    pred = decisions(probs_test, thresholds, at_least_one)
+def figures(taxonomy, labels, raw_test, probs_test, thresholds, y_test, records, at_least_one,
+            at_least_one_min=0.0, probs_out_of_field=None) -> Dict[str, float]:
+    """Every figure of one system on the test docs of one taxonomy (and, given
+    ``probs_out_of_field``, the share of the other corpora's test docs it labels)."""
+    pred = decisions(probs_test, thresholds, at_least_one, at_least_one_min)
     out = dict(micro_macro_f1(pred, y_test))
     out["ece_before"] = expected_calibration_error(raw_test, y_test)
     out["ece_after"] = expected_calibration_error(probs_test, y_test)
@@ -87,6 +90,9 @@ def figures(taxonomy, labels, raw_test, probs_test, thresholds, y_test, records,
         ]
         out["primary_archive_acc"] = float(numpy.mean(hits)) if hits else float("nan")
         out["n_primary"] = len(hits)
+    if probs_out_of_field is not None and len(probs_out_of_field):
+        labelled = decisions(probs_out_of_field, thresholds, at_least_one, at_least_one_min).any(axis=1)
+        out["out_of_field_labelled"] = float(labelled.mean())
     return out
 
 
@@ -120,6 +126,7 @@ ROWS = [
     ("micro_f_excl10", "micro-F1, 10% least certain excluded"),
     ("micro_f_excl30", "micro-F1, 30% least certain excluded"),
     ("micro_f_excl50", "micro-F1, 50% least certain excluded"),
+    ("out_of_field_labelled", "other corpora's test docs given a label"),
 ]
 
 
@@ -154,22 +161,32 @@ def main() -> None:
         test, y_test = truths_for(pipe, splits["test"])
         ids = lambda rs: [r.id for r in rs]  # noqa: E731
         at_least_one = pipe.cfg.get("at_least_one", False)
+        # The other corpora's test docs (NIHR awards for arXiv, arXiv papers for
+        # HRCS): a head should give them no label.
+        in_field = set(ids(test))
+        others = [r for r in splits["test"] if r.id not in in_field]
 
-        X_test = pooled_features(cache, ids(test), max_tokens=reading["max_tokens"],
-                                 max_title_tokens=reading["max_title_tokens"])
+        X_test, X_others = (
+            pooled_features(cache, ids(rs), max_tokens=reading["max_tokens"], max_title_tokens=reading["max_title_tokens"])
+            for rs in (test, others)
+        )
         raw = predict_classifier(pipe, X_test)
-        head = figures(tax, pipe.labels, raw, pipe.calibrated(raw), pipe.thresholds, y_test, test, at_least_one)
+        head = figures(tax, pipe.labels, raw, pipe.calibrated(raw), pipe.thresholds, y_test, test, at_least_one,
+                       float(pipe.cfg.get("at_least_one_min", 0.0)),
+                       pipe.calibrated(predict_classifier(pipe, X_others)) if others else None)
 
         M = lambda rs: mean_pooled(cache, ids(rs), max_tokens=reading["max_tokens"])  # noqa: E731
         S = lambda rs: numpy.stack([sentence[i] for i in ids(rs)])  # noqa: E731
         baselines = {}
         for key, features in (("LR-sent", S), ("LR-tok", M)):
-            lr_dev, lr_test = logistic_regression(features(train), y_train, [features(dev), features(test)], args.seed)
+            evaluated = [features(dev), features(test)] + ([features(others)] if others else [])
+            lr_dev, lr_test, *lr_others = logistic_regression(features(train), y_train, evaluated, args.seed)
             temperature = fit_temperature(lr_dev, y_dev, multi_label=True)
             thresholds, _ = tune_thresholds(apply_temperature(lr_dev, temperature, multi_label=True), y_dev)
             baselines[key] = (temperature, figures(
                 tax, pipe.labels, lr_test, apply_temperature(lr_test, temperature, multi_label=True),
                 thresholds, y_test, test, at_least_one,
+                probs_out_of_field=apply_temperature(lr_others[0], temperature, multi_label=True) if others else None,
             ))
 
         silver = " (SILVER labels from the crosswalk)" if name == "erc" else ""
@@ -180,6 +197,7 @@ def main() -> None:
         for key, label in ROWS:
             if key in head:
                 extra = f"   (n={head['n_primary']} arxiv_2007 docs)" if key == "primary_archive_acc" else ""
+                extra = f"   (n={len(others)}; lower is better)" if key == "out_of_field_labelled" else extra
                 cols = " ".join(f"{b[key]:8.4f}" for _, b in baselines.values())
                 print(f"{label:42s} {head[key]:8.4f} {cols}{extra}")
 

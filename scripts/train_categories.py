@@ -30,7 +30,8 @@ from thinc.api import fix_random_seed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cats_common import (  # noqa: E402
-    HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, truths_for,
+    HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, out_of_field,
+    truths_for,
 )
 from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
 from spacy_scicls.training.frozen import pooled_features, predict_classifier, train_classifier  # noqa: E402
@@ -45,6 +46,9 @@ def main() -> None:
     parser.add_argument("--learn-rate", type=float, default=0.001)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--heads", default=",".join(HEADS))
+    parser.add_argument("--out-of-field", type=float, default=1.0,
+                        help="documents of the other corpora added as all-negative examples, as a multiple "
+                        "of the head's own documents (0: none)")
     parser.add_argument("--window", type=int, help="transformer span window in tokens (default: the config's)")
     parser.add_argument("--stride", type=int, help="transformer span stride in tokens (default: the config's)")
     args = parser.parse_args()
@@ -69,6 +73,13 @@ def main() -> None:
         )
         train, y_train = truths_for(pipe, splits["train"])
         dev, y_dev = truths_for(pipe, splits["dev"])
+        if args.out_of_field > 0:
+            # Documents of the other corpora, all labels negative, in training and on dev.
+            extra_train = out_of_field(splits["train"], train, args.out_of_field, args.seed)
+            extra_dev = out_of_field(splits["dev"], dev, args.out_of_field, args.seed)
+            train, y_train = train + extra_train, numpy.vstack([y_train, numpy.zeros((len(extra_train), y_train.shape[1]), "float32")])
+            dev, y_dev = dev + extra_dev, numpy.vstack([y_dev, numpy.zeros((len(extra_dev), y_dev.shape[1]), "float32")])
+            log(f"[{name}] out-of-field documents: {len(extra_train)} train / {len(extra_dev)} dev")
         X_train, X_dev = feats(train), feats(dev)
         log(f"[{name}] {len(pipe.labels)} labels, {len(train)} train / {len(dev)} dev docs")
         result = train_classifier(
@@ -79,7 +90,8 @@ def main() -> None:
         log(f"[{name}] best dev micro-F1 at 0.5: {result['best_dev']:.4f} (epoch {result['best_epoch']})")
         report = pipe.fit_decisions(predict_classifier(pipe, X_dev), y_dev)
         log(f"[{name}] fitted on dev: temperature {report['temperature']:.3f}, "
-            f"global threshold {report.get('threshold', pipe.cfg['threshold']):.2f}")
+            f"global threshold {report.get('threshold', pipe.cfg['threshold']):.2f}, "
+            f"at_least_one_min {pipe.cfg.get('at_least_one_min', 0.0):.2f}")
     output = Path(args.output)
     nlp.to_disk(output)
     log(f"saved {output}")
