@@ -33,7 +33,12 @@ def test_position_cues_count_sections_not_tokens():
     levels = numpy.asarray([1, 1, 2, 1, 1, 1])
     has_heading = numpy.asarray([1, 1, 1, 0, 1, 1], dtype="float32")
     F = compose_section_features(H, C, owners, levels, has_heading)
-    assert F.shape == (6, 3 * width + len(POSITION_FEATURES))
+    assert F.shape == (6, 5 * width + len(POSITION_FEATURES))
+    before = F[:, 3 * width + len(POSITION_FEATURES) : 4 * width + len(POSITION_FEATURES)]
+    after = F[:, 4 * width + len(POSITION_FEATURES) :]
+    # neighbours within the same paper only
+    assert numpy.allclose(before[1:4], C[0:3]) and not before[0].any() and not before[4].any()
+    assert numpy.allclose(after[0:3], C[1:4]) and not after[3].any() and not after[5].any()
     P = {name: F[:, 3 * width + k] for k, name in enumerate(POSITION_FEATURES)}
     assert numpy.allclose(P["rel_index"][:4], [0, 1 / 3, 2 / 3, 1])
     # the sub-section sits with its parent, the second of three top-level sections
@@ -119,7 +124,7 @@ def test_v2_backprop_matches_finite_differences(tiny_bert):
     dF = rng.normal(size=F.shape).astype("float32")
     dXs = backprop(dF)
     eps = 1e-2
-    for d, t, j in [(0, 3, 1), (0, 7, 2), (0, 0, 0), (1, 4, 3)]:
+    for d, t, j in [(0, 3, 1), (0, 7, 2), (0, 0, 0), (0, 11, 1), (1, 4, 3)]:
         plus = [X.copy() for X in Xs]
         plus[d][t, j] += eps
         minus = [X.copy() for X in Xs]

@@ -135,7 +135,8 @@ def build_section_classifier_v2(
     content vectors after the heading (0: all of them), that content vector
     minus the mean content vector of the paper's sections (what sets the
     section apart from the rest of the paper, rather than the paper's
-    topic), and position cues counted in sections, not tokens (so that they
+    topic), the content vectors of the sections before and after it, and
+    position cues counted in sections, not tokens (so that they
     are the same whether a section is read whole or cut): its relative
     index among the paper's sections and among the top-level ones, first,
     last, top level or not, whether it has a heading.
@@ -182,16 +183,21 @@ def pool_sections(Xs: List[Floats2d], rows, lengths, content_tokens: int):
 
 def compose_section_features(H, C, owners, levels, has_heading):
     """The classifier's input rows from pooled vectors: ``[heading, content,
-    content - paper mean, position cues]``; ``owners`` gives each section's
-    paper, ``levels`` its depth, in reading order within each paper."""
+    content - paper mean, position cues, previous section's content, next
+    section's content]``; ``owners`` gives each section's paper, ``levels``
+    its depth, in reading order within each paper."""
     import numpy
 
     n_rows, width = C.shape
     P = numpy.zeros((n_rows, len(POSITION_FEATURES)), dtype="float32")
     D = numpy.zeros_like(C)
+    before = numpy.zeros_like(C)
+    after = numpy.zeros_like(C)
     for doc_i in numpy.unique(owners):
         idx = numpy.flatnonzero(owners == doc_i)
         D[idx] = C[idx] - C[idx].mean(axis=0)
+        before[idx[1:]] = C[idx[:-1]]
+        after[idx[:-1]] = C[idx[1:]]
         n = len(idx)
         top = [k for k, i in enumerate(idx) if levels[i] <= 1]
         top_rank = []
@@ -206,7 +212,7 @@ def compose_section_features(H, C, owners, levels, has_heading):
             rel_top = top_rank[k] / (n_top - 1) if n_top > 1 else 0.0
             P[i] = [rel, rel_top, float(k == 0), float(k == n - 1), float(levels[i] <= 1), float(has_heading[i]),
                     float(rel_top < 1 / 3), float(rel_top > 2 / 3), min(n, 40) / 40.0]
-    return numpy.hstack([H, C, D, P]).astype("float32")
+    return numpy.hstack([H, C, D, P, before, after]).astype("float32")
 
 
 def _section_features_v2(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tuple[Floats2d, Callable]:
@@ -226,10 +232,15 @@ def _section_features_v2(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tup
         dF = ops.to_numpy(dF)
         dH, dC, dD = dF[:, :width], dF[:, width : 2 * width], dF[:, 2 * width : 3 * width]
         # D = C - mean over the paper's C: its gradient reaches C.
+        end_p = 3 * width + len(POSITION_FEATURES)
+        d_before, d_after = dF[:, end_p : end_p + width], dF[:, end_p + width : end_p + 2 * width]
         dC = dC + dD
         for doc_i in numpy.unique(owners):
             idx = numpy.flatnonzero(owners == doc_i)
             dC[idx] -= dD[idx].mean(axis=0)
+            # each section's content is also its neighbours' "before" and "after"
+            dC[idx[:-1]] += d_before[idx[1:]]
+            dC[idx[1:]] += d_after[idx[:-1]]
         dXs = [numpy.zeros(X.shape, dtype="float32") for X in Xs_np]
         for i, (start, heading_end, body_start, body_end) in enumerate(ranges):
             dX = dXs[owners[i]]
