@@ -97,8 +97,9 @@ def main(argv=None) -> int:
     parser.add_argument("--pipeline", type=Path, default=REPO / "training" / "sections-pipeline")
     parser.add_argument("--heading-model", type=Path, default=None,
                         help="heading-line weights (default: the packaged ones)")
-    parser.add_argument("--max-tokens", type=int, default=48,
-                        help="label evaluation reads each section's first N tokens (as in training)")
+    parser.add_argument("--max-tokens", type=int, default=None,
+                        help="label evaluation reads each section's first N content tokens (default: as many as "
+                             "the head reads, its content_tokens; 48 for a v1 head)")
     parser.add_argument("--label-splits", nargs="+", default=["test"], choices=["test", "train"])
     parser.add_argument("--speed-papers", type=int, default=4)
     parser.add_argument("--skip", nargs="*", default=[], choices=["headings", "labels", "speed"])
@@ -127,8 +128,10 @@ def main(argv=None) -> int:
                       f"P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
 
     if "labels" not in args.skip:
-        print(f"== IMRaD labels (pipeline {args.pipeline.name}; sections cut to {args.max_tokens} tokens) ==")
         nlp = spacy.load(args.pipeline)
+        if args.max_tokens is None:
+            args.max_tokens = int(nlp.get_pipe("sections").model.attrs.get("content_tokens", 48)) or None
+        print(f"== IMRaD labels (pipeline {args.pipeline.name}; sections cut to {args.max_tokens} tokens) ==")
         for collection in ("plos", "unarxive", "s2orc"):
             for split in args.label_splits:
                 docs = list(iter_papers(args.data_dir, collection, split, nlp))

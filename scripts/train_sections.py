@@ -3,13 +3,18 @@
 1. Reads the "train" split of the paper collections (PLOS JATS, unarXive,
    S2ORC fixtures; see ``spacy_scicls.corpora.papers``) and labels their
    sections by heading (``spacy_scicls.corpora.sections.silver_labels``).
-2. Builds, per paper, one doc of its sections (each cut to its first
-   ``--max-tokens`` tokens, a cheaper encoder pass) with headings, and one
-   without (content only), runs the shared transformer over them once and
-   keeps each labelled section's features (what the head reads: heading
-   vector, section vector, position).
+2. Builds, per paper, one doc of its sections with headings and one without
+   (content only), each section cut to the first tokens the head reads
+   (``content_tokens`` of ``spacy_scicls.SectionClassifier.v2``, 128 by
+   default, so the cut changes nothing the head sees), runs the shared
+   transformer over them once and keeps, per section, the pooled vectors the
+   head reads (heading mean, content mean) with its depth (cached in
+   ``--cache``).
 3. Fits the head's classifier layers on those features (the transformer is
-   not updated) and saves the pipeline (transformer + sections) to ``--output``.
+   not updated), with every label weighing the same, and saves the pipeline
+   (transformer + sections) to ``--output``. ``--dev-folds K`` first prints
+   the accuracy of K-fold cross-validation by paper on the training papers
+   (with headings and content only), per epoch count of ``--dev-epochs``.
 
     python scripts/train_sections.py --data-dir $SCICLS_DATA_DIR --output training/sections-pipeline
 """
@@ -37,44 +42,59 @@ def build_nlp(config: Path):
     return nlp
 
 
-def section_features(nlp, docs, batch_size: int = 8) -> numpy.ndarray:
-    """The head's input features of every section span of ``docs``, with the frozen encoder."""
-    from spacy_scicls.ml.section_classifier import _section_features
+def pooled_sections(nlp, docs, batch_size: int = 8) -> dict:
+    """Per section span of ``docs`` (read with the frozen encoder): heading and
+    content means, the doc it belongs to, its depth, whether it has a heading."""
+    from spacy_scicls.ml.section_classifier import pool_sections
     from spacy_scicls.ml.tok2vec import token_vectors
-    from spacy_scicls.pipeline.sections import _to_ragged
+    from spacy_scicls.pipeline.sections import _levels, _to_ragged
     from spacy_scicls.segmentation import segments_from_spans
 
     transformer = nlp.get_pipe("transformer")
     head = nlp.get_pipe("sections")
     model = head.model
-    rows = []
+    parts = {"H": [], "C": [], "owners": [], "levels": [], "has_heading": []}
     for i in range(0, len(docs), batch_size):
         batch = [transformer(doc) for doc in docs[i : i + batch_size]]
         segments = [segments_from_spans(doc, list(doc.spans["sections"])) for doc in batch]
+        levels = [_levels(doc, segs, "sections") for doc, segs in zip(batch, segments)]
+        spans = _to_ragged(model, segments, levels)
         Xs, _ = token_vectors(model.get_ref("tok2vec"), batch, is_train=False)
-        F, _ = _section_features(model, Xs, _to_ragged(model, segments))
-        rows.append(model.ops.to_numpy(F))
-    return numpy.vstack(rows) if rows else numpy.zeros((0, 0), dtype="float32")
+        Xs = [model.ops.to_numpy(X) for X in Xs]
+        rows, lengths = model.ops.to_numpy(spans.data), model.ops.to_numpy(spans.lengths)
+        H, C, owners, ranges = pool_sections(Xs, rows, lengths, model.attrs["content_tokens"])
+        parts["H"].append(H)
+        parts["C"].append(C)
+        parts["owners"].append(owners + i)
+        parts["levels"].append(rows[:, 3])
+        parts["has_heading"].append(numpy.asarray([r[1] > r[0] for r in ranges], dtype="float32"))
+    return {k: numpy.concatenate(v) for k, v in parts.items()}
 
 
-def fit_classifier(nlp, F: numpy.ndarray, y: numpy.ndarray, epochs: int, seed: int = 0) -> None:
+def section_features(pooled: dict) -> numpy.ndarray:
+    from spacy_scicls.ml.section_classifier import compose_section_features
+
+    return compose_section_features(pooled["H"], pooled["C"], pooled["owners"], pooled["levels"],
+                                    pooled["has_heading"])
+
+
+def fit_classifier(classifier, F: numpy.ndarray, y: numpy.ndarray, n_labels: int, epochs: int, seed: int = 0,
+                   learn_rate: float = 0.001, l2: float = 1e-3, batch_size: int = 64, log: bool = True) -> None:
+    """Fit ``classifier`` (the head's layers after the token vectors) on section features ``F``."""
     from thinc.api import Adam, fix_random_seed
 
     fix_random_seed(seed)
-    head = nlp.get_pipe("sections")
-    classifier = head.model.layers[1]
     ops = classifier.ops
-    optimizer = Adam(0.001)
+    optimizer = Adam(learn_rate, L2=l2, L2_is_weight_decay=True)
     rng = numpy.random.default_rng(seed)
-    n_labels = len(head.labels)
     # Each label weighs the same in the loss, however rare it is.
     counts = numpy.bincount(y, minlength=n_labels).astype("float32")
     weights = numpy.where(counts > 0, counts.sum() / (n_labels * numpy.maximum(counts, 1)), 0.0)
     for epoch in range(epochs):
         order = rng.permutation(len(y))
         total = 0.0
-        for start in range(0, len(order), 64):
-            idx = order[start : start + 64]
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
             scores, backprop = classifier.begin_update(ops.asarray2f(F[idx]))
             probs = ops.to_numpy(scores)
             target = numpy.zeros_like(probs)
@@ -83,8 +103,31 @@ def fit_classifier(nlp, F: numpy.ndarray, y: numpy.ndarray, epochs: int, seed: i
             total += float(-(numpy.log(numpy.clip(probs[numpy.arange(len(idx)), y[idx]], 1e-9, 1)) * w[:, 0]).sum())
             backprop(ops.asarray2f((probs - target) * w / len(idx)))
             classifier.finish_update(optimizer)
-        if epoch % 10 == 0 or epoch == epochs - 1:
+        if log and (epoch % 10 == 0 or epoch == epochs - 1):
             print(f"epoch {epoch}: loss {total / len(y):.4f}")
+
+
+def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, **fit_args) -> None:
+    """Accuracy of ``folds``-fold cross-validation by paper, with headings and content only."""
+    import copy
+
+    nlp = build_nlp(config)
+    n_labels = len(nlp.get_pipe("sections").labels)
+    template = nlp.get_pipe("sections").model.layers[1]
+    fold_of = {p: k % folds for k, p in enumerate(sorted(set(papers)))}
+    fold = numpy.asarray([fold_of[p] for p in papers])
+    for epochs in epoch_counts:
+        hits = {False: [], True: []}
+        for k in range(folds):
+            classifier = copy.deepcopy(template)
+            train = fold != k
+            fit_classifier(classifier, F[train], y[train], n_labels, epochs, log=False, **fit_args)
+            pred = classifier.predict(classifier.ops.asarray2f(F[~train])).argmax(axis=1)
+            for b in (False, True):
+                mask = blind[~train] == b
+                hits[b].extend((pred[mask] == y[~train][mask]).tolist())
+        print(f"cv {folds} folds, {epochs} epochs: accuracy with headings {numpy.mean(hits[False]):.3f} "
+              f"(n {len(hits[False])}), content only {numpy.mean(hits[True]):.3f} (n {len(hits[True])})")
 
 
 def main(argv=None) -> int:
@@ -99,36 +142,60 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(env) if env else None, required=env is None)
     parser.add_argument("--config", type=Path, default=REPO / "configs" / "full_pipeline.cfg")
     parser.add_argument("--output", type=Path, default=REPO / "training" / "sections-pipeline")
-    parser.add_argument("--cache", type=Path, default=REPO / "training" / "section_features.npz")
-    parser.add_argument("--max-tokens", type=int, default=48)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--cache", type=Path, default=REPO / "training" / "section_pooled.npz",
+                        help="pooled section vectors (made on the first run, read on later ones)")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--learn-rate", type=float, default=0.001)
+    parser.add_argument("--l2", type=float, default=1e-3)
+    parser.add_argument("--dev-folds", type=int, default=0, help="cross-validate by paper first (0: no)")
+    parser.add_argument("--dev-epochs", type=int, nargs="+", default=[10, 30, 60])
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     nlp = build_nlp(args.config)
+    head = nlp.get_pipe("sections")
+    if "content_tokens" not in head.model.attrs:
+        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2")
+    content_tokens = head.model.attrs["content_tokens"]
     if args.cache.exists():
-        data = numpy.load(args.cache)
-        F, y = data["F"], data["y"]
-        print(f"features from {args.cache}: {F.shape}")
+        pooled = dict(numpy.load(args.cache))
+        if int(pooled["content_tokens"]) != content_tokens:
+            raise SystemExit(f"{args.cache} was made for content_tokens {int(pooled['content_tokens'])}; "
+                             f"the config says {content_tokens}: delete the cache")
+        print(f"pooled sections from {args.cache}: {pooled['H'].shape}")
     else:
-        docs, labels = [], []
+        docs, labels, papers, blind = [], [], [], []
         for collection in COLLECTIONS:
             for doc in iter_papers(args.data_dir, collection, "train", nlp):
                 silver = silver_labels(doc)
                 for headings in (True, False):
-                    sdoc = section_doc(doc, nlp, silver, headings=headings, max_tokens=args.max_tokens)
+                    sdoc = section_doc(doc, nlp, silver, headings=headings,
+                                       max_tokens=content_tokens if content_tokens > 0 else None)
                     docs.append(sdoc)
+                    n = len(sdoc.spans["sections"])
                     labels.extend(s.label_ for s in sdoc.spans["sections"])
+                    papers.extend([f"{collection}/{doc._.scicls_meta.get('source') or doc._.scicls_meta.get('id')}"] * n)
+                    blind.extend([not headings] * n)
         start = time.time()
-        F = section_features(nlp, docs)
-        keep = numpy.asarray([label in IMRAD_LABELS for label in labels])
-        F = F[keep]
-        y = numpy.asarray([IMRAD_LABELS.index(label) for label in labels if label in IMRAD_LABELS])
+        pooled = pooled_sections(nlp, docs)
+        pooled["y"] = numpy.asarray([IMRAD_LABELS.index(x) if x in IMRAD_LABELS else -1 for x in labels])
+        pooled["papers"] = numpy.asarray(papers)
+        pooled["blind"] = numpy.asarray(blind)
+        pooled["content_tokens"] = numpy.asarray(content_tokens)
         print(f"encoded {len(docs)} docs ({sum(len(d) for d in docs)} tokens) in {time.time() - start:.0f} s; "
-              f"{len(y)} labelled sections")
+              f"{int((pooled['y'] >= 0).sum())} labelled sections")
         args.cache.parent.mkdir(parents=True, exist_ok=True)
-        numpy.savez(args.cache, F=F, y=y)
-    fit_classifier(nlp, F, y.astype("int64"), args.epochs)
+        numpy.savez(args.cache, **pooled)
+    F = section_features(pooled)
+    keep = pooled["y"] >= 0
+    F, y = F[keep], pooled["y"][keep].astype("int64")
+    fit_args = {"learn_rate": args.learn_rate, "l2": args.l2}
+    if args.dev_folds:
+        cross_validate(args.config, F, y, pooled["papers"][keep], pooled["blind"][keep], args.dev_folds,
+                       args.dev_epochs, **fit_args)
+    start = time.time()
+    fit_classifier(head.model.layers[1], F, y, len(head.labels), args.epochs, **fit_args)
+    print(f"fitted the head on {len(y)} sections in {time.time() - start:.0f} s")
     args.output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(args.output)
     print(f"saved {args.output}")

@@ -244,3 +244,33 @@ def test_packaged_weights_have_both_passes():
     )
     flags = model.heading_lines(text.splitlines())
     assert flags == [False, False, True, True, False, False]
+
+
+# -- cues of the neighbouring lines, runs of same-shape lines, compound names -------------------------------------
+
+from spacy_scicls.segmentation.lines import BASE_FEATURES, NEIGHBOUR_CUES  # noqa: E402
+
+
+def test_each_line_reads_its_neighbours_cues():
+    lines = ["2 Methods", "", "We measured the rainfall at ten stations over the decade.", "Results"]
+    X = line_features(lines)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    assert FEATURES[: len(BASE_FEATURES)] == BASE_FEATURES and len(FEATURES) == len(BASE_FEATURES) + 2 * len(NEIGHBOUR_CUES)
+    for cue in NEIGHBOUR_CUES:
+        # the empty line is skipped: the paragraph's neighbours are the two headings
+        assert X[2, col[f"prev:{cue}"]] == X[0, col[cue]]
+        assert X[2, col[f"next:{cue}"]] == X[3, col[cue]]
+    assert X[0, col["prev:numbered"]] == 0 and X[2, col["prev:numbered"]] == 1
+    assert not X[3, len(BASE_FEATURES) + len(NEIGHBOUR_CUES):].any()  # no next line
+
+
+def test_runs_of_same_shape_lines_and_compound_names():
+    lines = ["Chromosome 1", "Chromosome 2", "Chromosome 3", "1-(2-Iodo-5-nitrophenyl)ethanone 26.", "(8b)",
+             "A mixture of the two compounds was stirred overnight at room temperature and then filtered."]
+    X = line_features(lines)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    assert list(X[:3, col["same_shape_next"]]) == [1, 1, 0] and list(X[:3, col["same_shape_prev"]]) == [0, 1, 1]
+    assert X[1, col["similar_in_window"]] > X[4, col["similar_in_window"]]
+    assert X[3, col["ends_compound_label"]] == 1 and X[4, col["ends_compound_label"]] == 1
+    assert X[5, col["ends_compound_label"]] == 0
+    assert X[3, col["chemical"]] > 0 and X[5, col["chemical"]] == 0

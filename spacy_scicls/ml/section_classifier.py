@@ -8,8 +8,9 @@ from thinc.types import Floats2d, Ints2d, Ragged
 
 from .tok2vec import no_rows_output, token_vectors
 
-# Columns of the span index array given to the model, one row per section.
-START, END, HEADING_END = 0, 1, 2
+# Columns of the span index array given to the model, one row per section
+# (v2 also reads the fourth, the section's depth).
+START, END, HEADING_END, LEVEL = 0, 1, 2, 3
 
 
 @registry.architectures("spacy_scicls.SectionClassifier.v1")
@@ -55,7 +56,7 @@ def _section_features(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tuple[
         X = Xs[doc_i]
         n_tokens = max(X.shape[0], 1)
         for _ in range(int(n_spans)):
-            start, end, heading_end = (int(v) for v in rows[row])
+            start, end, heading_end = (int(v) for v in rows[row][:3])
             if heading_end > start:
                 F[row, :width] = X[start:heading_end].mean(axis=0)
             if end > start:
@@ -68,7 +69,7 @@ def _section_features(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tuple[
     def backprop(dF: Floats2d) -> List[Floats2d]:
         dXs = [ops.alloc2f(*X.shape) for X in Xs]
         for i in range(n_rows):
-            start, end, heading_end = (int(v) for v in rows[i])
+            start, end, heading_end = (int(v) for v in rows[i][:3])
             dX = dXs[owners[i]]
             if heading_end > start:
                 dX[start:heading_end] += dF[i, :width] / (heading_end - start)
@@ -105,4 +106,177 @@ def _section_classifier_init(model: Model, X=None, Y=None) -> None:
     tok2vec.initialize(X=docs)
     Xs, _ = token_vectors(tok2vec, docs, is_train=False)
     F, _ = _section_features(model, Xs, spans)
+    classifier.initialize(X=F, Y=Y)
+
+
+# -- v2: whole-section content, paper context and position ----------------
+#: Position cues of :func:`compose_section_features` (one column each).
+POSITION_FEATURES = (
+    "rel_index", "rel_top_index", "first", "last", "top_level", "has_heading", "before_third", "after_two_thirds",
+    "n_sections",
+)
+
+
+@registry.architectures("spacy_scicls.SectionClassifier.v2")
+def build_section_classifier_v2(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 64,
+    dropout: float = 0.2,
+    content_tokens: int = 128,
+    nO: Optional[int] = None,
+) -> Model[Tuple[List[Doc], Ragged], Floats2d]:
+    """Classify section spans into IMRaD roles from what the heading says,
+    what the content says, what the paper is about and where the section sits.
+
+    The input is as for v1, with a fourth column, the section's depth (1 for
+    a top-level section). Per section the classifier reads
+    (:func:`compose_section_features`): the mean of its heading's vectors
+    (zero without a heading), the mean of its first ``content_tokens``
+    content vectors after the heading (0: all of them), that content vector
+    minus the mean content vector of the paper's sections (what sets the
+    section apart from the rest of the paper, rather than the paper's
+    topic), the content vectors of the sections before and after it, and
+    position cues counted in sections, not tokens (so that they
+    are the same whether a section is read whole or cut): its relative
+    index among the paper's sections and among the top-level ones, first,
+    last, top level or not, whether it has a heading.
+    """
+    output_layer = Softmax(nO=nO)
+    model = Model(
+        "section_classifier_v2",
+        _section_classifier_v2_forward,
+        layers=[tok2vec, chain(Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True), output_layer)],
+        refs={"tok2vec": tok2vec, "output_layer": output_layer},
+        attrs={"content_tokens": int(content_tokens)},
+        init=_section_classifier_v2_init,
+    )
+    return model
+
+
+def pool_sections(Xs: List[Floats2d], rows, lengths, content_tokens: int):
+    """Per section: ``(heading mean, content mean, content length, doc index)``
+    arrays and the token ranges they were pooled over (for the backward pass)."""
+    import numpy
+
+    width = max((X.shape[1] for X in Xs), default=0)
+    n_rows = rows.shape[0]
+    H = numpy.zeros((n_rows, width), dtype="float32")
+    C = numpy.zeros((n_rows, width), dtype="float32")
+    owners = numpy.zeros((n_rows,), dtype="int32")
+    ranges = []
+    row = 0
+    for doc_i, n_spans in enumerate(lengths):
+        X = Xs[doc_i]
+        for _ in range(int(n_spans)):
+            start, end, heading_end = (int(v) for v in rows[row][:3])
+            body_start = heading_end if end > heading_end else start
+            body_end = end if content_tokens <= 0 else min(end, body_start + content_tokens)
+            if heading_end > start:
+                H[row] = X[start:heading_end].mean(axis=0)
+            if body_end > body_start:
+                C[row] = X[body_start:body_end].mean(axis=0)
+            owners[row] = doc_i
+            ranges.append((start, heading_end, body_start, body_end))
+            row += 1
+    return H, C, owners, ranges
+
+
+def compose_section_features(H, C, owners, levels, has_heading):
+    """The classifier's input rows from pooled vectors: ``[heading, content,
+    content - paper mean, position cues, previous section's content, next
+    section's content]``; ``owners`` gives each section's paper, ``levels``
+    its depth, in reading order within each paper."""
+    import numpy
+
+    n_rows, width = C.shape
+    P = numpy.zeros((n_rows, len(POSITION_FEATURES)), dtype="float32")
+    D = numpy.zeros_like(C)
+    before = numpy.zeros_like(C)
+    after = numpy.zeros_like(C)
+    for doc_i in numpy.unique(owners):
+        idx = numpy.flatnonzero(owners == doc_i)
+        D[idx] = C[idx] - C[idx].mean(axis=0)
+        before[idx[1:]] = C[idx[:-1]]
+        after[idx[:-1]] = C[idx[1:]]
+        n = len(idx)
+        top = [k for k, i in enumerate(idx) if levels[i] <= 1]
+        top_rank = []
+        current = 0
+        for k in range(n):
+            if k in top:
+                current = top.index(k)
+            top_rank.append(current)
+        n_top = max(len(top), 1)
+        for k, i in enumerate(idx):
+            rel = k / (n - 1) if n > 1 else 0.0
+            rel_top = top_rank[k] / (n_top - 1) if n_top > 1 else 0.0
+            P[i] = [rel, rel_top, float(k == 0), float(k == n - 1), float(levels[i] <= 1), float(has_heading[i]),
+                    float(rel_top < 1 / 3), float(rel_top > 2 / 3), min(n, 40) / 40.0]
+    return numpy.hstack([H, C, D, P, before, after]).astype("float32")
+
+
+def _section_features_v2(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tuple[Floats2d, Callable]:
+    import numpy
+
+    ops = model.ops
+    rows = ops.to_numpy(spans.data)
+    lengths = ops.to_numpy(spans.lengths)
+    width = max((X.shape[1] for X in Xs), default=0)
+    Xs_np = [ops.to_numpy(X) for X in Xs]
+    H, C, owners, ranges = pool_sections(Xs_np, rows, lengths, model.attrs["content_tokens"])
+    levels = rows[:, 3] if rows.shape[1] > 3 else numpy.ones((rows.shape[0],), dtype="int32")
+    has_heading = numpy.asarray([r[1] > r[0] for r in ranges], dtype="float32")
+    F = ops.asarray2f(compose_section_features(H, C, owners, levels, has_heading))
+
+    def backprop(dF: Floats2d) -> List[Floats2d]:
+        dF = ops.to_numpy(dF)
+        dH, dC, dD = dF[:, :width], dF[:, width : 2 * width], dF[:, 2 * width : 3 * width]
+        # D = C - mean over the paper's C: its gradient reaches C.
+        end_p = 3 * width + len(POSITION_FEATURES)
+        d_before, d_after = dF[:, end_p : end_p + width], dF[:, end_p + width : end_p + 2 * width]
+        dC = dC + dD
+        for doc_i in numpy.unique(owners):
+            idx = numpy.flatnonzero(owners == doc_i)
+            dC[idx] -= dD[idx].mean(axis=0)
+            # each section's content is also its neighbours' "before" and "after"
+            dC[idx[:-1]] += d_before[idx[1:]]
+            dC[idx[1:]] += d_after[idx[:-1]]
+        dXs = [numpy.zeros(X.shape, dtype="float32") for X in Xs_np]
+        for i, (start, heading_end, body_start, body_end) in enumerate(ranges):
+            dX = dXs[owners[i]]
+            if heading_end > start:
+                dX[start:heading_end] += dH[i] / (heading_end - start)
+            if body_end > body_start:
+                dX[body_start:body_end] += dC[i] / (body_end - body_start)
+        return [ops.asarray2f(dX) for dX in dXs]
+
+    return F, backprop
+
+
+def _section_classifier_v2_forward(
+    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
+) -> Tuple[Floats2d, Callable]:
+    docs, spans = inputs
+    tok2vec, classifier = model.layers
+    Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
+    if spans.data.shape[0] == 0:
+        return no_rows_output(model, Xs, backprop_tok2vec)
+    F, backprop_features = _section_features_v2(model, Xs, spans)
+    Y, backprop_classifier = classifier(F, is_train)
+
+    def backprop(dY: Floats2d) -> List[Doc]:
+        return backprop_tok2vec(backprop_features(backprop_classifier(dY)))
+
+    return Y, backprop
+
+
+def _section_classifier_v2_init(model: Model, X=None, Y=None) -> None:
+    tok2vec, classifier = model.layers
+    if X is None:
+        classifier.initialize(Y=Y)
+        return
+    docs, spans = X
+    tok2vec.initialize(X=docs)
+    Xs, _ = token_vectors(tok2vec, docs, is_train=False)
+    F, _ = _section_features_v2(model, Xs, spans)
     classifier.initialize(X=F, Y=Y)

@@ -13,7 +13,7 @@ from thinc.types import Floats2d, Ragged
 from ..extensions import install_extensions
 from ..corpora.sections import heading_label
 from ..labels import IMRAD_LABELS
-from ..ml.section_classifier import build_section_classifier_v1  # noqa: F401 (registers architecture)
+from ..ml.section_classifier import build_section_classifier_v1, build_section_classifier_v2  # noqa: F401 (registers)
 from ..segmentation import Segment, segments_from_spans
 from ..segmentation.lines import make_line_model_segmenter_v1  # noqa: F401 (registers function)
 from ..segmentation.rule_based import make_rule_based_segmenter_v1  # noqa: F401 (registers function)
@@ -26,9 +26,10 @@ install_extensions()
 
 DEFAULT_SECTIONS_CONFIG = """
 [model]
-@architectures = "spacy_scicls.SectionClassifier.v1"
-hidden_width = 128
-dropout = 0.1
+@architectures = "spacy_scicls.SectionClassifier.v2"
+hidden_width = 64
+dropout = 0.2
+content_tokens = 128
 
 [segmenter]
 @misc = "spacy_scicls.heading_line_sections.v1"
@@ -130,7 +131,8 @@ class SectionClassifier(SharedEncoderHead):
     def predict(self, docs: Iterable[Doc]) -> Tuple[List[List[Segment]], Floats2d]:
         docs = list(docs)
         segments = [self.segments(doc) for doc in docs]
-        spans = _to_ragged(self.model, segments)
+        levels = [_levels(doc, doc_segments, self.spans_key) for doc, doc_segments in zip(docs, segments)]
+        spans = _to_ragged(self.model, segments, levels)
         if spans.data.shape[0] == 0:
             return segments, self.model.ops.alloc2f(0, len(self.labels))
         return segments, self.model.predict((docs, spans))
@@ -196,7 +198,8 @@ class SectionClassifier(SharedEncoderHead):
         # Train on the gold boundaries: the model learns to label sections,
         # whoever found them.
         segments, truths = self._gold(examples)
-        inputs = ([eg.predicted for eg in examples], _to_ragged(self.model, segments))
+        levels = [_gold_levels(eg, doc_segments, self.spans_key) for eg, doc_segments in zip(examples, segments)]
+        inputs = ([eg.predicted for eg in examples], _to_ragged(self.model, segments, levels))
         return inputs, [t for doc_truths in truths for t in doc_truths]
 
     def loss(self, targets: List[int], scores: Floats2d) -> Tuple[float, Floats2d]:
@@ -234,8 +237,23 @@ def _levels(doc: Doc, segments: List[Segment], spans_key: str) -> List[int]:
     return [known.get((s.start, s.end)) or heading_level(s.heading) for s in segments]
 
 
-def _to_ragged(model: Model, segments: List[List[Segment]]) -> Ragged:
-    rows = [(s.start, s.end, s.heading_end) for doc_segments in segments for s in doc_segments]
-    data = numpy.asarray(rows, dtype="int32").reshape(-1, 3)
+def _gold_levels(eg: Example, segments: List[Segment], spans_key: str) -> List[int]:
+    """Depth of each gold section of ``eg`` (mapped onto its predicted doc's tokens)."""
+    known = {}
+    for gold in eg.reference.spans.get(spans_key, []):
+        span = eg.predicted.char_span(gold.start_char, gold.end_char, alignment_mode="expand")
+        if span is not None and gold._.section_level:
+            known[(span.start, span.end)] = int(gold._.section_level)
+    return [known.get((s.start, s.end)) or heading_level(s.heading) for s in segments]
+
+
+def _to_ragged(model: Model, segments: List[List[Segment]], levels: Optional[List[List[int]]] = None) -> Ragged:
+    """One row ``(start, end, heading_end, level)`` per section; ``lengths``: sections per doc.
+    Without ``levels`` the depth comes from the heading's numbering."""
+    if levels is None:
+        levels = [[heading_level(s.heading) for s in doc_segments] for doc_segments in segments]
+    rows = [(s.start, s.end, s.heading_end, level) for doc_segments, doc_levels in zip(segments, levels)
+            for s, level in zip(doc_segments, doc_levels)]
+    data = numpy.asarray(rows, dtype="int32").reshape(-1, 4)
     lengths = numpy.asarray([len(doc_segments) for doc_segments in segments], dtype="int32")
     return Ragged(model.ops.asarray2i(data), model.ops.asarray1i(lengths))

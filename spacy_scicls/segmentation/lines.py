@@ -30,6 +30,10 @@ _STOP = {"the", "of", "and", "in", "to", "a", "for", "with", "on", "by", "is", "
          "that", "this", "from", "as", "be", "at", "an", "or", "which", "it", "not"}
 _VERBS = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|can|could|may|might|will|would|shows?|showed|"
                     r"found|used|using|we|our|these|this|there)\b", re.I)
+_COMPOUND_LABEL = re.compile(r"(?:\(\s*[0-9]{1,3}[a-z]?\s*\)|\(\s*[a-z]\s*\)|\b[0-9]{1,3}[a-z]?|\([RS]\)-[0-9]{1,3}[a-z]?)\.?$")
+_CHEMICAL = re.compile(r"(?:\d,\d|\b[NOS]-|yl\b|yl\)|phenyl|methyl|ethyl|amino|hydroxy|oxo|oxy\b|carbonyl|pyr[ia]d|"
+                       r"azol|triazol|amide|ate\b|ine\b|one\b|\(\d[RSEZ]\))", re.I)
+_SHAPE_DIGITS = re.compile(r"\d+")
 _CONTINUES = re.compile(r"(?:[-\u2010\u2011,;:&]|\b(?:and|or|of|the|in|for|on|with|to|a|an|by|from))$", re.I)
 
 FEATURES = (
@@ -43,7 +47,18 @@ FEATURES = (
     "in_parens_end", "long_word", "next_rule", "prev_ends_colon",
     "ends_open_word", "prev_ends_open_word", "next_ends_period", "run_in_like", "bracket_ratio",
     "prev_all_caps_or_known", "next_continues_lower_short",
+    "same_shape_prev", "same_shape_next", "similar_in_window", "ends_compound_label", "chemical",
 )
+#: Cues of the previous and the next non-empty line that each line also reads
+#: (as ``prev:<cue>`` and ``next:<cue>`` in :data:`FEATURES`), so that the
+#: first pass sees its neighbours directly.
+NEIGHBOUR_CUES = (
+    "rule", "known", "numbered", "all_caps", "caption", "ends_period", "ends_colon", "starts_upper", "starts_lower",
+    "words_1", "words_2_3", "words_4_8", "words_15", "rel_len", "short", "title_ratio", "digit_ratio", "stop_ratio",
+    "verbish", "ends_open_word", "symbol_ratio", "run_in_like", "ends_compound_label", "chemical",
+)
+BASE_FEATURES = FEATURES
+FEATURES = BASE_FEATURES + tuple(f"prev:{c}" for c in NEIGHBOUR_CUES) + tuple(f"next:{c}" for c in NEIGHBOUR_CUES)
 #: Cues added to :data:`FEATURES` for the second pass: the first pass's
 #: probability of the line and of its two non-empty neighbours on each side.
 CONTEXT_FEATURES = ("p_self", "p_prev", "p_next", "p_prev2", "p_next2", "p_prev_x_open", "p_next_x_open")
@@ -77,6 +92,7 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
     for k, i in enumerate(nonempty):
         prev_of[i] = nonempty[k - 1] if k > 0 else None
         next_of[i] = nonempty[k + 1] if k + 1 < len(nonempty) else None
+    shapes = [_SHAPE_DIGITS.sub("0", s.split()[0].lower()) if s else "" for s in stripped]
     X = numpy.zeros((n, len(FEATURES)), dtype="float32")
     for i, s in enumerate(stripped):
         if not s:
@@ -151,8 +167,24 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
             "bracket_ratio": sum(c in "()[]{}" for c in s) / max(len(s), 1),
             "prev_all_caps_or_known": float(bool(ps) and (_known(_bare(ps)) or ps.isupper())),
             "next_continues_lower_short": float(bool(qs) and qs[:1].islower() and len(qs) < 0.55 * typical),
+            # Runs of lines of the same shape ("Chromosome 1", "Chromosome 2", ...) are figure or table text.
+            "same_shape_prev": float(p is not None and short[i] and short[p] and shapes[p] == shapes[i]),
+            "same_shape_next": float(q is not None and short[i] and short[q] and shapes[q] == shapes[i]),
+            "similar_in_window": sum(shapes[j] == shapes[i] for j in window) / max(len(window), 1),
+            # Compound names used as headings: "1-(2-Iodo-5-nitrophenyl)ethanone 26.", "(8b)".
+            "ends_compound_label": float(bool(_COMPOUND_LABEL.search(s))),
+            "chemical": min(len(_CHEMICAL.findall(s)) / 3.0, 1.0),
         }
-        X[i] = [f[name] for name in FEATURES]
+        X[i, : len(BASE_FEATURES)] = [f[name] for name in BASE_FEATURES]
+    base = {name: k for k, name in enumerate(BASE_FEATURES)}
+    cols = [base[c] for c in NEIGHBOUR_CUES]
+    width = len(NEIGHBOUR_CUES)
+    for i in nonempty:
+        p, q = prev_of[i], next_of[i]
+        if p is not None:
+            X[i, len(BASE_FEATURES) : len(BASE_FEATURES) + width] = X[p, cols]
+        if q is not None:
+            X[i, len(BASE_FEATURES) + width :] = X[q, cols]
     return X
 
 
