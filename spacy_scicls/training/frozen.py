@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from thinc.api import Adam, Model, fix_random_seed, set_dropout_rate
 
-from ..ml.doc_classifier import pool_token_vectors, title_end
+from ..ml.doc_classifier import fit_standardizer, pool_token_vectors, title_end
 
 
 class TokenVectorCache:
@@ -145,6 +145,7 @@ def train_classifier(
     batch_size: int = 32,
     learn_rate: float = 0.001,
     dropout: float = 0.1,
+    l2: float = 0.0,
     seed: int = 0,
     log: Optional[Callable[[str], None]] = None,
 ) -> Dict[str, float]:
@@ -152,12 +153,18 @@ def train_classifier(
 
     ``targets_train`` is ``(truths, mask)`` as the component builds them. With
     ``X_dev`` and ``dev_score`` (probabilities -> score, higher is better) the
-    weights of the best epoch are kept (early stopping on dev).
+    weights of the best epoch are kept (early stopping on dev). ``l2`` is
+    decoupled weight decay (each step shrinks the weights by ``learn_rate * l2``).
+    A classifier that starts with a :func:`~spacy_scicls.ml.doc_classifier.standardize`
+    layer (``spacy_scicls.DocClassifier.v3``) gets its mean and scale from
+    ``X_train`` first.
     """
     fix_random_seed(seed)
     classifier: Model = component.model.get_ref("classifier")
+    if component.model.has_ref("standardize"):
+        fit_standardizer(component.model.get_ref("standardize"), X_train)
     ops = classifier.ops
-    optimizer = Adam(learn_rate)
+    optimizer = Adam(learn_rate, L2=l2, L2_is_weight_decay=True)
     truths, mask = targets_train
     rng = numpy.random.RandomState(seed)
     best = (-numpy.inf, None, -1)
