@@ -82,6 +82,8 @@ def main() -> None:
             X_dev=X_dev, dev_score=lambda p: micro_macro_f1(p >= 0.5, y_dev)["micro_f"],
             epochs=args.epochs, learn_rate=args.learn_rate, seed=args.seed,
             l2=args.weight_decay if args.weight_decay is not None else WEIGHT_DECAY.get(name, 0.01),
+            # a linear head (zero weights at first) starts from the label priors
+            prior_bias=pipe.model.attrs.get("hidden_width") == 0,
         )
         log(f"[{name}] best dev micro-F1 at 0.5: {result['best_dev']:.4f} (epoch {result['best_epoch']})")
         report = pipe.fit_decisions(predict_classifier(pipe, X_dev), y_dev)

@@ -22,10 +22,9 @@ def v3_pipeline(tiny_bert, hidden_width):
     return nlp
 
 
-@pytest.mark.parametrize("hidden_width", [0, 16])
-def test_v3_heads_train_with_spacy_and_survive_to_disk(tiny_bert, tmp_path, hidden_width):
+def test_v3_heads_train_with_spacy_and_survive_to_disk(tiny_bert, tmp_path):
     fix_random_seed(0)
-    nlp = v3_pipeline(tiny_bert, hidden_width)
+    nlp = v3_pipeline(tiny_bert, 0)
     examples = examples_for(nlp)
     nlp.initialize(lambda: examples)
     head = nlp.get_pipe("arxiv")
@@ -34,8 +33,8 @@ def test_v3_heads_train_with_spacy_and_survive_to_disk(tiny_bert, tmp_path, hidd
     assert numpy.array_equal(scaler.get_param("mean"), numpy.zeros_like(scaler.get_param("mean")))
     assert numpy.array_equal(scaler.get_param("scale"), numpy.ones_like(scaler.get_param("scale")))
     optimizer = Adam(0.01)
-    losses = [nlp.update(examples, sgd=optimizer, drop=0.0) for _ in range(30)]
-    assert losses[-1]["arxiv"] < losses[0]["arxiv"] * 0.5
+    losses = [nlp.update(examples, sgd=optimizer, drop=0.0) for _ in range(12)]
+    assert losses[-1]["arxiv"] < losses[0]["arxiv"] * 0.7
     # the optimizer never moves the fitted mean and scale
     assert numpy.array_equal(scaler.get_param("mean"), nlp.get_pipe("arxiv").model.get_ref("standardize").get_param("mean"))
     texts = [eg.reference.text for eg in examples] + [""]
@@ -50,12 +49,13 @@ def test_v3_heads_train_with_spacy_and_survive_to_disk(tiny_bert, tmp_path, hidd
     assert loaded.get_pipe("arxiv").model.get_ref("standardize").get_param("scale").shape == scaler.get_param("scale").shape
 
 
-def test_linear_v3_head_has_no_hidden_layer(tiny_bert):
-    nlp = v3_pipeline(tiny_bert, 0)
+@pytest.mark.parametrize("hidden_width", [0, 8])
+def test_v3_head_is_linear_without_hidden_width(tiny_bert, hidden_width):
+    nlp = v3_pipeline(tiny_bert, hidden_width)
     examples = examples_for(nlp)
     nlp.initialize(lambda: examples)
     names = [node.name for node in nlp.get_pipe("hrcs_hc").model.get_ref("classifier").walk()]
-    assert not any("maxout" in n for n in names)
+    assert any("maxout" in n for n in names) == (hidden_width > 0)
     with pytest.raises(ValueError, match="hidden_width"):
         spacy.registry.architectures.get("spacy_scicls.DocClassifier.v3")(tok2vec=None, hidden_width=-1)
 
@@ -86,10 +86,32 @@ def test_cached_training_fits_the_standardizer_on_all_rows_and_weight_decay_shri
     y = numpy.zeros((40, len(head.labels)), "float32")
     y[numpy.arange(40), X[:, 0].argsort().argsort() % len(head.labels)] = 1.0
     norms = {}
+    output = head.model.get_ref("output_layer")
     for l2 in (0.0, 10.0):
         fix_random_seed(0)
+        output.set_param("W", output.get_param("W") * 0)
         train_classifier(head, X, (y, numpy.ones((40, 1), "float32")), epochs=5, l2=l2, learn_rate=0.01)
         numpy.testing.assert_allclose(head.model.get_ref("standardize").get_param("mean"), X.mean(0), rtol=1e-4)
         norms[l2] = float(numpy.linalg.norm(head.model.get_ref("output_layer").get_param("W")))
         assert predict_classifier(head, X).shape == y.shape
     assert norms[10.0] < norms[0.0] * 0.8
+
+
+def test_prior_bias_starts_a_linear_head_at_the_label_frequencies(tiny_bert):
+    nlp = v3_pipeline(tiny_bert, 0)
+    examples = examples_for(nlp)
+    nlp.initialize(lambda: examples)
+    head = nlp.get_pipe("hrcs_hc")
+    output = head.model.get_ref("output_layer")
+    assert not output.get_param("W").any()  # zero weights: the head starts as the prior
+    width = head.model.get_ref("standardize").get_param("mean").shape[0]
+    X = numpy.random.RandomState(1).normal(size=(20, width)).astype("float32")
+    y = numpy.zeros((20, len(head.labels)), "float32")
+    y[:5, 0] = 1.0  # label 0 in a quarter of the docs, the others never
+    mask = numpy.ones((20, 1), "float32")
+    train_classifier(head, X, (y, mask), epochs=0, prior_bias=True)
+    probs = predict_classifier(head, X)
+    numpy.testing.assert_allclose(probs[:, 0], (5 + 0.5) / (20 + 1), rtol=1e-4)
+    numpy.testing.assert_allclose(probs[:, 1:], 0.5 / 21, rtol=1e-4)
+    with pytest.raises(ValueError, match="outputs"):
+        train_classifier(head, X, (y[:, :1], mask), epochs=0, prior_bias=True)

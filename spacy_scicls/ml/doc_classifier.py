@@ -3,7 +3,7 @@ from typing import Callable, List, Optional, Tuple
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Linear, Logistic, Maxout, Model, Softmax, chain
+from thinc.api import Linear, Logistic, Maxout, Model, Softmax, chain, zero_init
 from thinc.types import Floats2d
 
 from .tok2vec import token_vectors
@@ -360,10 +360,14 @@ def build_doc_classifier_v3(
     """
     if hidden_width < 0:
         raise ValueError(f"hidden_width must be >= 0, got {hidden_width}")
+    # A linear head on standardised features starts from zero weights, as
+    # logistic regression does: random weights over ~1000 correlated inputs
+    # saturate the sigmoids, whose gradients then vanish.
+    init_W = zero_init if hidden_width == 0 else None
     if exclusive_classes:
-        output_layer = Softmax(nO=nO)
+        output_layer = Softmax(nO=nO, init_W=init_W)
     else:
-        output_layer = chain(Linear(nO=nO), Logistic())
+        output_layer = chain(Linear(nO=nO, init_W=init_W), Logistic())
     reading = section_reading(tok2vec, max_tokens, max_title_tokens)
     scaler = standardize()
     if hidden_width:
@@ -377,4 +381,5 @@ def build_doc_classifier_v3(
     model.set_ref("standardize", scaler)
     model.set_ref("output_layer", output_layer if exclusive_classes else output_layer.layers[0])
     model.attrs["multi_label"] = not exclusive_classes
+    model.attrs["hidden_width"] = hidden_width
     return model
