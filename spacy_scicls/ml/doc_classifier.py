@@ -3,7 +3,7 @@ from typing import Callable, List, Optional, Tuple
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Linear, Logistic, Maxout, Model, Softmax, chain
+from thinc.api import Linear, Logistic, Maxout, Model, Softmax, chain, zero_init
 from thinc.types import Floats2d
 
 from .tok2vec import token_vectors
@@ -274,4 +274,116 @@ def build_doc_classifier_v2(
     model.set_ref("classifier", classifier)
     model.set_ref("output_layer", output_layer if exclusive_classes else output_layer.layers[0])
     model.attrs["multi_label"] = not exclusive_classes
+    return model
+
+
+# ---------------------------------------------------------------------------
+# v3: v2's reading, standardised features, an MLP or a linear classifier
+# ---------------------------------------------------------------------------
+
+
+def standardize(min_scale: float = 1e-3) -> Model[Floats2d, Floats2d]:
+    """``(X - mean) / scale`` per column, with ``mean`` and ``scale`` fitted, not trained.
+
+    ``initialize`` sets them from the rows it is given when these vary (else,
+    e.g. the all-zero rows a transformer listener gives before the transformer
+    has run, to the identity); :func:`fit_standardizer` sets them from all
+    training rows (``spacy_scicls.training.frozen.train_classifier`` does).
+    Both are parameters of the layer, so ``to_disk`` / ``from_disk`` keep them,
+    and the optimizer never changes them (no gradient is recorded for them).
+    """
+    return Model(
+        "standardize", _standardize_forward, init=_standardize_init,
+        dims={"nI": None, "nO": None}, params={"mean": None, "scale": None},
+        attrs={"min_scale": min_scale},
+    )
+
+
+def fit_standardizer(model: Model, X) -> None:
+    """Set ``model``'s (a :func:`standardize` layer's) mean and scale from the rows ``X``."""
+    import numpy
+
+    X = numpy.asarray(model.ops.to_numpy(X), dtype="float32")
+    if X.ndim != 2 or len(X) == 0:
+        raise ValueError(f"standardize needs a non-empty 2d array of rows, got shape {X.shape}")
+    if model.has_dim("nI") and model.get_dim("nI") is not None and model.get_dim("nI") != X.shape[1]:
+        raise ValueError(f"standardize expects {model.get_dim('nI')} columns, got {X.shape[1]}")
+    model.set_dim("nI", X.shape[1])
+    model.set_dim("nO", X.shape[1])
+    mean = X.mean(axis=0)
+    std = X.std(axis=0)
+    # A column nearly constant in the rows seen (a few sample docs) must not
+    # blow up on new docs: floor each scale at a tenth of the typical one.
+    scale = numpy.maximum(std, max(model.attrs["min_scale"], 0.1 * float(numpy.median(std))))
+    model.set_param("mean", model.ops.asarray1f(mean))
+    model.set_param("scale", model.ops.asarray1f(scale))
+
+
+def _standardize_init(model: Model, X=None, Y=None) -> None:
+    if X is not None and len(X):
+        if float(model.ops.to_numpy(X).std(axis=0).max()) > 0:
+            fit_standardizer(model, X)
+            return
+        model.set_dim("nI", X.shape[1])
+    if not model.has_dim("nI") or model.get_dim("nI") is None:
+        raise ValueError("standardize needs sample rows (or its nI) to initialize")
+    width = model.get_dim("nI")
+    model.set_dim("nO", width)
+    model.set_param("mean", model.ops.alloc1f(width))
+    model.set_param("scale", model.ops.xp.ones((width,), dtype="float32"))
+
+
+def _standardize_forward(model: Model, X: Floats2d, is_train: bool):
+    mean = model.get_param("mean")
+    scale = model.get_param("scale")
+    Y = (X - mean) / scale
+
+    def backprop(dY: Floats2d) -> Floats2d:
+        return dY / scale
+
+    return Y, backprop
+
+
+@registry.architectures("spacy_scicls.DocClassifier.v3")
+def build_doc_classifier_v3(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    max_tokens: int = 256,
+    max_title_tokens: int = 64,
+    hidden_width: int = 512,
+    dropout: float = 0.1,
+    exclusive_classes: bool = False,
+    nO: Optional[int] = None,
+) -> Model[List[Doc], Floats2d]:
+    """v2's reading and pooling; the pooled features standardised; then an MLP or a linear layer.
+
+    ``hidden_width = 0`` makes the classifier linear (logistic regression on the
+    standardised pooled features, one output per label), which is what small
+    training sets (a few hundred docs) support best; a positive width puts one
+    Maxout layer before the output, as in v2. The standardiser's mean and scale
+    are fitted on training rows, not trained (see :func:`standardize`).
+    """
+    if hidden_width < 0:
+        raise ValueError(f"hidden_width must be >= 0, got {hidden_width}")
+    # A linear head on standardised features starts from zero weights, as
+    # logistic regression does: random weights over ~1000 correlated inputs
+    # saturate the sigmoids, whose gradients then vanish.
+    init_W = zero_init if hidden_width == 0 else None
+    if exclusive_classes:
+        output_layer = Softmax(nO=nO, init_W=init_W)
+    else:
+        output_layer = chain(Linear(nO=nO, init_W=init_W), Logistic())
+    reading = section_reading(tok2vec, max_tokens, max_title_tokens)
+    scaler = standardize()
+    if hidden_width:
+        classifier = chain(scaler, Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True), output_layer)
+    else:
+        classifier = chain(scaler, output_layer)
+    model = chain(reading, classifier)
+    model.set_ref("tok2vec", tok2vec)
+    model.set_ref("reading", reading)
+    model.set_ref("classifier", classifier)
+    model.set_ref("standardize", scaler)
+    model.set_ref("output_layer", output_layer if exclusive_classes else output_layer.layers[0])
+    model.attrs["multi_label"] = not exclusive_classes
+    model.attrs["hidden_width"] = hidden_width
     return model

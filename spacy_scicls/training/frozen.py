@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from thinc.api import Adam, Model, fix_random_seed, set_dropout_rate
 
-from ..ml.doc_classifier import pool_token_vectors, title_end
+from ..ml.doc_classifier import fit_standardizer, pool_token_vectors, title_end
 
 
 class TokenVectorCache:
@@ -145,6 +145,8 @@ def train_classifier(
     batch_size: int = 32,
     learn_rate: float = 0.001,
     dropout: float = 0.1,
+    l2: float = 0.0,
+    prior_bias: bool = False,
     seed: int = 0,
     log: Optional[Callable[[str], None]] = None,
 ) -> Dict[str, float]:
@@ -152,12 +154,23 @@ def train_classifier(
 
     ``targets_train`` is ``(truths, mask)`` as the component builds them. With
     ``X_dev`` and ``dev_score`` (probabilities -> score, higher is better) the
-    weights of the best epoch are kept (early stopping on dev).
+    weights of the best epoch are kept (early stopping on dev). ``l2`` is
+    decoupled weight decay (each step shrinks the weights by ``learn_rate * l2``).
+    A classifier that starts with a :func:`~spacy_scicls.ml.doc_classifier.standardize`
+    layer (``spacy_scicls.DocClassifier.v3``) gets its mean and scale from
+    ``X_train`` first. ``prior_bias`` (multi-label heads) starts each label's
+    output bias at the log-odds of its frequency in ``targets_train``: a linear
+    head starts from zero weights, and Adam would otherwise take thousands of
+    steps to move the biases of rare labels from 0 to their prior.
     """
     fix_random_seed(seed)
     classifier: Model = component.model.get_ref("classifier")
+    if component.model.has_ref("standardize"):
+        fit_standardizer(component.model.get_ref("standardize"), X_train)
+    if prior_bias and component.model.attrs.get("multi_label", True):
+        set_prior_bias(component.model.get_ref("output_layer"), *targets_train)
     ops = classifier.ops
-    optimizer = Adam(learn_rate)
+    optimizer = Adam(learn_rate, L2=l2, L2_is_weight_decay=True)
     truths, mask = targets_train
     rng = numpy.random.RandomState(seed)
     best = (-numpy.inf, None, -1)
@@ -184,6 +197,19 @@ def train_classifier(
     if best[1] is not None:
         classifier.from_bytes(best[1])
     return {"best_dev": float(best[0]), "best_epoch": best[2] + 1}
+
+
+def set_prior_bias(output_layer: Model, truths: numpy.ndarray, mask: numpy.ndarray, smoothing: float = 0.5) -> None:
+    """Set a sigmoid output layer's bias to the log-odds of each label's (smoothed) frequency."""
+    truths = numpy.asarray(truths, dtype="float64")
+    weights = numpy.asarray(mask, dtype="float64").reshape(-1, 1)
+    positives = (truths * weights).sum(axis=0)
+    prior = (positives + smoothing) / (weights.sum() + 2 * smoothing)
+    bias = numpy.log(prior / (1 - prior)).astype("float32")
+    if output_layer.get_param("b").shape != bias.shape:
+        raise ValueError(f"the output layer has {output_layer.get_param('b').shape[0]} outputs, "
+                         f"the targets {bias.shape[0]} labels")
+    output_layer.set_param("b", output_layer.ops.asarray1f(bias))
 
 
 def predict_classifier(component, X: numpy.ndarray) -> numpy.ndarray:
