@@ -423,10 +423,10 @@ def main() -> None:
     ev.add_argument("--prune-ratio", type=float, default=0.5, help="v2: candidates kept per token by the linear first stage (0: all)")
     ev.add_argument("--positive-weight", type=float, default=5.0)
     ev.add_argument("--context-width", type=int, default=128, help="v2: width of the head's own convolution layers")
-    ev.add_argument("--context-depth", type=int, default=2, help="v2: number of convolution layers (0: none)")
+    ev.add_argument("--context-depth", type=int, default=4, help="v2: number of convolution layers (0: none)")
     ev.add_argument("--context-window", type=int, default=1, help="v2: neighbours on each side per convolution layer")
-    ev.add_argument("--input-dropout", type=float, default=0.0, help="v2: dropout on the shared token vectors in training")
-    ev.add_argument("--features-width", type=int, default=0,
+    ev.add_argument("--input-dropout", type=float, default=0.2, help="v2: dropout on the shared token vectors in training")
+    ev.add_argument("--features-width", type=int, default=64,
                     help="v2: width of the head's own token-form embedding (NORM/PREFIX/SUFFIX/SHAPE; 0: none)")
     ev.add_argument("--dropout", type=float, default=0.1, help="dropout rate of every system's update")
     ev.add_argument("--no-averages", dest="averages", action="store_false",
