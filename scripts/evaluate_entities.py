@@ -68,8 +68,8 @@ def head_model(args) -> dict:
                       "prune_ratio": args.prune_ratio, "context_width": args.context_width,
                       "context_depth": args.context_depth, "context_window": args.context_window,
                       "input_dropout": args.input_dropout})
-        if args.features_width:
-            model["features"] = token_features(args.features_width)
+        # None, not a missing key: a missing key would take the component's default features.
+        model["features"] = token_features(args.features_width) if args.features_width else None
     return model
 
 

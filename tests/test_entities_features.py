@@ -81,7 +81,7 @@ def test_token_features_tell_what_the_shared_vectors_do_not(feature_head):
     expected = [[(t.text, "place") for t in eg.reference if t.text[0].isupper()] for eg in unseen]
     assert found(head, unseen[:4]) == expected[:4]
     # The same head without features cannot tell them from noise.
-    plain = trained_head(v2_model(), capitalised_examples(nlp))
+    plain = trained_head(v2_model(features=None), capitalised_examples(nlp))
     assert found(plain, unseen[:4]) != expected[:4]
 
 
