@@ -46,6 +46,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 SYSTEMS = ("scicls", "ner", "spancat")
 SPANCAT_KEY = "sc"
+# Thresholds the head may take, picked on dev.
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 def listener() -> dict:
@@ -344,7 +346,7 @@ def compare_prune_ratios(nlp, examples, ratios) -> None:
 def pick_threshold(nlp, dev) -> float:
     gold = [gold_set(eg.reference) for eg in dev]
     best = (-1.0, 0.5)
-    for threshold in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
+    for threshold in THRESHOLDS:
         f = prf(gold, predict(nlp, "scicls", dev, threshold))["OVERALL"][2]
         best = max(best, (f, threshold))
     nlp.get_pipe("scicls").cfg["threshold"] = best[1]
