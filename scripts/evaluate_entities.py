@@ -19,6 +19,7 @@ paper repeated 1, 2 and 4 times, each size in a fresh process, and prints
 tokens, entities per second and peak memory.
 """
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -45,6 +46,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 SYSTEMS = ("scicls", "ner", "spancat")
 SPANCAT_KEY = "sc"
+# Thresholds the head may take, picked on dev.
+THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 def listener() -> dict:
@@ -65,8 +68,18 @@ def head_model(args) -> dict:
     else:
         model.update({"@architectures": "spacy_scicls.SpanEntityScorer.v2", "normalize": args.layer_norm,
                       "prune_ratio": args.prune_ratio, "context_width": args.context_width,
-                      "context_depth": args.context_depth})
+                      "context_depth": args.context_depth, "context_window": args.context_window,
+                      "input_dropout": args.input_dropout})
+        # None, not a missing key: a missing key would take the component's default features.
+        model["features"] = token_features(args.features_width) if args.features_width else None
     return model
+
+
+def token_features(width: int) -> dict:
+    """The head's own embedding of each token's form (case, digits, affixes)."""
+    return {"@architectures": "spacy.MultiHashEmbed.v2", "width": width,
+            "attrs": ["NORM", "PREFIX", "SUFFIX", "SHAPE"], "rows": [5000, 1000, 2500, 2500],
+            "include_static_vectors": False}
 
 
 def build_nlp(encoder: str, systems, max_width: int, args=None) -> spacy.Language:
@@ -203,12 +216,17 @@ def _vectors_of(eg: Example) -> numpy.ndarray:
     return eg.predicted._.trf_data.model_output.last_hidden_state[0]
 
 
-def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, minutes, patience=0) -> Tuple[float, int]:
+def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, minutes, patience=0, *,
+                 averages=True, lr_decay=1.0, dropout=0.1, l2=0.0) -> Tuple[float, int]:
     """Train ``system`` for up to ``epochs`` epochs or ``minutes`` minutes, or until ``patience``
-    epochs in a row (0: never) bring no better dev F1; keep its best dev epoch."""
+    epochs in a row (0: never) bring no better dev F1; keep its best dev epoch.
+
+    With ``averages``, the system is evaluated and kept with the optimizer's moving
+    averages of its weights (as ``spacy train`` does) rather than the last step's
+    weights; the learning rate is multiplied by ``lr_decay`` after every epoch."""
     component = nlp.get_pipe(system)
     began = time.time()
-    optimizer = Adam(learn_rate)
+    optimizer = Adam(learn_rate, L2=l2, use_averages=averages)
     dev_gold = [gold_set(eg.reference) for eg in dev]
     best, best_epoch, best_bytes = -1.0, 0, component.to_bytes()
     rng = random.Random(seed)
@@ -218,11 +236,14 @@ def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, 
         rng.shuffle(order)
         losses: Dict[str, float] = {}
         for i in range(0, len(order), batch_size):
-            component.update(order[i : i + batch_size], sgd=optimizer, drop=0.1, losses=losses)
-        f = prf(dev_gold, predict(nlp, system, dev))["OVERALL"][2]
-        print(f"  {system} epoch {epoch}: loss {losses.get(system, 0.0):.2f} dev F1 {f:.3f} ({time.time() - start:.0f}s)", flush=True)
-        if f > best:
-            best, best_epoch, best_bytes = f, epoch, component.to_bytes()
+            component.update(order[i : i + batch_size], sgd=optimizer, drop=dropout, losses=losses)
+        with _weights(component, optimizer, averages):
+            f = prf(dev_gold, predict(nlp, system, dev))["OVERALL"][2]
+            if f > best:
+                best, best_epoch, best_bytes = f, epoch, component.to_bytes()
+        print(f"  {system} epoch {epoch}: loss {losses.get(system, 0.0):.2f} dev F1 {f:.3f} "
+              f"(lr {optimizer.learn_rate:.5f}, {time.time() - start:.0f}s)", flush=True)
+        optimizer.learn_rate = optimizer.learn_rate * lr_decay
         if patience and epoch - best_epoch >= patience:
             print(f"  {system}: stopped after {epoch} epochs (no better dev F1 for {patience} epochs)")
             break
@@ -231,6 +252,13 @@ def train_system(nlp, system, train, dev, epochs, batch_size, learn_rate, seed, 
             break
     component.from_bytes(best_bytes)
     return best, best_epoch
+
+
+def _weights(component, optimizer, averages: bool):
+    """The optimizer's averaged weights for the ``with`` block, or the current ones."""
+    if averages and optimizer.averages:
+        return component.model.use_params(optimizer.averages)
+    return contextlib.nullcontext()
 
 
 def print_scores(title: str, scores) -> None:
@@ -263,7 +291,9 @@ def run_eval(args) -> None:
         for system in args.systems:
             fix_random_seed(args.seed)
             best, epoch = train_system(nlp, system, examples["train"], examples["dev"], args.epochs,
-                                       args.batch_size, args.learn_rate, args.seed, args.minutes, args.patience)
+                                       args.batch_size, args.learn_rate, args.seed, args.minutes, args.patience,
+                                       averages=args.averages, lr_decay=args.lr_decay, dropout=args.dropout,
+                                       l2=args.l2)
             line = f"{corpus} {system}: best dev F1 {best:.3f} at epoch {epoch}"
             if system == "scicls":
                 threshold = pick_threshold(nlp, examples["dev"])
@@ -316,7 +346,7 @@ def compare_prune_ratios(nlp, examples, ratios) -> None:
 def pick_threshold(nlp, dev) -> float:
     gold = [gold_set(eg.reference) for eg in dev]
     best = (-1.0, 0.5)
-    for threshold in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7):
+    for threshold in THRESHOLDS:
         f = prf(gold, predict(nlp, "scicls", dev, threshold))["OVERALL"][2]
         best = max(best, (f, threshold))
     nlp.get_pipe("scicls").cfg["threshold"] = best[1]
@@ -395,7 +425,16 @@ def main() -> None:
     ev.add_argument("--prune-ratio", type=float, default=0.5, help="v2: candidates kept per token by the linear first stage (0: all)")
     ev.add_argument("--positive-weight", type=float, default=5.0)
     ev.add_argument("--context-width", type=int, default=128, help="v2: width of the head's own convolution layers")
-    ev.add_argument("--context-depth", type=int, default=2, help="v2: number of convolution layers (0: none)")
+    ev.add_argument("--context-depth", type=int, default=4, help="v2: number of convolution layers (0: none)")
+    ev.add_argument("--context-window", type=int, default=1, help="v2: neighbours on each side per convolution layer")
+    ev.add_argument("--input-dropout", type=float, default=0.2, help="v2: dropout on the shared token vectors in training")
+    ev.add_argument("--features-width", type=int, default=64,
+                    help="v2: width of the head's own token-form embedding (NORM/PREFIX/SUFFIX/SHAPE; 0: none)")
+    ev.add_argument("--dropout", type=float, default=0.1, help="dropout rate of every system's update")
+    ev.add_argument("--no-averages", dest="averages", action="store_false",
+                    help="evaluate and keep the last weights, not the optimizer's moving averages")
+    ev.add_argument("--lr-decay", type=float, default=1.0, help="learning rate multiplied by this after every epoch")
+    ev.add_argument("--l2", type=float, default=0.0, help="Adam's decoupled weight decay")
     ev.add_argument("--compare-prune-ratios", nargs="*", type=float, default=[],
                     help="v2: also print dev and test F1 of the trained head with each of these prune ratios")
     ev.add_argument("--seed", type=int, default=0)

@@ -19,7 +19,11 @@ LISTENER = {
 
 
 def v2_model(**settings):
-    return {"@architectures": "spacy_scicls.SpanEntityScorer.v2", "max_width": 3, "tok2vec": LISTENER, **settings}
+    # The head of these tests: no token-form features, no input dropout, two convolution layers
+    # unless a test says otherwise (the component's defaults fill in what is not given here).
+    pinned = {"features": None, "input_dropout": 0.0, "context_depth": 2}
+    return {"@architectures": "spacy_scicls.SpanEntityScorer.v2", "max_width": 3, "tok2vec": LISTENER,
+            **pinned, **settings}
 
 
 def set_listener_width(head, width):

@@ -185,14 +185,30 @@ def build_span_entity_scorer_v2(
     context_width: int = 0,
     context_depth: int = 0,
     nO: Optional[int] = None,
+    context_window: int = 1,
+    input_dropout: float = 0.0,
+    features: Optional[Model[List[Doc], List[Floats2d]]] = None,
 ) -> Model[Tuple[List[Doc], Ragged], Floats2d]:
     """v1's span representation and Maxout scorer, plus a cheap linear first stage.
 
     With ``context_depth > 0``, the shared token vectors are first reduced to
     ``context_width`` and passed through that many residual convolution
-    layers (a Maxout over each token and its two neighbours), which the head
-    trains: each token then also sees its neighbours, at a cost per token,
-    not per candidate.
+    layers (a Maxout over each token and its ``context_window`` neighbours on
+    each side), which the head trains: each token then also sees its
+    neighbours, at a cost per token, not per candidate.
+
+    ``input_dropout`` zeroes that share of the shared token vectors' values
+    in training (scaled up to keep their expected value), a regulariser for a
+    head that trains on a frozen encoder's output; it does nothing at
+    prediction. It has its own rate: the training step's ``drop`` does not
+    change it.
+
+    ``features``, when given, is a small embedding of each token's own form
+    (e.g. ``spacy.MultiHashEmbed.v2`` over NORM, PREFIX, SUFFIX and SHAPE),
+    trained with the head and concatenated to the shared token vectors: the
+    default encoder is uncased and splits rare words into wordpieces, so
+    case, digits and affixes reach the head only this way. It costs a few
+    hash lookups per token.
 
     Each token also gets a start and an end score (two more columns of the
     same projection); a candidate's first-stage score is its start token's
@@ -210,33 +226,46 @@ def build_span_entity_scorer_v2(
         raise ValueError(f"max_width must be at least 1, got {max_width}")
     if prune_ratio < 0:
         raise ValueError(f"prune_ratio must be 0 (no pruning) or positive, got {prune_ratio}")
+    if not 0.0 <= input_dropout < 1.0:
+        raise ValueError(f"input_dropout must be within [0, 1), got {input_dropout}")
+    if context_depth > 0 and context_window < 1:
+        raise ValueError(f"context_window must be at least 1, got {context_window}")
     if context_depth > 0:
         if context_width < 1:
             raise ValueError(f"context_width must be positive when context_depth is, got {context_width}")
         encoder = registry.get("architectures", "spacy.MaxoutWindowEncoder.v2")(
-            width=context_width, window_size=1, maxout_pieces=3, depth=context_depth
+            width=context_width, window_size=context_window, maxout_pieces=3, depth=context_depth
         )
         projection = with_array(
-            chain(Linear(nO=context_width), encoder, Linear(nO=3 * span_width + 2)), pad=context_depth
+            chain(Linear(nO=context_width), encoder, Linear(nO=3 * span_width + 2)),
+            pad=context_depth * context_window,
         )
     else:
         projection = with_array(Linear(nO=3 * span_width + 2))
     output_layer = Linear(nO=nO)
     scorer = chain(Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=normalize), output_layer)
+    refs = {"tok2vec": tok2vec, "output_layer": output_layer}
+    if features is not None:
+        refs["features"] = features
     return Model(
         "span_entity_scorer_v2",
         _span_scorer_v2_forward,
         init=_span_scorer_v2_init,
-        layers=[tok2vec, projection, scorer],
-        refs={"tok2vec": tok2vec, "output_layer": output_layer},
+        layers=[tok2vec, projection, scorer] + ([features] if features is not None else []),
+        refs=refs,
         dims={"span_width": span_width},
-        attrs={"max_width": max_width, "prune_ratio": float(prune_ratio), "first_stage_column": True},
+        attrs={
+            "max_width": max_width,
+            "prune_ratio": float(prune_ratio),
+            "first_stage_column": True,
+            "input_dropout": float(input_dropout),
+        },
         params={"W_width": None, "b_width": None},
     )
 
 
 def _span_scorer_v2_init(model: Model, X=None, Y=None) -> None:
-    tok2vec, projection, scorer = model.layers
+    tok2vec, projection, scorer = model.layers[:3]
     if not model.has_param("W_width") or model.get_param("W_width") is None:
         W = model.ops.xp.random.normal(0.0, 0.1, (model.attrs["max_width"], model.get_dim("span_width")))
         model.set_param("W_width", model.ops.asarray2f(W))
@@ -247,11 +276,45 @@ def _span_scorer_v2_init(model: Model, X=None, Y=None) -> None:
         return
     docs, candidates = X
     tok2vec.initialize(X=docs)
-    Xs, _ = token_vectors(tok2vec, docs, is_train=False)
+    if model.has_ref("features"):
+        model.get_ref("features").initialize(X=docs)
+    Xs, _ = _head_inputs(model, docs, is_train=False)
     projection.initialize(X=Xs)
     parts, _ = _split_projection(model, projection.predict(Xs))
     H, _ = _span_hidden(model, parts, candidates)
     scorer.initialize(X=H, Y=Y)
+
+
+def _head_inputs(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Floats2d], Callable]:
+    """The shared token vectors, with the head's own token features appended
+    when it has them."""
+    tok2vec = model.layers[0]
+    Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
+    if not model.has_ref("features"):
+        return Xs, backprop_tok2vec
+    features = model.get_ref("features")
+    ops = model.ops
+    Fs, backprop_features = features(docs, is_train)
+    width = features.get_dim("nO")
+    Fs = [F if F.shape[0] == X.shape[0] and F.ndim == 2 else ops.alloc2f(X.shape[0], width) for F, X in zip(Fs, Xs)]
+    n_x = Xs[0].shape[1] if Xs else 0
+    joined = [ops.xp.hstack([X, F]) for X, F in zip(Xs, Fs)]
+
+    def backprop(dJs: List[Floats2d]):
+        backprop_features([ops.xp.ascontiguousarray(dJ[:, n_x:]) for dJ in dJs])
+        return backprop_tok2vec([ops.xp.ascontiguousarray(dJ[:, :n_x]) for dJ in dJs])
+
+    return joined, backprop
+
+
+def _feature_dropout(model: Model, Xs: List[Floats2d], backprop_tok2vec: Callable, rate: float):
+    """Inverted dropout on the token vectors (training only)."""
+    masks = [model.ops.get_dropout_mask(X.shape, rate) for X in Xs]
+
+    def backprop(dXs: List[Floats2d]):
+        return backprop_tok2vec([dX * mask for dX, mask in zip(dXs, masks)])
+
+    return [X * mask for X, mask in zip(Xs, masks)], backprop
 
 
 def _split_projection(model: Model, Ps: List[Floats2d]) -> Tuple[List[Floats2d], Floats2d]:
@@ -309,10 +372,12 @@ def _span_scorer_v2_forward(
     model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
 ) -> Tuple[Floats2d, Callable]:
     docs, candidates = inputs
-    tok2vec, projection, scorer = model.layers
+    tok2vec, projection, scorer = model.layers[:3]
     ops = model.ops
     xp = ops.xp
-    Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
+    Xs, backprop_tok2vec = _head_inputs(model, docs, is_train)
+    if is_train and model.attrs.get("input_dropout", 0.0) > 0 and Xs:
+        Xs, backprop_tok2vec = _feature_dropout(model, Xs, backprop_tok2vec, model.attrs["input_dropout"])
     Ps, backprop_projection = projection(Xs, is_train)
     if candidates.data.shape[0] == 0:
         Y, backprop_empty = no_rows_output(model, Xs, backprop_tok2vec)

@@ -37,7 +37,16 @@ dropout = 0.1
 normalize = true
 prune_ratio = 0.5
 context_width = 128
-context_depth = 2
+context_depth = 4
+context_window = 1
+input_dropout = 0.2
+
+[model.features]
+@architectures = "spacy.MultiHashEmbed.v2"
+width = 64
+attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+rows = [5000, 1000, 2500, 2500]
+include_static_vectors = false
 """ + LISTENER_TOK2VEC_CONFIG
 DEFAULT_ENTITIES_MODEL = Config().from_str(DEFAULT_ENTITIES_CONFIG)["model"]
 
