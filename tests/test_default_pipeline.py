@@ -80,6 +80,10 @@ def test_categories_name_the_field_of_each_paper(docs):
     assert "Musculoskeletal" in knee["hrcs_hc"]
     drought = docs["drought_europe.txt"]._.scicls_labels
     assert drought["erc_domain"] == ["PE"]
+    # a taxonomy gives no label to a paper from outside its field
+    assert knee["arxiv"] == []
+    assert language_models["hrcs_hc"] == [] and language_models["hrcs_rac"] == []
+    assert drought["hrcs_hc"] == [] and drought["hrcs_rac"] == []
     for doc in docs.values():
         assert all(0.0 <= score <= 1.0 for score in doc.cats.values())
         assert set(doc._.scicls_certainty) >= {"erc", "arxiv", "hrcs_rac", "hrcs_hc"}
