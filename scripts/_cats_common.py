@@ -40,11 +40,18 @@ def build_pipeline(train_records: List[CategoryRecord], config_path: Path = CONF
 
 
 def feature_cache_path(nlp, seed: int) -> Path:
-    """Where the token vectors of ``nlp``'s transformer are cached: one file per span window and stride."""
-    get_spans = nlp.get_pipe("transformer").model.attrs.get("get_spans")
+    """Where the token vectors of ``nlp``'s transformer are cached: one file per
+    encoder, span window and stride (no suffix for the default encoder and windows)."""
+    from spacy_scicls.encoders import DEFAULT_ENCODER
+
+    transformer = nlp.get_pipe("transformer")
+    get_spans = transformer.model.attrs.get("get_spans")
     keywords = getattr(get_spans, "keywords", None) or {}
     window, stride = keywords.get("window", 128), keywords.get("stride", 96)
     suffix = "" if (window, stride) == (128, 96) else f"-w{window}s{stride}"
+    encoder = nlp.config["components"]["transformer"]["model"]["name"]
+    if encoder != DEFAULT_ENCODER:
+        suffix += "-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in str(encoder))
     return REPO / "training" / "cats" / f"features-seed{seed}{suffix}.npz"
 
 

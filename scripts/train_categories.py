@@ -55,6 +55,7 @@ def main() -> None:
                         help="documents of the other corpora added as all-negative examples, as a multiple "
                         "of the head's own documents (0: none)")
     parser.add_argument("--weight-decay", type=float, help="for every head (default: WEIGHT_DECAY per head)")
+    parser.add_argument("--encoder", help="the shared encoder's name or path (default: the config's)")
     parser.add_argument("--window", type=int, help="transformer span window in tokens (default: the config's)")
     parser.add_argument("--stride", type=int, help="transformer span stride in tokens (default: the config's)")
     args = parser.parse_args()
@@ -65,6 +66,8 @@ def main() -> None:
     log("records: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
     overrides = {f"components.transformer.model.get_spans.{key}": getattr(args, key)
                  for key in ("window", "stride") if getattr(args, key) is not None}
+    if args.encoder:
+        overrides["components.transformer.model.name"] = args.encoder
     nlp = build_pipeline(splits["train"], overrides=overrides)
     cache = feature_cache(
         nlp, splits["train"] + splits["dev"] + splits["test"],
