@@ -120,7 +120,8 @@ def test_input_dropout_acts_in_training_only():
 def test_wider_convolution_window_reaches_further():
     nlp = spacy.blank("en")
     examples = capitalised_examples(nlp)
-    head = trained_head(v2_model(context_width=8, context_depth=1, context_window=2), examples, steps=1)
+    model = v2_model(context_width=8, context_depth=1, context_window=2, features=None, input_dropout=0.0)
+    head = trained_head(model, examples, steps=1)
     projection = head.model.layers[1]
     vectors = examples[0].predicted._.trf_data.model_output.last_hidden_state[0]
     changed = vectors.copy()
