@@ -94,6 +94,7 @@ def test_round_trip_keeps_the_token_features(feature_head):
     numpy.testing.assert_allclose(copy.predict(docs)[1], head.predict(docs)[1], rtol=1e-6)
     empty = with_token_vectors(nlp.make_doc(""), numpy.zeros((0, 8), "float32"))
     assert list(head.pipe([empty, docs[0]]))[0].ents == ()
+    assert list(head.pipe([empty]))[0].ents == ()
 
 
 def test_input_dropout_acts_in_training_only():
