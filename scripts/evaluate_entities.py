@@ -353,6 +353,38 @@ def pick_threshold(nlp, dev) -> float:
     return best[1]
 
 
+# -- precision against recall -------------------------------------------------
+def run_thresholds(args) -> None:
+    """P/R/F1 of a saved head on the dev and test splits at every threshold of THRESHOLDS
+    (the model scores each split once; only the decoding changes)."""
+    data_dir = args.data_dir or os.environ.get("SCICLS_DATA_DIR")
+    if not data_dir:
+        sys.exit("give --data-dir or set SCICLS_DATA_DIR")
+    torch.set_num_threads(args.threads)
+    nlp = spacy.load(args.model)
+    component = nlp.get_pipe(args.component)
+    splits, _ = load_entity_corpus(args.corpus, data_dir, nlp, seed=args.seed)
+    tag = args.encoder.replace("/", "--")
+    saved = (component.cfg["threshold"], component.cfg["ents_policy"])
+    component.cfg["ents_policy"] = "replace"
+    print(f"{args.corpus}, {args.model} (saved threshold {saved[0]:.2f})")
+    try:
+        for split in ("dev", "test"):
+            cache = REPO / "corpus" / "entity-features" / f"{args.corpus}-{split}-{tag}.npz"
+            examples = make_examples(splits[split], encode(nlp, splits[split], cache), 0)
+            docs = [with_token_vectors(eg.reference, _vectors_of(eg)) for eg in examples]
+            gold = [gold_set(eg.reference) for eg in examples]
+            scores = component.predict(docs)
+            for threshold in THRESHOLDS:
+                component.cfg["threshold"] = threshold
+                component.set_annotations(docs, scores)
+                pred = [{(e.start_char, e.end_char, e.label_) for e in d.ents} for d in docs]
+                p, r, f, _ = prf(gold, pred)["OVERALL"]
+                print(f"  {split:<5} threshold {threshold:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}", flush=True)
+    finally:
+        component.cfg["threshold"], component.cfg["ents_policy"] = saved
+
+
 # -- speed and memory --------------------------------------------------------
 def run_bench(args) -> None:
     for repeat in args.repeats:
@@ -441,6 +473,14 @@ def main() -> None:
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
     ev.add_argument("--save", action="store_true", help="save transformer + scicls under training/entities-<corpus>")
+    th = sub.add_parser("thresholds", help="P/R/F1 of a saved head at every threshold, on dev and test")
+    th.add_argument("--model", required=True)
+    th.add_argument("--component", default="scicls")
+    th.add_argument("--corpus", default="climateie", choices=["climateie", "scierc", "biodivner"])
+    th.add_argument("--data-dir", default=None)
+    th.add_argument("--encoder", default=DEFAULT_ENCODER)
+    th.add_argument("--seed", type=int, default=0)
+    th.add_argument("--threads", type=int, default=1)
     bench = sub.add_parser("bench")
     bench.add_argument("--model", required=True)
     bench.add_argument("--paper", default=None, help="a ClimateIE JSON file (default: the longest ClimateIE paper)")
@@ -454,6 +494,8 @@ def main() -> None:
     if args.command == "eval":
         torch.set_num_threads(args.threads)
         run_eval(args)
+    elif args.command == "thresholds":
+        run_thresholds(args)
     elif args.command == "bench":
         run_bench(args)
     else:

@@ -94,6 +94,7 @@ def test_round_trip_keeps_the_token_features(feature_head):
     numpy.testing.assert_allclose(copy.predict(docs)[1], head.predict(docs)[1], rtol=1e-6)
     empty = with_token_vectors(nlp.make_doc(""), numpy.zeros((0, 8), "float32"))
     assert list(head.pipe([empty, docs[0]]))[0].ents == ()
+    assert list(head.pipe([empty]))[0].ents == ()
 
 
 def test_input_dropout_acts_in_training_only():
@@ -120,7 +121,8 @@ def test_input_dropout_acts_in_training_only():
 def test_wider_convolution_window_reaches_further():
     nlp = spacy.blank("en")
     examples = capitalised_examples(nlp)
-    head = trained_head(v2_model(context_width=8, context_depth=1, context_window=2), examples, steps=1)
+    model = v2_model(context_width=8, context_depth=1, context_window=2, features=None, input_dropout=0.0)
+    head = trained_head(model, examples, steps=1)
     projection = head.model.layers[1]
     vectors = examples[0].predicted._.trf_data.model_output.last_hidden_state[0]
     changed = vectors.copy()
