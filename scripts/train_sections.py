@@ -23,19 +23,23 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 import numpy
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def build_nlp(config: Path):
+def build_nlp(config: Path, encoder: Optional[str] = None):
     import spacy
     from spacy.training import Example
 
     import spacy_scicls  # noqa: F401
 
-    cfg = spacy.util.load_config(config, overrides={"nlp.pipeline": ["transformer", "sections"]})
+    overrides = {"nlp.pipeline": ["transformer", "sections"]}
+    if encoder:
+        overrides["components.transformer.model.name"] = encoder
+    cfg = spacy.util.load_config(config, overrides=overrides)
     nlp = spacy.util.load_model_from_config(cfg, auto_fill=True, validate=True)
     sample = nlp.make_doc("Introduction\nA first section.")
     nlp.initialize(lambda: [Example(nlp.make_doc(sample.text), sample)])
@@ -107,11 +111,11 @@ def fit_classifier(classifier, F: numpy.ndarray, y: numpy.ndarray, n_labels: int
             print(f"epoch {epoch}: loss {total / len(y):.4f}")
 
 
-def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, **fit_args) -> None:
+def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, encoder=None, **fit_args) -> None:
     """Accuracy of ``folds``-fold cross-validation by paper, with headings and content only."""
     import copy
 
-    nlp = build_nlp(config)
+    nlp = build_nlp(config, encoder)
     n_labels = len(nlp.get_pipe("sections").labels)
     template = nlp.get_pipe("sections").model.layers[1]
     fold_of = {p: k % folds for k, p in enumerate(sorted(set(papers)))}
@@ -134,6 +138,7 @@ def main(argv=None) -> int:
     import torch
 
     from spacy_scicls.corpora.papers import COLLECTIONS, iter_papers
+    from spacy_scicls.encoders import DEFAULT_ENCODER
     from spacy_scicls.corpora.sections import section_doc, silver_labels
     from spacy_scicls.labels import IMRAD_LABELS
 
@@ -141,6 +146,7 @@ def main(argv=None) -> int:
     env = os.environ.get("SCICLS_DATA_DIR")
     parser.add_argument("--data-dir", type=Path, default=Path(env) if env else None, required=env is None)
     parser.add_argument("--config", type=Path, default=REPO / "configs" / "full_pipeline.cfg")
+    parser.add_argument("--encoder", help="the shared encoder's name or path (default: the config's)")
     parser.add_argument("--output", type=Path, default=REPO / "training" / "sections-pipeline")
     parser.add_argument("--cache", type=Path, default=REPO / "training" / "section_pooled.npz",
                         help="pooled section vectors (made on the first run, read on later ones)")
@@ -152,7 +158,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    nlp = build_nlp(args.config)
+    nlp = build_nlp(args.config, args.encoder)
+    encoder = str(nlp.config["components"]["transformer"]["model"]["name"])
     head = nlp.get_pipe("sections")
     if "content_tokens" not in head.model.attrs:
         raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2")
@@ -162,6 +169,11 @@ def main(argv=None) -> int:
         if int(pooled["content_tokens"]) != content_tokens:
             raise SystemExit(f"{args.cache} was made for content_tokens {int(pooled['content_tokens'])}; "
                              f"the config says {content_tokens}: delete the cache")
+        # caches made before the encoder was recorded were made with the default encoder
+        cached_encoder = str(pooled.get("encoder", DEFAULT_ENCODER))
+        if cached_encoder != encoder:
+            raise SystemExit(f"{args.cache} holds vectors of the encoder {cached_encoder!r}, not {encoder!r}: "
+                             "pass another --cache")
         print(f"pooled sections from {args.cache}: {pooled['H'].shape}")
     else:
         docs, labels, papers, blind = [], [], [], []
@@ -182,6 +194,7 @@ def main(argv=None) -> int:
         pooled["papers"] = numpy.asarray(papers)
         pooled["blind"] = numpy.asarray(blind)
         pooled["content_tokens"] = numpy.asarray(content_tokens)
+        pooled["encoder"] = numpy.asarray(encoder)
         print(f"encoded {len(docs)} docs ({sum(len(d) for d in docs)} tokens) in {time.time() - start:.0f} s; "
               f"{int((pooled['y'] >= 0).sum())} labelled sections")
         args.cache.parent.mkdir(parents=True, exist_ok=True)
@@ -192,7 +205,7 @@ def main(argv=None) -> int:
     fit_args = {"learn_rate": args.learn_rate, "l2": args.l2}
     if args.dev_folds:
         cross_validate(args.config, F, y, pooled["papers"][keep], pooled["blind"][keep], args.dev_folds,
-                       args.dev_epochs, **fit_args)
+                       args.dev_epochs, encoder=args.encoder, **fit_args)
     start = time.time()
     fit_classifier(head.model.layers[1], F, y, len(head.labels), args.epochs, **fit_args)
     print(f"fitted the head on {len(y)} sections in {time.time() - start:.0f} s")
