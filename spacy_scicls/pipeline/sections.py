@@ -49,7 +49,7 @@ DEFAULT_SECTIONS_MODEL = Config().from_str(DEFAULT_SECTIONS_CONFIG)["model"]
         "spans_key": "sections",
         "scorer": {"@scorers": "spacy_scicls.section_scorer.v1"},
         "inherit_threshold": 0.9,
-        "heading_weight": 0.4,
+        "heading_weight": 0.5,
     },
     default_score_weights={"sections_f": 1.0, "sections_p": 0.0, "sections_r": 0.0, "sections_boundaries_f": 0.0},
 )
@@ -61,7 +61,7 @@ def make_section_classifier(
     spans_key: str,
     scorer: Optional[Callable],
     inherit_threshold: float = 0.9,
-    heading_weight: float = 0.4,
+    heading_weight: float = 0.5,
 ) -> "SectionClassifier":
     """Label each section of a paper with its IMRaD role.
 
@@ -72,9 +72,10 @@ def make_section_classifier(
     probability reaches ``inherit_threshold``. A heading that names a role
     (:func:`spacy_scicls.corpora.sections.heading_label`) counts as evidence
     of weight ``heading_weight``: the model's probabilities ``p`` become
-    ``(1 - w) * p + w * onehot(heading role)``, so the content overrides the
-    heading only when the model is sure (by more than ``w / (1 - w)``); 0
-    turns this off.
+    ``(1 - w) * p + w * onehot(heading role)``. At 0.5 (the default) a
+    heading that names a role decides it and the content labels the other
+    sections; below 0.5 the content overrides the heading when the model is
+    sure (by more than ``w / (1 - w)``); 0 turns this off.
     """
     return SectionClassifier(
         nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer,
@@ -93,7 +94,7 @@ class SectionClassifier(SharedEncoderHead):
         spans_key: str = "sections",
         scorer: Optional[Callable] = None,
         inherit_threshold: float = 0.9,
-        heading_weight: float = 0.4,
+        heading_weight: float = 0.5,
     ) -> None:
         self.vocab = vocab
         self.model = model
