@@ -30,11 +30,15 @@ import numpy
 REPO = Path(__file__).resolve().parents[1]
 
 
-def build_nlp(config: Path, encoder: Optional[str] = None):
+def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0):
     import spacy
     from spacy.training import Example
+    from thinc.api import fix_random_seed
 
     import spacy_scicls  # noqa: F401
+
+    # the head's initial weights come from here: seeded, so that a run is repeatable
+    fix_random_seed(seed)
 
     overrides = {"nlp.pipeline": ["transformer", "sections"]}
     if encoder:
