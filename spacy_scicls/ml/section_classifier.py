@@ -80,15 +80,17 @@ def _section_features(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tuple[
     return F, backprop
 
 
-def _section_classifier_forward(
-    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
+def _classify_sections(
+    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool, features: Callable
 ) -> Tuple[Floats2d, Callable]:
+    """Both versions' forward pass: token vectors, the version's section
+    ``features``, then the classifier; no sections, no rows."""
     docs, spans = inputs
     tok2vec, classifier = model.layers
     Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
-    F, backprop_features = _section_features(model, Xs, spans)
-    if F.shape[0] == 0:
+    if spans.data.shape[0] == 0:
         return no_rows_output(model, Xs, backprop_tok2vec)
+    F, backprop_features = features(model, Xs, spans)
     Y, backprop_classifier = classifier(F, is_train)
 
     def backprop(dY: Floats2d) -> List[Doc]:
@@ -97,7 +99,8 @@ def _section_classifier_forward(
     return Y, backprop
 
 
-def _section_classifier_init(model: Model, X=None, Y=None) -> None:
+def _initialize_sections(model: Model, X, Y, features: Callable) -> None:
+    """Both versions' initialization: the classifier is sized from the features of sample sections."""
     tok2vec, classifier = model.layers
     if X is None:
         classifier.initialize(Y=Y)
@@ -105,8 +108,18 @@ def _section_classifier_init(model: Model, X=None, Y=None) -> None:
     docs, spans = X
     tok2vec.initialize(X=docs)
     Xs, _ = token_vectors(tok2vec, docs, is_train=False)
-    F, _ = _section_features(model, Xs, spans)
+    F, _ = features(model, Xs, spans)
     classifier.initialize(X=F, Y=Y)
+
+
+def _section_classifier_forward(
+    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
+) -> Tuple[Floats2d, Callable]:
+    return _classify_sections(model, inputs, is_train, _section_features)
+
+
+def _section_classifier_init(model: Model, X=None, Y=None) -> None:
+    _initialize_sections(model, X, Y, _section_features)
 
 
 # -- v2: whole-section content, paper context and position ----------------
@@ -256,27 +269,8 @@ def _section_features_v2(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tup
 def _section_classifier_v2_forward(
     model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
 ) -> Tuple[Floats2d, Callable]:
-    docs, spans = inputs
-    tok2vec, classifier = model.layers
-    Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
-    if spans.data.shape[0] == 0:
-        return no_rows_output(model, Xs, backprop_tok2vec)
-    F, backprop_features = _section_features_v2(model, Xs, spans)
-    Y, backprop_classifier = classifier(F, is_train)
-
-    def backprop(dY: Floats2d) -> List[Doc]:
-        return backprop_tok2vec(backprop_features(backprop_classifier(dY)))
-
-    return Y, backprop
+    return _classify_sections(model, inputs, is_train, _section_features_v2)
 
 
 def _section_classifier_v2_init(model: Model, X=None, Y=None) -> None:
-    tok2vec, classifier = model.layers
-    if X is None:
-        classifier.initialize(Y=Y)
-        return
-    docs, spans = X
-    tok2vec.initialize(X=docs)
-    Xs, _ = token_vectors(tok2vec, docs, is_train=False)
-    F, _ = _section_features_v2(model, Xs, spans)
-    classifier.initialize(X=F, Y=Y)
+    _initialize_sections(model, X, Y, _section_features_v2)
