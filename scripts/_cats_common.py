@@ -122,8 +122,7 @@ def out_of_field(records: List[CategoryRecord], in_field: List[CategoryRecord], 
     """Records of the other corpora (those without a label of the head's
     taxonomy: NIHR awards for the arXiv head, arXiv papers for the HRCS heads),
     at most ``ratio`` times as many as ``in_field``, picked with ``seed``; with
-    their all-zero truths they teach a head to give documents outside its
-    field no label. Returns ``(records, zero truths)``."""
+    all-zero truths they teach a head to give documents outside its field no label."""
     import numpy
 
     kept = {r.id for r in in_field}
@@ -133,3 +132,12 @@ def out_of_field(records: List[CategoryRecord], in_field: List[CategoryRecord], 
         rng = numpy.random.default_rng(seed)
         others = [others[i] for i in sorted(rng.choice(len(others), size=limit, replace=False))]
     return others
+
+
+def with_out_of_field(records: List[CategoryRecord], in_field: List[CategoryRecord], truths, ratio: float, seed: int):
+    """``in_field`` and its ``truths`` followed by :func:`out_of_field` records with all-zero truths."""
+    import numpy
+
+    extra = out_of_field(records, in_field, ratio, seed)
+    zeros = numpy.zeros((len(extra), truths.shape[1]), dtype=truths.dtype)
+    return in_field + extra, numpy.vstack([truths, zeros]), len(extra)

@@ -21,12 +21,12 @@ import argparse
 import os
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Set, Tuple
+from typing import Dict, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "scripts"
+sys.path.insert(0, str(SCRIPTS))
 HEAD_GROUPS = ("sections", "categories", "entities")
 
 
@@ -46,44 +46,19 @@ def pipeline_folder(model: str) -> Path:
     raise SystemExit(f"error: no pipeline folder or installed package named {model!r}")
 
 
-Entity = Tuple[int, int, str]
-
-
-def strict_scores(golds: List[Set[Entity]], preds: List[Set[Entity]]) -> Dict[str, Tuple[float, float, float, int]]:
-    """Precision, recall, F1 and gold count per type and ``OVERALL`` (exact offsets and type)."""
-    tp: Counter = Counter()
-    n_pred: Counter = Counter()
-    n_gold: Counter = Counter()
-    for gold, pred in zip(golds, preds):
-        for *_, label in gold:
-            n_gold[label] += 1
-        for *_, label in pred:
-            n_pred[label] += 1
-        for *_, label in gold & pred:
-            tp[label] += 1
-    scores = {}
-    for label in sorted(set(n_gold) | set(n_pred)) + ["OVERALL"]:
-        t = sum(tp.values()) if label == "OVERALL" else tp[label]
-        p_n = sum(n_pred.values()) if label == "OVERALL" else n_pred[label]
-        g_n = sum(n_gold.values()) if label == "OVERALL" else n_gold[label]
-        p = t / p_n if p_n else 0.0
-        r = t / g_n if g_n else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        scores[label] = (p, r, f, g_n)
-    return scores
-
-
 def evaluate_entities(nlp, data_dir: str, seed: int) -> Dict[str, Tuple[float, float, float, int]]:
+    """Strict P/R/F1 per type and overall (``prf`` of the entity evaluation script)."""
+    from evaluate_entities import gold_set, prf
+
     from spacy_scicls.corpora.entities import load_entity_corpus
 
     splits, _ = load_entity_corpus("climateie", data_dir, nlp, seed=seed)
     test = splits["test"]
-    golds = [{(e.start_char, e.end_char, e.label_) for e in doc.ents} for doc in test]
     preds = [
         {(e.start_char, e.end_char, e.label_) for e in doc.ents}
         for doc in nlp.pipe((doc.text for doc in test), batch_size=4)
     ]
-    return strict_scores(golds, preds)
+    return prf([gold_set(doc) for doc in test], preds)
 
 
 def run_script(script: str, *args: str) -> int:

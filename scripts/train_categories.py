@@ -31,8 +31,8 @@ from thinc.api import fix_random_seed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cats_common import (  # noqa: E402
-    HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, out_of_field,
-    truths_for,
+    HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, truths_for,
+    with_out_of_field,
 )
 from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
 from spacy_scicls.training.frozen import pooled_features, predict_classifier, train_classifier  # noqa: E402
@@ -84,11 +84,9 @@ def main() -> None:
         dev, y_dev = truths_for(pipe, splits["dev"])
         if args.out_of_field > 0:
             # Documents of the other corpora, all labels negative, in training and on dev.
-            extra_train = out_of_field(splits["train"], train, args.out_of_field, args.seed)
-            extra_dev = out_of_field(splits["dev"], dev, args.out_of_field, args.seed)
-            train, y_train = train + extra_train, numpy.vstack([y_train, numpy.zeros((len(extra_train), y_train.shape[1]), "float32")])
-            dev, y_dev = dev + extra_dev, numpy.vstack([y_dev, numpy.zeros((len(extra_dev), y_dev.shape[1]), "float32")])
-            log(f"[{name}] out-of-field documents: {len(extra_train)} train / {len(extra_dev)} dev")
+            train, y_train, n_train = with_out_of_field(splits["train"], train, y_train, args.out_of_field, args.seed)
+            dev, y_dev, n_dev = with_out_of_field(splits["dev"], dev, y_dev, args.out_of_field, args.seed)
+            log(f"[{name}] out-of-field documents: {n_train} train / {n_dev} dev")
         X_train, X_dev = feats(train), feats(dev)
         log(f"[{name}] {len(pipe.labels)} labels, {len(train)} train / {len(dev)} dev docs")
         result = train_classifier(

@@ -182,3 +182,16 @@ def test_heading_evidence_weighs_against_the_content():
     assert [s._.heading for s in spans] == ["Results", "Results", "Some heading"]
     with pytest.raises(ValueError, match="heading_weight must be in"):
         spacy.blank("en").add_pipe("scicls_sections", config={"heading_weight": 1.0})
+
+
+def test_by_default_a_heading_that_names_a_role_decides():
+    nlp = spacy.blank("en")
+    pipe = nlp.add_pipe("scicls_sections")
+    doc = nlp.make_doc("Results\nWe sampled again.\n\nSome heading\nText.")
+    segments = pipe.segments(doc)
+    labels = list(pipe.labels)
+    scores = numpy.full((2, len(labels)), 0.0, dtype="float32")
+    scores[0, labels.index("conclusion")] = 0.99   # however sure the content is
+    scores[1, labels.index("discussion")] = 0.99   # no role in the heading: the content decides
+    pipe.set_annotations([doc], ([segments], scores))
+    assert [s.label_ for s in doc.spans["sections"]] == ["results", "discussion"]
