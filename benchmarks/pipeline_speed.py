@@ -53,8 +53,11 @@ def setup_device(gpu_id: int, threads: Optional[int]) -> str:
     import torch
 
     if threads:
-        torch.set_num_threads(threads)
-        limit_blas_threads(threads)
+        from spacy_scicls.threads import set_cpu_threads
+
+        # torch's threads and numpy's BLAS threads alike, so that the heads
+        # computed with numpy are timed on as many cores as the encoder
+        set_cpu_threads(threads)
     if gpu_id >= 0:
         import spacy
 
@@ -67,23 +70,6 @@ def setup_device(gpu_id: int, threads: Optional[int]) -> str:
         set_gpu_allocator("pytorch")
         return torch.cuda.get_device_name(gpu_id)
     return cpu_name()
-
-
-def limit_blas_threads(threads: int) -> None:
-    """Give numpy's BLAS the same number of threads as torch.
-
-    Heads that compute with numpy (thinc's CPU ops, the entity head's
-    prediction path) would otherwise use every core while the encoder is held
-    to ``threads``, and the comparison would not be like for like.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # without it, OPENBLAS_NUM_THREADS set before the run does the same
-        return
-    _BLAS_LIMITS.append(threadpool_limits(limits=threads, user_api="blas"))
-
-
-_BLAS_LIMITS: list = []  # keeps the limits in force for the whole run
 
 
 def cpu_name() -> str:

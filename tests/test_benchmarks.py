@@ -173,16 +173,3 @@ def test_overrides_half_precision_and_larger_batches_on_gpu_only(tmp_path):
     other = load_overrides(gpu=True, path=tmp_path)["components"]["transformer"]["model"]
     assert "predict_max_wordpieces" not in other
 
-
-def test_threads_hold_numpy_blas_to_the_same_count_as_torch():
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    import numpy  # noqa: F401  (loads the BLAS that the limit applies to)
-
-    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        pipeline_speed.limit_blas_threads(1)
-        try:
-            counts = {i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}
-            assert counts == {1}
-        finally:
-            while pipeline_speed._BLAS_LIMITS:
-                pipeline_speed._BLAS_LIMITS.pop().restore_original_limits()

@@ -22,6 +22,7 @@ from .inputs import INPUT_FORMATS, InputError, check_inputs, count_records, iter
 from .outputs import CsvWriter, DocBinWriter, JsonlWriter, OutputError, output_exists, output_format
 from .progress import Progress
 from .run import annotate_records
+from ..threads import set_cpu_threads
 
 EXIT_OK = 0
 EXIT_RECORDS_FAILED = 1
@@ -198,10 +199,10 @@ def run_annotate(
     nlp = load_pipeline(model, gpu_id)
     writer = make_writer(output, nlp)
     if n_process > 1 or threads > 0:
-        import torch
-
-        # Forked workers hang in torch's thread pool unless it has one thread.
-        torch.set_num_threads(1 if n_process > 1 else threads)
+        # Forked workers hang in torch's thread pool unless it has one thread;
+        # numpy's BLAS (the heads) gets the same count, so that workers do not
+        # oversubscribe the cores.
+        set_cpu_threads(1 if n_process > 1 else threads)
     if skipped:
         typer.echo(
             f"scicls annotate: skipping {len(skipped)} file(s) of unknown type in the input folders, "
