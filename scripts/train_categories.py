@@ -13,7 +13,8 @@ SCICLS_DATA_DIR). Steps:
    under ``training/cats/`` so later runs and the evaluation skip this step;
 4. train each head's classifier on the pooled rows of its training docs (binary
    cross-entropy, weight decay per head: ``WEIGHT_DECAY``), keeping the epoch with
-   the best dev micro-F1;
+   the best dev micro-F1; a head with a neighbour vote (``DocClassifier.v4``) then
+   stores its training docs (out-of-field ones included) for the vote;
 5. fit each head's temperature and per-label thresholds on dev (``calibrate``);
 6. save the pipeline, and check that the saved pipeline, run on raw text, gives the
    probabilities of the cached path.
@@ -35,7 +36,9 @@ from _cats_common import (  # noqa: E402
     with_out_of_field,
 )
 from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
-from spacy_scicls.training.frozen import pooled_features, predict_classifier, train_classifier  # noqa: E402
+from spacy_scicls.training.frozen import (  # noqa: E402
+    pooled_features, predict_classifier, store_neighbours, train_classifier,
+)
 
 # Decoupled weight decay per head, chosen on dev: the linear HRCS heads (a few
 # hundred training docs) need strong decay, the MLP heads little.
@@ -98,6 +101,9 @@ def main() -> None:
             prior_bias=pipe.model.attrs.get("hidden_width") == 0,
         )
         log(f"[{name}] best dev micro-F1 at 0.5: {result['best_dev']:.4f} (epoch {result['best_epoch']})")
+        stored = store_neighbours(pipe, X_train, y_train)
+        if stored:
+            log(f"[{name}] neighbour vote: {stored} training docs stored")
         report = pipe.fit_decisions(predict_classifier(pipe, X_dev), y_dev)
         log(f"[{name}] fitted on dev: temperature {report['temperature']:.3f}, "
             f"global threshold {report.get('threshold', pipe.cfg['threshold']):.2f}, "
