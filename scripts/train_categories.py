@@ -32,7 +32,7 @@ from thinc.api import fix_random_seed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cats_common import (  # noqa: E402
-    HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, truths_for,
+    CACHE_TOKENS, HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, truths_for,
     with_out_of_field,
 )
 from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
@@ -79,6 +79,8 @@ def main() -> None:
     for name in args.heads.split(","):
         pipe = nlp.get_pipe(name)
         reading = pipe.model.get_ref("reading").attrs
+        if reading["max_tokens"] > CACHE_TOKENS:
+            sys.exit(f"[{name}] reads {reading['max_tokens']} tokens; the feature cache keeps {CACHE_TOKENS}")
         feats = lambda records: pooled_features(  # noqa: E731
             cache, [r.id for r in records], max_tokens=reading["max_tokens"],
             max_title_tokens=reading["max_title_tokens"],
