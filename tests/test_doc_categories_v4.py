@@ -123,3 +123,17 @@ def test_cached_training_then_storing_changes_predictions_of_the_mix(tiny_bert):
     after = predict_classifier(head, X)
     # with one neighbour (itself), each training row's own labels get half the probability mass
     numpy.testing.assert_allclose(after, 0.5 * before + 0.5 * y, atol=1e-3)
+
+
+def test_cross_validation_script_reads_candidates_and_refuses_bad_ones():
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from cv_categories import parse_candidate
+
+    assert parse_candidate("256:0.5:30") == (256, 0.5, 30)
+    for bad in ("256:0.5", "x:0.5:30", "1024:0.5:30", "256:1.5:30", "256:0.5:0"):
+        with pytest.raises(SystemExit):
+            parse_candidate(bad)
