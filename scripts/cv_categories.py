@@ -16,7 +16,14 @@ share of out-of-field documents labelled). The test split is never read.
 
 Why: a dev split of 130 NIHR awards is too small to choose on; every training
 award is scored once here (461 awards for the HRCS heads).
+
+``--text summary-first`` makes each record that has a plain-language summary
+(NIHR awards' ``Plain_English_Abstract``) the doc "title, summary, scientific
+abstract" instead of "title, abstract", for training and dev docs alike (their
+token vectors are cached apart, ``...-summary-first.npz``): it measures whether
+the summaries carry what the heads miss.
 """
+import dataclasses
 import argparse
 import sys
 from pathlib import Path
@@ -59,6 +66,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--out-of-field", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--text", choices=("abstract", "summary-first"), default="abstract",
+                        help="the doc of a record with a plain-language summary (default: title and abstract)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     candidates = [parse_candidate(c) for c in args.candidates.split(",")]
@@ -78,12 +87,24 @@ def main() -> None:
         train, y_train, _ = with_out_of_field(splits["train"], train, y_train, args.out_of_field, args.seed)
         dev, y_dev, _ = with_out_of_field(splits["dev"], dev, y_dev, args.out_of_field, args.seed)
     fold = numpy.random.RandomState(args.seed).permutation(len(train)) % args.folds
-    ids = lambda rs: [r.id for r in rs]  # noqa: E731
-    print(f"{args.head}: {args.folds}-fold cross-validation on {len(train)} training docs "
+    caches = [cache]
+    if args.text == "summary-first":
+        rewritten = [dataclasses.replace(r, abstract=f"{r.summary}\n\n{r.abstract}")
+                     for r in train + dev if r.summary]
+        path = feature_cache_path(nlp, args.seed)
+        caches.insert(0, feature_cache(nlp, rewritten, path.with_name(path.stem + "-summary-first.npz")))
+        log(f"{len(rewritten)} of {len(train) + len(dev)} docs read as title, summary, abstract")
+
+    def pooled(records, max_tokens):
+        return numpy.stack([
+            pooled_features(next(c for c in caches if r.id in c), [r.id], max_tokens=max_tokens)[0]
+            for r in records
+        ])
+    print(f"{args.head}: {args.folds}-fold cross-validation on {len(train)} training docs, text {args.text} "
           f"({int(y_train.any(axis=1).sum())} in the taxonomy); decisions fitted on {len(dev)} dev docs")
     for max_tokens, weight, k in candidates:
-        X = pooled_features(cache, ids(train), max_tokens=max_tokens)
-        X_dev = pooled_features(cache, ids(dev), max_tokens=max_tokens)
+        X = pooled(train, max_tokens)
+        X_dev = pooled(dev, max_tokens)
         results = []
         for f in range(args.folds):
             fit, held = fold != f, fold == f

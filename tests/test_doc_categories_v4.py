@@ -137,3 +137,20 @@ def test_cross_validation_script_reads_candidates_and_refuses_bad_ones():
     for bad in ("256:0.5", "x:0.5:30", "1024:0.5:30", "256:1.5:30", "256:0.5:0"):
         with pytest.raises(SystemExit):
             parse_candidate(bad)
+
+
+def test_nihr_plain_english_summary_is_kept_apart_from_the_text(tmp_path):
+    import csv
+
+    from spacy_scicls.corpora import read_hrcs_nihr
+
+    path = tmp_path / "nihr-summary-view.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Project_Title", "Plain_English_Abstract", "Scientific_Abstract", "HRCS _Health_Category",
+                         "UKCRC_Value_RAC"])
+        writer.writerow(["A coil trial", " Heavy periods: does a coil help? ", "A trial of a coil.",
+                         "Reproductive Health and Childbirth", "6.3 Medical devices"])
+    record, = read_hrcs_nihr(tmp_path)
+    assert record.summary == "Heavy periods: does a coil help?"
+    assert record.text == "A coil trial\n\nA trial of a coil."
