@@ -61,6 +61,9 @@ def main() -> None:
     parser.add_argument("--encoder", help="the shared encoder's name or path (default: the config's)")
     parser.add_argument("--window", type=int, help="transformer span window in tokens (default: the config's)")
     parser.add_argument("--stride", type=int, help="transformer span stride in tokens (default: the config's)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override a setting of configs/categories.cfg, e.g. "
+                        "components.arxiv.model.hidden_width=256 (repeatable; VALUE read as JSON, else text)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -71,6 +74,7 @@ def main() -> None:
                  for key in ("window", "stride") if getattr(args, key) is not None}
     if args.encoder:
         overrides["components.transformer.model.name"] = args.encoder
+    overrides.update(parse_setting(text) for text in args.set)
     nlp = build_pipeline(splits["train"], overrides=overrides)
     cache = feature_cache(
         nlp, splits["train"] + splits["dev"] + splits["test"],
@@ -110,10 +114,40 @@ def main() -> None:
         log(f"[{name}] fitted on dev: temperature {report['temperature']:.3f}, "
             f"global threshold {report.get('threshold', pipe.cfg['threshold']):.2f}, "
             f"at_least_one_min {pipe.cfg.get('at_least_one_min', 0.0):.2f}")
+        log(f"[{name}] on dev, decisions fitted on it (optimistic; for comparing settings): "
+            + dev_summary(pipe, predict_classifier(pipe, X_dev), y_dev, dev))
     output = Path(args.output)
     nlp.to_disk(output)
     log(f"saved {output}")
     check_saved_pipeline(output, splits["test"][:8], cache, args.heads.split(","))
+
+
+def parse_setting(text: str):
+    """``"section.key=value"`` -> ``("section.key", value)``, the value read as JSON where it parses."""
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        sys.exit(f"--set takes SECTION.KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
+def dev_summary(pipe, raw, truths, records) -> str:
+    """Micro-F1 (and arXiv primary-archive accuracy) of the head on its in-field dev docs."""
+    from evaluate_categories import figures
+
+    in_field = truths.any(axis=1)
+    kept = [r for r, keep in zip(records, in_field) if keep]
+    probs = pipe.calibrated(raw)
+    result = figures(pipe.taxonomy, pipe.labels, raw[in_field], probs[in_field], pipe.thresholds, truths[in_field],
+                     kept, pipe.cfg.get("at_least_one", False), float(pipe.cfg.get("at_least_one_min", 0.0)),
+                     probs[~in_field] if (~in_field).any() else None)
+    names = {"micro_f": "micro-F1", "primary_archive_acc": "primary archive", "group_micro_f": "group micro-F1",
+             "out_of_field_labelled": "out-of-field labelled"}
+    return ", ".join(f"{label} {result[key]:.4f}" for key, label in names.items() if key in result)
 
 
 def check_saved_pipeline(path: Path, records, cache, heads) -> None:
