@@ -13,7 +13,8 @@ SCICLS_DATA_DIR). Steps:
    under ``training/cats/`` so later runs and the evaluation skip this step;
 4. train each head's classifier on the pooled rows of its training docs (binary
    cross-entropy, weight decay per head: ``WEIGHT_DECAY``), keeping the epoch with
-   the best dev micro-F1;
+   the best dev micro-F1; a head with a neighbour vote (``DocClassifier.v4``) then
+   stores its training docs (out-of-field ones included) for the vote;
 5. fit each head's temperature and per-label thresholds on dev (``calibrate``);
 6. save the pipeline, and check that the saved pipeline, run on raw text, gives the
    probabilities of the cached path.
@@ -31,11 +32,13 @@ from thinc.api import fix_random_seed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cats_common import (  # noqa: E402
-    HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, truths_for,
+    CACHE_TOKENS, HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, truths_for,
     with_out_of_field,
 )
 from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
-from spacy_scicls.training.frozen import pooled_features, predict_classifier, train_classifier  # noqa: E402
+from spacy_scicls.training.frozen import (  # noqa: E402
+    pooled_features, predict_classifier, store_neighbours, train_classifier,
+)
 
 # Decoupled weight decay per head, chosen on dev: the linear HRCS heads (a few
 # hundred training docs) need strong decay, the MLP heads little.
@@ -58,6 +61,9 @@ def main() -> None:
     parser.add_argument("--encoder", help="the shared encoder's name or path (default: the config's)")
     parser.add_argument("--window", type=int, help="transformer span window in tokens (default: the config's)")
     parser.add_argument("--stride", type=int, help="transformer span stride in tokens (default: the config's)")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override a setting of configs/categories.cfg, e.g. "
+                        "components.arxiv.model.hidden_width=256 (repeatable; VALUE read as JSON, else text)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -68,6 +74,7 @@ def main() -> None:
                  for key in ("window", "stride") if getattr(args, key) is not None}
     if args.encoder:
         overrides["components.transformer.model.name"] = args.encoder
+    overrides.update(parse_setting(text) for text in args.set)
     nlp = build_pipeline(splits["train"], overrides=overrides)
     cache = feature_cache(
         nlp, splits["train"] + splits["dev"] + splits["test"],
@@ -76,6 +83,8 @@ def main() -> None:
     for name in args.heads.split(","):
         pipe = nlp.get_pipe(name)
         reading = pipe.model.get_ref("reading").attrs
+        if reading["max_tokens"] > CACHE_TOKENS:
+            sys.exit(f"[{name}] reads {reading['max_tokens']} tokens; the feature cache keeps {CACHE_TOKENS}")
         feats = lambda records: pooled_features(  # noqa: E731
             cache, [r.id for r in records], max_tokens=reading["max_tokens"],
             max_title_tokens=reading["max_title_tokens"],
@@ -98,14 +107,47 @@ def main() -> None:
             prior_bias=pipe.model.attrs.get("hidden_width") == 0,
         )
         log(f"[{name}] best dev micro-F1 at 0.5: {result['best_dev']:.4f} (epoch {result['best_epoch']})")
+        stored = store_neighbours(pipe, X_train, y_train)
+        if stored:
+            log(f"[{name}] neighbour vote: {stored} training docs stored")
         report = pipe.fit_decisions(predict_classifier(pipe, X_dev), y_dev)
         log(f"[{name}] fitted on dev: temperature {report['temperature']:.3f}, "
             f"global threshold {report.get('threshold', pipe.cfg['threshold']):.2f}, "
             f"at_least_one_min {pipe.cfg.get('at_least_one_min', 0.0):.2f}")
+        log(f"[{name}] on dev, decisions fitted on it (optimistic; for comparing settings): "
+            + dev_summary(pipe, predict_classifier(pipe, X_dev), y_dev, dev))
     output = Path(args.output)
     nlp.to_disk(output)
     log(f"saved {output}")
     check_saved_pipeline(output, splits["test"][:8], cache, args.heads.split(","))
+
+
+def parse_setting(text: str):
+    """``"section.key=value"`` -> ``("section.key", value)``, the value read as JSON where it parses."""
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        sys.exit(f"--set takes SECTION.KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
+def dev_summary(pipe, raw, truths, records) -> str:
+    """Micro-F1 (and arXiv primary-archive accuracy) of the head on its in-field dev docs."""
+    from evaluate_categories import figures
+
+    in_field = truths.any(axis=1)
+    kept = [r for r, keep in zip(records, in_field) if keep]
+    probs = pipe.calibrated(raw)
+    result = figures(pipe.taxonomy, pipe.labels, raw[in_field], probs[in_field], pipe.thresholds, truths[in_field],
+                     kept, pipe.cfg.get("at_least_one", False), float(pipe.cfg.get("at_least_one_min", 0.0)),
+                     probs[~in_field] if (~in_field).any() else None)
+    names = {"micro_f": "micro-F1", "primary_archive_acc": "primary archive", "group_micro_f": "group micro-F1",
+             "out_of_field_labelled": "out-of-field labelled"}
+    return ", ".join(f"{label} {result[key]:.4f}" for key, label in names.items() if key in result)
 
 
 def check_saved_pipeline(path: Path, records, cache, heads) -> None:

@@ -52,6 +52,9 @@ class CategoryRecord:
     title: str
     abstract: str
     labels: Dict[str, List[str]] = field(default_factory=dict)
+    #: A plain-language summary where the source has one (NIHR awards'
+    #: ``Plain_English_Abstract``); not part of :attr:`text`.
+    summary: str = ""
 
     @property
     def text(self) -> str:
@@ -156,10 +159,10 @@ def read_hrcs_nihr(path: PathLike, *, silver_erc: bool = False) -> List[Category
         labels = {name: codes for name, codes in labels.items() if codes}
         if not labels:
             continue
-        records.append(
-            _record(f"hrcs_nihr:{i}", "hrcs_nihr", row["Project_Title"],
-                    row["Scientific_Abstract"], labels, silver_erc)
-        )
+        record = _record(f"hrcs_nihr:{i}", "hrcs_nihr", row["Project_Title"],
+                         row["Scientific_Abstract"], labels, silver_erc)
+        record.summary = (row.get("Plain_English_Abstract") or "").strip()
+        records.append(record)
     return records
 
 

@@ -387,3 +387,182 @@ def build_doc_classifier_v3(
     model.attrs["multi_label"] = not exclusive_classes
     model.attrs["hidden_width"] = hidden_width
     return model
+
+
+# ---------------------------------------------------------------------------
+# v4: v3's classifier, its probabilities mixed with a vote of stored neighbours
+# ---------------------------------------------------------------------------
+
+
+def neighbour_vote(k: int = 30, temperature: float = 0.1) -> Model[Floats2d, Floats2d]:
+    """Pooled rows -> each label's share of the vote of the ``k`` nearest stored training docs.
+
+    A row's neighbours are found by cosine similarity of its first ``d``
+    columns (the mean of the token vectors read, for the pooled rows of
+    :func:`section_reading`), centred and scaled per column with the stored
+    training rows' mean and scale; each of the ``k`` most similar stored docs
+    votes with its 0/1 labels, weighted by ``softmax(similarity / temperature)``.
+    The stored docs (``keys``: their unit vectors, float16; ``values``: their
+    labels) are set by :func:`fit_neighbours`, not by the optimizer; before
+    that the layer stores none, and :func:`mix_with_neighbours` leaves the
+    classifier's probabilities as they are.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    return Model(
+        "neighbour_vote", _neighbour_vote_forward, init=_neighbour_vote_init,
+        params={"center": None, "scale": None, "keys": None, "values": None},
+        dims={"nO": None}, attrs={"k": k, "temperature": temperature},
+    )
+
+
+def _neighbour_vote_init(model: Model, X=None, Y=None) -> None:
+    # Nothing stored yet: zero rows of width 0; fit_neighbours fills them.
+    n_out = model.get_dim("nO") if model.has_dim("nO") and model.get_dim("nO") else (Y.shape[1] if Y is not None else 0)
+    if n_out:
+        model.set_dim("nO", n_out)
+    for name, shape in (("center", (0,)), ("scale", (0,)), ("keys", (0, 0)), ("values", (0, n_out))):
+        if not model.has_param(name) or model.get_param(name) is None:
+            model.set_param(name, model.ops.xp.zeros(shape, dtype="float16" if name in ("keys", "values") else "float32"))
+
+
+def n_neighbours_stored(model: Model) -> int:
+    """How many training docs a :func:`neighbour_vote` layer stores (0 before :func:`fit_neighbours`)."""
+    if not model.has_param("keys") or model.get_param("keys") is None:
+        return 0
+    return int(model.get_param("keys").shape[0])
+
+
+def _unit_rows(xp, X, center, scale):
+    X = (X - center) / scale
+    return X / xp.maximum(xp.sqrt((X * X).sum(axis=1, keepdims=True)), 1e-9)
+
+
+def _neighbour_vote_forward(model: Model, X: Floats2d, is_train: bool):
+    xp = model.ops.xp
+    keys = model.get_param("keys")
+    values = model.get_param("values")
+    center = model.get_param("center")
+    d = keys.shape[1]
+    if len(keys) == 0 or len(X) == 0:
+        return model.ops.alloc2f(len(X), values.shape[1]), lambda dY: model.ops.alloc2f(*X.shape)
+    if X.shape[1] < d:
+        raise ValueError(f"neighbour_vote: rows have {X.shape[1]} columns, the stored keys {d}")
+    Q = _unit_rows(xp, xp.asarray(X[:, :d], dtype="float32"), center, model.get_param("scale"))
+    S = Q @ xp.asarray(keys, dtype="float32").T
+    k = min(model.attrs["k"], len(keys))
+    idx = xp.argpartition(-S, k - 1, axis=1)[:, :k] if k < len(keys) else xp.tile(xp.arange(len(keys)), (len(X), 1))
+    sims = xp.take_along_axis(S, idx, axis=1)
+    w = xp.exp((sims - sims.max(axis=1, keepdims=True)) / model.attrs["temperature"])
+    w /= w.sum(axis=1, keepdims=True)
+    Y = xp.einsum("nk,nkl->nl", w, xp.asarray(values, dtype="float32")[idx]).astype("float32")
+
+    def backprop(dY: Floats2d) -> Floats2d:
+        # The stored docs are fixed and the vote is piecewise constant in the
+        # neighbour set: no gradient flows to the pooled rows through it.
+        return model.ops.alloc2f(*X.shape)
+
+    return Y, backprop
+
+
+def fit_neighbours(model: Model, X, truths, min_scale: float = 1e-3) -> None:
+    """Store training docs in a :func:`neighbour_vote` layer: their pooled rows ``X`` and 0/1 ``truths``.
+
+    Only the first third of the columns is kept (the mean of the token vectors
+    read, of :func:`section_reading`'s rows), as float16 unit vectors after
+    centring and scaling; documents without any label (out-of-field examples)
+    are kept too, so that their neighbours vote for no label.
+    """
+    import numpy
+
+    X = numpy.asarray(model.ops.to_numpy(X), dtype="float32")
+    truths = numpy.asarray(truths, dtype="float32")
+    if X.ndim != 2 or len(X) == 0 or X.shape[1] % 3:
+        raise ValueError(f"fit_neighbours needs pooled rows (n, 3 * width), got shape {X.shape}")
+    if truths.shape[0] != len(X):
+        raise ValueError(f"fit_neighbours: {len(X)} rows but {truths.shape[0]} rows of truths")
+    if model.has_dim("nO") and model.get_dim("nO") and truths.shape[1] != model.get_dim("nO"):
+        raise ValueError(f"fit_neighbours: the head has {model.get_dim('nO')} labels, the truths {truths.shape[1]}")
+    if not numpy.isin(truths, (0.0, 1.0)).all():
+        raise ValueError("fit_neighbours: truths must be 0 or 1")
+    d = X.shape[1] // 3
+    M = X[:, :d]
+    center = M.mean(axis=0)
+    scale = numpy.maximum(M.std(axis=0), min_scale)
+    keys = _unit_rows(numpy, M, center, scale)
+    model.set_dim("nO", truths.shape[1], force=True)
+    model.set_param("center", model.ops.asarray1f(center))
+    model.set_param("scale", model.ops.asarray1f(scale))
+    model.set_param("keys", model.ops.asarray(keys.astype("float16")))
+    model.set_param("values", model.ops.asarray(truths.astype("float16")))
+
+
+def mix_with_neighbours(classifier: Model, neighbours: Model, weight: float) -> Model[Floats2d, Floats2d]:
+    """``(1 - weight) * classifier(X) + weight * neighbours(X)``; the classifier alone while no neighbours are stored."""
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"neighbour_weight must be within 0..1, got {weight}")
+    return Model(
+        "mix_with_neighbours", _mix_forward, init=_mix_init, layers=[classifier, neighbours],
+        attrs={"weight": weight},
+    )
+
+
+def _mix_init(model: Model, X=None, Y=None) -> None:
+    classifier, neighbours = model.layers
+    classifier.initialize(X=X, Y=Y)
+    neighbours.initialize(X=X, Y=Y)
+
+
+def _mix_forward(model: Model, X: Floats2d, is_train: bool):
+    classifier, neighbours = model.layers
+    P, backprop_classifier = classifier(X, is_train)
+    a = model.attrs["weight"]
+    if a == 0.0 or n_neighbours_stored(neighbours) == 0:
+        return P, backprop_classifier
+    Q, _ = neighbours(X, is_train)
+
+    def backprop(dY: Floats2d) -> Floats2d:
+        return backprop_classifier(dY * (1.0 - a))
+
+    return (1.0 - a) * P + a * Q, backprop
+
+
+@registry.architectures("spacy_scicls.DocClassifier.v4")
+def build_doc_classifier_v4(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    max_tokens: int = 256,
+    max_title_tokens: int = 64,
+    hidden_width: int = 512,
+    dropout: float = 0.1,
+    exclusive_classes: bool = False,
+    neighbours: int = 30,
+    neighbour_weight: float = 0.5,
+    neighbour_temperature: float = 0.1,
+    nO: Optional[int] = None,
+) -> Model[List[Doc], Floats2d]:
+    """v3, its probabilities mixed with a vote of the ``neighbours`` nearest training docs.
+
+    ``model.get_ref("scorer")`` maps pooled rows to the head's probabilities:
+    ``(1 - neighbour_weight) * classifier + neighbour_weight * vote``, where
+    the vote (:func:`neighbour_vote`) is over training docs stored with the
+    head by :func:`fit_neighbours` (``spacy_scicls.training.frozen`` and
+    ``scripts/train_categories.py`` store the head's training docs after
+    training its classifier). While none are stored (a head trained by
+    ``spacy train``) the scorer is the classifier alone, i.e. v3.
+    """
+    if not 0.0 <= neighbour_weight <= 1.0:
+        raise ValueError(f"neighbour_weight must be within 0..1, got {neighbour_weight}")
+    vote = neighbour_vote(neighbours, neighbour_temperature)
+    v3 = build_doc_classifier_v3(tok2vec, max_tokens, max_title_tokens, hidden_width, dropout,
+                                 exclusive_classes, nO)
+    reading, classifier = v3.layers
+    scorer = mix_with_neighbours(classifier, vote, neighbour_weight)
+    model = chain(reading, scorer)
+    for ref in ("tok2vec", "reading", "classifier", "standardize", "output_layer"):
+        model.set_ref(ref, v3.get_ref(ref))
+    model.set_ref("neighbours", vote)
+    model.set_ref("scorer", scorer)
+    model.attrs.update(v3.attrs)
+    return model

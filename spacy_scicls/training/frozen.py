@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from thinc.api import Adam, Model, fix_random_seed, set_dropout_rate
 
-from ..ml.doc_classifier import fit_standardizer, pool_token_vectors, title_end
+from ..ml.doc_classifier import fit_neighbours, fit_standardizer, pool_token_vectors, title_end
 
 
 class TokenVectorCache:
@@ -213,5 +213,23 @@ def set_prior_bias(output_layer: Model, truths: numpy.ndarray, mask: numpy.ndarr
 
 
 def predict_classifier(component, X: numpy.ndarray) -> numpy.ndarray:
-    classifier: Model = component.model.get_ref("classifier")
-    return classifier.ops.to_numpy(classifier.predict(classifier.ops.asarray2f(X)))
+    """The head's probabilities from pooled rows: what its model gives after the reading.
+
+    For ``spacy_scicls.DocClassifier.v4`` that is the classifier mixed with
+    the vote of the stored neighbours (its ``scorer``), else the classifier.
+    """
+    model = component.model
+    scorer: Model = model.get_ref("scorer") if model.has_ref("scorer") else model.get_ref("classifier")
+    return scorer.ops.to_numpy(scorer.predict(scorer.ops.asarray2f(X)))
+
+
+def store_neighbours(component, X_train: numpy.ndarray, truths: numpy.ndarray) -> int:
+    """Store the training rows in the head's neighbour vote (``DocClassifier.v4``); returns how many.
+
+    A head without a neighbour vote (v2, v3) is left as it is (returns 0).
+    """
+    if not component.model.has_ref("neighbours"):
+        return 0
+    neighbours = component.model.get_ref("neighbours")
+    fit_neighbours(neighbours, X_train, truths)
+    return len(X_train)

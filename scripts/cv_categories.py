@@ -1,0 +1,146 @@
+"""Choose a category head's reading length and neighbour vote by cross-validation on the training split.
+
+    python scripts/cv_categories.py --data DATA_DIR --head hrcs_hc \\
+        --candidates 256:0:30,512:0:30,256:0.5:30,512:0.5:30
+
+Each candidate is ``max_tokens:neighbour_weight:neighbours``. The head's training
+documents (with the other corpora's as out-of-field negatives, as
+``scripts/train_categories.py`` adds them) are cut into ``--folds`` seeded folds;
+for each fold the head (built from ``configs/categories.cfg``, from its initial
+weights) is trained on the other folds with early stopping on the dev split, its
+neighbour vote stores those folds' documents, its temperature and thresholds are
+fitted on the dev split, and the held-out fold is scored as
+``scripts/evaluate_categories.py`` scores the test split. It prints each
+candidate's micro-F1 per fold and its mean (and the group-level micro-F1 and the
+share of out-of-field documents labelled). The test split is never read.
+
+Why: a dev split of 130 NIHR awards is too small to choose on; every training
+award is scored once here (461 awards for the HRCS heads).
+
+``--text summary-first`` makes each record that has a plain-language summary
+(NIHR awards' ``Plain_English_Abstract``) the doc "title, summary, scientific
+abstract" instead of "title, abstract", for training and dev docs alike (their
+token vectors are cached apart, ``...-summary-first.npz``): it measures whether
+the summaries carry what the heads miss.
+"""
+import dataclasses
+import argparse
+import sys
+from pathlib import Path
+
+import numpy
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _cats_common import (  # noqa: E402
+    CACHE_TOKENS, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, truths_for,
+    with_out_of_field,
+)
+from evaluate_categories import figures  # noqa: E402
+from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
+from spacy_scicls.training.frozen import (  # noqa: E402
+    pooled_features, predict_classifier, store_neighbours, train_classifier,
+)
+from train_categories import WEIGHT_DECAY  # noqa: E402
+
+
+def parse_candidate(text: str):
+    try:
+        max_tokens, weight, k = text.split(":")
+        candidate = int(max_tokens), float(weight), int(k)
+    except ValueError:
+        raise SystemExit(f"a candidate is max_tokens:neighbour_weight:neighbours, got {text!r}") from None
+    if not 1 <= candidate[0] <= CACHE_TOKENS or not 0.0 <= candidate[1] <= 1.0 or candidate[2] < 1:
+        raise SystemExit(f"candidate {text!r} out of range (max_tokens 1..{CACHE_TOKENS}, weight 0..1, neighbours >= 1)")
+    return candidate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", help="folder with cats/<corpus> (default: $SCICLS_DATA_DIR)")
+    parser.add_argument("--head", required=True, help="erc, arxiv, hrcs_rac or hrcs_hc")
+    parser.add_argument("--candidates", required=True, help="comma-separated max_tokens:neighbour_weight:neighbours")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--out-of-field", type=float, default=1.0)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--text", choices=("abstract", "summary-first"), default="abstract",
+                        help="the doc of a record with a plain-language summary (default: title and abstract)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    candidates = [parse_candidate(c) for c in args.candidates.split(",")]
+    if args.folds < 2:
+        raise SystemExit("--folds must be at least 2")
+
+    splits = load_splits(data_dir(args.data), args.seed)
+    nlp = build_pipeline(splits["train"])
+    cache = feature_cache(nlp, splits["train"] + splits["dev"] + splits["test"], feature_cache_path(nlp, args.seed))
+    pipe = nlp.get_pipe(args.head)
+    if not pipe.model.has_ref("neighbours") and any(w > 0 for _, w, _ in candidates):
+        raise SystemExit(f"[{args.head}] has no neighbour vote (DocClassifier.v4) in configs/categories.cfg")
+    initial = pipe.model.get_ref("classifier").to_bytes()
+    train, y_train = truths_for(pipe, splits["train"])
+    dev, y_dev = truths_for(pipe, splits["dev"])
+    if args.out_of_field > 0:
+        train, y_train, _ = with_out_of_field(splits["train"], train, y_train, args.out_of_field, args.seed)
+        dev, y_dev, _ = with_out_of_field(splits["dev"], dev, y_dev, args.out_of_field, args.seed)
+    fold = numpy.random.RandomState(args.seed).permutation(len(train)) % args.folds
+    caches = [cache]
+    if args.text == "summary-first":
+        rewritten = [dataclasses.replace(r, abstract=f"{r.summary}\n\n{r.abstract}")
+                     for r in train + dev if r.summary]
+        path = feature_cache_path(nlp, args.seed)
+        caches.insert(0, feature_cache(nlp, rewritten, path.with_name(path.stem + "-summary-first.npz")))
+        log(f"{len(rewritten)} of {len(train) + len(dev)} docs read as title, summary, abstract")
+
+    def pooled(records, max_tokens):
+        return numpy.stack([
+            pooled_features(next(c for c in caches if r.id in c), [r.id], max_tokens=max_tokens)[0]
+            for r in records
+        ])
+    print(f"{args.head}: {args.folds}-fold cross-validation on {len(train)} training docs, text {args.text} "
+          f"({int(y_train.any(axis=1).sum())} in the taxonomy); decisions fitted on {len(dev)} dev docs")
+    for max_tokens, weight, k in candidates:
+        X = pooled(train, max_tokens)
+        X_dev = pooled(dev, max_tokens)
+        results = []
+        for f in range(args.folds):
+            fit, held = fold != f, fold == f
+            pipe.model.get_ref("classifier").from_bytes(initial)
+            train_classifier(
+                pipe, X[fit], (y_train[fit], numpy.ones((int(fit.sum()), 1), "float32")),
+                X_dev=X_dev, dev_score=lambda p: micro_macro_f1(p >= 0.5, y_dev)["micro_f"],
+                epochs=args.epochs, seed=args.seed, l2=WEIGHT_DECAY.get(args.head, 0.01),
+                prior_bias=pipe.model.attrs.get("hidden_width") == 0,
+            )
+            if pipe.model.has_ref("neighbours"):
+                store_neighbours(pipe, X[fit], y_train[fit])
+                pipe.model.get_ref("scorer").attrs["weight"] = weight
+                pipe.model.get_ref("neighbours").attrs["k"] = k
+            pipe.fit_decisions(predict_classifier(pipe, X_dev), y_dev)
+            raw = predict_classifier(pipe, X[held])
+            y_held = y_train[held]
+            in_field = y_held.any(axis=1)
+            records = [r for r, keep in zip((train[i] for i in numpy.flatnonzero(held)), in_field) if keep]
+            probs = pipe.calibrated(raw)
+            results.append(figures(
+                pipe.taxonomy, pipe.labels, raw[in_field], probs[in_field], pipe.thresholds, y_held[in_field],
+                records, pipe.cfg.get("at_least_one", False), float(pipe.cfg.get("at_least_one_min", 0.0)),
+                probs[~in_field] if (~in_field).any() else None,
+            ))
+        mean = lambda key: numpy.mean([r[key] for r in results if key in r])  # noqa: E731
+        per_fold = " ".join("%.3f" % r["micro_f"] for r in results)
+        line = (f"max_tokens {max_tokens:3d}, neighbour_weight {weight:.2f}, neighbours {k:2d}: "
+                f"micro-F1 {mean('micro_f'):.4f} (folds {per_fold})")
+        if "group_micro_f" in results[0]:
+            line += f", group {mean('group_micro_f'):.4f}"
+        if "out_of_field_labelled" in results[0]:
+            line += f", out-of-field labelled {mean('out_of_field_labelled'):.4f}"
+        print(line, flush=True)
+        log(f"done {max_tokens}:{weight}:{k}")
+
+
+if __name__ == "__main__":
+    main()
