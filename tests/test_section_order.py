@@ -76,3 +76,19 @@ def test_component_decodes_with_its_transitions_and_keeps_them(tmp_path):
         pipe.set_transitions(numpy.zeros((3, 3)))
     with pytest.raises(ValueError, match="order_weight"):
         spacy.blank("en").add_pipe("scicls_sections", config={"order_weight": -1.0})
+
+
+def test_training_script_reads_each_papers_label_sequence():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from train_sections import paper_sequences
+
+    owners = numpy.asarray([0, 0, 0, 1, 1, 2, 2])
+    y = numpy.asarray([INTRO, -1, METHODS, RESULTS, DISCUSSION, INTRO, RESULTS])
+    blind = numpy.asarray([False, False, False, True, True, False, False])
+    # the docs with headings only: each paper's labels in reading order, unlabelled sections as None
+    assert paper_sequences(owners, y, ~blind) == [[INTRO, None, METHODS], [INTRO, RESULTS]]
+    T = learn_transitions(paper_sequences(owners, y, ~blind), len(IMRAD_LABELS))
+    assert numpy.exp(T[INTRO, METHODS]) > numpy.exp(T[INTRO, DISCUSSION])
