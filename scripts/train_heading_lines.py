@@ -22,6 +22,33 @@ from spacy_scicls.corpora.plain_text import reader_text_and_gold, split_of, tei_
 from spacy_scicls.segmentation.lines import DEFAULT_MODEL, HeadingLineModel, train_network, line_features, train_two_pass
 
 
+def cross_validate(papers, weights, n_grobid: int, args) -> None:
+    """Heading-line P/R/F1 on the GROBID papers of each fold (paper ``i`` in fold ``i % K``), from
+    the model fitted on the other folds' GROBID papers and all the reader texts, at a few thresholds."""
+    folds = args.dev_folds
+    probs, golds = [], []
+    start = time.time()
+    for k in range(folds):
+        train = [i for i in range(len(papers)) if i >= n_grobid or i % folds != k]
+        params, context_params = train_two_pass([papers[i] for i in train], hidden=args.hidden, l2=args.l2,
+                                                epochs=args.epochs, paper_weights=[weights[i] for i in train])
+        model = HeadingLineModel(params, context_params=context_params)
+        for i in range(n_grobid):
+            if i % folds == k:
+                lines, labels = papers[i]
+                keep = numpy.asarray([bool(line.strip()) for line in lines], dtype=bool)
+                probs.append(model.probabilities(lines)[keep])
+                golds.append(numpy.asarray(labels)[keep] > 0)
+    p, gold = numpy.concatenate(probs), numpy.concatenate(golds)
+    print(f"cross-validation, {folds} folds by paper, {n_grobid} GROBID train papers ({time.time() - start:.0f} s):")
+    for threshold in (0.3, 0.4, 0.5, 0.6):
+        pred = p >= threshold
+        tp, fp, fn = int((pred & gold).sum()), int((pred & ~gold).sum()), int((~pred & gold).sum())
+        precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+        f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+        print(f"   threshold {threshold:.1f}  P {precision:.3f}  R {recall:.3f}  F1 {f1:.3f}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     data_dir = os.environ.get("SCICLS_DATA_DIR")
@@ -31,39 +58,51 @@ def main(argv=None) -> int:
     parser.add_argument("--l2", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=1500)
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--grobid-weight", type=float, default=3.0,
+                        help="how many times a line of the PDF-derived GROBID text counts against one of the "
+                             "readers' text (chosen by 3-fold cross-validation by paper on the train split)")
+    parser.add_argument("--dev-folds", type=int, default=0,
+                        help="first print K-fold cross-validation by paper on the GROBID train papers (0: no)")
     parser.add_argument("--one-pass", action="store_true", help="no second pass over the neighbours' probabilities")
     args = parser.parse_args(argv)
     import spacy
 
     from spacy_scicls.corpora.papers import iter_papers
 
-    papers, names = [], []
+    papers, names, weights = [], [], []
     tei_dir = args.data_dir / "papers" / "grobid_tei" / "corpus_tei"
     texts = [(path.name, tei_plain_text(path)) for path in sorted(tei_dir.glob("*.tei.xml"))
              if split_of(path.name) == "train"]
+    n_grobid = len(texts)
     blank = spacy.blank("en")
     for collection in ("plos", "unarxive"):
         for doc in iter_papers(args.data_dir, collection, "train", blank):
             texts.append((str(doc._.scicls_meta["source"]), reader_text_and_gold(doc)))
-    for name, (text, gold) in texts:
+    for k, (name, (text, gold)) in enumerate(texts):
         lines = text.splitlines()
         papers.append((lines, [float(i in gold) for i in range(len(lines))]))
         names.append(name)
+        weights.append(args.grobid_weight if k < n_grobid else 1.0)
     if not papers:
         print(f"no training papers in {args.data_dir}", file=sys.stderr)
         return 1
+    if args.dev_folds:
+        cross_validate(papers, weights, n_grobid, args)
     start = time.time()
     if args.one_pass:
         y = numpy.concatenate([numpy.asarray(labels) for _, labels in papers])
         X = numpy.vstack([line_features(lines) for lines, _ in papers])
-        params, context_params = train_network(X, y, hidden=args.hidden, l2=args.l2, epochs=args.epochs), None
+        w = numpy.concatenate([numpy.full(len(labels), weight) for (_, labels), weight in zip(papers, weights)])
+        params = train_network(X, y, hidden=args.hidden, l2=args.l2, epochs=args.epochs, weights=w)
+        context_params = None
     else:
-        params, context_params = train_two_pass(papers, hidden=args.hidden, l2=args.l2, epochs=args.epochs)
+        params, context_params = train_two_pass(papers, hidden=args.hidden, l2=args.l2, epochs=args.epochs,
+                                                paper_weights=weights)
     model = HeadingLineModel(params, threshold=args.threshold, context_params=context_params, meta={
         "trained_on": "GROBID full-text training TEI laid out as PDF text, PLOS and unarXive reader text; "
                       "split 'train' (spacy_scicls.corpora.plain_text.split_of)",
         "papers": len(names), "lines": sum(len(lines) for lines, _ in papers), "hidden": args.hidden, "l2": args.l2,
-        "epochs": args.epochs, "passes": 1 if context_params is None else 2,
+        "epochs": args.epochs, "passes": 1 if context_params is None else 2, "grobid_weight": args.grobid_weight,
     })
     tp = fp = fn = 0
     for lines, labels in papers:

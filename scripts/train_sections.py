@@ -15,6 +15,9 @@
    (transformer + sections) to ``--output``. ``--dev-folds K`` first prints
    the accuracy of K-fold cross-validation by paper on the training papers
    (with headings and content only), per epoch count of ``--dev-epochs``.
+4. Learns how the labels follow each other in the training papers (a
+   transition model, ``spacy_scicls.ml.section_order``) and stores it in
+   the component, which then decodes a paper's labels together.
 
     python scripts/train_sections.py --data-dir $SCICLS_DATA_DIR --output training/sections-pipeline
 """
@@ -115,27 +118,55 @@ def fit_classifier(classifier, F: numpy.ndarray, y: numpy.ndarray, n_labels: int
             print(f"epoch {epoch}: loss {total / len(y):.4f}")
 
 
-def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, encoder=None, **fit_args) -> None:
-    """Accuracy of ``folds``-fold cross-validation by paper, with headings and content only."""
+def paper_sequences(owners, y, mask) -> list:
+    """The label sequence (``None`` for an unlabelled section) of each doc in ``owners[mask]``, in reading order."""
+    return [[int(v) if v >= 0 else None for v in y[(owners == doc) & mask]] for doc in numpy.unique(owners[mask])]
+
+
+def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, encoder=None, owners=None,
+                   order_weight: float = 0.0, **fit_args) -> None:
+    """Accuracy of ``folds``-fold cross-validation by paper, with headings and content only
+    (and, with ``owners`` and an ``order_weight``, with each paper's labels decoded together
+    by a transition model learned from the training folds; ``y`` -1: unlabelled, not scored)."""
     import copy
+
+    from spacy_scicls.ml.section_order import decode, learn_transitions
 
     nlp = build_nlp(config, encoder)
     n_labels = len(nlp.get_pipe("sections").labels)
     template = nlp.get_pipe("sections").model.layers[1]
     fold_of = {p: k % folds for k, p in enumerate(sorted(set(papers)))}
     fold = numpy.asarray([fold_of[p] for p in papers])
+    decoding = owners is not None and order_weight > 0
     for epochs in epoch_counts:
         hits = {False: [], True: []}
+        ordered = {False: [], True: []}
         for k in range(folds):
             classifier = copy.deepcopy(template)
             train = fold != k
-            fit_classifier(classifier, F[train], y[train], n_labels, epochs, log=False, **fit_args)
-            pred = classifier.predict(classifier.ops.asarray2f(F[~train])).argmax(axis=1)
+            labelled = train & (y >= 0)
+            fit_classifier(classifier, F[labelled], y[labelled], n_labels, epochs, log=False, **fit_args)
+            probs = classifier.ops.to_numpy(classifier.predict(classifier.ops.asarray2f(F[~train])))
+            pred = probs.argmax(axis=1)
+            scored = y[~train] >= 0
             for b in (False, True):
-                mask = blind[~train] == b
+                mask = (blind[~train] == b) & scored
                 hits[b].extend((pred[mask] == y[~train][mask]).tolist())
+            if decoding:
+                transitions = learn_transitions(paper_sequences(owners, y, train & ~blind), n_labels)
+                rows = numpy.flatnonzero(~train)
+                decoded = numpy.zeros(len(rows), dtype="int64")
+                for doc in numpy.unique(owners[rows]):
+                    at = numpy.flatnonzero(owners[rows] == doc)
+                    decoded[at] = decode(probs[at], transitions, order_weight)
+                for b in (False, True):
+                    mask = (blind[~train] == b) & scored
+                    ordered[b].extend((decoded[mask] == y[~train][mask]).tolist())
         print(f"cv {folds} folds, {epochs} epochs: accuracy with headings {numpy.mean(hits[False]):.3f} "
               f"(n {len(hits[False])}), content only {numpy.mean(hits[True]):.3f} (n {len(hits[True])})")
+        if decoding:
+            print(f"   labels decoded together (order_weight {order_weight}): with headings "
+                  f"{numpy.mean(ordered[False]):.3f}, content only {numpy.mean(ordered[True]):.3f}")
 
 
 def main(argv=None) -> int:
@@ -157,6 +188,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--learn-rate", type=float, default=0.001)
     parser.add_argument("--l2", type=float, default=1e-3)
+    parser.add_argument("--order-smoothing", type=float, default=1.0,
+                        help="added to every count of the label transition model")
     parser.add_argument("--dev-folds", type=int, default=0, help="cross-validate by paper first (0: no)")
     parser.add_argument("--dev-epochs", type=int, nargs="+", default=[10, 30, 60])
     parser.add_argument("--threads", type=int, default=2)
@@ -203,16 +236,24 @@ def main(argv=None) -> int:
               f"{int((pooled['y'] >= 0).sum())} labelled sections")
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         numpy.savez(args.cache, **pooled)
-    F = section_features(pooled)
-    keep = pooled["y"] >= 0
-    F, y = F[keep], pooled["y"][keep].astype("int64")
+    F_all, y_all = section_features(pooled), pooled["y"].astype("int64")
+    keep = y_all >= 0
+    F, y = F_all[keep], y_all[keep]
     fit_args = {"learn_rate": args.learn_rate, "l2": args.l2}
+    # the papers' docs with headings give the order of the labels (those without repeat them)
+    owners, blind_all = pooled["owners"], pooled["blind"].astype(bool)
     if args.dev_folds:
-        cross_validate(args.config, F, y, pooled["papers"][keep], pooled["blind"][keep], args.dev_folds,
-                       args.dev_epochs, encoder=args.encoder, **fit_args)
+        cross_validate(args.config, F_all, y_all, pooled["papers"], blind_all, args.dev_folds, args.dev_epochs,
+                       encoder=args.encoder, owners=owners, order_weight=float(head.cfg.get("order_weight", 0.0)),
+                       **fit_args)
     start = time.time()
     fit_classifier(head.model.layers[1], F, y, len(head.labels), args.epochs, **fit_args)
     print(f"fitted the head on {len(y)} sections in {time.time() - start:.0f} s")
+    from spacy_scicls.ml.section_order import learn_transitions
+
+    sequences = paper_sequences(owners, y_all, ~blind_all)
+    head.set_transitions(learn_transitions(sequences, len(head.labels), smoothing=args.order_smoothing))
+    print(f"learned the order of the labels from {len(sequences)} papers")
     args.output.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(args.output)
     print(f"saved {args.output}")

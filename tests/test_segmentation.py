@@ -231,6 +231,23 @@ def test_train_two_pass_needs_papers():
         train_two_pass([])
 
 
+def test_weights_say_how_much_each_line_counts():
+    # the same cues, labelled heading on 30 lines and not on 10: weighting the
+    # ten three times over (and the thirty once) balances them
+    X = numpy.zeros((40, len(FEATURES)), dtype="float32")
+    X[:, 0] = 1.0
+    y = numpy.r_[numpy.ones(30), numpy.zeros(10)]
+    plain = forward(train_network(X, y, hidden=2, l2=0.0, epochs=300, learn_rate=0.05), X[:1])[0]
+    weighted = forward(train_network(X, y, hidden=2, l2=0.0, epochs=300, learn_rate=0.05,
+                                     weights=numpy.r_[numpy.ones(30), numpy.full(10, 3.0)]), X[:1])[0]
+    assert plain == pytest.approx(0.75, abs=0.03) and weighted == pytest.approx(0.5, abs=0.03)
+    with pytest.raises(ValueError, match="weights must be"):
+        train_network(X, y, weights=numpy.ones(3))
+    papers = [(["1 Introduction", "Text of the paper."], [1.0, 0.0])] * 3
+    with pytest.raises(ValueError, match="paper weights"):
+        train_two_pass(papers, paper_weights=[1.0])
+
+
 def test_packaged_weights_have_both_passes():
     model = HeadingLineModel.from_disk()
     assert model.context_params is not None and model.meta.get("passes") == 2

@@ -14,6 +14,7 @@ from ..extensions import install_extensions
 from ..corpora.sections import heading_label
 from ..labels import IMRAD_LABELS
 from ..ml.section_classifier import build_section_classifier_v1, build_section_classifier_v2  # noqa: F401 (registers)
+from ..ml.section_order import decode
 from ..segmentation import Segment, segments_from_spans
 from ..segmentation.lines import make_line_model_segmenter_v1  # noqa: F401 (registers function)
 from ..segmentation.rule_based import make_rule_based_segmenter_v1  # noqa: F401 (registers function)
@@ -50,6 +51,7 @@ DEFAULT_SECTIONS_MODEL = Config().from_str(DEFAULT_SECTIONS_CONFIG)["model"]
         "scorer": {"@scorers": "spacy_scicls.section_scorer.v1"},
         "inherit_threshold": 0.9,
         "heading_weight": 0.5,
+        "order_weight": 1.0,
     },
     default_score_weights={"sections_f": 1.0, "sections_p": 0.0, "sections_r": 0.0, "sections_boundaries_f": 0.0},
 )
@@ -62,6 +64,7 @@ def make_section_classifier(
     scorer: Optional[Callable],
     inherit_threshold: float = 0.9,
     heading_weight: float = 0.5,
+    order_weight: float = 1.0,
 ) -> "SectionClassifier":
     """Label each section of a paper with its IMRaD role.
 
@@ -76,10 +79,18 @@ def make_section_classifier(
     heading that names a role decides it and the content labels the other
     sections; below 0.5 the content overrides the heading when the model is
     sure (by more than ``w / (1 - w)``); 0 turns this off.
+
+    When the component holds transitions between labels learned from
+    training papers (:meth:`SectionClassifier.set_transitions`, done by
+    ``scripts/train_sections.py``), the labels of a paper's sections are
+    decoded together (:func:`spacy_scicls.ml.section_order.decode`): the
+    model's probabilities times the transition probabilities raised to
+    ``order_weight`` (0: each section on its own). With ``heading_weight``
+    0.5 or more, a section whose heading names a role keeps that role.
     """
     return SectionClassifier(
         nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer,
-        inherit_threshold=inherit_threshold, heading_weight=heading_weight,
+        inherit_threshold=inherit_threshold, heading_weight=heading_weight, order_weight=order_weight,
     )
 
 
@@ -95,6 +106,7 @@ class SectionClassifier(SharedEncoderHead):
         scorer: Optional[Callable] = None,
         inherit_threshold: float = 0.9,
         heading_weight: float = 0.5,
+        order_weight: float = 1.0,
     ) -> None:
         self.vocab = vocab
         self.model = model
@@ -102,9 +114,11 @@ class SectionClassifier(SharedEncoderHead):
         self.segmenter = segmenter
         self.scorer = scorer
         self.cfg: Dict = {"labels": list(IMRAD_LABELS), "spans_key": spans_key, "inherit_threshold": inherit_threshold,
-                          "heading_weight": heading_weight}
+                          "heading_weight": heading_weight, "order_weight": order_weight, "transitions": None}
         if not 0.0 <= heading_weight < 1.0:
             raise ValueError(f"[{name}] heading_weight must be in [0, 1), not {heading_weight}")
+        if order_weight < 0:
+            raise ValueError(f"[{name}] order_weight must not be negative, not {order_weight}")
         for label in IMRAD_LABELS:
             self.vocab.strings.add(label)
 
@@ -120,6 +134,21 @@ class SectionClassifier(SharedEncoderHead):
         raise NotImplementedError(
             f"{self.name} has the fixed label set {', '.join(IMRAD_LABELS)}; labels cannot be added"
         )
+
+    def set_transitions(self, transitions: Optional[numpy.ndarray]) -> None:
+        """Log-probabilities of the next section's label, ``(len(labels) + 1,
+        len(labels))``, the last row for a paper's first section (see
+        :func:`spacy_scicls.ml.section_order.learn_transitions`); ``None``
+        labels each section on its own. Saved with the component."""
+        if transitions is None:
+            self.cfg["transitions"] = None
+            return
+        transitions = numpy.asarray(transitions, dtype="float64")
+        n = len(self.labels)
+        if transitions.shape != (n + 1, n) or not numpy.all(numpy.isfinite(transitions)):
+            raise ValueError(f"[{self.name}] transitions must be finite, of shape {(n + 1, n)}, "
+                             f"not {transitions.shape}")
+        self.cfg["transitions"] = [[round(float(v), 6) for v in row] for row in transitions]
 
     # -- prediction -------------------------------------------------------
     def segments(self, doc: Doc) -> List[Segment]:
@@ -143,22 +172,33 @@ class SectionClassifier(SharedEncoderHead):
         scores = numpy.array(self.model.ops.to_numpy(scores), dtype="float32")
         threshold = float(self.cfg.get("inherit_threshold", 1.01))
         weight = float(self.cfg.get("heading_weight", 0.0))
-        if weight > 0:
-            row = 0
+        roles: List[Optional[int]] = []
+        for doc_segments in segments:
+            for segment in doc_segments:
+                role = heading_label(segment.heading) if weight > 0 else None
+                roles.append(None if role is None else self.labels.index(role))
+        for row, role in enumerate(roles):
+            if role is not None:
+                scores[row] *= 1.0 - weight
+                scores[row, role] += weight
+        transitions = self.cfg.get("transitions")
+        order_weight = float(self.cfg.get("order_weight", 0.0))
+        chosen = [int(k) for k in scores.argmax(axis=1)] if len(scores) else []
+        if transitions is not None and order_weight > 0:
+            transitions = numpy.asarray(transitions, dtype="float64")
+            start = 0
             for doc_segments in segments:
-                for segment in doc_segments:
-                    role = heading_label(segment.heading)
-                    if role is not None:
-                        scores[row] *= 1.0 - weight
-                        scores[row, self.labels.index(role)] += weight
-                    row += 1
+                end = start + len(doc_segments)
+                fixed = roles[start:end] if weight >= 0.5 else None
+                chosen[start:end] = decode(scores[start:end], transitions, order_weight, fixed)
+                start = end
         row = 0
         for doc, doc_segments in zip(docs, segments):
             levels = _levels(doc, doc_segments, self.spans_key)
             spans = []
             parents: List[Tuple[int, int]] = []  # (level, label index) of the open sections
             for segment, level in zip(doc_segments, levels):
-                best = int(scores[row].argmax())
+                best = chosen[row]
                 while parents and parents[-1][0] >= level:
                     parents.pop()
                 if parents and level > 1 and scores[row, best] < threshold:

@@ -269,42 +269,52 @@ def forward(params: Dict[str, numpy.ndarray], X: numpy.ndarray) -> numpy.ndarray
 
 
 def train_network(X: numpy.ndarray, y: numpy.ndarray, hidden: int = 8, l2: float = 1e-2, epochs: int = 1500,
-                  learn_rate: float = 0.01, seed: int = 0) -> Dict[str, numpy.ndarray]:
-    """Fit :func:`forward`'s parameters by full-batch Adam on the mean log loss plus an L2 penalty."""
+                  learn_rate: float = 0.01, seed: int = 0,
+                  weights: Optional[numpy.ndarray] = None) -> Dict[str, numpy.ndarray]:
+    """Fit :func:`forward`'s parameters by full-batch Adam on the mean log loss plus
+    an L2 penalty (``l2 / 2`` times the squared weights), with torch on one thread
+    (the initial weights come from a numpy generator seeded with ``seed``).
+    ``weights``: one per row, how much its loss counts (scaled to a mean of 1)."""
+    import torch
+
     rng = numpy.random.default_rng(seed)
     X = X.astype("float64")
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    Z = (X - mean) / scale
-    n, d = Z.shape
-    params = {
-        "W1": rng.normal(0, 1 / math.sqrt(d), (d, hidden)),
-        "b1": numpy.zeros(hidden),
-        "w2": rng.normal(0, 1 / math.sqrt(hidden), hidden),
-        "b2": numpy.zeros(()),
-    }
-    moments = {k: (numpy.zeros_like(v), numpy.zeros_like(v)) for k, v in params.items()}
-    for t in range(1, epochs + 1):
-        H = numpy.tanh(Z @ params["W1"] + params["b1"])
-        p = 1.0 / (1.0 + numpy.exp(-numpy.clip(H @ params["w2"] + params["b2"], -30, 30)))
-        g = (p - y) / n
-        dH = numpy.outer(g, params["w2"]) * (1 - H ** 2)
-        grads = {
-            "w2": H.T @ g + l2 * params["w2"],
-            "b2": numpy.asarray(g.sum()),
-            "W1": Z.T @ dH + l2 * params["W1"],
-            "b1": dH.sum(axis=0),
+    n, d = X.shape
+    if weights is not None:
+        weights = numpy.asarray(weights, dtype="float64")
+        if weights.shape != (n,) or not numpy.all(weights >= 0) or weights.sum() <= 0:
+            raise ValueError(f"weights must be {n} non-negative numbers, not all zero")
+        weights = weights / weights.mean()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        Z = torch.tensor((X - mean) / scale, dtype=torch.float32)
+        target = torch.tensor(numpy.asarray(y, dtype="float32"))
+        row_weights = None if weights is None else torch.tensor(weights, dtype=torch.float32)
+        params = {
+            "W1": torch.tensor(rng.normal(0, 1 / math.sqrt(d), (d, hidden)), dtype=torch.float32, requires_grad=True),
+            "b1": torch.zeros(hidden, requires_grad=True),
+            "w2": torch.tensor(rng.normal(0, 1 / math.sqrt(hidden), hidden), dtype=torch.float32,
+                               requires_grad=True),
+            "b2": torch.zeros((), requires_grad=True),
         }
-        for k, grad in grads.items():
-            m, v = moments[k]
-            m = 0.9 * m + 0.1 * grad
-            v = 0.999 * v + 0.001 * grad ** 2
-            moments[k] = (m, v)
-            params[k] = params[k] - learn_rate * (m / (1 - 0.9 ** t)) / (numpy.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
-    params["mean"] = mean
-    params["scale"] = scale
-    return params
+        optimizer = torch.optim.Adam(params.values(), lr=learn_rate, betas=(0.9, 0.999), eps=1e-8)
+        for _ in range(epochs):
+            optimizer.zero_grad()
+            z = torch.tanh(Z @ params["W1"] + params["b1"]) @ params["w2"] + params["b2"]
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(z, target, weight=row_weights)
+            loss = loss + 0.5 * l2 * ((params["W1"] ** 2).sum() + (params["w2"] ** 2).sum())
+            loss.backward()
+            optimizer.step()
+    finally:
+        torch.set_num_threads(threads)
+    out = {k: v.detach().numpy().astype("float64") for k, v in params.items()}
+    out["mean"] = mean
+    out["scale"] = scale
+    return out
 
 
 
@@ -356,9 +366,10 @@ def make_line_model_segmenter_v1(path: Optional[str] = None):
 
 
 def train_two_pass(papers: Sequence[tuple], hidden: int = 8, l2: float = 1e-3, epochs: int = 1500, folds: int = 3,
-                   seed: int = 0) -> tuple:
+                   seed: int = 0, paper_weights: Optional[Sequence[float]] = None) -> tuple:
     """Fit both passes of :class:`HeadingLineModel` on ``papers``, a sequence of
-    ``(lines, labels)`` (``labels``: 1.0 for a heading line, else 0.0).
+    ``(lines, labels)`` (``labels``: 1.0 for a heading line, else 0.0), each
+    paper's lines counting ``paper_weights[i]`` times in the loss (default 1).
 
     The second pass learns from first-pass probabilities that the first pass
     gave papers it was not fitted on (``folds``-fold, by paper), so that it
@@ -369,18 +380,24 @@ def train_two_pass(papers: Sequence[tuple], hidden: int = 8, l2: float = 1e-3, e
     feats = [line_features(lines) for lines, _ in papers]
     ys = [numpy.asarray(labels, dtype="float64") for _, labels in papers]
     y = numpy.concatenate(ys)
-    params = train_network(numpy.vstack(feats), y, hidden=hidden, l2=l2, epochs=epochs, seed=seed)
+    if paper_weights is not None and len(paper_weights) != len(papers):
+        raise ValueError(f"{len(paper_weights)} paper weights for {len(papers)} papers")
+    ws = [numpy.full(len(labels), 1.0 if paper_weights is None else float(paper_weights[i]))
+          for i, labels in enumerate(ys)]
+    w = None if paper_weights is None else numpy.concatenate(ws)
+    params = train_network(numpy.vstack(feats), y, hidden=hidden, l2=l2, epochs=epochs, seed=seed, weights=w)
     folds = max(1, min(folds, len(papers)))
     Xc: List[numpy.ndarray] = [numpy.zeros((0, 0))] * len(papers)
     for k in range(folds):
         held = [i for i in range(len(papers)) if i % folds == k]
         rest = [i for i in range(len(papers)) if i % folds != k] or held
         fold_params = train_network(numpy.vstack([feats[i] for i in rest]), numpy.concatenate([ys[i] for i in rest]),
-                                    hidden=hidden, l2=l2, epochs=epochs, seed=seed)
+                                    hidden=hidden, l2=l2, epochs=epochs, seed=seed,
+                                    weights=None if w is None else numpy.concatenate([ws[i] for i in rest]))
         for i in held:
             lines = papers[i][0]
             first = forward(fold_params, feats[i])
             first[numpy.asarray([not line.strip() for line in lines], dtype=bool)] = 0.0
             Xc[i] = context_features(lines, feats[i], first)
-    context_params = train_network(numpy.vstack(Xc), y, hidden=hidden, l2=l2, epochs=epochs, seed=seed)
+    context_params = train_network(numpy.vstack(Xc), y, hidden=hidden, l2=l2, epochs=epochs, seed=seed, weights=w)
     return params, context_params
