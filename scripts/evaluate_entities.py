@@ -305,6 +305,19 @@ def run_eval(args) -> None:
             print_scores(f"-- {corpus} test, {system} ({line})", test_scores)
             p, r, f, n = test_scores["OVERALL"]
             summary.append(f"{corpus:<10} {system:<8} P {p:.3f} R {r:.3f} F1 {f:.3f} (test gold {n})")
+            if args.refit:
+                threshold = nlp.get_pipe(system).cfg["threshold"] if system == "scicls" else None
+                dev_vectors = [_vectors_of(eg) for eg in examples["dev"]]
+                refit_nlp = refit(args, system, examples["train"] + make_examples(splits["dev"], dev_vectors, args.chunk),
+                                  epoch, threshold)
+                test_scores = prf([gold_set(eg.reference) for eg in examples["test"]],
+                                  predict(refit_nlp, system, examples["test"]))
+                print_scores(f"-- {corpus} test, {system} refit on train+dev ({epoch} epochs"
+                             f"{', threshold from dev' if system == 'scicls' else ''})", test_scores)
+                p, r, f, n = test_scores["OVERALL"]
+                summary.append(f"{corpus:<10} {system:<8} P {p:.3f} R {r:.3f} F1 {f:.3f} (test gold {n}; refit on train+dev)")
+                if system == "scicls":
+                    nlp = refit_nlp  # what --save saves
         if args.save:
             out = REPO / "training" / f"entities-{corpus}"
             keep = [name for name in nlp.pipe_names if name not in ("transformer", "scicls")]
@@ -316,6 +329,37 @@ def run_eval(args) -> None:
     print("== summary (strict entity-level, test split)")
     for line in summary:
         print(line)
+
+
+def refit(args, system: str, train: List[Example], epochs: int, threshold=None) -> spacy.Language:
+    """``system`` trained afresh on ``train`` (train + dev) for ``epochs`` epochs (the best dev
+    epoch of the run that picked them), with ``threshold`` (picked on dev) for the head. Nothing
+    is evaluated on dev, which is training data here; the weights kept are the last epoch's
+    (the optimizer's moving averages with ``--averages``, as ``train_system`` keeps them).
+    Returns a pipeline of the transformer and the refit system."""
+    fix_random_seed(args.seed)
+    nlp = build_nlp(args.encoder, [system], args.max_width, args)
+    nlp.initialize(lambda: train)
+    component = nlp.get_pipe(system)
+    if threshold is not None:
+        component.cfg["threshold"] = threshold
+    fix_random_seed(args.seed)
+    optimizer = Adam(args.learn_rate, L2=args.l2, use_averages=args.averages)
+    rng = random.Random(args.seed)
+    order = list(train)
+    for epoch in range(1, epochs + 1):
+        start = time.time()
+        rng.shuffle(order)
+        losses: Dict[str, float] = {}
+        for i in range(0, len(order), args.batch_size):
+            component.update(order[i : i + args.batch_size], sgd=optimizer, drop=args.dropout, losses=losses)
+        print(f"  {system} refit epoch {epoch}/{epochs}: loss {losses.get(system, 0.0):.2f} "
+              f"(lr {optimizer.learn_rate:.5f}, {time.time() - start:.0f}s)", flush=True)
+        optimizer.learn_rate = optimizer.learn_rate * args.lr_decay
+    with _weights(component, optimizer, args.averages):
+        weights = component.to_bytes()
+    component.from_bytes(weights)
+    return nlp
 
 
 def encode_after_init(nlp, docs, cache):
@@ -469,6 +513,9 @@ def main() -> None:
     ev.add_argument("--l2", type=float, default=0.0, help="Adam's decoupled weight decay")
     ev.add_argument("--compare-prune-ratios", nargs="*", type=float, default=[],
                     help="v2: also print dev and test F1 of the trained head with each of these prune ratios")
+    ev.add_argument("--refit", action="store_true",
+                    help="after picking the epoch (and the head's threshold) on dev, train each system afresh on "
+                         "train + dev for that many epochs and print its test figures too; --save saves the refit head")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
