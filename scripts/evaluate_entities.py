@@ -281,10 +281,10 @@ def run_eval(args) -> None:
         print(f"  docs train/dev/test: {len(splits['train'])}/{len(splits['dev'])}/{len(splits['test'])}; "
               f"alignment: {counts.summary()}", flush=True)
         tag = args.encoder.replace("/", "--")
-        examples = {}
+        examples, vectors = {}, {}
         for split, docs in splits.items():
-            vectors = encode_after_init(nlp, docs, REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{tag}.npz")
-            examples[split] = make_examples(docs, vectors, args.chunk if split == "train" else 0)
+            vectors[split] = encode_after_init(nlp, docs, REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{tag}.npz")
+            examples[split] = make_examples(docs, vectors[split], args.chunk if split == "train" else 0)
         if args.encode_only:
             continue
         nlp.initialize(lambda: examples["train"])
@@ -298,6 +298,9 @@ def run_eval(args) -> None:
             if system == "scicls":
                 threshold = pick_threshold(nlp, examples["dev"])
                 line += f", threshold {threshold:.2f} (from dev)"
+                if args.cv_folds:
+                    threshold = cv_threshold(args, splits["train"], vectors["train"], examples["dev"], epoch, nlp)
+                    line += f", then {threshold:.2f} ({args.cv_folds}-fold cross-validation on train, and dev)"
             if system == "scicls" and args.compare_prune_ratios:
                 compare_prune_ratios(nlp, examples, args.compare_prune_ratios)
                 threshold = pick_threshold(nlp, examples["dev"])
@@ -360,6 +363,53 @@ def refit(args, system: str, train: List[Example], epochs: int, threshold=None) 
         weights = component.to_bytes()
     component.from_bytes(weights)
     return nlp
+
+
+def cv_threshold(args, train_docs, train_vectors, dev: List[Example], epochs: int, nlp) -> float:
+    """The head's threshold picked on more papers than the dev split: the training papers are
+    split into ``args.cv_folds`` folds (seeded); for each, a head is trained afresh on the other
+    folds for ``epochs`` epochs (the best dev epoch) and scores the held-out papers; with the
+    selected head's scores on dev, every training and dev paper is then scored by a head that
+    did not train on it, and the threshold with the best F1 over all of them is set on ``nlp``'s
+    head and returned. The test split plays no part."""
+    if args.cv_folds < 2 or args.cv_folds > len(train_docs):
+        raise ValueError(f"--cv-folds must be within 2..{len(train_docs)} (training docs), got {args.cv_folds}")
+    order = list(range(len(train_docs)))
+    random.Random(args.seed).shuffle(order)
+    folds = [order[k :: args.cv_folds] for k in range(args.cv_folds)]
+    gold: List[set] = []
+    pred: Dict[float, List[set]] = {t: [] for t in THRESHOLDS}
+    for k, held in enumerate(folds):
+        rest = [i for i in order if i not in set(held)]
+        print(f"  cross-validation fold {k + 1}/{args.cv_folds}: {len(rest)} docs train, {len(held)} held out", flush=True)
+        fold_nlp = refit(args, "scicls", make_examples([train_docs[i] for i in rest], [train_vectors[i] for i in rest],
+                                                       args.chunk), epochs)
+        held_out = make_examples([train_docs[i] for i in held], [train_vectors[i] for i in held], 0)
+        _decode_at_thresholds(fold_nlp.get_pipe("scicls"), held_out, gold, pred)
+    _decode_at_thresholds(nlp.get_pipe("scicls"), dev, gold, pred)
+    best = (-1.0, 0.5)
+    for threshold in THRESHOLDS:
+        p, r, f, _ = prf(gold, pred[threshold])["OVERALL"]
+        print(f"  cross-validated threshold {threshold:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}", flush=True)
+        best = max(best, (f, threshold))
+    nlp.get_pipe("scicls").cfg["threshold"] = best[1]
+    return best[1]
+
+
+def _decode_at_thresholds(component, examples: List[Example], gold: List[set], pred: Dict[float, List[set]]) -> None:
+    """Score ``examples`` once, decode them at every threshold of ``pred``; append gold and predictions."""
+    docs = [with_token_vectors(eg.reference, _vectors_of(eg)) for eg in examples]
+    gold.extend(gold_set(eg.reference) for eg in examples)
+    saved = (component.cfg["threshold"], component.cfg["ents_policy"])
+    component.cfg["ents_policy"] = "replace"
+    try:
+        scores = component.predict(docs)
+        for threshold in pred:
+            component.cfg["threshold"] = threshold
+            component.set_annotations(docs, scores)
+            pred[threshold].extend({(e.start_char, e.end_char, e.label_) for e in d.ents} for d in docs)
+    finally:
+        component.cfg["threshold"], component.cfg["ents_policy"] = saved
 
 
 def encode_after_init(nlp, docs, cache):
@@ -516,6 +566,9 @@ def main() -> None:
     ev.add_argument("--refit", action="store_true",
                     help="after picking the epoch (and the head's threshold) on dev, train each system afresh on "
                          "train + dev for that many epochs and print its test figures too; --save saves the refit head")
+    ev.add_argument("--cv-folds", type=int, default=0,
+                    help="the head's threshold from K-fold cross-validation over the training docs plus dev, "
+                         "instead of dev alone (0: dev alone)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
