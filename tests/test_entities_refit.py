@@ -79,7 +79,7 @@ def test_cross_validated_threshold_scores_every_training_doc_with_a_head_that_di
     selected = refit_nlp
     evaluate_entities.refit = recording_refit
     try:
-        threshold = evaluate_entities.cv_threshold(head_args(cv_folds=2, chunk=0), docs, vectors, dev, 12, selected)
+        threshold = evaluate_entities.cv_threshold(head_args(cv_folds=2, chunk=0), docs, vectors, dev, 40, selected)
     finally:
         evaluate_entities.refit = real_refit
     assert threshold in evaluate_entities.THRESHOLDS
