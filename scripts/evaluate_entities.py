@@ -14,6 +14,13 @@ entity-level precision, recall and F1 (exact character boundaries and label),
 per label and overall, on the test split, which no system trained or was
 tuned on. Gold is every annotated entity, nested ones included.
 
+``--cv-folds K`` picks the head's threshold on more than the dev split: K
+heads, each trained on all training docs but one fold, score their held-out
+fold, and the selected head scores dev; the threshold with the best F1 over
+all those docs is kept. ``--refit`` then trains each system afresh on train +
+dev for the epochs picked on dev (with the threshold picked before) and prints
+its test figures as well; ``--save`` saves the refit head.
+
 ``bench`` runs a saved pipeline (transformer + scicls_entities) over one
 paper repeated 1, 2 and 4 times, each size in a fresh process, and prints
 tokens, entities per second and peak memory.
