@@ -50,6 +50,8 @@ from spacy_scicls.corpora.entities import ALL_ENTITIES_KEY, load_entity_corpus
 from spacy_scicls.entities.frozen import chunk_doc, pooled_token_vectors, with_token_vectors
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # benchmarks.corpora, for ``cost``
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 SYSTEMS = ("scicls", "ner", "spancat")
 SPANCAT_KEY = "sc"
@@ -521,6 +523,68 @@ def run_bench_one(args) -> None:
           f"peak memory: head {head_peak / 2**20:.0f} MiB (numpy, traced), process {rss:.0f} MiB (max RSS)")
 
 
+def run_cost(args) -> None:
+    """Seconds of the entity head against the transformer's on the same docs: the trained head
+    through the numpy prediction path and through thinc's layers, and untrained heads of the
+    same config with ``--variants`` overrides (the time does not depend on the weights)."""
+    import statistics
+
+    from benchmarks.corpora import load_corpus
+    from spacy_scicls.ml.fast_predict import thinc_prediction
+
+    torch.set_num_threads(args.threads)
+    nlp = spacy.load(args.model)
+    texts = [r.text for r in load_corpus(args.corpus, args.n_docs, args.data_dir)]
+    docs = list(nlp.tokenizer.pipe(texts))
+    transformer = nlp.get_pipe("transformer")
+    list(transformer.pipe(docs[:1]))  # warm-up
+    start = time.perf_counter()
+    docs = list(transformer.pipe(docs, batch_size=64))
+    encoder_s = time.perf_counter() - start
+    head = nlp.get_pipe(args.component)
+    heads = {"trained head, numpy path": (head, contextlib.nullcontext), "trained head, thinc layers": (head, thinc_prediction)}
+    for variant in args.variants:
+        heads[f"untrained, {variant}"] = (_head_variant(nlp, args.component, variant, docs), contextlib.nullcontext)
+    seconds = {name: [] for name in heads}
+    for _ in range(args.runs + 1):  # the first round warms up
+        for name, (component, mode) in heads.items():
+            batch = [doc.copy() for doc in docs]
+            with mode():
+                start = time.perf_counter()
+                list(component.pipe(batch, batch_size=64))
+                seconds[name].append(time.perf_counter() - start)
+    words = sum(len(t.split()) for t in texts)
+    print(f"{args.corpus}: {len(texts)} docs, {words} words, {sum(len(d) for d in docs)} tokens; "
+          f"transformer {encoder_s:.3f}s (one run); head: median of {args.runs} runs")
+    for name, times in seconds.items():
+        median = statistics.median(times[1:])
+        print(f"  {name:<44} {median:7.3f}s  {median / encoder_s:6.1%} of the transformer")
+
+
+def _head_variant(nlp, component: str, variant: str, docs):
+    """An untrained copy of ``component`` with the model settings ``key=value,...`` changed."""
+    from thinc.api import Config
+
+    from spacy_scicls.entities.frozen import with_token_vectors
+
+    config = Config(nlp.config).interpolate()["components"][component]
+    model = dict(config["model"])
+    for item in variant.split(","):
+        key, value = item.split("=")
+        model[key.strip()] = json.loads(value)
+    model["tok2vec"] = dict(model["tok2vec"], upstream="*")
+    blank = spacy.blank("en")
+    head = blank.add_pipe("scicls_entities", name=component, config={"model": model, "threshold": config["threshold"]})
+    for node in head.model.walk():
+        if node.name == "transformer-listener":
+            node.set_dim("nO", docs[0]._.trf_data.width)
+    labels = list(nlp.get_pipe(component).labels)
+    gold = blank.make_doc("a b")
+    vectors = numpy.zeros((len(gold), docs[0]._.trf_data.width), dtype="float32")
+    head.initialize(lambda: [Example(with_token_vectors(gold, vectors), gold)], nlp=blank, labels=labels)
+    return head
+
+
 def load_paper(args) -> str:
     if args.paper and Path(args.paper).is_file():
         from spacy_scicls.corpora.climateie import strip_headings
@@ -592,6 +656,16 @@ def main() -> None:
     bench.add_argument("--model", required=True)
     bench.add_argument("--paper", default=None, help="a ClimateIE JSON file (default: the longest ClimateIE paper)")
     bench.add_argument("--repeats", nargs="+", type=int, default=[1, 2, 4])
+    cost = sub.add_parser("cost", help="seconds of the entity head against the transformer's, on the same docs")
+    cost.add_argument("--model", required=True, help="a saved pipeline with a transformer and an entity head")
+    cost.add_argument("--component", default="entities")
+    cost.add_argument("--corpus", default="papers", help="a corpus of benchmarks/corpora.py: papers, abstracts or a .jsonl")
+    cost.add_argument("--n-docs", type=int, default=2)
+    cost.add_argument("--data-dir", default=None)
+    cost.add_argument("--runs", type=int, default=3)
+    cost.add_argument("--threads", type=int, default=1)
+    cost.add_argument("--variants", nargs="*", default=[],
+                      help='untrained heads with model settings changed, e.g. "context_width=64" "context_depth=2"')
     one = sub.add_parser("bench-one")
     one.add_argument("--model", required=True)
     one.add_argument("--paper", default="")
@@ -605,6 +679,8 @@ def main() -> None:
         run_thresholds(args)
     elif args.command == "bench":
         run_bench(args)
+    elif args.command == "cost":
+        run_cost(args)
     else:
         run_bench_one(args)
 
