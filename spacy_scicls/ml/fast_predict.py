@@ -23,7 +23,7 @@ it, as ``torch.set_num_threads`` limits the encoder.
 """
 import contextlib
 import importlib
-from typing import Callable, Dict, List, Optional, Tuple, Union
+from typing import List, Optional, Union
 
 import numpy
 from thinc.api import Model, NumpyOps
@@ -35,8 +35,6 @@ _chain, _dropout, _expand_window, _layernorm, _linear, _maxout, _residual, _with
 )
 
 _state = {"enabled": True}
-# Compiled plans by model id; a plan holds the layers (never their weights).
-_plans: Dict[int, Tuple[Model, Optional[list]]] = {}
 
 
 class _Unsupported(Exception):
@@ -67,15 +65,13 @@ def predict(layer: Model, X: Union[numpy.ndarray, List[numpy.ndarray]]):
 
 
 def _plan_of(layer: Model) -> Optional[list]:
-    cached = _plans.get(layer.id)
-    if cached is not None and cached[0] is layer:
-        return cached[1]
+    """The steps of ``layer`` (its sublayers, never their weights), or None where
+    a layer is not one this path knows. Walking the tree costs microseconds, so
+    nothing is cached (a cache would keep every model it saw alive)."""
     try:
-        plan = _compile(layer)
+        return _compile(layer)
     except _Unsupported:
-        plan = None
-    _plans[layer.id] = (layer, plan)
-    return plan
+        return None
 
 
 def _compile(layer: Model) -> list:
