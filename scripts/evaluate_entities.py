@@ -14,6 +14,13 @@ entity-level precision, recall and F1 (exact character boundaries and label),
 per label and overall, on the test split, which no system trained or was
 tuned on. Gold is every annotated entity, nested ones included.
 
+``--cv-folds K`` picks the head's threshold on more than the dev split: K
+heads, each trained on all training docs but one fold, score their held-out
+fold, and the selected head scores dev; the threshold with the best F1 over
+all those docs is kept. ``--refit`` then trains each system afresh on train +
+dev for the epochs picked on dev (with the threshold picked before) and prints
+its test figures as well; ``--save`` saves the refit head.
+
 ``bench`` runs a saved pipeline (transformer + scicls_entities) over one
 paper repeated 1, 2 and 4 times, each size in a fresh process, and prints
 tokens, entities per second and peak memory.
@@ -43,6 +50,8 @@ from spacy_scicls.corpora.entities import ALL_ENTITIES_KEY, load_entity_corpus
 from spacy_scicls.entities.frozen import chunk_doc, pooled_token_vectors, with_token_vectors
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # benchmarks.corpora, for ``cost``
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 SYSTEMS = ("scicls", "ner", "spancat")
 SPANCAT_KEY = "sc"
@@ -281,10 +290,10 @@ def run_eval(args) -> None:
         print(f"  docs train/dev/test: {len(splits['train'])}/{len(splits['dev'])}/{len(splits['test'])}; "
               f"alignment: {counts.summary()}", flush=True)
         tag = args.encoder.replace("/", "--")
-        examples = {}
+        examples, vectors = {}, {}
         for split, docs in splits.items():
-            vectors = encode_after_init(nlp, docs, REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{tag}.npz")
-            examples[split] = make_examples(docs, vectors, args.chunk if split == "train" else 0)
+            vectors[split] = encode_after_init(nlp, docs, REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{tag}.npz")
+            examples[split] = make_examples(docs, vectors[split], args.chunk if split == "train" else 0)
         if args.encode_only:
             continue
         nlp.initialize(lambda: examples["train"])
@@ -298,6 +307,9 @@ def run_eval(args) -> None:
             if system == "scicls":
                 threshold = pick_threshold(nlp, examples["dev"])
                 line += f", threshold {threshold:.2f} (from dev)"
+                if args.cv_folds:
+                    threshold = cv_threshold(args, splits["train"], vectors["train"], examples["dev"], epoch, nlp)
+                    line += f", then {threshold:.2f} ({args.cv_folds}-fold cross-validation on train, and dev)"
             if system == "scicls" and args.compare_prune_ratios:
                 compare_prune_ratios(nlp, examples, args.compare_prune_ratios)
                 threshold = pick_threshold(nlp, examples["dev"])
@@ -305,6 +317,19 @@ def run_eval(args) -> None:
             print_scores(f"-- {corpus} test, {system} ({line})", test_scores)
             p, r, f, n = test_scores["OVERALL"]
             summary.append(f"{corpus:<10} {system:<8} P {p:.3f} R {r:.3f} F1 {f:.3f} (test gold {n})")
+            if args.refit:
+                threshold = nlp.get_pipe(system).cfg["threshold"] if system == "scicls" else None
+                dev_vectors = [_vectors_of(eg) for eg in examples["dev"]]
+                refit_nlp = refit(args, system, examples["train"] + make_examples(splits["dev"], dev_vectors, args.chunk),
+                                  epoch, threshold)
+                test_scores = prf([gold_set(eg.reference) for eg in examples["test"]],
+                                  predict(refit_nlp, system, examples["test"]))
+                print_scores(f"-- {corpus} test, {system} refit on train+dev ({epoch} epochs"
+                             f"{', threshold from dev' if system == 'scicls' else ''})", test_scores)
+                p, r, f, n = test_scores["OVERALL"]
+                summary.append(f"{corpus:<10} {system:<8} P {p:.3f} R {r:.3f} F1 {f:.3f} (test gold {n}; refit on train+dev)")
+                if system == "scicls":
+                    nlp = refit_nlp  # what --save saves
         if args.save:
             out = REPO / "training" / f"entities-{corpus}"
             keep = [name for name in nlp.pipe_names if name not in ("transformer", "scicls")]
@@ -316,6 +341,84 @@ def run_eval(args) -> None:
     print("== summary (strict entity-level, test split)")
     for line in summary:
         print(line)
+
+
+def refit(args, system: str, train: List[Example], epochs: int, threshold=None) -> spacy.Language:
+    """``system`` trained afresh on ``train`` (train + dev) for ``epochs`` epochs (the best dev
+    epoch of the run that picked them), with ``threshold`` (picked on dev) for the head. Nothing
+    is evaluated on dev, which is training data here; the weights kept are the last epoch's
+    (the optimizer's moving averages with ``--averages``, as ``train_system`` keeps them).
+    Returns a pipeline of the transformer and the refit system."""
+    fix_random_seed(args.seed)
+    nlp = build_nlp(args.encoder, [system], args.max_width, args)
+    nlp.initialize(lambda: train)
+    component = nlp.get_pipe(system)
+    if threshold is not None:
+        component.cfg["threshold"] = threshold
+    fix_random_seed(args.seed)
+    optimizer = Adam(args.learn_rate, L2=args.l2, use_averages=args.averages)
+    rng = random.Random(args.seed)
+    order = list(train)
+    for epoch in range(1, epochs + 1):
+        start = time.time()
+        rng.shuffle(order)
+        losses: Dict[str, float] = {}
+        for i in range(0, len(order), args.batch_size):
+            component.update(order[i : i + args.batch_size], sgd=optimizer, drop=args.dropout, losses=losses)
+        print(f"  {system} refit epoch {epoch}/{epochs}: loss {losses.get(system, 0.0):.2f} "
+              f"(lr {optimizer.learn_rate:.5f}, {time.time() - start:.0f}s)", flush=True)
+        optimizer.learn_rate = optimizer.learn_rate * args.lr_decay
+    with _weights(component, optimizer, args.averages):
+        weights = component.to_bytes()
+    component.from_bytes(weights)
+    return nlp
+
+
+def cv_threshold(args, train_docs, train_vectors, dev: List[Example], epochs: int, nlp) -> float:
+    """The head's threshold picked on more papers than the dev split: the training papers are
+    split into ``args.cv_folds`` folds (seeded); for each, a head is trained afresh on the other
+    folds for ``epochs`` epochs (the best dev epoch) and scores the held-out papers; with the
+    selected head's scores on dev, every training and dev paper is then scored by a head that
+    did not train on it, and the threshold with the best F1 over all of them is set on ``nlp``'s
+    head and returned. The test split plays no part."""
+    if args.cv_folds < 2 or args.cv_folds > len(train_docs):
+        raise ValueError(f"--cv-folds must be within 2..{len(train_docs)} (training docs), got {args.cv_folds}")
+    order = list(range(len(train_docs)))
+    random.Random(args.seed).shuffle(order)
+    folds = [order[k :: args.cv_folds] for k in range(args.cv_folds)]
+    gold: List[set] = []
+    pred: Dict[float, List[set]] = {t: [] for t in THRESHOLDS}
+    for k, held in enumerate(folds):
+        rest = [i for i in order if i not in set(held)]
+        print(f"  cross-validation fold {k + 1}/{args.cv_folds}: {len(rest)} docs train, {len(held)} held out", flush=True)
+        fold_nlp = refit(args, "scicls", make_examples([train_docs[i] for i in rest], [train_vectors[i] for i in rest],
+                                                       args.chunk), epochs)
+        held_out = make_examples([train_docs[i] for i in held], [train_vectors[i] for i in held], 0)
+        _decode_at_thresholds(fold_nlp.get_pipe("scicls"), held_out, gold, pred)
+    _decode_at_thresholds(nlp.get_pipe("scicls"), dev, gold, pred)
+    best = (-1.0, 0.5)
+    for threshold in THRESHOLDS:
+        p, r, f, _ = prf(gold, pred[threshold])["OVERALL"]
+        print(f"  cross-validated threshold {threshold:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}", flush=True)
+        best = max(best, (f, threshold))
+    nlp.get_pipe("scicls").cfg["threshold"] = best[1]
+    return best[1]
+
+
+def _decode_at_thresholds(component, examples: List[Example], gold: List[set], pred: Dict[float, List[set]]) -> None:
+    """Score ``examples`` once, decode them at every threshold of ``pred``; append gold and predictions."""
+    docs = [with_token_vectors(eg.reference, _vectors_of(eg)) for eg in examples]
+    gold.extend(gold_set(eg.reference) for eg in examples)
+    saved = (component.cfg["threshold"], component.cfg["ents_policy"])
+    component.cfg["ents_policy"] = "replace"
+    try:
+        scores = component.predict(docs)
+        for threshold in pred:
+            component.cfg["threshold"] = threshold
+            component.set_annotations(docs, scores)
+            pred[threshold].extend({(e.start_char, e.end_char, e.label_) for e in d.ents} for d in docs)
+    finally:
+        component.cfg["threshold"], component.cfg["ents_policy"] = saved
 
 
 def encode_after_init(nlp, docs, cache):
@@ -420,6 +523,68 @@ def run_bench_one(args) -> None:
           f"peak memory: head {head_peak / 2**20:.0f} MiB (numpy, traced), process {rss:.0f} MiB (max RSS)")
 
 
+def run_cost(args) -> None:
+    """Seconds of the entity head against the transformer's on the same docs: the trained head
+    through the numpy prediction path and through thinc's layers, and untrained heads of the
+    same config with ``--variants`` overrides (the time does not depend on the weights)."""
+    import statistics
+
+    from benchmarks.corpora import load_corpus
+    from spacy_scicls.ml.fast_predict import thinc_prediction
+
+    torch.set_num_threads(args.threads)
+    nlp = spacy.load(args.model)
+    texts = [r.text for r in load_corpus(args.corpus, args.n_docs, args.data_dir)]
+    docs = list(nlp.tokenizer.pipe(texts))
+    transformer = nlp.get_pipe("transformer")
+    list(transformer.pipe(docs[:1]))  # warm-up
+    start = time.perf_counter()
+    docs = list(transformer.pipe(docs, batch_size=64))
+    encoder_s = time.perf_counter() - start
+    head = nlp.get_pipe(args.component)
+    heads = {"trained head, numpy path": (head, contextlib.nullcontext), "trained head, thinc layers": (head, thinc_prediction)}
+    for variant in args.variants:
+        heads[f"untrained, {variant}"] = (_head_variant(nlp, args.component, variant, docs), contextlib.nullcontext)
+    seconds = {name: [] for name in heads}
+    for _ in range(args.runs + 1):  # the first round warms up
+        for name, (component, mode) in heads.items():
+            batch = [doc.copy() for doc in docs]
+            with mode():
+                start = time.perf_counter()
+                list(component.pipe(batch, batch_size=64))
+                seconds[name].append(time.perf_counter() - start)
+    words = sum(len(t.split()) for t in texts)
+    print(f"{args.corpus}: {len(texts)} docs, {words} words, {sum(len(d) for d in docs)} tokens; "
+          f"transformer {encoder_s:.3f}s (one run); head: median of {args.runs} runs")
+    for name, times in seconds.items():
+        median = statistics.median(times[1:])
+        print(f"  {name:<44} {median:7.3f}s  {median / encoder_s:6.1%} of the transformer")
+
+
+def _head_variant(nlp, component: str, variant: str, docs):
+    """An untrained copy of ``component`` with the model settings ``key=value,...`` changed."""
+    from thinc.api import Config
+
+    from spacy_scicls.entities.frozen import with_token_vectors
+
+    config = Config(nlp.config).interpolate()["components"][component]
+    model = dict(config["model"])
+    for item in variant.split(","):
+        key, value = item.split("=")
+        model[key.strip()] = json.loads(value)
+    model["tok2vec"] = dict(model["tok2vec"], upstream="*")
+    blank = spacy.blank("en")
+    head = blank.add_pipe("scicls_entities", name=component, config={"model": model, "threshold": config["threshold"]})
+    for node in head.model.walk():
+        if node.name == "transformer-listener":
+            node.set_dim("nO", docs[0]._.trf_data.width)
+    labels = list(nlp.get_pipe(component).labels)
+    gold = blank.make_doc("a b")
+    vectors = numpy.zeros((len(gold), docs[0]._.trf_data.width), dtype="float32")
+    head.initialize(lambda: [Example(with_token_vectors(gold, vectors), gold)], nlp=blank, labels=labels)
+    return head
+
+
 def load_paper(args) -> str:
     if args.paper and Path(args.paper).is_file():
         from spacy_scicls.corpora.climateie import strip_headings
@@ -469,6 +634,12 @@ def main() -> None:
     ev.add_argument("--l2", type=float, default=0.0, help="Adam's decoupled weight decay")
     ev.add_argument("--compare-prune-ratios", nargs="*", type=float, default=[],
                     help="v2: also print dev and test F1 of the trained head with each of these prune ratios")
+    ev.add_argument("--refit", action="store_true",
+                    help="after picking the epoch (and the head's threshold) on dev, train each system afresh on "
+                         "train + dev for that many epochs and print its test figures too; --save saves the refit head")
+    ev.add_argument("--cv-folds", type=int, default=0,
+                    help="the head's threshold from K-fold cross-validation over the training docs plus dev, "
+                         "instead of dev alone (0: dev alone)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
@@ -485,6 +656,16 @@ def main() -> None:
     bench.add_argument("--model", required=True)
     bench.add_argument("--paper", default=None, help="a ClimateIE JSON file (default: the longest ClimateIE paper)")
     bench.add_argument("--repeats", nargs="+", type=int, default=[1, 2, 4])
+    cost = sub.add_parser("cost", help="seconds of the entity head against the transformer's, on the same docs")
+    cost.add_argument("--model", required=True, help="a saved pipeline with a transformer and an entity head")
+    cost.add_argument("--component", default="entities")
+    cost.add_argument("--corpus", default="papers", help="a corpus of benchmarks/corpora.py: papers, abstracts or a .jsonl")
+    cost.add_argument("--n-docs", type=int, default=2)
+    cost.add_argument("--data-dir", default=None)
+    cost.add_argument("--runs", type=int, default=3)
+    cost.add_argument("--threads", type=int, default=1)
+    cost.add_argument("--variants", nargs="*", default=[],
+                      help='untrained heads with model settings changed, e.g. "context_width=64" "context_depth=2"')
     one = sub.add_parser("bench-one")
     one.add_argument("--model", required=True)
     one.add_argument("--paper", default="")
@@ -498,6 +679,8 @@ def main() -> None:
         run_thresholds(args)
     elif args.command == "bench":
         run_bench(args)
+    elif args.command == "cost":
+        run_cost(args)
     else:
         run_bench_one(args)
 

@@ -15,6 +15,7 @@ from spacy.util import registry
 from thinc.api import Linear, Maxout, Model, Softmax, chain, with_array
 from thinc.types import Floats2d, Ints1d, Ragged
 
+from . import fast_predict
 from .tok2vec import no_rows_output, token_vectors
 
 # Candidates scored at once at prediction time.
@@ -117,7 +118,7 @@ def _predict_in_blocks(model: Model, Ps: List[Floats2d], candidates: Ragged, sco
     blocks = []
     for i in range(0, len(starts), PREDICT_BLOCK):
         rows = slice(i, i + PREDICT_BLOCK)
-        blocks.append(scorer.predict(_hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
+        blocks.append(fast_predict.predict(scorer, _hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
     return model.ops.xp.concatenate(blocks)
 
 
@@ -364,7 +365,7 @@ def _predict_kept(model: Model, P: Floats2d, starts, ends, scorer: Model) -> Flo
     blocks = []
     for i in range(0, len(starts), PREDICT_BLOCK):
         rows = slice(i, i + PREDICT_BLOCK)
-        blocks.append(scorer.predict(_hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
+        blocks.append(fast_predict.predict(scorer, _hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
     return xp.concatenate(blocks)
 
 
@@ -378,7 +379,12 @@ def _span_scorer_v2_forward(
     Xs, backprop_tok2vec = _head_inputs(model, docs, is_train)
     if is_train and model.attrs.get("input_dropout", 0.0) > 0 and Xs:
         Xs, backprop_tok2vec = _feature_dropout(model, Xs, backprop_tok2vec, model.attrs["input_dropout"])
-    Ps, backprop_projection = projection(Xs, is_train)
+    if is_train:
+        Ps, backprop_projection = projection(Xs, is_train)
+    else:
+        # The token-level stack runs over every token of a paper: the numpy
+        # path (same weights) instead of thinc's layer-by-layer prediction.
+        Ps = fast_predict.predict(projection, Xs)
     if candidates.data.shape[0] == 0:
         Y, backprop_empty = no_rows_output(model, Xs, backprop_tok2vec)
         return ops.alloc2f(0, Y.shape[1] + 1), backprop_empty
