@@ -172,4 +172,3 @@ def test_overrides_half_precision_and_larger_batches_on_gpu_only(tmp_path):
     )
     other = load_overrides(gpu=True, path=tmp_path)["components"]["transformer"]["model"]
     assert "predict_max_wordpieces" not in other
-
