@@ -41,13 +41,13 @@ from typing import Dict, List, Tuple
 
 import numpy
 import spacy
-import torch
 from spacy.training import Example
 from thinc.api import Adam, fix_random_seed
 
 import spacy_scicls  # noqa: F401 (registers factories and architectures)
 from spacy_scicls.corpora.entities import ALL_ENTITIES_KEY, load_entity_corpus
 from spacy_scicls.entities.frozen import chunk_doc, pooled_token_vectors, with_token_vectors
+from spacy_scicls.threads import set_cpu_threads
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -463,7 +463,7 @@ def run_thresholds(args) -> None:
     data_dir = args.data_dir or os.environ.get("SCICLS_DATA_DIR")
     if not data_dir:
         sys.exit("give --data-dir or set SCICLS_DATA_DIR")
-    torch.set_num_threads(args.threads)
+    set_cpu_threads(args.threads)
     nlp = spacy.load(args.model)
     component = nlp.get_pipe(args.component)
     splits, _ = load_entity_corpus(args.corpus, data_dir, nlp, seed=args.seed)
@@ -500,7 +500,7 @@ def run_bench(args) -> None:
 
 
 def run_bench_one(args) -> None:
-    torch.set_num_threads(args.threads)
+    set_cpu_threads(args.threads)
     nlp = spacy.load(args.model)
     text = load_paper(args)
     text = "\n\n".join([text] * args.repeat)
@@ -532,7 +532,7 @@ def run_cost(args) -> None:
     from benchmarks.corpora import load_corpus
     from spacy_scicls.ml.fast_predict import thinc_prediction
 
-    torch.set_num_threads(args.threads)
+    set_cpu_threads(args.threads)
     nlp = spacy.load(args.model)
     texts = [r.text for r in load_corpus(args.corpus, args.n_docs, args.data_dir)]
     docs = list(nlp.tokenizer.pipe(texts))
@@ -673,7 +673,7 @@ def main() -> None:
     one.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     if args.command == "eval":
-        torch.set_num_threads(args.threads)
+        set_cpu_threads(args.threads)
         run_eval(args)
     elif args.command == "thresholds":
         run_thresholds(args)
