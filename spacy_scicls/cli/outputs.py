@@ -36,7 +36,7 @@ def _score(value) -> Optional[float]:
 
 
 def doc_to_record(doc: Doc, record_id: str, *, include_text: bool = True) -> Dict:
-    """The JSONL record of an annotated doc (the output contract; see the README)."""
+    """The JSONL record of an annotated doc (the output contract; see docs/annotate.md)."""
     record: Dict = {"id": record_id}
     if include_text:
         record["text"] = doc.text

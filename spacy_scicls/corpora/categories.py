@@ -1,6 +1,6 @@
 """Document-category corpora: arXiv metadata and NIHR awards as gold docs.
 
-Three CSV layouts are read (each a public data set; see the README):
+Three CSV layouts are read (each a public data set; see docs/categories.md):
 
 - ``cats/arxiv_2007``: arXiv metadata records, ``categories`` space-separated
   with the primary category first;
