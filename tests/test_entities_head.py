@@ -3,11 +3,11 @@ import numpy
 import pytest
 import spacy
 from spacy.tokens import Span
-from spacy.training import Example
 from thinc.api import Adam, fix_random_seed
 
 from spacy_scicls.entities import candidate_spans
 from spacy_scicls.entities.frozen import pooled_token_vectors, with_token_vectors
+from tiny_data import planted_entity_examples
 
 
 def test_candidates_never_cross_a_section_start_set_by_a_reader():
@@ -53,17 +53,8 @@ def frozen_head():
     nlp = spacy.blank("en")
     # No transformer in the pipeline: the listener reads doc._.trf_data.
     head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": {"max_width": 3}})
-    rng = numpy.random.RandomState(0)
-    hazard = rng.normal(size=8).astype("float32")
     texts = ["heat wave hit Europe", "floods and heat wave", "a heat wave"]
-    examples = []
-    for text in texts * 4:
-        gold = nlp.make_doc(text)
-        start = [t.text for t in gold].index("heat")
-        gold.set_ents([Span(gold, start, start + 2, label="hazard")], default="outside")
-        vectors = rng.normal(scale=0.1, size=(len(gold), 8)).astype("float32")
-        vectors[start : start + 2] += hazard
-        examples.append(Example(with_token_vectors(gold, vectors), gold))
+    examples = planted_entity_examples(nlp, texts, repeat=4, width=8)
     set_listener_width(head, 8)
     head.initialize(lambda: examples, nlp=nlp)
     optimizer = Adam(0.01)

@@ -2,13 +2,12 @@
 import numpy
 import pytest
 import spacy
-from spacy.tokens import Span
-from spacy.training import Example
 from spacy_transformers import install_extensions
 from thinc.api import Adam, fix_random_seed
 
 from spacy_scicls.entities.frozen import with_token_vectors
 from spacy_scicls.ml.span_scorer import _keep_best
+from tiny_data import planted_entity_examples
 
 LISTENER = {
     "@architectures": "spacy-transformers.TransformerListener.v1",
@@ -33,17 +32,8 @@ def set_listener_width(head, width):
 
 
 def examples_with_hazard(nlp, n=4):
-    rng = numpy.random.RandomState(0)
-    hazard = rng.normal(size=8).astype("float32")
-    examples = []
-    for text in ["heat wave hit Europe and Asia", "floods and heat wave in May", "a long heat wave"] * n:
-        gold = nlp.make_doc(text)
-        start = [t.text for t in gold].index("heat")
-        gold.set_ents([Span(gold, start, start + 2, label="hazard")], default="outside")
-        vectors = rng.normal(scale=0.1, size=(len(gold), 8)).astype("float32")
-        vectors[start : start + 2] += hazard
-        examples.append(Example(with_token_vectors(gold, vectors), gold))
-    return examples
+    texts = ["heat wave hit Europe and Asia", "floods and heat wave in May", "a long heat wave"]
+    return planted_entity_examples(nlp, texts, repeat=n, width=8)
 
 
 @pytest.fixture(scope="module")

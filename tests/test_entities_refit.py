@@ -2,11 +2,8 @@
 import argparse
 import sys
 
-import numpy
 import pytest
 import spacy
-from spacy.tokens import Span
-from spacy.training import Example
 from spacy_transformers import install_extensions
 
 from conftest import REPO
@@ -14,8 +11,8 @@ from conftest import REPO
 sys.path.insert(0, str(REPO / "scripts"))
 
 import evaluate_entities  # noqa: E402
+from tiny_data import planted_entity_examples  # noqa: E402
 
-from spacy_scicls.entities.frozen import with_token_vectors  # noqa: E402
 
 
 def head_args(**changes):
@@ -29,24 +26,11 @@ def head_args(**changes):
     return argparse.Namespace(**settings)
 
 
-def planted_examples(nlp):
-    rng = numpy.random.RandomState(0)
-    hazard = rng.normal(size=384).astype("float32")
-    examples = []
-    for text in ["heat wave hit Europe", "floods and a heat wave in May", "a long heat wave"] * 3:
-        gold = nlp.make_doc(text)
-        start = [t.text for t in gold].index("heat")
-        gold.set_ents([Span(gold, start, start + 2, label="hazard")], default="outside")
-        vectors = rng.normal(scale=0.1, size=(len(gold), 384)).astype("float32")
-        vectors[start : start + 2] += hazard
-        examples.append(Example(with_token_vectors(gold, vectors), gold))
-    return examples
-
-
 @pytest.fixture(scope="module")
 def examples():
     install_extensions()  # doc._.trf_data
-    return planted_examples(spacy.blank("en"))
+    texts = ["heat wave hit Europe", "floods and a heat wave in May", "a long heat wave"]
+    return planted_entity_examples(spacy.blank("en"), texts, repeat=3, width=384)
 
 
 @pytest.fixture(scope="module")

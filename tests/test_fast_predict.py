@@ -2,8 +2,6 @@
 import numpy
 import pytest
 import spacy
-from spacy.tokens import Span
-from spacy.training import Example
 from spacy.util import registry
 from spacy_transformers import install_extensions
 from thinc.api import Adam, Linear, Maxout, chain, fix_random_seed, with_array
@@ -11,6 +9,7 @@ from thinc.api import Adam, Linear, Maxout, chain, fix_random_seed, with_array
 from spacy_scicls.entities.frozen import with_token_vectors
 from spacy_scicls.ml import fast_predict
 from spacy_scicls.ml.fast_predict import thinc_prediction
+from tiny_data import planted_entity_examples
 
 LISTENER = {
     "@architectures": "spacy-transformers.TransformerListener.v1",
@@ -84,16 +83,8 @@ def test_trained_head_decodes_the_same_entities_both_ways():
     model = {"@architectures": "spacy_scicls.SpanEntityScorer.v2", "max_width": 3, "tok2vec": LISTENER,
              "input_dropout": 0.0, "context_depth": 2, "context_width": 16, "span_width": 16, "hidden_width": 16}
     head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": model})
-    rng = numpy.random.RandomState(0)
-    hazard = rng.normal(size=8).astype("float32")
-    examples = []
-    for text in ["heat wave hit Europe", "floods and heat wave in May", "a long heat wave"] * 3:
-        gold = nlp.make_doc(text)
-        start = [t.text for t in gold].index("heat")
-        gold.set_ents([Span(gold, start, start + 2, label="hazard")], default="outside")
-        vectors = rng.normal(scale=0.1, size=(len(gold), 8)).astype("float32")
-        vectors[start : start + 2] += hazard
-        examples.append(Example(with_token_vectors(gold, vectors), gold))
+    texts = ["heat wave hit Europe", "floods and heat wave in May", "a long heat wave"]
+    examples = planted_entity_examples(nlp, texts, repeat=3, width=8)
     for node in head.model.walk():
         if node.name == "transformer-listener":
             node.set_dim("nO", 8)

@@ -99,3 +99,29 @@ def gold_docs(nlp: Language) -> List[Doc]:
         gold_doc(nlp, text, section_labels=sections, cats=cats, entities=ents)
         for text, sections, cats, ents in PAPERS
     ]
+
+
+def planted_entity_examples(nlp: Language, texts: List[str], repeat: int, width: int, label: str = "hazard"):
+    """Training examples for an entity head on a frozen encoder, with the answer planted.
+
+    Each text holds "heat wave": that span is the gold entity ``label``, and its
+    token vectors (random, ``width`` wide, seeded) get one fixed direction
+    added, so a head that learns anything finds it.
+    """
+    import numpy
+    from spacy.tokens import Span
+    from spacy.training import Example
+
+    from spacy_scicls.entities.frozen import with_token_vectors
+
+    rng = numpy.random.RandomState(0)
+    planted = rng.normal(size=width).astype("float32")
+    examples = []
+    for text in texts * repeat:
+        gold = nlp.make_doc(text)
+        start = [t.text for t in gold].index("heat")
+        gold.set_ents([Span(gold, start, start + 2, label=label)], default="outside")
+        vectors = rng.normal(scale=0.1, size=(len(gold), width)).astype("float32")
+        vectors[start : start + 2] += planted
+        examples.append(Example(with_token_vectors(gold, vectors), gold))
+    return examples
