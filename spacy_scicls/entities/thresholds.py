@@ -51,7 +51,17 @@ class ScoredDoc:
 
     def entities(self, thresholds: numpy.ndarray, labels: Sequence[str]) -> Set[Entity]:
         """Entities as character offsets, decoded at per-column ``thresholds``."""
-        chosen = greedy_decode(self.candidates, self.probs, thresholds)
+        if self._best is None:
+            # Fitting decodes the same doc hundreds of times: the best entity
+            # probability of each candidate is computed once, and only the
+            # candidates that can pass the lowest threshold are decoded.
+            best = self.probs[:, 1:].max(axis=1) if len(self.probs) else numpy.zeros(0, dtype="float32")
+            order = numpy.argsort(-best, kind="stable")
+            self._best = (best[order], order)
+        best, order = self._best
+        n = int(numpy.searchsorted(-best, -float(numpy.min(thresholds[1:])), side="right"))
+        rows = numpy.sort(order[:n])
+        chosen = greedy_decode(self.candidates[rows], self.probs[rows], thresholds)
         return {(int(self.token_starts[s]), int(self.token_ends[e - 1]), labels[c - 1]) for s, e, c, _ in chosen}
 
 
