@@ -21,6 +21,11 @@ all those docs is kept. ``--refit`` then trains each system afresh on train +
 dev for the epochs picked on dev (with the threshold picked before) and prints
 its test figures as well; ``--save`` saves the refit head.
 
+``--label-thresholds`` also fits a threshold per label on the same held-out
+scores as the global one, shrunk towards it by a prior chosen by cross-fitting
+over the groups of docs (``spacy_scicls.entities.thresholds``); the head keeps
+none where they do not beat the global threshold.
+
 ``bench`` runs a saved pipeline (transformer + scicls_entities) over one
 paper repeated 1, 2 and 4 times, each size in a fresh process, and prints
 tokens, entities per second and peak memory.
