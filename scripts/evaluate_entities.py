@@ -21,6 +21,11 @@ all those docs is kept. ``--refit`` then trains each system afresh on train +
 dev for the epochs picked on dev (with the threshold picked before) and prints
 its test figures as well; ``--save`` saves the refit head.
 
+``--label-thresholds`` also fits a threshold per label on the same held-out
+scores as the global one, shrunk towards it by a prior chosen by cross-fitting
+over the groups of docs (``spacy_scicls.entities.thresholds``); the head keeps
+none where they do not beat the global threshold.
+
 ``bench`` runs a saved pipeline (transformer + scicls_entities) over one
 paper repeated 1, 2 and 4 times, each size in a fresh process, and prints
 tokens, entities per second and peak memory.
@@ -47,6 +52,7 @@ from thinc.api import Adam, fix_random_seed
 import spacy_scicls  # noqa: F401 (registers factories and architectures)
 from spacy_scicls.corpora.entities import ALL_ENTITIES_KEY, load_entity_corpus
 from spacy_scicls.entities.frozen import chunk_doc, pooled_token_vectors, with_token_vectors
+from spacy_scicls.entities.thresholds import ScoredDoc, fit_label_thresholds
 from spacy_scicls.threads import set_cpu_threads
 
 REPO = Path(__file__).resolve().parents[1]
@@ -305,7 +311,7 @@ def run_eval(args) -> None:
                                        l2=args.l2)
             line = f"{corpus} {system}: best dev F1 {best:.3f} at epoch {epoch}"
             if system == "scicls":
-                threshold = pick_threshold(nlp, examples["dev"])
+                threshold = pick_threshold(nlp, examples["dev"], args.label_thresholds and not args.cv_folds)
                 line += f", threshold {threshold:.2f} (from dev)"
                 if args.cv_folds:
                     threshold = cv_threshold(args, splits["train"], vectors["train"], examples["dev"], epoch, nlp)
@@ -322,6 +328,8 @@ def run_eval(args) -> None:
                 dev_vectors = [_vectors_of(eg) for eg in examples["dev"]]
                 refit_nlp = refit(args, system, examples["train"] + make_examples(splits["dev"], dev_vectors, args.chunk),
                                   epoch, threshold)
+                if system == "scicls":
+                    refit_nlp.get_pipe(system).cfg["label_thresholds"] = dict(nlp.get_pipe(system).cfg["label_thresholds"])
                 test_scores = prf([gold_set(eg.reference) for eg in examples["test"]],
                                   predict(refit_nlp, system, examples["test"]))
                 print_scores(f"-- {corpus} test, {system} refit on train+dev ({epoch} epochs"
@@ -386,39 +394,61 @@ def cv_threshold(args, train_docs, train_vectors, dev: List[Example], epochs: in
     order = list(range(len(train_docs)))
     random.Random(args.seed).shuffle(order)
     folds = [order[k :: args.cv_folds] for k in range(args.cv_folds)]
-    gold: List[set] = []
-    pred: Dict[float, List[set]] = {t: [] for t in THRESHOLDS}
+    scored: List[ScoredDoc] = []
     for k, held in enumerate(folds):
         rest = [i for i in order if i not in set(held)]
         print(f"  cross-validation fold {k + 1}/{args.cv_folds}: {len(rest)} docs train, {len(held)} held out", flush=True)
         fold_nlp = refit(args, "scicls", make_examples([train_docs[i] for i in rest], [train_vectors[i] for i in rest],
                                                        args.chunk), epochs)
         held_out = make_examples([train_docs[i] for i in held], [train_vectors[i] for i in held], 0)
-        _decode_at_thresholds(fold_nlp.get_pipe("scicls"), held_out, gold, pred)
-    _decode_at_thresholds(nlp.get_pipe("scicls"), dev, gold, pred)
+        scored.extend(score_docs(fold_nlp.get_pipe("scicls"), held_out, group=k))
+    scored.extend(score_docs(nlp.get_pipe("scicls"), dev, group=len(folds)))
+    component = nlp.get_pipe("scicls")
     best = (-1.0, 0.5)
     for threshold in THRESHOLDS:
-        p, r, f, _ = prf(gold, pred[threshold])["OVERALL"]
+        p, r, f, _ = prf([d.gold for d in scored], [d.entities(_same_for_all(component, threshold), component.labels)
+                                                    for d in scored])["OVERALL"]
         print(f"  cross-validated threshold {threshold:.2f}: P {p:.3f} R {r:.3f} F1 {f:.3f}", flush=True)
         best = max(best, (f, threshold))
-    nlp.get_pipe("scicls").cfg["threshold"] = best[1]
+    component.cfg["threshold"] = best[1]
+    if getattr(args, "label_thresholds", False):
+        set_label_thresholds(component, scored)
     return best[1]
 
 
-def _decode_at_thresholds(component, examples: List[Example], gold: List[set], pred: Dict[float, List[set]]) -> None:
-    """Score ``examples`` once, decode them at every threshold of ``pred``; append gold and predictions."""
+def _same_for_all(component, threshold: float) -> numpy.ndarray:
+    return numpy.full(len(component.labels) + 1, threshold, dtype="float32")
+
+
+def score_docs(component, examples: List[Example], group: int = 0) -> List[ScoredDoc]:
+    """``examples`` scored once by ``component`` (candidates and label probabilities), to be
+    decoded at any thresholds; ``group`` names the head (fold) that scored them."""
     docs = [with_token_vectors(eg.reference, _vectors_of(eg)) for eg in examples]
-    gold.extend(gold_set(eg.reference) for eg in examples)
-    saved = (component.cfg["threshold"], component.cfg["ents_policy"])
-    component.cfg["ents_policy"] = "replace"
-    try:
-        scores = component.predict(docs)
-        for threshold in pred:
-            component.cfg["threshold"] = threshold
-            component.set_annotations(docs, scores)
-            pred[threshold].extend({(e.start_char, e.end_char, e.label_) for e in d.ents} for d in docs)
-    finally:
-        component.cfg["threshold"], component.cfg["ents_policy"] = saved
+    if not docs:
+        return []
+    per_doc, probs = component.predict(docs)
+    probs = component.model.ops.to_numpy(component._split_first_stage(probs)[0])
+    scored, offset = [], 0
+    for eg, doc, candidates in zip(examples, docs, per_doc):
+        scored.append(ScoredDoc.from_doc(doc, candidates, probs[offset : offset + len(candidates)],
+                                         gold_set(eg.reference), group))
+        offset += len(candidates)
+    return scored
+
+
+def set_label_thresholds(component, scored: List[ScoredDoc]) -> None:
+    """Per-label thresholds fitted on ``scored`` (held-out scores), shrunk towards the global
+    threshold by the prior that decodes best when cross-fitted over the docs' groups; stored in
+    the component's cfg (an empty dict when no per-label thresholds beat the global one)."""
+    fit = fit_label_thresholds(scored, component.labels, THRESHOLDS)
+    by_prior = ", ".join(f"{'none' if p is None else f'{p:g}'}: {f:.3f}" for p, f in fit.cross_fitted_f1.items())
+    print(f"  per-label thresholds, cross-fitted F1 by shrinkage prior ({by_prior}; none = global only): "
+          f"prior {'none' if fit.prior is None else f'{fit.prior:g}'}, global {fit.global_threshold:.2f}", flush=True)
+    if fit.label_thresholds:
+        print("    " + ", ".join(f"{label} {value:.2f} (fit {fit.fitted[label]:.2f})"
+                                 for label, value in sorted(fit.label_thresholds.items())), flush=True)
+    component.cfg["threshold"] = fit.global_threshold
+    component.cfg["label_thresholds"] = fit.label_thresholds
 
 
 def encode_after_init(nlp, docs, cache):
@@ -446,14 +476,23 @@ def compare_prune_ratios(nlp, examples, ratios) -> None:
     model.attrs["prune_ratio"] = configured
 
 
-def pick_threshold(nlp, dev) -> float:
+def pick_threshold(nlp, dev, label_thresholds: bool = False, groups: int = 5) -> float:
+    """The global threshold with the best dev F1; with ``label_thresholds``, per-label ones too,
+    their shrinkage cross-fitted over ``groups`` interleaved groups of the dev docs."""
+    component = nlp.get_pipe("scicls")
+    component.cfg["label_thresholds"] = {}
     gold = [gold_set(eg.reference) for eg in dev]
     best = (-1.0, 0.5)
     for threshold in THRESHOLDS:
         f = prf(gold, predict(nlp, "scicls", dev, threshold))["OVERALL"][2]
         best = max(best, (f, threshold))
-    nlp.get_pipe("scicls").cfg["threshold"] = best[1]
-    return best[1]
+    component.cfg["threshold"] = best[1]
+    if label_thresholds and len(dev) >= 2:
+        scored = score_docs(component, dev)
+        for i, doc in enumerate(scored):
+            doc.group = i % min(groups, len(scored))
+        set_label_thresholds(component, scored)
+    return component.cfg["threshold"]
 
 
 # -- precision against recall -------------------------------------------------
@@ -640,6 +679,9 @@ def main() -> None:
     ev.add_argument("--cv-folds", type=int, default=0,
                     help="the head's threshold from K-fold cross-validation over the training docs plus dev, "
                          "instead of dev alone (0: dev alone)")
+    ev.add_argument("--label-thresholds", action="store_true",
+                    help="the head also gets a threshold per label, fitted on the same held-out scores as the "
+                         "global one (cross-validation or dev) and shrunk towards it for rare labels")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")

@@ -80,3 +80,21 @@ def test_cross_validated_threshold_scores_every_training_doc_with_a_head_that_di
     assert max((f, t) for t, f in by_threshold.items())[1] == threshold  # the best F1 (ties: higher threshold)
     with pytest.raises(ValueError, match="cv-folds"):
         evaluate_entities.cv_threshold(head_args(cv_folds=7, chunk=0), docs, vectors, dev, 1, selected)
+
+
+def test_per_label_thresholds_fitted_on_the_cross_validated_scores(examples, refit_nlp, capsys):
+    train, dev = examples[:6], examples[6:]
+    docs = [eg.reference for eg in train]
+    vectors = [evaluate_entities._vectors_of(eg) for eg in train]
+    head = refit_nlp.get_pipe("scicls")
+    try:
+        evaluate_entities.cv_threshold(head_args(cv_folds=2, chunk=0, label_thresholds=True), docs, vectors, dev, 12,
+                                       refit_nlp)
+        printed = capsys.readouterr().out
+        assert "per-label thresholds, cross-fitted F1 by shrinkage prior" in printed
+        # A dict (empty when the global threshold cross-fits best), saved in the cfg with the global one.
+        assert isinstance(head.cfg["label_thresholds"], dict)
+        assert set(head.cfg["label_thresholds"]) <= {"hazard"}
+        assert head.cfg["threshold"] in evaluate_entities.THRESHOLDS
+    finally:
+        head.cfg["threshold"], head.cfg["label_thresholds"] = 0.65, {}

@@ -1,5 +1,5 @@
 """From candidate scores to non-overlapping entities, and into ``doc.ents``."""
-from typing import List, Sequence, Tuple
+from typing import List, Sequence, Tuple, Union
 
 import numpy
 from spacy.tokens import Doc, Span
@@ -16,20 +16,25 @@ ENTS_POLICIES = ("keep_existing", "prefer_longest", "replace")
 
 
 def greedy_decode(
-    candidates: numpy.ndarray, probs: numpy.ndarray, threshold: float
+    candidates: numpy.ndarray, probs: numpy.ndarray, threshold: Union[float, numpy.ndarray]
 ) -> List[Tuple[int, int, int, float]]:
     """Choose non-overlapping spans, best score first (as SpanMarker decodes).
 
     ``probs`` has one row per candidate and one column per label, column 0
     being "no entity". A candidate is kept when its best entity label's
     probability is at least ``threshold`` and no better-scoring kept span
-    overlaps it. Returns ``(start, end, label_column, score)`` sorted by start.
+    overlaps it. ``threshold`` is one number, or one per column of ``probs``
+    (per-label thresholds; the candidate's best label decides which applies).
+    Returns ``(start, end, label_column, score)`` sorted by start.
     """
     if len(candidates) == 0:
         return []
     labels = probs[:, 1:].argmax(axis=1) + 1
     scores = probs[numpy.arange(len(probs)), labels]
-    keep = numpy.flatnonzero(scores >= threshold)
+    if numpy.ndim(threshold):
+        keep = numpy.flatnonzero(scores >= numpy.asarray(threshold, dtype=scores.dtype)[labels])
+    else:
+        keep = numpy.flatnonzero(scores >= threshold)
     # Stable sort: among equal scores, the earlier and then narrower span wins.
     order = keep[numpy.argsort(-scores[keep], kind="stable")]
     # Plain Python lists and a bytearray: no numpy call per candidate.

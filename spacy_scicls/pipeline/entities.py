@@ -18,6 +18,7 @@ from thinc.api import Config, Model
 from thinc.types import Floats2d, Ragged
 
 from ..entities import ENTS_POLICIES, candidate_spans, greedy_decode, merge_entities
+from ..entities.thresholds import column_thresholds
 from ..extensions import install_extensions
 from ..ml.span_scorer import build_span_entity_scorer_v1  # noqa: F401 (registers architecture)
 from ._head import SharedEncoderHead
@@ -59,6 +60,7 @@ DEFAULT_ENTITIES_MODEL = Config().from_str(DEFAULT_ENTITIES_CONFIG)["model"]
         "threshold": 0.5,
         "ents_policy": "keep_existing",
         "positive_weight": 5.0,
+        "label_thresholds": {},
         "scorer": {"@scorers": "spacy.ner_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
@@ -71,6 +73,7 @@ def make_span_entity_recognizer(
     ents_policy: str,
     scorer: Optional[Callable],
     positive_weight: float = 5.0,
+    label_thresholds: Optional[Dict[str, float]] = None,
 ) -> "SpanEntityRecognizer":
     """Span-based NER.
 
@@ -82,10 +85,14 @@ def make_span_entity_recognizer(
         this many times a candidate that is not. Under 1% of candidates are
         entities; without the weight the head learns to say "no entity"
         first and finds entities only after many more updates.
+    label_thresholds: a threshold per label, in place of ``threshold`` for
+        that label (the candidate's best label decides which applies); labels
+        not named keep ``threshold``. scripts/evaluate_entities.py fits them
+        on held-out scores (``spacy_scicls.entities.thresholds``).
     """
     return SpanEntityRecognizer(
         nlp.vocab, model, name, threshold=threshold, ents_policy=ents_policy, scorer=scorer,
-        positive_weight=positive_weight,
+        positive_weight=positive_weight, label_thresholds=label_thresholds,
     )
 
 
@@ -100,6 +107,7 @@ class SpanEntityRecognizer(SharedEncoderHead):
         ents_policy: str = "keep_existing",
         scorer: Optional[Callable] = None,
         positive_weight: float = 5.0,
+        label_thresholds: Optional[Dict[str, float]] = None,
     ) -> None:
         if not positive_weight > 0:
             raise ValueError(f"[{name}] positive_weight must be positive, got {positive_weight}")
@@ -107,6 +115,10 @@ class SpanEntityRecognizer(SharedEncoderHead):
             raise ValueError(f"[{name}] ents_policy must be one of {', '.join(ENTS_POLICIES)}, got {ents_policy!r}")
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"[{name}] threshold must be within (0, 1], got {threshold}")
+        label_thresholds = {str(k): float(v) for k, v in (label_thresholds or {}).items()}
+        for label, value in label_thresholds.items():
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"[{name}] threshold of label {label!r} must be within (0, 1], got {value}")
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -116,6 +128,8 @@ class SpanEntityRecognizer(SharedEncoderHead):
             "threshold": threshold,
             "ents_policy": ents_policy,
             "positive_weight": positive_weight,
+            # Saved with the component (cfg), so fitted thresholds survive to_disk/from_disk.
+            "label_thresholds": label_thresholds,
         }
         # Gold entities that no candidate can represent, by reason: counted
         # and logged, never dropped silently.
@@ -139,6 +153,10 @@ class SpanEntityRecognizer(SharedEncoderHead):
         self.cfg["labels"] = sorted(set(self.labels) | {label})
         self.vocab.strings.add(label)
         return 1
+
+    def decision_thresholds(self) -> numpy.ndarray:
+        """One threshold per output column: a label's own where it has one, else the global one."""
+        return column_thresholds(self.labels, self.cfg["threshold"], self.cfg.get("label_thresholds") or {})
 
     def _candidates(self, docs: List[Doc]) -> Tuple[List[numpy.ndarray], Ragged]:
         per_doc = [candidate_spans(doc, self.max_width) for doc in docs]
@@ -165,12 +183,13 @@ class SpanEntityRecognizer(SharedEncoderHead):
     def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[numpy.ndarray], Floats2d]) -> None:
         per_doc, probs = predictions
         probs = self.model.ops.to_numpy(self._split_first_stage(probs)[0])
+        thresholds = self.decision_thresholds()
         offset = 0
         for doc, candidates in zip(docs, per_doc):
             doc_probs = probs[offset : offset + len(candidates)]
             offset += len(candidates)
             new = []
-            for start, end, column, score in greedy_decode(candidates, doc_probs, self.cfg["threshold"]):
+            for start, end, column, score in greedy_decode(candidates, doc_probs, thresholds):
                 span = Span(doc, start, end, label=self.labels[column - 1])
                 span._.entity_score = score
                 new.append(span)
