@@ -33,6 +33,14 @@ import numpy
 REPO = Path(__file__).resolve().parents[1]
 
 
+def words_setting(model) -> Optional[str]:
+    """How a v3 head reads the words (None for a head that reads none), as kept in the cache."""
+    if "word_buckets" not in model.attrs:
+        return None
+    return (f"buckets {model.attrs['word_buckets']} ngrams {model.attrs['ngram_size']} "
+            f"tokens {model.attrs['words_tokens']}")
+
+
 def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0):
     import spacy
     from spacy.training import Example
@@ -83,10 +91,52 @@ def pooled_sections(nlp, docs, batch_size: int = 8) -> dict:
 
 
 def section_features(pooled: dict) -> numpy.ndarray:
+    """The head's input rows: v2's features, then (for v3) the words, length and place of each section."""
     from spacy_scicls.ml.section_classifier import compose_section_features
 
-    return compose_section_features(pooled["H"], pooled["C"], pooled["owners"], pooled["levels"],
-                                    pooled["has_heading"])
+    F = compose_section_features(pooled["H"], pooled["C"], pooled["owners"], pooled["levels"],
+                                 pooled["has_heading"])
+    return numpy.hstack([F, pooled["extra"]]) if "extra" in pooled else F
+
+
+def extra_sections(model, docs, batch_size: int = 64) -> numpy.ndarray:
+    """What v3 reads beside the pooled vectors (``v3_extra_features``: length and place in
+    tokens, hashed words) of each section of ``docs``: from the tokens alone, no encoder pass."""
+    from spacy_scicls.ml.section_classifier import pool_sections, v3_extra_features
+    from spacy_scicls.pipeline.sections import _levels, _to_ragged
+    from spacy_scicls.segmentation import segments_from_spans
+
+    parts = []
+    for i in range(0, len(docs), batch_size):
+        batch = docs[i : i + batch_size]
+        segments = [segments_from_spans(doc, list(doc.spans["sections"])) for doc in batch]
+        spans = _to_ragged(model, segments, [_levels(doc, segs, "sections") for doc, segs in zip(batch, segments)])
+        rows, lengths = model.ops.to_numpy(spans.data), model.ops.to_numpy(spans.lengths)
+        empty = [numpy.zeros((len(doc), 0), dtype="float32") for doc in batch]
+        _, _, owners, ranges = pool_sections(empty, rows, lengths, model.attrs["words_tokens"])
+        parts.append(v3_extra_features(batch, owners, ranges, model.attrs["word_buckets"], model.attrs["ngram_size"]))
+    return numpy.concatenate(parts)
+
+
+def training_docs(data_dir: Path, nlp, content_tokens: int):
+    """Per training paper, a doc of its silver-labelled sections with headings and one without
+    (content only), each section cut to ``content_tokens``; their labels, papers and blindness."""
+    from spacy_scicls.corpora.papers import COLLECTIONS, iter_papers
+    from spacy_scicls.corpora.sections import section_doc, silver_labels
+
+    docs, labels, papers, blind = [], [], [], []
+    for collection in COLLECTIONS:
+        for doc in iter_papers(data_dir, collection, "train", nlp):
+            silver = silver_labels(doc)
+            for headings in (True, False):
+                sdoc = section_doc(doc, nlp, silver, headings=headings,
+                                   max_tokens=content_tokens if content_tokens > 0 else None)
+                docs.append(sdoc)
+                n = len(sdoc.spans["sections"])
+                labels.extend(s.label_ for s in sdoc.spans["sections"])
+                papers.extend([f"{collection}/{doc._.scicls_meta.get('source') or doc._.scicls_meta.get('id')}"] * n)
+                blind.extend([not headings] * n)
+    return docs, labels, papers, blind
 
 
 def fit_classifier(classifier, F: numpy.ndarray, y: numpy.ndarray, n_labels: int, epochs: int, seed: int = 0,
@@ -172,9 +222,7 @@ def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, 
 def main(argv=None) -> int:
     import torch
 
-    from spacy_scicls.corpora.papers import COLLECTIONS, iter_papers
     from spacy_scicls.encoders import DEFAULT_ENCODER
-    from spacy_scicls.corpora.sections import section_doc, silver_labels
     from spacy_scicls.labels import IMRAD_LABELS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -199,7 +247,7 @@ def main(argv=None) -> int:
     encoder = str(nlp.config["components"]["transformer"]["model"]["name"])
     head = nlp.get_pipe("sections")
     if "content_tokens" not in head.model.attrs:
-        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2")
+        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2 or .v3")
     content_tokens = head.model.attrs["content_tokens"]
     if args.cache.exists():
         pooled = dict(numpy.load(args.cache))
@@ -213,18 +261,7 @@ def main(argv=None) -> int:
                              "pass another --cache")
         print(f"pooled sections from {args.cache}: {pooled['H'].shape}")
     else:
-        docs, labels, papers, blind = [], [], [], []
-        for collection in COLLECTIONS:
-            for doc in iter_papers(args.data_dir, collection, "train", nlp):
-                silver = silver_labels(doc)
-                for headings in (True, False):
-                    sdoc = section_doc(doc, nlp, silver, headings=headings,
-                                       max_tokens=content_tokens if content_tokens > 0 else None)
-                    docs.append(sdoc)
-                    n = len(sdoc.spans["sections"])
-                    labels.extend(s.label_ for s in sdoc.spans["sections"])
-                    papers.extend([f"{collection}/{doc._.scicls_meta.get('source') or doc._.scicls_meta.get('id')}"] * n)
-                    blind.extend([not headings] * n)
+        docs, labels, papers, blind = training_docs(args.data_dir, nlp, content_tokens)
         start = time.time()
         pooled = pooled_sections(nlp, docs)
         pooled["y"] = numpy.asarray([IMRAD_LABELS.index(x) if x in IMRAD_LABELS else -1 for x in labels])
@@ -236,6 +273,20 @@ def main(argv=None) -> int:
               f"{int((pooled['y'] >= 0).sum())} labelled sections")
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         numpy.savez(args.cache, **pooled)
+    words = words_setting(head.model)
+    if words is not None:
+        # v3 also reads the sections' words, length and place: made from the tokens (no encoder
+        # pass), cached beside the vectors for the settings they were made with
+        if "extra" not in pooled or str(pooled.get("words_setting", "")) != words:
+            start = time.time()
+            docs, labels, _, _ = training_docs(args.data_dir, nlp, head.model.attrs["words_tokens"])
+            if len(labels) != len(pooled["y"]):
+                raise SystemExit(f"{args.cache} holds {len(pooled['y'])} sections, the papers give {len(labels)}: "
+                                 "delete the cache")
+            pooled["extra"] = extra_sections(head.model, docs)
+            pooled["words_setting"] = numpy.asarray(words)
+            numpy.savez(args.cache, **pooled)
+            print(f"read the words of {len(labels)} sections in {time.time() - start:.0f} s")
     F_all, y_all = section_features(pooled), pooled["y"].astype("int64")
     keep = y_all >= 0
     F, y = F_all[keep], y_all[keep]

@@ -128,3 +128,32 @@ def test_v3_words_and_length_change_the_prediction(tiny_bert):
     short = Ragged(numpy.asarray([[0, 2, 0, 1], [0, len(docs[1]), 0, 1]], dtype="int32"), numpy.asarray([1, 1], dtype="int32"))
     F_short, _ = _section_features_v3(model, [docs[0], docs[1]], Xs, short)
     assert F_short[0, dense] < F[0, dense]
+
+
+def test_training_script_reads_the_words_as_the_head_does(tiny_bert):
+    """train_sections.py makes v3's word, length and place columns from the docs alone, as the head does."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from evaluate_sections import tokens_read
+    from spacy_scicls.ml.tok2vec import tok2vec_width
+    from spacy_scicls.pipeline.sections import _to_ragged
+    from spacy_scicls.segmentation import segments_from_spans
+    from train_sections import extra_sections
+
+    nlp = _v3_pipeline(tiny_bert)
+    examples = _docs(nlp)
+    nlp.initialize(lambda: examples)
+    model = nlp.get_pipe("sections").model
+    docs = [eg.reference for eg in examples]
+    extra = extra_sections(model, docs)
+    spans = _to_ragged(model, [segments_from_spans(doc, list(doc.spans["sections"])) for doc in docs])
+    Xs = [numpy.zeros((len(doc), tok2vec_width(model.get_ref("tok2vec"))), dtype="float32") for doc in docs]
+    F, _ = _section_features_v3(model, docs, Xs, spans)
+    assert extra.shape == (12, len(LENGTH_FEATURES) + 512)
+    assert numpy.allclose(F[:, -extra.shape[1]:], extra)
+    # the evaluation gives a v3 head whole sections when it reads all of a section's words
+    assert tokens_read(model) is None
+    model.attrs["words_tokens"] = 64
+    assert tokens_read(model) == 128

@@ -282,7 +282,8 @@ def build_section_classifier_v3(
     tok2vec: Model[List[Doc], List[Floats2d]],
     hidden_width: int = 64,
     dropout: float = 0.2,
-    content_tokens: int = 0,
+    content_tokens: int = 128,
+    words_tokens: int = 0,
     word_buckets: int = 4096,
     ngram_size: int = 2,
     words_width: int = 8,
@@ -299,7 +300,10 @@ def build_section_classifier_v3(
     The dense features go through v2's maxout layer, the words through a
     linear layer of ``words_width`` outputs, and a softmax layer reads both.
     ``content_tokens`` (0: the whole section) caps the content the vectors
-    are pooled over and the words are read from.
+    are pooled over, as in v2; ``words_tokens`` (0: the whole section) caps
+    the content the words are read from and whose length is counted. Words
+    and lengths cost no encoder pass at training time, so they can read the
+    whole section while the pooled vectors are cached for its first tokens.
     """
     n_words = int(word_buckets)
     dense = chain(_columns(0, -n_words), Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True))
@@ -310,7 +314,8 @@ def build_section_classifier_v3(
         _section_classifier_v3_forward,
         layers=[tok2vec, chain(concatenate(dense, words), output_layer)],
         refs={"tok2vec": tok2vec, "output_layer": output_layer},
-        attrs={"content_tokens": int(content_tokens), "word_buckets": n_words, "ngram_size": int(ngram_size)},
+        attrs={"content_tokens": int(content_tokens), "words_tokens": int(words_tokens), "word_buckets": n_words,
+               "ngram_size": int(ngram_size)},
         init=_section_classifier_v3_init,
     )
     return model
@@ -348,9 +353,9 @@ def _section_features_v3(model: Model, docs: List[Doc], Xs: List[Floats2d], span
     ops = model.ops
     F2, backprop_v2 = _section_features_v2(model, Xs, spans)
     rows, lengths = ops.to_numpy(spans.data), ops.to_numpy(spans.lengths)
-    # the same ranges as v2 pooled (no token vectors are needed for them)
+    # the sections' content ranges, capped at words_tokens (no token vectors are needed for them)
     _, _, owners, ranges = pool_sections([numpy.zeros((X.shape[0], 0), dtype="float32") for X in Xs], rows,
-                                         lengths, model.attrs["content_tokens"])
+                                         lengths, model.attrs["words_tokens"])
     extra = v3_extra_features(docs, owners, ranges, model.attrs["word_buckets"], model.attrs["ngram_size"])
     n_dense = F2.shape[1]
     F = ops.asarray2f(numpy.hstack([ops.to_numpy(F2), extra]))

@@ -13,7 +13,9 @@ from thinc.types import Floats2d, Ragged
 from ..extensions import install_extensions
 from ..corpora.sections import heading_label
 from ..labels import IMRAD_LABELS
-from ..ml.section_classifier import build_section_classifier_v1, build_section_classifier_v2  # noqa: F401 (registers)
+from ..ml.section_classifier import (  # noqa: F401 (registers)
+    build_section_classifier_v1, build_section_classifier_v2, build_section_classifier_v3,
+)
 from ..ml.section_order import decode
 from ..segmentation import Segment, segments_from_spans
 from ..segmentation.lines import make_line_model_segmenter_v1  # noqa: F401 (registers function)
