@@ -146,7 +146,8 @@ def main(argv=None) -> int:
         if args.max_tokens is None:
             args.max_tokens = tokens_read(nlp.get_pipe("sections").model)
         order = nlp.get_pipe("sections").cfg
-        print(f"== IMRaD labels (pipeline {args.pipeline.name}; sections cut to {args.max_tokens} tokens; "
+        cut = f"cut to {args.max_tokens} tokens" if args.max_tokens else "whole"
+        print(f"== IMRaD labels (pipeline {args.pipeline.name}; sections {cut}; "
               f"order_weight {order.get('order_weight', 0.0)}"
               f"{'' if order.get('transitions') else ', no transitions'}) ==")
         for collection in ("plos", "unarxive", "s2orc"):
