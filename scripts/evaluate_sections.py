@@ -77,6 +77,15 @@ def label_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]
     return accuracy, (sum(f1s) / len(f1s) if f1s else 0.0), n
 
 
+def tokens_read(model):
+    """How many content tokens of a section the head reads (None: all of them): a v2 head its
+    ``content_tokens`` (48 for v1), a v3 head also the ``words_tokens`` its words come from."""
+    caps = [int(model.attrs.get("content_tokens", 48))]
+    if "words_tokens" in model.attrs:
+        caps.append(int(model.attrs["words_tokens"]))
+    return None if min(caps) <= 0 else max(caps)
+
+
 def predict_labels(nlp, docs) -> List[List[str]]:
     return [[s.label_ for s in doc.spans["sections"]] for doc in nlp.pipe(docs, batch_size=8)]
 
@@ -100,7 +109,7 @@ def main(argv=None) -> int:
                         help="heading-line weights (default: the packaged ones)")
     parser.add_argument("--max-tokens", type=int, default=None,
                         help="label evaluation reads each section's first N content tokens (default: as many as "
-                             "the head reads, its content_tokens; 48 for a v1 head)")
+                             "the head reads: its content_tokens, and for v3 its words_tokens; 48 for a v1 head)")
     parser.add_argument("--label-splits", nargs="+", default=["test"], choices=["test", "train"])
     parser.add_argument("--speed-papers", type=int, default=4)
     parser.add_argument("--skip", nargs="*", default=[], choices=["headings", "labels", "speed"])
@@ -135,9 +144,10 @@ def main(argv=None) -> int:
         if args.order_weight is not None:
             nlp.get_pipe("sections").cfg["order_weight"] = args.order_weight
         if args.max_tokens is None:
-            args.max_tokens = int(nlp.get_pipe("sections").model.attrs.get("content_tokens", 48)) or None
+            args.max_tokens = tokens_read(nlp.get_pipe("sections").model)
         order = nlp.get_pipe("sections").cfg
-        print(f"== IMRaD labels (pipeline {args.pipeline.name}; sections cut to {args.max_tokens} tokens; "
+        cut = f"cut to {args.max_tokens} tokens" if args.max_tokens else "whole"
+        print(f"== IMRaD labels (pipeline {args.pipeline.name}; sections {cut}; "
               f"order_weight {order.get('order_weight', 0.0)}"
               f"{'' if order.get('transitions') else ', no transitions'}) ==")
         for collection in ("plos", "unarxive", "s2orc"):

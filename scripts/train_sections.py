@@ -33,6 +33,14 @@ import numpy
 REPO = Path(__file__).resolve().parents[1]
 
 
+def words_setting(model) -> Optional[str]:
+    """How a v3 head reads the words (None for a head that reads none), as kept in the cache."""
+    if "word_buckets" not in model.attrs:
+        return None
+    return (f"buckets {model.attrs['word_buckets']} ngrams {model.attrs['ngram_size']} "
+            f"tokens {model.attrs['words_tokens']}")
+
+
 def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0):
     import spacy
     from spacy.training import Example
@@ -83,10 +91,52 @@ def pooled_sections(nlp, docs, batch_size: int = 8) -> dict:
 
 
 def section_features(pooled: dict) -> numpy.ndarray:
+    """The head's input rows: v2's features, then (for v3) the words, length and place of each section."""
     from spacy_scicls.ml.section_classifier import compose_section_features
 
-    return compose_section_features(pooled["H"], pooled["C"], pooled["owners"], pooled["levels"],
-                                    pooled["has_heading"])
+    F = compose_section_features(pooled["H"], pooled["C"], pooled["owners"], pooled["levels"],
+                                 pooled["has_heading"])
+    return numpy.hstack([F, pooled["extra"]]) if "extra" in pooled else F
+
+
+def extra_sections(model, docs, batch_size: int = 64) -> numpy.ndarray:
+    """What v3 reads beside the pooled vectors (``v3_extra_features``: length and place in
+    tokens, hashed words) of each section of ``docs``: from the tokens alone, no encoder pass."""
+    from spacy_scicls.ml.section_classifier import pool_sections, v3_extra_features
+    from spacy_scicls.pipeline.sections import _levels, _to_ragged
+    from spacy_scicls.segmentation import segments_from_spans
+
+    parts = []
+    for i in range(0, len(docs), batch_size):
+        batch = docs[i : i + batch_size]
+        segments = [segments_from_spans(doc, list(doc.spans["sections"])) for doc in batch]
+        spans = _to_ragged(model, segments, [_levels(doc, segs, "sections") for doc, segs in zip(batch, segments)])
+        rows, lengths = model.ops.to_numpy(spans.data), model.ops.to_numpy(spans.lengths)
+        empty = [numpy.zeros((len(doc), 0), dtype="float32") for doc in batch]
+        _, _, owners, ranges = pool_sections(empty, rows, lengths, model.attrs["words_tokens"])
+        parts.append(v3_extra_features(batch, owners, ranges, model.attrs["word_buckets"], model.attrs["ngram_size"]))
+    return numpy.concatenate(parts)
+
+
+def training_docs(data_dir: Path, nlp, content_tokens: int):
+    """Per training paper, a doc of its silver-labelled sections with headings and one without
+    (content only), each section cut to ``content_tokens``; their labels, papers and blindness."""
+    from spacy_scicls.corpora.papers import COLLECTIONS, iter_papers
+    from spacy_scicls.corpora.sections import section_doc, silver_labels
+
+    docs, labels, papers, blind = [], [], [], []
+    for collection in COLLECTIONS:
+        for doc in iter_papers(data_dir, collection, "train", nlp):
+            silver = silver_labels(doc)
+            for headings in (True, False):
+                sdoc = section_doc(doc, nlp, silver, headings=headings,
+                                   max_tokens=content_tokens if content_tokens > 0 else None)
+                docs.append(sdoc)
+                n = len(sdoc.spans["sections"])
+                labels.extend(s.label_ for s in sdoc.spans["sections"])
+                papers.extend([f"{collection}/{doc._.scicls_meta.get('source') or doc._.scicls_meta.get('id')}"] * n)
+                blind.extend([not headings] * n)
+    return docs, labels, papers, blind
 
 
 def fit_classifier(classifier, F: numpy.ndarray, y: numpy.ndarray, n_labels: int, epochs: int, seed: int = 0,
@@ -123,11 +173,40 @@ def paper_sequences(owners, y, mask) -> list:
     return [[int(v) if v >= 0 else None for v in y[(owners == doc) & mask]] for doc in numpy.unique(owners[mask])]
 
 
+def heading_roles(docs) -> numpy.ndarray:
+    """Per section of ``docs``, the index of the label its heading names (-1: none, or no heading)."""
+    from spacy_scicls.corpora.sections import heading_label
+    from spacy_scicls.labels import IMRAD_LABELS
+
+    roles = [heading_label(span._.heading) for doc in docs for span in doc.spans["sections"]]
+    return numpy.asarray([-1 if role is None else IMRAD_LABELS.index(role) for role in roles], dtype="int64")
+
+
+def component_accuracy(probs, rows, y, blind, owners, pooled, transitions, cfg) -> dict:
+    """Hits of the labels the component would choose for sections ``rows`` (heading weight, labels
+    decoded together, sub-sections inheriting as ``cfg`` says), with headings and content only."""
+    from spacy_scicls.pipeline.sections import decide_labels
+
+    lengths = [int((owners[rows] == doc).sum()) for doc in numpy.unique(owners[rows])]
+    roles = [int(r) if r >= 0 else None for r in pooled["roles"][rows]]
+    chosen, _ = decide_labels(probs, roles, pooled["levels"][rows], pooled["has_heading"][rows] > 0, lengths,
+                              heading_weight=float(cfg.get("heading_weight", 0.0)),
+                              inherit_threshold=float(cfg.get("inherit_threshold", 1.01)),
+                              transitions=transitions, order_weight=float(cfg.get("order_weight", 0.0)))
+    chosen = numpy.asarray(chosen)
+    scored = y[rows] >= 0
+    return {b: (chosen[(blind[rows] == b) & scored] == y[rows][(blind[rows] == b) & scored]).tolist()
+            for b in (False, True)}
+
+
 def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, encoder=None, owners=None,
-                   order_weight: float = 0.0, **fit_args) -> None:
+                   order_weight: float = 0.0, pooled: Optional[dict] = None, cfg: Optional[dict] = None,
+                   **fit_args) -> None:
     """Accuracy of ``folds``-fold cross-validation by paper, with headings and content only
     (and, with ``owners`` and an ``order_weight``, with each paper's labels decoded together
-    by a transition model learned from the training folds; ``y`` -1: unlabelled, not scored)."""
+    by a transition model learned from the training folds; ``y`` -1: unlabelled, not scored).
+    With ``pooled`` (holding each section's heading role, depth and whether it has a heading)
+    and the component's ``cfg``, also the labels as the component chooses them."""
     import copy
 
     from spacy_scicls.ml.section_order import decode, learn_transitions
@@ -141,6 +220,7 @@ def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, 
     for epochs in epoch_counts:
         hits = {False: [], True: []}
         ordered = {False: [], True: []}
+        component = {False: [], True: []}
         for k in range(folds):
             classifier = copy.deepcopy(template)
             train = fold != k
@@ -162,19 +242,25 @@ def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, 
                 for b in (False, True):
                     mask = (blind[~train] == b) & scored
                     ordered[b].extend((decoded[mask] == y[~train][mask]).tolist())
+                if pooled is not None and "roles" in pooled:
+                    for b, found in component_accuracy(probs, rows, y, blind, owners, pooled, transitions,
+                                                       cfg or {}).items():
+                        component[b].extend(found)
         print(f"cv {folds} folds, {epochs} epochs: accuracy with headings {numpy.mean(hits[False]):.3f} "
               f"(n {len(hits[False])}), content only {numpy.mean(hits[True]):.3f} (n {len(hits[True])})")
         if decoding:
             print(f"   labels decoded together (order_weight {order_weight}): with headings "
                   f"{numpy.mean(ordered[False]):.3f}, content only {numpy.mean(ordered[True]):.3f}")
+        if component[False]:
+            print(f"   as the component labels (heading_weight {cfg.get('heading_weight')}, inherit_threshold "
+                  f"{cfg.get('inherit_threshold')}): with headings {numpy.mean(component[False]):.3f}, "
+                  f"content only {numpy.mean(component[True]):.3f}")
 
 
 def main(argv=None) -> int:
     import torch
 
-    from spacy_scicls.corpora.papers import COLLECTIONS, iter_papers
     from spacy_scicls.encoders import DEFAULT_ENCODER
-    from spacy_scicls.corpora.sections import section_doc, silver_labels
     from spacy_scicls.labels import IMRAD_LABELS
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -199,7 +285,7 @@ def main(argv=None) -> int:
     encoder = str(nlp.config["components"]["transformer"]["model"]["name"])
     head = nlp.get_pipe("sections")
     if "content_tokens" not in head.model.attrs:
-        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2")
+        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2 or .v3")
     content_tokens = head.model.attrs["content_tokens"]
     if args.cache.exists():
         pooled = dict(numpy.load(args.cache))
@@ -213,29 +299,42 @@ def main(argv=None) -> int:
                              "pass another --cache")
         print(f"pooled sections from {args.cache}: {pooled['H'].shape}")
     else:
-        docs, labels, papers, blind = [], [], [], []
-        for collection in COLLECTIONS:
-            for doc in iter_papers(args.data_dir, collection, "train", nlp):
-                silver = silver_labels(doc)
-                for headings in (True, False):
-                    sdoc = section_doc(doc, nlp, silver, headings=headings,
-                                       max_tokens=content_tokens if content_tokens > 0 else None)
-                    docs.append(sdoc)
-                    n = len(sdoc.spans["sections"])
-                    labels.extend(s.label_ for s in sdoc.spans["sections"])
-                    papers.extend([f"{collection}/{doc._.scicls_meta.get('source') or doc._.scicls_meta.get('id')}"] * n)
-                    blind.extend([not headings] * n)
+        docs, labels, papers, blind = training_docs(args.data_dir, nlp, content_tokens)
+        roles = heading_roles(docs)
         start = time.time()
         pooled = pooled_sections(nlp, docs)
         pooled["y"] = numpy.asarray([IMRAD_LABELS.index(x) if x in IMRAD_LABELS else -1 for x in labels])
         pooled["papers"] = numpy.asarray(papers)
         pooled["blind"] = numpy.asarray(blind)
         pooled["content_tokens"] = numpy.asarray(content_tokens)
+        pooled["roles"] = roles
         pooled["encoder"] = numpy.asarray(encoder)
         print(f"encoded {len(docs)} docs ({sum(len(d) for d in docs)} tokens) in {time.time() - start:.0f} s; "
               f"{int((pooled['y'] >= 0).sum())} labelled sections")
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         numpy.savez(args.cache, **pooled)
+    if "roles" not in pooled:
+        # caches made before the heading roles were kept
+        docs, labels, _, _ = training_docs(args.data_dir, nlp, content_tokens)
+        if len(labels) != len(pooled["y"]):
+            raise SystemExit(f"{args.cache} holds {len(pooled['y'])} sections, the papers give {len(labels)}: "
+                             "delete the cache")
+        pooled["roles"] = heading_roles(docs)
+        numpy.savez(args.cache, **pooled)
+    words = words_setting(head.model)
+    if words is not None:
+        # v3 also reads the sections' words, length and place: made from the tokens (no encoder
+        # pass), cached beside the vectors for the settings they were made with
+        if "extra" not in pooled or str(pooled.get("words_setting", "")) != words:
+            start = time.time()
+            docs, labels, _, _ = training_docs(args.data_dir, nlp, head.model.attrs["words_tokens"])
+            if len(labels) != len(pooled["y"]):
+                raise SystemExit(f"{args.cache} holds {len(pooled['y'])} sections, the papers give {len(labels)}: "
+                                 "delete the cache")
+            pooled["extra"] = extra_sections(head.model, docs)
+            pooled["words_setting"] = numpy.asarray(words)
+            numpy.savez(args.cache, **pooled)
+            print(f"read the words of {len(labels)} sections in {time.time() - start:.0f} s")
     F_all, y_all = section_features(pooled), pooled["y"].astype("int64")
     keep = y_all >= 0
     F, y = F_all[keep], y_all[keep]
@@ -245,7 +344,7 @@ def main(argv=None) -> int:
     if args.dev_folds:
         cross_validate(args.config, F_all, y_all, pooled["papers"], blind_all, args.dev_folds, args.dev_epochs,
                        encoder=args.encoder, owners=owners, order_weight=float(head.cfg.get("order_weight", 0.0)),
-                       **fit_args)
+                       pooled=pooled, cfg=head.cfg, **fit_args)
     start = time.time()
     fit_classifier(head.model.layers[1], F, y, len(head.labels), args.epochs, **fit_args)
     print(f"fitted the head on {len(y)} sections in {time.time() - start:.0f} s")

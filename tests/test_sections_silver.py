@@ -125,6 +125,30 @@ def test_sub_sections_inherit_unless_their_own_evidence_is_strong():
     assert spans[1]._.section_score == pytest.approx(0.01)
 
 
+def test_a_parent_without_heading_passes_no_label_down():
+    """Headings withheld (content only): the parent's label is a guess from its content, the child keeps its own."""
+    from spacy_scicls.segmentation import Segment
+
+    nlp = spacy.blank("en")
+    doc = nlp.make_doc("We sampled twelve islands.\n\nWe counted the birds.\n\nCounts rose.")
+    pipe = nlp.add_pipe("scicls_sections")
+    labels = list(pipe.labels)
+    scores = numpy.full((3, len(labels)), 0.01, dtype="float32")
+    scores[0, labels.index("methods")] = 0.9
+    scores[1, labels.index("results")] = 0.6   # weak, but its parent has no heading
+    scores[2, labels.index("results")] = 0.6
+    pipe.cfg["order_weight"] = 0.0
+    for headings, expected in ((None, ["methods", "results", "results"]), ("Methods", ["methods", "methods", "methods"])):
+        segments = [Segment(0, 5, 0, None), Segment(5, 11, 5, None), Segment(11, len(doc), 11, None)]
+        if headings:
+            segments[0] = Segment(0, 5, 0, headings)
+        doc.spans["sections"] = [doc[s.start:s.end] for s in segments]
+        for span, level in zip(doc.spans["sections"], (1, 2, 2)):
+            span._.section_level = level
+        pipe.set_annotations([doc], ([segments], scores.copy()))
+        assert [s.label_ for s in doc.spans["sections"]] == expected
+
+
 def test_reader_levels_survive_labelling():
     nlp = spacy.blank("en")
     doc = read_paper(PAPERS / "paper.tei.xml", nlp)

@@ -3,7 +3,7 @@ from typing import Callable, List, Optional, Tuple
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Maxout, Model, Softmax, chain
+from thinc.api import Linear, Maxout, Model, Softmax, chain, concatenate
 from thinc.types import Floats2d, Ints2d, Ragged
 
 from .tok2vec import no_rows_output, token_vectors
@@ -274,3 +274,106 @@ def _section_classifier_v2_forward(
 
 def _section_classifier_v2_init(model: Model, X=None, Y=None) -> None:
     _initialize_sections(model, X, Y, _section_features_v2)
+
+
+# -- v3: v2 and the section's words, length and place in tokens -----------
+@registry.architectures("spacy_scicls.SectionClassifier.v3")
+def build_section_classifier_v3(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    hidden_width: int = 64,
+    dropout: float = 0.2,
+    content_tokens: int = 128,
+    words_tokens: int = 0,
+    word_buckets: int = 4096,
+    ngram_size: int = 2,
+    words_width: int = 8,
+    nO: Optional[int] = None,
+) -> Model[Tuple[List[Doc], Ragged], Floats2d]:
+    """v2's classifier with a lexical part beside it, like spaCy's
+    ``TextCatBOW`` beside a neural text classifier.
+
+    Per section it reads v2's features (:func:`compose_section_features`),
+    the section's length and place counted in tokens
+    (:data:`spacy_scicls.ml.section_words.LENGTH_FEATURES`), and the words
+    (and, with ``ngram_size`` 2, word pairs) of its content hashed into
+    ``word_buckets`` columns (:func:`spacy_scicls.ml.section_words.bag_of_words`).
+    The dense features go through v2's maxout layer, the words through a
+    linear layer of ``words_width`` outputs, and a softmax layer reads both.
+    ``content_tokens`` (0: the whole section) caps the content the vectors
+    are pooled over, as in v2; ``words_tokens`` (0: the whole section) caps
+    the content the words are read from and whose length is counted. Words
+    and lengths cost no encoder pass at training time, so they can read the
+    whole section while the pooled vectors are cached for its first tokens.
+    """
+    n_words = int(word_buckets)
+    dense = chain(_columns(0, -n_words), Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True))
+    words = chain(_columns(-n_words, None), Linear(nO=words_width))
+    output_layer = Softmax(nO=nO)
+    model = Model(
+        "section_classifier_v3",
+        _section_classifier_v3_forward,
+        layers=[tok2vec, chain(concatenate(dense, words), output_layer)],
+        refs={"tok2vec": tok2vec, "output_layer": output_layer},
+        attrs={"content_tokens": int(content_tokens), "words_tokens": int(words_tokens), "word_buckets": n_words,
+               "ngram_size": int(ngram_size)},
+        init=_section_classifier_v3_init,
+    )
+    return model
+
+
+def _columns(first: int, last: Optional[int]) -> Model[Floats2d, Floats2d]:
+    """The columns ``[first:last]`` of the input (Python slice bounds)."""
+
+    def forward(model: Model, X: Floats2d, is_train: bool) -> Tuple[Floats2d, Callable]:
+        def backprop(dY: Floats2d) -> Floats2d:
+            dX = model.ops.alloc2f(*X.shape)
+            dX[:, first:last] = dY
+            return dX
+
+        return X[:, first:last], backprop
+
+    return Model(f"columns_{first}_{last}", forward)
+
+
+def v3_extra_features(docs: List[Doc], owners, ranges, word_buckets: int, ngram_size: int):
+    """The columns v3 adds to v2's: length and place in tokens, then the hashed
+    words of each section's content (``ranges`` as :func:`pool_sections` gives them)."""
+    import numpy
+
+    from .section_words import bag_of_words, length_features
+
+    lengths = numpy.asarray([body_end - body_start for _, _, body_start, body_end in ranges])
+    words = bag_of_words(docs, [(int(owners[i]), r[2], r[3]) for i, r in enumerate(ranges)], word_buckets, ngram_size)
+    return numpy.hstack([length_features(owners, lengths), words]).astype("float32")
+
+
+def _section_features_v3(model: Model, docs: List[Doc], Xs: List[Floats2d], spans: Ragged):
+    import numpy
+
+    ops = model.ops
+    F2, backprop_v2 = _section_features_v2(model, Xs, spans)
+    rows, lengths = ops.to_numpy(spans.data), ops.to_numpy(spans.lengths)
+    # the sections' content ranges, capped at words_tokens (no token vectors are needed for them)
+    _, _, owners, ranges = pool_sections([numpy.zeros((X.shape[0], 0), dtype="float32") for X in Xs], rows,
+                                         lengths, model.attrs["words_tokens"])
+    extra = v3_extra_features(docs, owners, ranges, model.attrs["word_buckets"], model.attrs["ngram_size"])
+    n_dense = F2.shape[1]
+    F = ops.asarray2f(numpy.hstack([ops.to_numpy(F2), extra]))
+
+    def backprop(dF: Floats2d) -> List[Floats2d]:
+        # the words, lengths and places do not depend on the token vectors
+        return backprop_v2(dF[:, :n_dense])
+
+    return F, backprop
+
+
+def _section_classifier_v3_forward(
+    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
+) -> Tuple[Floats2d, Callable]:
+    docs = inputs[0]
+    return _classify_sections(model, inputs, is_train, lambda m, Xs, s: _section_features_v3(m, docs, Xs, s))
+
+
+def _section_classifier_v3_init(model: Model, X=None, Y=None) -> None:
+    docs = X[0] if X is not None else []
+    _initialize_sections(model, X, Y, lambda m, Xs, s: _section_features_v3(m, docs, Xs, s))

@@ -1,6 +1,6 @@
 """``scicls_sections``: one span per section in ``doc.spans["sections"]``,
 labelled with its IMRaD role."""
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.language import Language
@@ -13,7 +13,9 @@ from thinc.types import Floats2d, Ragged
 from ..extensions import install_extensions
 from ..corpora.sections import heading_label
 from ..labels import IMRAD_LABELS
-from ..ml.section_classifier import build_section_classifier_v1, build_section_classifier_v2  # noqa: F401 (registers)
+from ..ml.section_classifier import (  # noqa: F401 (registers)
+    build_section_classifier_v1, build_section_classifier_v2, build_section_classifier_v3,
+)
 from ..ml.section_order import decode
 from ..segmentation import Segment, segments_from_spans
 from ..segmentation.lines import make_line_model_segmenter_v1  # noqa: F401 (registers function)
@@ -72,7 +74,9 @@ def make_section_classifier(
     keep their boundaries and get a label; otherwise ``segmenter`` finds them
     in the text. A sub-section (``span._.section_level`` > 1, or a heading
     numbered "2.1") takes its parent's label unless its own label's
-    probability reaches ``inherit_threshold``. A heading that names a role
+    probability reaches ``inherit_threshold``; a parent without a heading
+    passes nothing down (its label comes from its content alone, as the
+    child's does). A heading that names a role
     (:func:`spacy_scicls.corpora.sections.heading_label`) counts as evidence
     of weight ``heading_weight``: the model's probabilities ``p`` become
     ``(1 - w) * p + w * onehot(heading role)``. At 0.5 (the default) a
@@ -169,41 +173,24 @@ class SectionClassifier(SharedEncoderHead):
 
     def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[List[Segment]], Floats2d]) -> None:
         segments, scores = predictions
-        scores = numpy.array(self.model.ops.to_numpy(scores), dtype="float32")
-        threshold = float(self.cfg.get("inherit_threshold", 1.01))
         weight = float(self.cfg.get("heading_weight", 0.0))
-        roles: List[Optional[int]] = []
-        for doc_segments in segments:
-            for segment in doc_segments:
-                role = heading_label(segment.heading) if weight > 0 else None
-                roles.append(None if role is None else self.labels.index(role))
-        for row, role in enumerate(roles):
-            if role is not None:
-                scores[row] *= 1.0 - weight
-                scores[row, role] += weight
+        roles = [None if weight <= 0 else _label_index(self.labels, heading_label(segment.heading))
+                 for doc_segments in segments for segment in doc_segments]
+        levels = [_levels(doc, doc_segments, self.spans_key) for doc, doc_segments in zip(docs, segments)]
         transitions = self.cfg.get("transitions")
-        order_weight = float(self.cfg.get("order_weight", 0.0))
-        chosen = [int(k) for k in scores.argmax(axis=1)] if len(scores) else []
-        if transitions is not None and order_weight > 0:
-            transitions = numpy.asarray(transitions, dtype="float64")
-            start = 0
-            for doc_segments in segments:
-                end = start + len(doc_segments)
-                fixed = roles[start:end] if weight >= 0.5 else None
-                chosen[start:end] = decode(scores[start:end], transitions, order_weight, fixed)
-                start = end
+        chosen, scores = decide_labels(
+            self.model.ops.to_numpy(scores), roles, [level for doc_levels in levels for level in doc_levels],
+            [bool(segment.heading and segment.heading.strip()) for doc_segments in segments for segment in doc_segments],
+            [len(doc_segments) for doc_segments in segments], heading_weight=weight,
+            inherit_threshold=float(self.cfg.get("inherit_threshold", 1.01)),
+            transitions=None if transitions is None else numpy.asarray(transitions, dtype="float64"),
+            order_weight=float(self.cfg.get("order_weight", 0.0)),
+        )
         row = 0
-        for doc, doc_segments in zip(docs, segments):
-            levels = _levels(doc, doc_segments, self.spans_key)
+        for doc, doc_segments, doc_levels in zip(docs, segments, levels):
             spans = []
-            parents: List[Tuple[int, int]] = []  # (level, label index) of the open sections
-            for segment, level in zip(doc_segments, levels):
+            for segment, level in zip(doc_segments, doc_levels):
                 best = chosen[row]
-                while parents and parents[-1][0] >= level:
-                    parents.pop()
-                if parents and level > 1 and scores[row, best] < threshold:
-                    best = parents[-1][1]
-                parents.append((level, best))
                 span = Span(doc, segment.start, segment.end, label=self.labels[best])
                 span._.heading = segment.heading
                 span._.section_score = float(scores[row, best])
@@ -266,6 +253,52 @@ class SectionClassifier(SharedEncoderHead):
         set_output_width(self.model, len(self.labels))
         spans = _to_ragged(self.model, segments)
         self.model.initialize(X=(docs, spans), Y=self.model.ops.alloc2f(spans.data.shape[0], len(self.labels)))
+
+
+def _label_index(labels: Sequence[str], label: Optional[str]) -> Optional[int]:
+    return None if label is None else labels.index(label)
+
+
+def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels: Sequence[int],
+                  has_heading: Sequence[bool], lengths: Sequence[int], *, heading_weight: float,
+                  inherit_threshold: float, transitions: Optional[numpy.ndarray] = None,
+                  order_weight: float = 0.0) -> Tuple[List[int], numpy.ndarray]:
+    """The label index of each section from the head's ``scores`` (one row per
+    section, ``lengths`` sections per doc in reading order), as the component
+    decides it, and the scores it decided from.
+
+    ``roles``: the label its heading names (None: none), weighing
+    ``heading_weight`` against the scores; with ``transitions`` and an
+    ``order_weight`` each doc's labels are decoded together, sections whose
+    heading names a role held to it when ``heading_weight`` >= 0.5. A
+    sub-section (``levels`` > 1) whose label's score is below
+    ``inherit_threshold`` takes its parent's label, if the parent has a
+    heading (``has_heading``): without one (headings withheld) the parent's
+    label is a guess from its content, no better than the child's own.
+    """
+    scores = numpy.array(scores, dtype="float32")
+    for row, role in enumerate(roles):
+        if role is not None:
+            scores[row] *= 1.0 - heading_weight
+            scores[row, role] += heading_weight
+    chosen = [int(k) for k in scores.argmax(axis=1)] if len(scores) else []
+    if transitions is not None and order_weight > 0:
+        start = 0
+        for n in lengths:
+            fixed = list(roles[start : start + n]) if heading_weight >= 0.5 else None
+            chosen[start : start + n] = decode(scores[start : start + n], transitions, order_weight, fixed)
+            start += n
+    start = 0
+    for n in lengths:
+        parents: List[Tuple[int, int, bool]] = []  # (level, label index, has a heading) of the open sections
+        for row in range(start, start + n):
+            while parents and parents[-1][0] >= levels[row]:
+                parents.pop()
+            if parents and parents[-1][2] and levels[row] > 1 and scores[row, chosen[row]] < inherit_threshold:
+                chosen[row] = parents[-1][1]
+            parents.append((levels[row], chosen[row], bool(has_heading[row])))
+        start += n
+    return chosen, scores
 
 
 def _levels(doc: Doc, segments: List[Segment], spans_key: str) -> List[int]:
