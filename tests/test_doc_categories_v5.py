@@ -128,7 +128,7 @@ def test_lexical_part_learns_a_word_the_dense_part_cannot_see(tiny_bert):
     X = numpy.random.RandomState(0).normal(size=(40, width)).astype("float32")  # noise: nothing to learn
     train_classifier(head, X, (y, mask), epochs=2)
     rows = lexical_rows(head, docs)
-    train_lexical(head, rows, (y, mask), epochs=30, learn_rate=0.05)
+    train_lexical(head, rows, (y, mask), epochs=30)
     p_lex = predict_lexical(head, lexical_rows(head, [nlp.make_doc("a quasar"), nlp.make_doc("a galaxy")]))
     assert p_lex[0, 0] > 0.8 and p_lex[1, 0] < 0.2
     new = [nlp.make_doc("A new quasar survey"), nlp.make_doc("A new galaxy survey")]

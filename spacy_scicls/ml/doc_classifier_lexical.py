@@ -7,18 +7,22 @@ heads' probabilities:
 
     p = (1 - lexical_weight) * v4(doc) + lexical_weight * sigmoid(tfidf(doc) @ W + b)
 
-The lexical part reads the doc's own tokens, so it adds no encoder pass.
+or, with ``lexical_mix = "logit"``, the same weighted mean of the two logits
+(a weighted geometric mean of the odds: a confident word can then outweigh an
+unsure dense head). The lexical part reads the doc's own tokens, so it adds no
+encoder pass.
 """
 from typing import List, Optional, Sequence
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Logistic, Model, chain
+from thinc.api import Logistic, Model, chain, get_array_module
 from thinc.types import Floats2d
 
 from .doc_classifier import build_doc_classifier_v4
 from .lexical import fit_lexicon, lexical_features, lexicon_size, resize_sparse_linear, sparse_linear
 
+MIXES = ("probability", "logit")
 V4_REFS = ("tok2vec", "reading", "classifier", "standardize", "output_layer", "neighbours", "scorer")
 
 
@@ -38,6 +42,7 @@ def build_doc_classifier_v5(
     ngram_size: int = 2,
     lexicon_min_df: int = 2,
     lexicon_max_features: int = 20000,
+    lexical_mix: str = "probability",
     nO: Optional[int] = None,
 ) -> Model[List[Doc], Floats2d]:
     """v4, its probabilities mixed with those of a linear model over tf-idf n-grams.
@@ -57,6 +62,8 @@ def build_doc_classifier_v5(
         raise ValueError("DocClassifier.v5 is for multi-label heads (exclusive_classes = false)")
     if not 0.0 <= lexical_weight <= 1.0:
         raise ValueError(f"lexical_weight must be within 0..1, got {lexical_weight}")
+    if lexical_mix not in MIXES:
+        raise ValueError(f"lexical_mix must be one of {', '.join(MIXES)}, got {lexical_mix!r}")
     dense = build_doc_classifier_v4(tok2vec, max_tokens, max_title_tokens, hidden_width, dropout, False,
                                     neighbours, neighbour_weight, neighbour_temperature, nO)
     features = lexical_features(lexical_max_tokens, max_title_tokens, ngram_size)
@@ -66,7 +73,7 @@ def build_doc_classifier_v5(
     lexical = chain(features, scorer)
     model = Model(
         "mix_with_lexical", _mix_forward, init=_mix_init, layers=[dense, lexical],
-        attrs={"lexical_weight": lexical_weight},
+        attrs={"lexical_weight": lexical_weight, "lexical_mix": lexical_mix},
     )
     for ref in V4_REFS:
         model.set_ref(ref, dense.get_ref(ref))
@@ -104,14 +111,33 @@ def _mix_forward(model: Model, docs: List[Doc], is_train: bool):
     P, backprop_dense = dense(docs, is_train)
     if not lexical_active(model):
         return P, backprop_dense
-    w = model.attrs["lexical_weight"]
     L, backprop_lexical = lexical(docs, is_train)
+    Y, backprop_mix = mix_probabilities(P, L, model.attrs["lexical_weight"], model.attrs["lexical_mix"])
 
     def backprop(dY: Floats2d):
-        backprop_lexical(dY * w)
-        return backprop_dense(dY * (1.0 - w))
+        dP, dL = backprop_mix(dY)
+        backprop_lexical(dL)
+        return backprop_dense(dP)
 
-    return (1.0 - w) * P + w * L, backprop
+    return Y, backprop
+
+
+def mix_probabilities(P, L, weight: float, how: str = "probability"):
+    """``(mixed, backprop)``: the dense probabilities ``P`` and the lexical ``L`` mixed with
+    ``weight`` on ``L``, as a weighted mean of the probabilities or of their logits."""
+    if how == "probability":
+        return (1.0 - weight) * P + weight * L, lambda dY: (dY * (1.0 - weight), dY * weight)
+    xp = get_array_module(P)
+    eps = 1e-6
+    P_, L_ = xp.clip(P, eps, 1 - eps), xp.clip(L, eps, 1 - eps)
+    Z = (1.0 - weight) * xp.log(P_ / (1 - P_)) + weight * xp.log(L_ / (1 - L_))
+    Y = (1.0 / (1.0 + xp.exp(-Z))).astype("float32")
+
+    def backprop(dY):
+        dZ = dY * Y * (1 - Y)
+        return dZ * (1.0 - weight) / (P_ * (1 - P_)), dZ * weight / (L_ * (1 - L_))
+
+    return Y, backprop
 
 
 def fit_head_lexicon(model: Model, docs: Sequence[Doc], min_df: Optional[int] = None,
