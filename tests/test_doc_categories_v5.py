@@ -148,3 +148,24 @@ def test_v5_refuses_exclusive_classes_and_bad_weights():
         build(tok2vec=None, exclusive_classes=True)
     with pytest.raises(ValueError, match="lexical_weight"):
         build(tok2vec=None, lexical_weight=1.5)
+
+
+@pytest.mark.parametrize("how", ["probability", "logit"])
+def test_mix_ends_and_gradients(how):
+    from spacy_scicls.ml.doc_classifier_lexical import mix_probabilities
+
+    rng = numpy.random.RandomState(0)
+    P = rng.uniform(0.05, 0.95, size=(3, 4)).astype("float32")
+    L = rng.uniform(0.05, 0.95, size=(3, 4)).astype("float32")
+    numpy.testing.assert_allclose(mix_probabilities(P, L, 0.0, how)[0], P, atol=1e-5)
+    numpy.testing.assert_allclose(mix_probabilities(P, L, 1.0, how)[0], L, atol=1e-5)
+    Y, backprop = mix_probabilities(P, L, 0.3, how)
+    assert ((Y > numpy.minimum(P, L) - 1e-6) & (Y < numpy.maximum(P, L) + 1e-6)).all()
+    dP, dL = backprop(numpy.ones_like(Y))
+    eps = 1e-3
+    numeric_P = (mix_probabilities(P + eps, L, 0.3, how)[0] - mix_probabilities(P - eps, L, 0.3, how)[0]) / (2 * eps)
+    numeric_L = (mix_probabilities(P, L + eps, 0.3, how)[0] - mix_probabilities(P, L - eps, 0.3, how)[0]) / (2 * eps)
+    numpy.testing.assert_allclose(dP, numeric_P, rtol=2e-2, atol=1e-3)
+    numpy.testing.assert_allclose(dL, numeric_L, rtol=2e-2, atol=1e-3)
+    with pytest.raises(ValueError, match="lexical_mix"):
+        spacy.registry.architectures.get("spacy_scicls.DocClassifier.v5")(tok2vec=None, lexical_mix="sum")
