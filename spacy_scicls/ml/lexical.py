@@ -91,8 +91,9 @@ def doc_keys(model: Model, doc: Doc) -> numpy.ndarray:
 
 
 def _features_forward(model: Model, docs: List[Doc], is_train: bool):
-    keys = numpy.asarray(model.get_param("keys"), dtype="uint64") if lexicon_size(model) else None
-    idf = model.get_param("idf") if keys is not None else None
+    # Lookups run on the CPU (the docs are there); only the linear layer may run elsewhere.
+    keys = numpy.asarray(model.ops.to_numpy(model.get_param("keys")), dtype="uint64") if lexicon_size(model) else None
+    idf = model.ops.to_numpy(model.get_param("idf")) if keys is not None else None
     rows: List[SparseRow] = []
     for doc in docs:
         if keys is None:
@@ -167,9 +168,11 @@ def _sparse_linear_init(model: Model, X=None, Y=None) -> None:
 
 
 def _sparse_linear_forward(model: Model, rows: List[SparseRow], is_train: bool):
+    xp = model.ops.xp
     W = model.get_param("W")
     b = model.get_param("b")
     Y = model.ops.alloc2f(len(rows), W.shape[1])
+    rows = [(xp.asarray(columns), xp.asarray(values)) for columns, values in rows]
     for i, (columns, values) in enumerate(rows):
         if len(columns):
             Y[i] = values @ W[columns]
@@ -180,7 +183,7 @@ def _sparse_linear_forward(model: Model, rows: List[SparseRow], is_train: bool):
         for i, (columns, values) in enumerate(rows):
             if len(columns):
                 # columns are unique within a row, so plain indexing accumulates correctly
-                dW[columns] += numpy.outer(values, dY[i])
+                dW[columns] += xp.outer(values, dY[i])
         model.inc_grad("W", dW)
         model.inc_grad("b", dY.sum(axis=0))
         return []
