@@ -75,6 +75,26 @@ def feature_cache(nlp, records: List[CategoryRecord], path: Path) -> TokenVector
     return cache
 
 
+def lexical_rows_for(pipe, nlp, records: List[CategoryRecord]):
+    """The tf-idf rows of a ``DocClassifier.v5`` head's lexical part for ``records``
+    (from their tokens: no encoder pass); None for a head without one."""
+    from spacy_scicls.training.frozen import lexical_rows
+
+    if not pipe.model.has_ref("lexical_features"):
+        return None
+    return lexical_rows(pipe, [nlp.make_doc(r.text) for r in records])
+
+
+def f1_at_best_threshold(probs, truths) -> float:
+    """Micro-F1 at the best single threshold (0.05 .. 0.95): the lexical part's early-stopping
+    score, as its probabilities stay low for rare labels long after its ranking is good."""
+    import numpy
+
+    from spacy_scicls.calibration import micro_macro_f1
+
+    return max(micro_macro_f1(probs >= t, truths)["micro_f"] for t in numpy.arange(0.05, 0.96, 0.05))
+
+
 def truths_for(component, records: List[CategoryRecord]):
     """0/1 matrix (records x the head's labels) of the records that carry the head's taxonomy."""
     import numpy

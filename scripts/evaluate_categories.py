@@ -25,7 +25,10 @@ scikit-learn) on
   wordpieces, masked mean pooling, L2-normalised, as sentence-transformers does
   (computed once, cached under ``training/cats/``);
 - ``LR-tok``: the mean of the pipeline's own frozen token vectors of the same text
-  (strided 128-token windows), the input the heads pool.
+  (strided 128-token windows), the input the heads pool;
+- ``LR-tfidf`` (with ``--tfidf-baseline``): tf-idf of the title and abstract's words and
+  word pairs (scikit-learn; sublinear counts, at most 20,000 n-grams found in two or
+  more training docs), C = 10: words alone, the lexical part's input.
 ERC figures are against SILVER labels (from the arXiv/HRCS crosswalk), not gold.
 """
 import argparse
@@ -39,7 +42,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cats_common import (  # noqa: E402
-    HEADS, REPO, data_dir, feature_cache, feature_cache_path, load_splits, sentence_embedding_cache, truths_for,
+    HEADS, REPO, data_dir, feature_cache, feature_cache_path, lexical_rows_for, load_splits, sentence_embedding_cache,
+    truths_for,
 )
 from spacy_scicls.calibration import (  # noqa: E402
     apply_temperature, expected_calibration_error, fit_temperature, micro_macro_f1, tune_thresholds,
@@ -116,6 +120,27 @@ def logistic_regression(X_train, y_train, X_eval: List[numpy.ndarray], seed: int
     return outs
 
 
+def tfidf_logistic_regression(train_texts, y_train, eval_texts: List[List[str]], seed: int) -> List[numpy.ndarray]:
+    """One logistic regression per label on tf-idf of words and word pairs (the LR-tfidf baseline)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=20000, sublinear_tf=True)
+    Xt = vectorizer.fit_transform(train_texts)
+    Xs = [vectorizer.transform(texts) for texts in eval_texts]
+    outs = [numpy.zeros((X.shape[0], y_train.shape[1])) for X in Xs]
+    for j in range(y_train.shape[1]):
+        col = y_train[:, j]
+        if col.min() == col.max():
+            for out in outs:
+                out[:, j] = numpy.clip(col.mean(), 1e-4, 1 - 1e-4)
+            continue
+        clf = LogisticRegression(C=10.0, max_iter=2000, random_state=seed).fit(Xt, col)
+        for out, X in zip(outs, Xs):
+            out[:, j] = clf.predict_proba(X)[:, 1]
+    return outs
+
+
 ROWS = [
     ("micro_f", "micro-F1 at tuned thresholds"),
     ("macro_f", "macro-F1 at tuned thresholds"),
@@ -137,6 +162,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--heads", default=",".join(HEADS))
+    parser.add_argument("--tfidf-baseline", action="store_true",
+                        help="also report logistic regression on tf-idf of words and word pairs (LR-tfidf)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     import spacy
@@ -170,17 +197,22 @@ def main() -> None:
             pooled_features(cache, ids(rs), max_tokens=reading["max_tokens"], max_title_tokens=reading["max_title_tokens"])
             for rs in (test, others)
         )
-        raw = predict_classifier(pipe, X_test)
+        raw = predict_classifier(pipe, X_test, lexical_rows_for(pipe, nlp, test))
         head = figures(tax, pipe.labels, raw, pipe.calibrated(raw), pipe.thresholds, y_test, test, at_least_one,
                        float(pipe.cfg.get("at_least_one_min", 0.0)),
-                       pipe.calibrated(predict_classifier(pipe, X_others)) if others else None)
+                       pipe.calibrated(predict_classifier(pipe, X_others, lexical_rows_for(pipe, nlp, others)))
+                       if others else None)
 
         M = lambda rs: mean_pooled(cache, ids(rs), max_tokens=reading["max_tokens"])  # noqa: E731
         S = lambda rs: numpy.stack([sentence[i] for i in ids(rs)])  # noqa: E731
+        T = lambda rs: [r.text for r in rs]  # noqa: E731
+        systems = [("LR-sent", S, logistic_regression), ("LR-tok", M, logistic_regression)]
+        if args.tfidf_baseline:
+            systems.append(("LR-tfidf", T, tfidf_logistic_regression))
         baselines = {}
-        for key, features in (("LR-sent", S), ("LR-tok", M)):
+        for key, features, fit in systems:
             evaluated = [features(dev), features(test)] + ([features(others)] if others else [])
-            lr_dev, lr_test, *lr_others = logistic_regression(features(train), y_train, evaluated, args.seed)
+            lr_dev, lr_test, *lr_others = fit(features(train), y_train, evaluated, args.seed)
             temperature = fit_temperature(lr_dev, y_dev, multi_label=True)
             thresholds, _ = tune_thresholds(apply_temperature(lr_dev, temperature, multi_label=True), y_dev)
             baselines[key] = (temperature, figures(

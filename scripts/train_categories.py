@@ -13,8 +13,11 @@ SCICLS_DATA_DIR). Steps:
    under ``training/cats/`` so later runs and the evaluation skip this step;
 4. train each head's classifier on the pooled rows of its training docs (binary
    cross-entropy, weight decay per head: ``WEIGHT_DECAY``), keeping the epoch with
-   the best dev micro-F1; a head with a neighbour vote (``DocClassifier.v4``) then
-   stores its training docs (out-of-field ones included) for the vote;
+   the best dev micro-F1; a head with a neighbour vote (``DocClassifier.v4``, ``.v5``)
+   then stores its training docs (out-of-field ones included) for the vote; a head
+   with a lexical part (``DocClassifier.v5``; its lexicon is fitted on every
+   training doc when the pipeline is initialised) trains it beside, on the tf-idf
+   rows of the same docs (SGD, ``LEXICAL_LEARN_RATE``, ``LEXICAL_L2``), again keeping its best dev epoch;
 5. fit each head's temperature and per-label thresholds on dev (``calibrate``);
 6. save the pipeline, and check that the saved pipeline, run on raw text, gives the
    probabilities of the cached path.
@@ -32,17 +35,21 @@ from thinc.api import fix_random_seed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cats_common import (  # noqa: E402
-    CACHE_TOKENS, HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, load_splits, log, truths_for,
-    with_out_of_field,
+    CACHE_TOKENS, HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, f1_at_best_threshold,
+    lexical_rows_for, load_splits, log, truths_for, with_out_of_field,
 )
 from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
 from spacy_scicls.training.frozen import (  # noqa: E402
-    pooled_features, predict_classifier, store_neighbours, train_classifier,
+    pooled_features, predict_classifier, store_neighbours, train_classifier, train_lexical,
 )
 
 # Decoupled weight decay per head, chosen on dev: the linear HRCS heads (a few
 # hundred training docs) need strong decay, the MLP heads little.
 WEIGHT_DECAY = {"erc": 0.01, "arxiv": 0.01, "hrcs_rac": 1.0, "hrcs_hc": 1.0}
+# The lexical part (DocClassifier.v5, trained by SGD): L2 penalty and learning rate,
+# chosen by cross-validation on the training split (scripts/cv_categories.py).
+LEXICAL_L2 = 1e-4
+LEXICAL_LEARN_RATE = 30.0
 
 
 def main() -> None:
@@ -107,19 +114,44 @@ def main() -> None:
             prior_bias=pipe.model.attrs.get("hidden_width") == 0,
         )
         log(f"[{name}] best dev micro-F1 at 0.5: {result['best_dev']:.4f} (epoch {result['best_epoch']})")
-        stored = store_neighbours(pipe, X_train, y_train)
+        # A head whose vote has no weight (the activity codes) stores no docs for it.
+        voting = pipe.model.has_ref("scorer") and pipe.model.get_ref("scorer").attrs["weight"] > 0
+        stored = store_neighbours(pipe, X_train, y_train) if voting else 0
         if stored:
             log(f"[{name}] neighbour vote: {stored} training docs stored")
-        report = pipe.fit_decisions(predict_classifier(pipe, X_dev), y_dev)
+        rows_train, rows_dev = lexical_rows_for(pipe, nlp, train), lexical_rows_for(pipe, nlp, dev)
+        if rows_train is not None:
+            lexical = train_lexical(
+                pipe, rows_train, (y_train, numpy.ones((len(train), 1), "float32")),
+                rows_dev=rows_dev, dev_score=lambda p: f1_at_best_threshold(p, y_dev),
+                epochs=args.epochs, learn_rate=LEXICAL_LEARN_RATE, l2=LEXICAL_L2, seed=args.seed,
+            )
+            log(f"[{name}] lexical part ({len(pipe.model.get_ref('lexical_features').get_param('keys'))} n-grams): "
+                f"best dev micro-F1 at one threshold {lexical['best_dev']:.4f} (epoch {lexical['best_epoch']}); "
+                f"{pipe.model.attrs['lexical_mix']} mix, weight {pipe.model.attrs['lexical_weight']}; "
+                f"{lexical_cost_ms(pipe, nlp, dev):.2f} ms per dev doc")
+        report = pipe.fit_decisions(predict_classifier(pipe, X_dev, rows_dev), y_dev)
         log(f"[{name}] fitted on dev: temperature {report['temperature']:.3f}, "
             f"global threshold {report.get('threshold', pipe.cfg['threshold']):.2f}, "
             f"at_least_one_min {pipe.cfg.get('at_least_one_min', 0.0):.2f}")
         log(f"[{name}] on dev, decisions fitted on it (optimistic; for comparing settings): "
-            + dev_summary(pipe, predict_classifier(pipe, X_dev), y_dev, dev))
+            + dev_summary(pipe, predict_classifier(pipe, X_dev, rows_dev), y_dev, dev))
     output = Path(args.output)
     nlp.to_disk(output)
     log(f"saved {output}")
     check_saved_pipeline(output, splits["test"][:8], cache, args.heads.split(","))
+
+
+def lexical_cost_ms(pipe, nlp, records) -> float:
+    """Milliseconds per doc that the head's lexical part takes on tokenized docs (features and scores)."""
+    import time
+
+    from spacy_scicls.training.frozen import lexical_rows, predict_lexical
+
+    docs = [nlp.make_doc(r.text) for r in records]
+    start = time.perf_counter()
+    predict_lexical(pipe, lexical_rows(pipe, docs))
+    return 1000 * (time.perf_counter() - start) / max(len(docs), 1)
 
 
 def parse_setting(text: str):
@@ -162,7 +194,7 @@ def check_saved_pipeline(path: Path, records, cache, heads) -> None:
         reading = pipe.model.get_ref("reading").attrs
         X = pooled_features(cache, [r.id for r in records], max_tokens=reading["max_tokens"],
                             max_title_tokens=reading["max_title_tokens"])
-        expected = pipe.calibrated(predict_classifier(pipe, X))
+        expected = pipe.calibrated(predict_classifier(pipe, X, lexical_rows_for(pipe, nlp, records)))
         got = numpy.asarray([[doc.cats[key] for key in pipe.cat_keys] for doc in docs])
         worst = max(worst, float(numpy.abs(expected - got).max()))
     log(f"saved pipeline vs cached features on {len(docs)} test docs: max |dp| = {worst:.2e}")

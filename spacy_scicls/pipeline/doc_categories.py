@@ -18,6 +18,7 @@ from ..calibration import apply_temperature, fit_temperature, micro_macro_f1, tu
 from ..decisions import decide, write_decisions
 from ..extensions import install_extensions
 from ..ml.doc_classifier import build_doc_classifier_v1, build_doc_classifier_v2  # noqa: F401 (registers architectures)
+from ..ml.doc_classifier_lexical import fit_head_lexicon
 from ..taxonomies import Taxonomy, load_taxonomy
 from ._head import SharedEncoderHead
 from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
@@ -358,5 +359,9 @@ class DocCategorizer(SharedEncoderHead):
                 f"'{self.taxonomy.name}/<code>' key in doc.cats, and no labels were given"
             )
         set_output_width(self.model, len(self.labels))
+        if self.model.has_ref("lexical_features"):
+            # A lexical part (DocClassifier.v5) learns only the n-grams of its
+            # lexicon, so the lexicon is fitted on every training doc.
+            fit_head_lexicon(self.model, [eg.reference for eg in get_examples()])
         docs = [eg.predicted for eg in sample(get_examples())]
         self.model.initialize(X=docs, Y=self.model.ops.alloc2f(len(docs), len(self.labels)))

@@ -20,9 +20,11 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy
 from spacy.language import Language
 from spacy.tokens import Doc
-from thinc.api import Adam, Model, fix_random_seed, set_dropout_rate
+from thinc.api import SGD, Adam, Model, fix_random_seed, set_dropout_rate
 
 from ..ml.doc_classifier import fit_neighbours, fit_standardizer, pool_token_vectors, title_end
+from ..ml.doc_classifier_lexical import lexical_active, mix_probabilities
+from ..ml.lexical import resize_sparse_linear
 
 
 class TokenVectorCache:
@@ -212,15 +214,89 @@ def set_prior_bias(output_layer: Model, truths: numpy.ndarray, mask: numpy.ndarr
     output_layer.set_param("b", output_layer.ops.asarray1f(bias))
 
 
-def predict_classifier(component, X: numpy.ndarray) -> numpy.ndarray:
+def predict_classifier(component, X: numpy.ndarray, lexical: Optional[List] = None) -> numpy.ndarray:
     """The head's probabilities from pooled rows: what its model gives after the reading.
 
     For ``spacy_scicls.DocClassifier.v4`` that is the classifier mixed with
     the vote of the stored neighbours (its ``scorer``), else the classifier.
+    A ``DocClassifier.v5`` head with a fitted lexicon also needs the docs'
+    ``lexical`` rows (:func:`lexical_rows`), whose probabilities it mixes in.
     """
     model = component.model
     scorer: Model = model.get_ref("scorer") if model.has_ref("scorer") else model.get_ref("classifier")
-    return scorer.ops.to_numpy(scorer.predict(scorer.ops.asarray2f(X)))
+    P = scorer.ops.to_numpy(scorer.predict(scorer.ops.asarray2f(X)))
+    if not lexical_active(model):
+        return P
+    if lexical is None or len(lexical) != len(X):
+        raise ValueError(f"[{component.name}] a head with a lexical part needs the docs' lexical rows "
+                         "(lexical_rows) beside their pooled rows")
+    mixed, _ = mix_probabilities(P, predict_lexical(component, lexical), model.attrs["lexical_weight"],
+                                 model.attrs.get("lexical_mix", "probability"))
+    return mixed
+
+
+def lexical_rows(component, docs: Sequence[Doc]) -> List:
+    """The tf-idf rows that a ``DocClassifier.v5`` head's lexical part computes for ``docs``
+    (only their tokens are read: plain ``nlp.make_doc`` docs will do)."""
+    return component.model.get_ref("lexical_features").predict(list(docs))
+
+
+def predict_lexical(component, rows: List) -> numpy.ndarray:
+    """The probabilities of a ``DocClassifier.v5`` head's lexical part alone, from :func:`lexical_rows`."""
+    scorer: Model = component.model.get_ref("lexical_scorer")
+    return scorer.ops.to_numpy(scorer.predict(rows))
+
+
+def train_lexical(
+    component,
+    rows_train: List,
+    targets_train: Tuple[numpy.ndarray, numpy.ndarray],
+    *,
+    rows_dev: Optional[List] = None,
+    dev_score: Optional[Callable[[numpy.ndarray], float]] = None,
+    epochs: int = 40,
+    batch_size: int = 32,
+    learn_rate: float = 30.0,
+    l2: float = 1e-4,
+    seed: int = 0,
+) -> Dict[str, float]:
+    """Train a ``DocClassifier.v5`` head's lexical part alone on its tf-idf rows (:func:`lexical_rows`).
+
+    Logistic regression, beside the dense classifier, with the component's
+    loss: from zero weights and the label priors as bias, by plain SGD with an
+    L2 penalty ``l2`` on the weights. Not Adam: Adam scales each weight's step
+    by its own gradient history, so n-grams of a single training doc get as
+    large a step as common ones and the model memorises the training docs
+    (much lower dev scores in cross-validation). The large default
+    ``learn_rate`` is what unit-length rows of a few hundred small values
+    need. With ``rows_dev`` and ``dev_score`` the best epoch's weights are
+    kept, as in :func:`train_classifier`.
+    """
+    fix_random_seed(seed)
+    linear: Model = component.model.get_ref("lexical_output")
+    scorer: Model = component.model.get_ref("lexical_scorer")
+    truths, mask = targets_train
+    # From zero weights and the label priors every time, as logistic regression starts.
+    resize_sparse_linear(linear, linear.get_param("W").shape[0])
+    set_prior_bias(linear, truths, mask)
+    optimizer = SGD(learn_rate, L2=l2, L2_is_weight_decay=False, grad_clip=0.0)
+    rng = numpy.random.RandomState(seed)
+    best = (-numpy.inf, None, -1)
+    for epoch in range(epochs):
+        order = rng.permutation(len(rows_train))
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            scores, backprop = scorer.begin_update([rows_train[i] for i in idx])
+            _, d_scores = component.loss((truths[idx], mask[idx]), scores)
+            backprop(d_scores)
+            scorer.finish_update(optimizer)
+        if rows_dev is not None and dev_score is not None:
+            score = dev_score(scorer.ops.to_numpy(scorer.predict(rows_dev)))
+            if score > best[0]:
+                best = (score, linear.to_bytes(), epoch)
+    if best[1] is not None:
+        linear.from_bytes(best[1])
+    return {"best_dev": float(best[0]), "best_epoch": best[2] + 1}
 
 
 def store_neighbours(component, X_train: numpy.ndarray, truths: numpy.ndarray) -> int:
