@@ -101,33 +101,29 @@ def figures(taxonomy, labels, raw_test, probs_test, thresholds, y_test, records,
 
 
 def logistic_regression(X_train, y_train, X_eval: List[numpy.ndarray], seed: int) -> List[numpy.ndarray]:
-    """One logistic regression per label (constant prediction for labels with one class in train)."""
-    from sklearn.linear_model import LogisticRegression
+    """One logistic regression per label on standardised features (the LR-sent and LR-tok baselines)."""
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(X_train)
-    Xt = scaler.transform(X_train)
-    outs = [numpy.zeros((len(X), y_train.shape[1])) for X in X_eval]
-    for j in range(y_train.shape[1]):
-        col = y_train[:, j]
-        if col.min() == col.max():
-            for out in outs:
-                out[:, j] = numpy.clip(col.mean(), 1e-4, 1 - 1e-4)
-            continue
-        clf = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit(Xt, col)
-        for out, X in zip(outs, X_eval):
-            out[:, j] = clf.predict_proba(scaler.transform(X))[:, 1]
-    return outs
+    return per_label_logistic_regression(
+        scaler.transform(X_train), y_train, [scaler.transform(X) for X in X_eval], C=1.0, seed=seed)
 
 
 def tfidf_logistic_regression(train_texts, y_train, eval_texts: List[List[str]], seed: int) -> List[numpy.ndarray]:
     """One logistic regression per label on tf-idf of words and word pairs (the LR-tfidf baseline)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
 
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=20000, sublinear_tf=True)
     Xt = vectorizer.fit_transform(train_texts)
-    Xs = [vectorizer.transform(texts) for texts in eval_texts]
+    return per_label_logistic_regression(
+        Xt, y_train, [vectorizer.transform(texts) for texts in eval_texts], C=10.0, seed=seed)
+
+
+def per_label_logistic_regression(Xt, y_train, Xs, C: float, seed: int) -> List[numpy.ndarray]:
+    """Probabilities of one logistic regression per label for each matrix in ``Xs``; a label with one
+    class in train gets its (clipped) training rate as a constant."""
+    from sklearn.linear_model import LogisticRegression
+
     outs = [numpy.zeros((X.shape[0], y_train.shape[1])) for X in Xs]
     for j in range(y_train.shape[1]):
         col = y_train[:, j]
@@ -135,7 +131,7 @@ def tfidf_logistic_regression(train_texts, y_train, eval_texts: List[List[str]],
             for out in outs:
                 out[:, j] = numpy.clip(col.mean(), 1e-4, 1 - 1e-4)
             continue
-        clf = LogisticRegression(C=10.0, max_iter=2000, random_state=seed).fit(Xt, col)
+        clf = LogisticRegression(C=C, max_iter=2000, random_state=seed).fit(Xt, col)
         for out, X in zip(outs, Xs):
             out[:, j] = clf.predict_proba(X)[:, 1]
     return outs
