@@ -59,6 +59,25 @@ def test_entry_points_resolve_without_importing_the_package():
     assert result.stdout.strip() == "ok"
 
 
+def test_every_registered_function_is_an_entry_point():
+    """A registered function missing from setup.cfg resolves only after an
+    explicit ``import spacy_scicls``; spacy.load on a plain interpreter would
+    fail on a pipeline that uses it."""
+    import configparser
+
+    import spacy_scicls  # noqa: F401 (registers everything)
+    from spacy.util import registry
+
+    setup = configparser.ConfigParser()
+    setup.read(Path(__file__).parents[1] / "setup.cfg")
+    entry_points = setup["options.entry_points"]
+    for group, table in [("spacy_architectures", registry.architectures), ("spacy_misc", registry.misc),
+                         ("spacy_scorers", registry.scorers), ("spacy_readers", registry.readers)]:
+        declared = {line.split("=")[0].strip() for line in entry_points[group].strip().splitlines()}
+        registered = {name for name in table.get_all() if name.startswith("spacy_scicls.")}
+        assert registered <= declared, f"{group}: not in setup.cfg: {sorted(registered - declared)}"
+
+
 def test_to_bytes_from_bytes(trained, tiny_bert):
     nlp, _, _ = trained
     data = nlp.to_bytes()
