@@ -185,7 +185,8 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=LAYER_CACHE_TOKENS)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--limit", type=int, help="encode only the first LIMIT docs (a quick check)")
+    parser.add_argument("--limit", type=int,
+                        help="encode only the first LIMIT docs (a quick check; it replaces the layer caches)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation of the regressions")
     parser.add_argument("--mixes", default="6,5-6,4-6,3-6,0-6,cat:5+6,cat:4+5+6")
