@@ -31,6 +31,11 @@ setting of ``configs/categories.cfg`` as in ``scripts/train_categories.py``.
 abstract" instead of "title, abstract", for training and dev docs alike (their
 token vectors are cached apart, ``...-summary-first.npz``): it measures whether
 the summaries carry what the heads miss.
+
+``--layers MIX`` (e.g. ``4-6``: the token-wise mean of hidden layers 4, 5 and 6;
+``6``: the last layer, what the heads read now) trains and scores the head on the
+encoder's hidden layers cached by ``scripts/layer_features.py encode`` (training
+and dev docs, at most 256 tokens) instead of the last layer's cache.
 """
 import dataclasses
 import argparse
@@ -87,6 +92,8 @@ def main() -> None:
     parser.add_argument("--lexical-learn-rate", type=float, default=LEXICAL_LEARN_RATE)
     parser.add_argument("--lexical-max-tokens", type=int, help="tokens the lexical part reads (default: the config's)")
     parser.add_argument("--lexicon-max-features", type=int, help="n-grams in the lexicon (default: the config's)")
+    parser.add_argument("--layers", help="read a mean of the encoder's hidden layers, e.g. 4-6, cached by "
+                        "scripts/layer_features.py (default: the last layer, as the heads read)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a setting of configs/categories.cfg (repeatable)")
     args = parser.parse_args()
@@ -97,7 +104,18 @@ def main() -> None:
 
     splits = load_splits(data_dir(args.data), args.seed)
     nlp = build_pipeline(splits["train"], overrides=dict(parse_setting(text) for text in args.set))
-    cache = feature_cache(nlp, splits["train"] + splits["dev"] + splits["test"], feature_cache_path(nlp, args.seed))
+    if args.layers:
+        from layer_features import LAYER_CACHE_TOKENS, layer_mean_cache, parse_mix
+
+        how, layers = parse_mix(args.layers)
+        if how != "mean" or any(c[0] > LAYER_CACHE_TOKENS for c in candidates):
+            raise SystemExit(f"--layers takes a layer mean (e.g. 4-6) and candidates of at most "
+                             f"{LAYER_CACHE_TOKENS} tokens")
+        cache = layer_mean_cache(layers, args.seed, LAYER_CACHE_TOKENS)
+        log(f"reading the mean of hidden layers {layers}")
+    else:
+        cache = feature_cache(nlp, splits["train"] + splits["dev"] + splits["test"],
+                              feature_cache_path(nlp, args.seed))
     pipe = nlp.get_pipe(args.head)
     if not pipe.model.has_ref("neighbours") and any(w > 0 for _, w, _ in candidates):
         raise SystemExit(f"[{args.head}] has no neighbour vote (DocClassifier.v4) in configs/categories.cfg")
@@ -140,7 +158,8 @@ def main() -> None:
     else:
         weights, lexical_setting = [("probability", 0.0)], ""
     print(f"{args.head}: {args.folds}-fold cross-validation on {len(train)} training docs, text {args.text} "
-          f"({int(y_train.any(axis=1).sum())} in the taxonomy); decisions fitted on {len(dev)} dev docs"
+          + (f"(hidden layers {args.layers}) " if args.layers else "")
+          + f"({int(y_train.any(axis=1).sum())} in the taxonomy); decisions fitted on {len(dev)} dev docs"
           + lexical_setting)
     for max_tokens, weight, k in candidates:
         X = pooled(train, max_tokens)
