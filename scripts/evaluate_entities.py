@@ -307,7 +307,7 @@ def run_eval(args) -> None:
         if args.encode_only:
             continue
         nlp.initialize(lambda: examples["train"])
-        if "scicls" in args.systems and args.lexicon_weight:
+        if "scicls" in args.systems and getattr(args, "lexicon_weight", 0.0):
             # From the whole training papers, not their training chunks.
             nlp.get_pipe("scicls").learn_lexicon(splits["train"])
         for system in args.systems:
@@ -407,7 +407,7 @@ def cv_threshold(args, train_docs, train_vectors, dev: List[Example], epochs: in
         print(f"  cross-validation fold {k + 1}/{args.cv_folds}: {len(rest)} docs train, {len(held)} held out", flush=True)
         fold_nlp = refit(args, "scicls", make_examples([train_docs[i] for i in rest], [train_vectors[i] for i in rest],
                                                        args.chunk), epochs)
-        if args.lexicon_weight:
+        if getattr(args, "lexicon_weight", 0.0):
             # The fold head's lexicon comes from its own training papers only.
             fold_nlp.get_pipe("scicls").learn_lexicon([train_docs[i] for i in rest])
         held_out = make_examples([train_docs[i] for i in held], [train_vectors[i] for i in held], 0)
