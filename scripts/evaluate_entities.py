@@ -52,6 +52,7 @@ from thinc.api import Adam, fix_random_seed
 import spacy_scicls  # noqa: F401 (registers factories and architectures)
 from spacy_scicls.corpora.entities import ALL_ENTITIES_KEY, load_entity_corpus
 from spacy_scicls.entities.frozen import chunk_doc, pooled_token_vectors, with_token_vectors
+from spacy_scicls.entities.lexicon import apply_lexicon, token_lowers
 from spacy_scicls.entities.thresholds import ScoredDoc, fit_label_thresholds
 from spacy_scicls.threads import set_cpu_threads
 
@@ -122,6 +123,9 @@ def build_nlp(encoder: str, systems, max_width: int, args=None) -> spacy.Languag
             config={
                 "ents_policy": "replace",
                 "positive_weight": args.positive_weight if args else 5.0,
+                "lexicon_weight": getattr(args, "lexicon_weight", 0.0),
+                "lexicon_min_count": getattr(args, "lexicon_min_count", 1),
+                "propagate_min_score": getattr(args, "propagate_min_score", None),
                 "model": head_model(args) if args else {"max_width": max_width, "tok2vec": listener()},
             },
         )
@@ -303,6 +307,9 @@ def run_eval(args) -> None:
         if args.encode_only:
             continue
         nlp.initialize(lambda: examples["train"])
+        if "scicls" in args.systems and getattr(args, "lexicon_weight", 0.0):
+            # From the whole training papers, not their training chunks.
+            nlp.get_pipe("scicls").learn_lexicon(splits["train"])
         for system in args.systems:
             fix_random_seed(args.seed)
             best, epoch = train_system(nlp, system, examples["train"], examples["dev"], args.epochs,
@@ -400,6 +407,9 @@ def cv_threshold(args, train_docs, train_vectors, dev: List[Example], epochs: in
         print(f"  cross-validation fold {k + 1}/{args.cv_folds}: {len(rest)} docs train, {len(held)} held out", flush=True)
         fold_nlp = refit(args, "scicls", make_examples([train_docs[i] for i in rest], [train_vectors[i] for i in rest],
                                                        args.chunk), epochs)
+        if getattr(args, "lexicon_weight", 0.0):
+            # The fold head's lexicon comes from its own training papers only.
+            fold_nlp.get_pipe("scicls").learn_lexicon([train_docs[i] for i in rest])
         held_out = make_examples([train_docs[i] for i in held], [train_vectors[i] for i in held], 0)
         scored.extend(score_docs(fold_nlp.get_pipe("scicls"), held_out, group=k))
     scored.extend(score_docs(nlp.get_pipe("scicls"), dev, group=len(folds)))
@@ -428,10 +438,17 @@ def score_docs(component, examples: List[Example], group: int = 0) -> List[Score
         return []
     per_doc, probs = component.predict(docs)
     probs = component.model.ops.to_numpy(component._split_first_stage(probs)[0])
+    lexicon, weight = component.cfg.get("lexicon") or {}, float(component.cfg.get("lexicon_weight") or 0.0)
+    min_score = component.cfg.get("propagate_min_score")
     scored, offset = [], 0
     for eg, doc, candidates in zip(examples, docs, per_doc):
-        scored.append(ScoredDoc.from_doc(doc, candidates, probs[offset : offset + len(candidates)],
-                                         gold_set(eg.reference), group))
+        doc_probs = probs[offset : offset + len(candidates)]
+        lowers = token_lowers(doc)
+        # The component's decoding aids, as set_annotations applies them.
+        doc_probs = apply_lexicon(lowers, candidates, doc_probs, lexicon, component.labels, weight,
+                                  int(component.cfg.get("lexicon_min_count", 1)))
+        scored.append(ScoredDoc.from_doc(doc, candidates, doc_probs, gold_set(eg.reference), group,
+                                         lowers=lowers if min_score is not None else None, propagate_min_score=min_score))
         offset += len(candidates)
     return scored
 
@@ -682,6 +699,13 @@ def main() -> None:
     ev.add_argument("--label-thresholds", action="store_true",
                     help="the head also gets a threshold per label, fitted on the same held-out scores as the "
                          "global one (cross-validation or dev) and shrunk towards it for rare labels")
+    ev.add_argument("--lexicon-weight", type=float, default=0.0,
+                    help="the head's lexicon prior (learnt from the training papers; each cross-validation "
+                         "head's from its own) mixed into candidate scores with this weight (0: off)")
+    ev.add_argument("--lexicon-min-count", type=int, default=1, help="lexicon strings annotated fewer times are ignored")
+    ev.add_argument("--propagate-min-score", type=float, default=None,
+                    help="document-level propagation: further occurrences of an entity's text that scored at "
+                         "least this get its label (default: off)")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
