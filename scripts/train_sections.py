@@ -90,13 +90,57 @@ def pooled_sections(nlp, docs, batch_size: int = 8) -> dict:
     return {k: numpy.concatenate(v) for k, v in parts.items()}
 
 
-def section_features(pooled: dict) -> numpy.ndarray:
-    """The head's input rows: v2's features, then (for v3) the words, length and place of each section."""
-    from spacy_scicls.ml.section_classifier import compose_section_features
+def pooled_whole_sections(nlp, docs, content_tokens: int, batch_size: int = 4, log_every: int = 0) -> dict:
+    """Per section span of ``docs`` (whole sections, read with the frozen encoder as the pipeline
+    reads a paper: the whole doc through the transformer's windows): the heading mean, the mean of
+    the first ``content_tokens`` content tokens, the mean of the whole content and the content's
+    length in tokens, so that the mean of a section with its sub-sections can be made from them."""
+    from spacy_scicls.ml.section_classifier import pool_sections
+    from spacy_scicls.ml.tok2vec import token_vectors
+    from spacy_scicls.pipeline.sections import _levels, _to_ragged
+    from spacy_scicls.segmentation import segments_from_spans
+
+    transformer = nlp.get_pipe("transformer")
+    model = nlp.get_pipe("sections").model
+    parts = {"H": [], "C": [], "W": [], "n_content": [], "owners": []}
+    start_time = time.time()
+    for i in range(0, len(docs), batch_size):
+        batch = [transformer(doc) for doc in docs[i : i + batch_size]]
+        segments = [segments_from_spans(doc, list(doc.spans["sections"])) for doc in batch]
+        levels = [_levels(doc, segs, "sections") for doc, segs in zip(batch, segments)]
+        spans = _to_ragged(model, segments, levels)
+        Xs, _ = token_vectors(model.get_ref("tok2vec"), batch, is_train=False)
+        Xs = [model.ops.to_numpy(X) for X in Xs]
+        rows, lengths = model.ops.to_numpy(spans.data), model.ops.to_numpy(spans.lengths)
+        H, C, owners, _ = pool_sections(Xs, rows, lengths, content_tokens)
+        _, W, _, ranges = pool_sections(Xs, rows, lengths, 0)
+        parts["H"].append(H)
+        parts["C"].append(C)
+        parts["W"].append(W)
+        parts["n_content"].append(numpy.asarray([r[3] - r[2] for r in ranges], dtype="int32"))
+        parts["owners"].append(owners + i)
+        for doc in batch:
+            doc.tensor = numpy.zeros((len(doc), 0), dtype="float32")
+            doc._.trf_data = None
+        if log_every and (i // batch_size) % log_every == 0:
+            print(f"   {i + len(batch)} of {len(docs)} docs in {time.time() - start_time:.0f} s", flush=True)
+    return {k: numpy.concatenate(v) for k, v in parts.items()}
+
+
+def section_features(pooled: dict, tree_parts=None) -> numpy.ndarray:
+    """The head's input rows: v2's features, then (for v4, ``tree_parts``) the whole section, its
+    sub-sections and its parent, then (for v3 and v4) the words, length and place of each section."""
+    from spacy_scicls.ml.section_classifier import compose_section_features, compose_tree_features
 
     F = compose_section_features(pooled["H"], pooled["C"], pooled["owners"], pooled["levels"],
                                  pooled["has_heading"])
-    return numpy.hstack([F, pooled["extra"]]) if "extra" in pooled else F
+    columns = [F]
+    if tree_parts is not None:
+        columns.append(compose_tree_features(pooled["W"], pooled["n_content"], pooled["owners"], pooled["levels"],
+                                             tree_parts)[0])
+    if "extra" in pooled:
+        columns.append(pooled["extra"])
+    return numpy.hstack(columns)
 
 
 def extra_sections(model, docs, batch_size: int = 64) -> numpy.ndarray:
@@ -271,6 +315,10 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=REPO / "training" / "sections-pipeline")
     parser.add_argument("--cache", type=Path, default=REPO / "training" / "section_pooled.npz",
                         help="pooled section vectors (made on the first run, read on later ones)")
+    parser.add_argument("--whole-cache", type=Path, default=REPO / "training" / "section_whole.npz",
+                        help="pooled vectors of whole sections, each paper encoded whole (for a v4 head or --whole)")
+    parser.add_argument("--whole", action="store_true",
+                        help="a v2 or v3 head too reads its vectors from --whole-cache (as the pipeline makes them)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--learn-rate", type=float, default=0.001)
     parser.add_argument("--l2", type=float, default=1e-3)
@@ -285,7 +333,7 @@ def main(argv=None) -> int:
     encoder = str(nlp.config["components"]["transformer"]["model"]["name"])
     head = nlp.get_pipe("sections")
     if "content_tokens" not in head.model.attrs:
-        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2 or .v3")
+        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2, .v3 or .v4")
     content_tokens = head.model.attrs["content_tokens"]
     if args.cache.exists():
         pooled = dict(numpy.load(args.cache))
@@ -335,7 +383,28 @@ def main(argv=None) -> int:
             pooled["words_setting"] = numpy.asarray(words)
             numpy.savez(args.cache, **pooled)
             print(f"read the words of {len(labels)} sections in {time.time() - start:.0f} s")
-    F_all, y_all = section_features(pooled), pooled["y"].astype("int64")
+    tree_parts = head.model.attrs.get("tree_parts")
+    if tree_parts is not None or args.whole:
+        # v4 reads whole sections: their vectors come from each paper encoded whole (as the
+        # pipeline encodes it), not cut to the first tokens; cached apart from the cut ones
+        if args.whole_cache.exists():
+            whole = dict(numpy.load(args.whole_cache))
+            if int(whole["content_tokens"]) != content_tokens or str(whole["encoder"]) != encoder:
+                raise SystemExit(f"{args.whole_cache} was made for other settings: delete it")
+        else:
+            start = time.time()
+            docs, labels, _, _ = training_docs(args.data_dir, nlp, 0)
+            whole = pooled_whole_sections(nlp, docs, content_tokens, log_every=5)
+            whole["content_tokens"] = numpy.asarray(content_tokens)
+            whole["encoder"] = numpy.asarray(encoder)
+            numpy.savez(args.whole_cache, **whole)
+            print(f"encoded {len(docs)} whole docs ({sum(len(d) for d in docs)} tokens) in "
+                  f"{time.time() - start:.0f} s")
+        if len(whole["H"]) != len(pooled["y"]) or not numpy.array_equal(whole["owners"], pooled["owners"]):
+            raise SystemExit(f"{args.whole_cache} and {args.cache} hold other sections: delete them")
+        for key in ("H", "C", "W", "n_content"):
+            pooled[key] = whole[key]
+    F_all, y_all = section_features(pooled, tree_parts), pooled["y"].astype("int64")
     keep = y_all >= 0
     F, y = F_all[keep], y_all[keep]
     fit_args = {"learn_rate": args.learn_rate, "l2": args.l2}
