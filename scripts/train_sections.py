@@ -9,7 +9,10 @@
    default, so the cut changes nothing the head sees), runs the shared
    transformer over them once and keeps, per section, the pooled vectors the
    head reads (heading mean, content mean) with its depth (cached in
-   ``--cache``).
+   ``--cache``). A v4 head (or any head with ``--whole``) reads instead
+   the vectors of each paper encoded whole, as the pipeline encodes it,
+   pooled over the first tokens and over the whole of each section
+   (cached in ``--whole-cache``).
 3. Fits the head's classifier layers on those features (the transformer is
    not updated), with every label weighing the same, and saves the pipeline
    (transformer + sections) to ``--output``. ``--dev-folds K`` first prints
@@ -41,7 +44,7 @@ def words_setting(model) -> Optional[str]:
             f"tokens {model.attrs['words_tokens']}")
 
 
-def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0):
+def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0, architecture: Optional[str] = None):
     import spacy
     from spacy.training import Example
     from thinc.api import fix_random_seed
@@ -54,6 +57,9 @@ def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0):
     overrides = {"nlp.pipeline": ["transformer", "sections"]}
     if encoder:
         overrides["components.transformer.model.name"] = encoder
+    if architecture:
+        # the sections head's architecture, its other settings as the config gives them (or their defaults)
+        overrides["components.sections.model.@architectures"] = architecture
     cfg = spacy.util.load_config(config, overrides=overrides)
     nlp = spacy.util.load_model_from_config(cfg, auto_fill=True, validate=True)
     sample = nlp.make_doc("Introduction\nA first section.")
@@ -94,7 +100,8 @@ def pooled_whole_sections(nlp, docs, content_tokens: int, batch_size: int = 4, l
     """Per section span of ``docs`` (whole sections, read with the frozen encoder as the pipeline
     reads a paper: the whole doc through the transformer's windows): the heading mean, the mean of
     the first ``content_tokens`` content tokens, the mean of the whole content and the content's
-    length in tokens, so that the mean of a section with its sub-sections can be made from them."""
+    length in tokens, so that the mean of a section with its sub-sections can be made from them.
+    Each doc's transformer output is dropped once pooled (whole papers would not fit in memory)."""
     from spacy_scicls.ml.section_classifier import pool_sections
     from spacy_scicls.ml.tok2vec import token_vectors
     from spacy_scicls.pipeline.sections import _levels, _to_ragged
@@ -245,7 +252,7 @@ def component_accuracy(probs, rows, y, blind, owners, pooled, transitions, cfg) 
 
 def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, encoder=None, owners=None,
                    order_weight: float = 0.0, pooled: Optional[dict] = None, cfg: Optional[dict] = None,
-                   **fit_args) -> None:
+                   seed: int = 0, architecture: Optional[str] = None, **fit_args) -> None:
     """Accuracy of ``folds``-fold cross-validation by paper, with headings and content only
     (and, with ``owners`` and an ``order_weight``, with each paper's labels decoded together
     by a transition model learned from the training folds; ``y`` -1: unlabelled, not scored).
@@ -255,7 +262,7 @@ def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, 
 
     from spacy_scicls.ml.section_order import decode, learn_transitions
 
-    nlp = build_nlp(config, encoder)
+    nlp = build_nlp(config, encoder, seed=seed, architecture=architecture)
     n_labels = len(nlp.get_pipe("sections").labels)
     template = nlp.get_pipe("sections").model.layers[1]
     fold_of = {p: k % folds for k, p in enumerate(sorted(set(papers)))}
@@ -269,7 +276,8 @@ def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, 
             classifier = copy.deepcopy(template)
             train = fold != k
             labelled = train & (y >= 0)
-            fit_classifier(classifier, F[labelled], y[labelled], n_labels, epochs, log=False, **fit_args)
+            fit_classifier(classifier, F[labelled], y[labelled], n_labels, epochs, log=False, seed=seed,
+                           **fit_args)
             probs = classifier.ops.to_numpy(classifier.predict(classifier.ops.asarray2f(F[~train])))
             pred = probs.argmax(axis=1)
             scored = y[~train] >= 0
@@ -326,10 +334,13 @@ def main(argv=None) -> int:
                         help="added to every count of the label transition model")
     parser.add_argument("--dev-folds", type=int, default=0, help="cross-validate by paper first (0: no)")
     parser.add_argument("--dev-epochs", type=int, nargs="+", default=[10, 30, 60])
+    parser.add_argument("--architecture", help="the sections head's architecture instead of the config's, e.g. "
+                        "spacy_scicls.SectionClassifier.v4 (its other settings from the config or its defaults)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the head's initial weights and its fitting")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    nlp = build_nlp(args.config, args.encoder)
+    nlp = build_nlp(args.config, args.encoder, seed=args.seed, architecture=args.architecture)
     encoder = str(nlp.config["components"]["transformer"]["model"]["name"])
     head = nlp.get_pipe("sections")
     if "content_tokens" not in head.model.attrs:
@@ -413,9 +424,9 @@ def main(argv=None) -> int:
     if args.dev_folds:
         cross_validate(args.config, F_all, y_all, pooled["papers"], blind_all, args.dev_folds, args.dev_epochs,
                        encoder=args.encoder, owners=owners, order_weight=float(head.cfg.get("order_weight", 0.0)),
-                       pooled=pooled, cfg=head.cfg, **fit_args)
+                       pooled=pooled, cfg=head.cfg, seed=args.seed, architecture=args.architecture, **fit_args)
     start = time.time()
-    fit_classifier(head.model.layers[1], F, y, len(head.labels), args.epochs, **fit_args)
+    fit_classifier(head.model.layers[1], F, y, len(head.labels), args.epochs, seed=args.seed, **fit_args)
     print(f"fitted the head on {len(y)} sections in {time.time() - start:.0f} s")
     from spacy_scicls.ml.section_order import learn_transitions
 
