@@ -67,18 +67,16 @@ def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0, archit
     return nlp
 
 
-def pooled_sections(nlp, docs, batch_size: int = 8) -> dict:
-    """Per section span of ``docs`` (read with the frozen encoder): heading and
-    content means, the doc it belongs to, its depth, whether it has a heading."""
-    from spacy_scicls.ml.section_classifier import pool_sections
+def encoded_section_batches(nlp, docs, batch_size: int):
+    """Batches of ``docs`` read with the frozen encoder as the pipeline reads them (each doc whole,
+    through the transformer's windows), with their section spans: yields the index of the batch's
+    first doc, the batch, the sections' rows and lengths, and the token vectors of each doc."""
     from spacy_scicls.ml.tok2vec import token_vectors
     from spacy_scicls.pipeline.sections import _levels, _to_ragged
     from spacy_scicls.segmentation import segments_from_spans
 
     transformer = nlp.get_pipe("transformer")
-    head = nlp.get_pipe("sections")
-    model = head.model
-    parts = {"H": [], "C": [], "owners": [], "levels": [], "has_heading": []}
+    model = nlp.get_pipe("sections").model
     for i in range(0, len(docs), batch_size):
         batch = [transformer(doc) for doc in docs[i : i + batch_size]]
         segments = [segments_from_spans(doc, list(doc.spans["sections"])) for doc in batch]
@@ -86,8 +84,18 @@ def pooled_sections(nlp, docs, batch_size: int = 8) -> dict:
         spans = _to_ragged(model, segments, levels)
         Xs, _ = token_vectors(model.get_ref("tok2vec"), batch, is_train=False)
         Xs = [model.ops.to_numpy(X) for X in Xs]
-        rows, lengths = model.ops.to_numpy(spans.data), model.ops.to_numpy(spans.lengths)
-        H, C, owners, ranges = pool_sections(Xs, rows, lengths, model.attrs["content_tokens"])
+        yield i, batch, model.ops.to_numpy(spans.data), model.ops.to_numpy(spans.lengths), Xs
+
+
+def pooled_sections(nlp, docs, batch_size: int = 8) -> dict:
+    """Per section span of ``docs`` (read with the frozen encoder): heading and
+    content means, the doc it belongs to, its depth, whether it has a heading."""
+    from spacy_scicls.ml.section_classifier import pool_sections
+
+    content_tokens = nlp.get_pipe("sections").model.attrs["content_tokens"]
+    parts = {"H": [], "C": [], "owners": [], "levels": [], "has_heading": []}
+    for i, _, rows, lengths, Xs in encoded_section_batches(nlp, docs, batch_size):
+        H, C, owners, ranges = pool_sections(Xs, rows, lengths, content_tokens)
         parts["H"].append(H)
         parts["C"].append(C)
         parts["owners"].append(owners + i)
@@ -103,22 +111,10 @@ def pooled_whole_sections(nlp, docs, content_tokens: int, batch_size: int = 4, l
     length in tokens, so that the mean of a section with its sub-sections can be made from them.
     Each doc's transformer output is dropped once pooled (whole papers would not fit in memory)."""
     from spacy_scicls.ml.section_classifier import pool_sections
-    from spacy_scicls.ml.tok2vec import token_vectors
-    from spacy_scicls.pipeline.sections import _levels, _to_ragged
-    from spacy_scicls.segmentation import segments_from_spans
 
-    transformer = nlp.get_pipe("transformer")
-    model = nlp.get_pipe("sections").model
     parts = {"H": [], "C": [], "W": [], "n_content": [], "owners": []}
     start_time = time.time()
-    for i in range(0, len(docs), batch_size):
-        batch = [transformer(doc) for doc in docs[i : i + batch_size]]
-        segments = [segments_from_spans(doc, list(doc.spans["sections"])) for doc in batch]
-        levels = [_levels(doc, segs, "sections") for doc, segs in zip(batch, segments)]
-        spans = _to_ragged(model, segments, levels)
-        Xs, _ = token_vectors(model.get_ref("tok2vec"), batch, is_train=False)
-        Xs = [model.ops.to_numpy(X) for X in Xs]
-        rows, lengths = model.ops.to_numpy(spans.data), model.ops.to_numpy(spans.lengths)
+    for i, batch, rows, lengths, Xs in encoded_section_batches(nlp, docs, batch_size):
         H, C, owners, _ = pool_sections(Xs, rows, lengths, content_tokens)
         _, W, _, ranges = pool_sections(Xs, rows, lengths, 0)
         parts["H"].append(H)

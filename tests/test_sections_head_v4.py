@@ -108,7 +108,7 @@ def test_training_script_pools_whole_sections_as_the_head_does(tiny_bert):
     from spacy_scicls.ml.tok2vec import token_vectors
     from spacy_scicls.pipeline.sections import _levels, _to_ragged
     from spacy_scicls.segmentation import segments_from_spans
-    from train_sections import extra_sections, pooled_whole_sections, section_features
+    from train_sections import extra_sections, pooled_sections, pooled_whole_sections, section_features
 
     nlp = _v4_pipeline(tiny_bert)
     examples = _docs(nlp)
@@ -120,7 +120,11 @@ def test_training_script_pools_whole_sections_as_the_head_does(tiny_bert):
         for k, (new, old) in enumerate(zip(doc.spans["sections"], eg.reference.spans["sections"])):
             # the second and third sections are sub-sections of the first
             new._.heading, new._.section_level = old._.heading, 2 if k in (1, 2) else 1
+    cut = pooled_sections(nlp, docs)
     whole = pooled_whole_sections(nlp, docs, model.attrs["content_tokens"])
+    # both read the same heading and first-tokens means, section by section
+    assert numpy.allclose(cut["H"], whole["H"]) and numpy.allclose(cut["C"], whole["C"])
+    assert (cut["owners"] == whole["owners"]).all()
     segments = [segments_from_spans(doc, list(doc.spans["sections"])) for doc in docs]
     levels = [_levels(doc, segs, "sections") for doc, segs in zip(docs, segments)]
     pooled = dict(whole, levels=numpy.concatenate(levels),
