@@ -31,10 +31,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--data-dir", default=None, help="default: $SCICLS_DATA_DIR")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     set_cpu_threads(args.threads)
-    data_dir = os.environ["SCICLS_DATA_DIR"]
+    data_dir = args.data_dir or os.environ.get("SCICLS_DATA_DIR")
+    if not data_dir:
+        sys.exit("give --data-dir or set SCICLS_DATA_DIR")
     hargs = head_args(args.seed, args.epochs)
     nlp = ee.build_nlp(hargs.encoder, ["scicls"], hargs.max_width, hargs)  # registers doc._.trf_data
     tag = ee.DEFAULT_ENCODER.replace("/", "--")
