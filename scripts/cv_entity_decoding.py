@@ -9,7 +9,8 @@ Every scored paper is decoded with a lexicon built only from the training papers
 from (``spacy_scicls.entities.lexicon``), at every setting of the grid and every threshold;
 strict entity-level P/R/F1 is pooled over the twelve papers. For each score file the script
 prints, per setting, F1 at the threshold that is best for that setting, and the mean over the
-score files.
+score files. ``--plain`` decodes only as the component does by default (no lexicon, no
+propagation), e.g. to compare score files of differently trained heads.
 """
 import argparse
 import itertools
@@ -45,7 +46,10 @@ def decode(scored, lowers, probs, threshold, min_score, labels, candidate_set):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scores", nargs="+")
+    parser.add_argument("--plain", action="store_true",
+                        help="only the shipped decoding (no lexicon, no propagation), at every threshold")
     args = parser.parse_args()
+    weights, min_counts, propagate_at = ((0.0,), (1,), (None,)) if args.plain else (WEIGHTS, MIN_COUNTS, PROPAGATE)
     nlp = ee.build_nlp(ee.DEFAULT_ENCODER, [], 8)
     splits, _ = load_entity_corpus("climateie", os.environ["SCICLS_DATA_DIR"], nlp, seed=0)
     lowers = {(s, i): token_lowers(d) for s in ("train", "dev") for i, d in enumerate(splits[s])}
@@ -62,11 +66,11 @@ def main() -> None:
                 lexicons[key] = build_lexicon([splits["train"][i] for i in key])
             scored, words = item["scored"], lowers[(item["split"], item["index"])]
             candidate_set = set(map(tuple, scored.candidates.tolist()))
-            for weight, min_count in itertools.product(WEIGHTS, MIN_COUNTS):
+            for weight, min_count in itertools.product(weights, min_counts):
                 if weight == 0 and min_count > 1:
                     continue
                 probs = apply_lexicon(words, scored.candidates, scored.probs, lexicons[key], labels, weight, min_count)
-                for min_score, threshold in itertools.product(PROPAGATE, ee.THRESHOLDS):
+                for min_score, threshold in itertools.product(propagate_at, ee.THRESHOLDS):
                     pred = decode(scored, words, probs, threshold, min_score, labels, candidate_set)
                     hits = len(pred & scored.gold)
                     t = tallies[(weight, min_count, min_score, threshold)]

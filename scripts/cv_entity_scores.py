@@ -8,7 +8,8 @@ shipped ClimateIE settings is trained on the other folds for ``--epochs`` epochs
 ``--seed``) and scores the held-out papers; a head trained on all training papers scores the dev
 papers. The corpus split itself is always the one of seed 0, so the test papers play no part.
 Each scored paper is saved with the indices of the training papers its head learnt from (a
-lexicon for it must come from those papers only).
+lexicon for it must come from those papers only). With ``--init-from W.npz`` every head starts
+from the shared layers of a head pretrained on other corpora (scripts/pretrain_entity_head.py).
 """
 import argparse
 import os
@@ -27,7 +28,7 @@ from spacy_scicls.corpora.entities import load_entity_corpus  # noqa: E402
 from spacy_scicls.threads import set_cpu_threads  # noqa: E402
 
 
-def head_args(seed: int, epochs: int) -> SimpleNamespace:
+def head_args(seed: int, epochs: int, init_from=None) -> SimpleNamespace:
     """The settings of the shipped ClimateIE head (the defaults of ``evaluate_entities.py eval``
     with ``--positive-weight 10``)."""
     return SimpleNamespace(
@@ -35,6 +36,7 @@ def head_args(seed: int, epochs: int) -> SimpleNamespace:
         layer_norm=True, prune_ratio=0.5, context_width=128, context_depth=4, context_window=1,
         input_dropout=0.2, features_width=64, positive_weight=10.0, learn_rate=0.005, l2=0.0,
         averages=True, lr_decay=1.0, dropout=0.1, batch_size=2, chunk=256, seed=seed, epochs=epochs,
+        init_from=init_from,
     )
 
 
@@ -44,11 +46,13 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3, help="the shipped head's best dev epoch")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--init-from", default=None,
+                        help="every head starts from these shared layers (scripts/pretrain_entity_head.py)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     set_cpu_threads(args.threads)
     data_dir = os.environ["SCICLS_DATA_DIR"]
-    hargs = head_args(args.seed, args.epochs)
+    hargs = head_args(args.seed, args.epochs, args.init_from)
     nlp = ee.build_nlp(hargs.encoder, ["scicls"], hargs.max_width, hargs)  # registers doc._.trf_data
     splits, _ = load_entity_corpus("climateie", data_dir, nlp, seed=0)
     tag = ee.DEFAULT_ENCODER.replace("/", "--")

@@ -26,6 +26,10 @@ scores as the global one, shrunk towards it by a prior chosen by cross-fitting
 over the groups of docs (``spacy_scicls.entities.thresholds``); the head keeps
 none where they do not beat the global threshold.
 
+``--init-from W.npz`` starts every head trained (selected, cross-validation and refit
+heads) from the shared layers of a head pretrained on other corpora
+(``scripts/pretrain_entity_head.py``), with a fresh output layer.
+
 ``bench`` runs a saved pipeline (transformer + scicls_entities) over one
 paper repeated 1, 2 and 4 times, each size in a fresh process, and prints
 tokens, entities per second and peak memory.
@@ -54,6 +58,7 @@ from spacy_scicls.corpora.entities import ALL_ENTITIES_KEY, load_entity_corpus
 from spacy_scicls.entities.frozen import chunk_doc, pooled_token_vectors, with_token_vectors
 from spacy_scicls.entities.lexicon import apply_lexicon, token_lowers
 from spacy_scicls.entities.thresholds import ScoredDoc, fit_label_thresholds
+from spacy_scicls.entities.transfer import load_shared_weights, read_shared_weights
 from spacy_scicls.threads import set_cpu_threads
 
 REPO = Path(__file__).resolve().parents[1]
@@ -307,6 +312,8 @@ def run_eval(args) -> None:
         if args.encode_only:
             continue
         nlp.initialize(lambda: examples["train"])
+        if "scicls" in args.systems:
+            init_shared_layers(nlp.get_pipe("scicls"), args.init_from)
         if "scicls" in args.systems and getattr(args, "lexicon_weight", 0.0):
             # From the whole training papers, not their training chunks.
             nlp.get_pipe("scicls").learn_lexicon(splits["train"])
@@ -368,6 +375,8 @@ def refit(args, system: str, train: List[Example], epochs: int, threshold=None) 
     nlp = build_nlp(args.encoder, [system], args.max_width, args)
     nlp.initialize(lambda: train)
     component = nlp.get_pipe(system)
+    if system == "scicls":
+        init_shared_layers(component, getattr(args, "init_from", None))
     if threshold is not None:
         component.cfg["threshold"] = threshold
     fix_random_seed(args.seed)
@@ -387,6 +396,15 @@ def refit(args, system: str, train: List[Example], epochs: int, threshold=None) 
         weights = component.to_bytes()
     component.from_bytes(weights)
     return nlp
+
+
+def init_shared_layers(component, path) -> None:
+    """The head's layers but its output layer set from ``path`` (``.npz`` of
+    ``spacy_scicls.entities.transfer``, e.g. a head pretrained on other corpora by
+    ``scripts/pretrain_entity_head.py``); nothing when ``path`` is None."""
+    if path:
+        count = load_shared_weights(component.model, read_shared_weights(path))
+        print(f"  {component.name}: {count} shared parameters from {path}", flush=True)
 
 
 def cv_threshold(args, train_docs, train_vectors, dev: List[Example], epochs: int, nlp) -> float:
@@ -706,6 +724,10 @@ def main() -> None:
     ev.add_argument("--propagate-min-score", type=float, default=None,
                     help="document-level propagation: further occurrences of an entity's text that scored at "
                          "least this get its label (default: off)")
+    ev.add_argument("--init-from", default=None,
+                    help="the head's layers but its output layer start from these weights (.npz of a head "
+                         "pretrained on other corpora by scripts/pretrain_entity_head.py); every head trained "
+                         "here (cross-validation and refit ones too) starts from them")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
