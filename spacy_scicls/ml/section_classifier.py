@@ -83,7 +83,7 @@ def _section_features(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tuple[
 def _classify_sections(
     model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool, features: Callable
 ) -> Tuple[Floats2d, Callable]:
-    """Both versions' forward pass: token vectors, the version's section
+    """Every version's forward pass: token vectors, the version's section
     ``features``, then the classifier; no sections, no rows."""
     docs, spans = inputs
     tok2vec, classifier = model.layers
@@ -100,7 +100,7 @@ def _classify_sections(
 
 
 def _initialize_sections(model: Model, X, Y, features: Callable) -> None:
-    """Both versions' initialization: the classifier is sized from the features of sample sections."""
+    """Every version's initialization: the classifier is sized from the features of sample sections."""
     tok2vec, classifier = model.layers
     if X is None:
         classifier.initialize(Y=Y)
