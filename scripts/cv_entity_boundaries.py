@@ -12,7 +12,6 @@ difference is put in a class (a determiner, punctuation, a parenthesised part, a
 words). Tokens are the corpus tokens, lower-cased; no tagger is used.
 """
 import argparse
-import os
 import pickle
 import sys
 from collections import Counter
@@ -64,11 +63,12 @@ def decode(scored, threshold):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scores")
+    parser.add_argument("--data-dir", default=None, help="default: $SCICLS_DATA_DIR")
     parser.add_argument("--threshold", type=float, default=0.7)
     parser.add_argument("--examples", type=int, default=0, help="print this many examples per class")
     args = parser.parse_args()
     nlp = ee.build_nlp(ee.DEFAULT_ENCODER, [], 8)
-    splits, _ = load_entity_corpus("climateie", os.environ["SCICLS_DATA_DIR"], nlp, seed=0)
+    splits, _ = load_entity_corpus("climateie", ee.data_dir_of(args), nlp, seed=0)
     with open(args.scores, "rb") as f:
         saved = pickle.load(f)
     labels = saved["labels"]

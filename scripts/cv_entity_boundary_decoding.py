@@ -21,7 +21,6 @@ each setting's best threshold, as ``cv_entity_decoding.py`` compares):
 """
 import argparse
 import itertools
-import os
 import pickle
 import sys
 from collections import Counter, defaultdict
@@ -89,6 +88,7 @@ def edge_counts(docs):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scores", nargs="+")
+    parser.add_argument("--data-dir", default=None, help="default: $SCICLS_DATA_DIR")
     args = parser.parse_args()
     results = defaultdict(list)
     splits = None
@@ -99,7 +99,7 @@ def main() -> None:
         items = saved["docs"]
         if splits is None:
             nlp = ee.build_nlp(ee.DEFAULT_ENCODER, [], 8)
-            splits, _ = load_entity_corpus("climateie", os.environ["SCICLS_DATA_DIR"], nlp, seed=0)
+            splits, _ = load_entity_corpus("climateie", ee.data_dir_of(args), nlp, seed=0)
         words = {(it["split"], it["index"]): [t.lower_ for t in splits[it["split"]][it["index"]]] for it in items}
         gold_tokens = {(it["split"], it["index"]): token_spans(it["scored"], it["scored"].gold) for it in items}
         counts = {}

@@ -14,7 +14,6 @@ propagation), e.g. to compare score files of differently trained heads.
 """
 import argparse
 import itertools
-import os
 import pickle
 import sys
 from collections import defaultdict
@@ -46,12 +45,13 @@ def decode(scored, lowers, probs, threshold, min_score, labels, candidate_set):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scores", nargs="+")
+    parser.add_argument("--data-dir", default=None, help="default: $SCICLS_DATA_DIR")
     parser.add_argument("--plain", action="store_true",
                         help="only the shipped decoding (no lexicon, no propagation), at every threshold")
     args = parser.parse_args()
     weights, min_counts, propagate_at = ((0.0,), (1,), (None,)) if args.plain else (WEIGHTS, MIN_COUNTS, PROPAGATE)
     nlp = ee.build_nlp(ee.DEFAULT_ENCODER, [], 8)
-    splits, _ = load_entity_corpus("climateie", os.environ["SCICLS_DATA_DIR"], nlp, seed=0)
+    splits, _ = load_entity_corpus("climateie", ee.data_dir_of(args), nlp, seed=0)
     lowers = {(s, i): token_lowers(d) for s in ("train", "dev") for i, d in enumerate(splits[s])}
     lexicons = {}
     results = defaultdict(list)  # setting -> [(f1, threshold, p, r) per score file]

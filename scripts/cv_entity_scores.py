@@ -12,7 +12,6 @@ lexicon for it must come from those papers only). With ``--init-from W.npz`` eve
 from the shared layers of a head pretrained on other corpora (scripts/pretrain_entity_head.py).
 """
 import argparse
-import os
 import pickle
 import random
 import sys
@@ -43,6 +42,7 @@ def head_args(seed: int, epochs: int, init_from=None) -> SimpleNamespace:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0, help="fold shuffle and training seed")
+    parser.add_argument("--data-dir", default=None, help="default: $SCICLS_DATA_DIR")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3, help="the shipped head's best dev epoch")
     parser.add_argument("--threads", type=int, default=1)
@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     set_cpu_threads(args.threads)
-    data_dir = os.environ["SCICLS_DATA_DIR"]
+    data_dir = ee.data_dir_of(args)
     hargs = head_args(args.seed, args.epochs, args.init_from)
     nlp = ee.build_nlp(hargs.encoder, ["scicls"], hargs.max_width, hargs)  # registers doc._.trf_data
     splits, _ = load_entity_corpus("climateie", data_dir, nlp, seed=0)

@@ -71,6 +71,14 @@ SPANCAT_KEY = "sc"
 THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
+def data_dir_of(args) -> str:
+    """The data folder: ``--data-dir``, else $SCICLS_DATA_DIR; a clear exit without either."""
+    data_dir = getattr(args, "data_dir", None) or os.environ.get("SCICLS_DATA_DIR")
+    if not data_dir:
+        sys.exit("give --data-dir or set SCICLS_DATA_DIR")
+    return data_dir
+
+
 def listener() -> dict:
     return {
         "@architectures": "spacy-transformers.TransformerListener.v1",
@@ -293,9 +301,7 @@ def print_scores(title: str, scores) -> None:
 
 
 def run_eval(args) -> None:
-    data_dir = args.data_dir or os.environ.get("SCICLS_DATA_DIR")
-    if not data_dir:
-        sys.exit("give --data-dir or set SCICLS_DATA_DIR")
+    data_dir = data_dir_of(args)
     summary = []
     for corpus in args.corpus:
         fix_random_seed(args.seed)
@@ -534,9 +540,7 @@ def pick_threshold(nlp, dev, label_thresholds: bool = False, groups: int = 5) ->
 def run_thresholds(args) -> None:
     """P/R/F1 of a saved head on the dev and test splits at every threshold of THRESHOLDS
     (the model scores each split once; only the decoding changes)."""
-    data_dir = args.data_dir or os.environ.get("SCICLS_DATA_DIR")
-    if not data_dir:
-        sys.exit("give --data-dir or set SCICLS_DATA_DIR")
+    data_dir = data_dir_of(args)
     set_cpu_threads(args.threads)
     nlp = spacy.load(args.model)
     component = nlp.get_pipe(args.component)
