@@ -306,19 +306,42 @@ def build_section_classifier_v3(
     whole section while the pooled vectors are cached for its first tokens.
     """
     n_words = int(word_buckets)
-    dense = chain(_columns(0, -n_words), Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True))
-    words = chain(_columns(-n_words, None), Linear(nO=words_width))
-    output_layer = Softmax(nO=nO)
-    model = Model(
+    classifier, output_layer = _dense_beside_words(n_words, hidden_width, dropout, words_width, nO)
+    forward, init = _reading_docs(_section_features_v3)
+    return Model(
         "section_classifier_v3",
-        _section_classifier_v3_forward,
-        layers=[tok2vec, chain(concatenate(dense, words), output_layer)],
+        forward,
+        layers=[tok2vec, classifier],
         refs={"tok2vec": tok2vec, "output_layer": output_layer},
         attrs={"content_tokens": int(content_tokens), "words_tokens": int(words_tokens), "word_buckets": n_words,
                "ngram_size": int(ngram_size)},
-        init=_section_classifier_v3_init,
+        init=init,
     )
-    return model
+
+
+def _dense_beside_words(n_words: int, hidden_width: int, dropout: float, words_width: int, nO: Optional[int]):
+    """v3's and v4's classifier over their feature rows, and its output layer: the dense columns
+    through a maxout layer, the last ``n_words`` (hashed words) through a linear layer, one softmax
+    over both."""
+    dense = chain(_columns(0, -n_words), Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True))
+    words = chain(_columns(-n_words, None), Linear(nO=words_width))
+    output_layer = Softmax(nO=nO)
+    return chain(concatenate(dense, words), output_layer), output_layer
+
+
+def _reading_docs(features: Callable) -> Tuple[Callable, Callable]:
+    """The forward pass and initialization of a version whose section ``features`` also read the
+    docs themselves (v3's words, v4's tree of sections), not only their token vectors."""
+
+    def forward(model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool) -> Tuple[Floats2d, Callable]:
+        docs = inputs[0]
+        return _classify_sections(model, inputs, is_train, lambda m, Xs, s: features(m, docs, Xs, s))
+
+    def init(model: Model, X=None, Y=None) -> None:
+        docs = X[0] if X is not None else []
+        _initialize_sections(model, X, Y, lambda m, Xs, s: features(m, docs, Xs, s))
+
+    return forward, init
 
 
 def _columns(first: int, last: Optional[int]) -> Model[Floats2d, Floats2d]:
@@ -365,18 +388,6 @@ def _section_features_v3(model: Model, docs: List[Doc], Xs: List[Floats2d], span
         return backprop_v2(dF[:, :n_dense])
 
     return F, backprop
-
-
-def _section_classifier_v3_forward(
-    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
-) -> Tuple[Floats2d, Callable]:
-    docs = inputs[0]
-    return _classify_sections(model, inputs, is_train, lambda m, Xs, s: _section_features_v3(m, docs, Xs, s))
-
-
-def _section_classifier_v3_init(model: Model, X=None, Y=None) -> None:
-    docs = X[0] if X is not None else []
-    _initialize_sections(model, X, Y, lambda m, Xs, s: _section_features_v3(m, docs, Xs, s))
 
 
 # -- v4: v3 and the whole section, its sub-sections and its parent ---------
@@ -508,19 +519,17 @@ def build_section_classifier_v4(
     if unknown:
         raise ValueError(f"unknown tree_parts {sorted(unknown)}: use whole, subtree, parent, tree")
     n_words = int(word_buckets)
-    dense = chain(_columns(0, -n_words), Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True))
-    words = chain(_columns(-n_words, None), Linear(nO=words_width))
-    output_layer = Softmax(nO=nO)
-    model = Model(
+    classifier, output_layer = _dense_beside_words(n_words, hidden_width, dropout, words_width, nO)
+    forward, init = _reading_docs(_section_features_v4)
+    return Model(
         "section_classifier_v4",
-        _section_classifier_v4_forward,
-        layers=[tok2vec, chain(concatenate(dense, words), output_layer)],
+        forward,
+        layers=[tok2vec, classifier],
         refs={"tok2vec": tok2vec, "output_layer": output_layer},
         attrs={"content_tokens": int(content_tokens), "words_tokens": int(words_tokens), "word_buckets": n_words,
                "ngram_size": int(ngram_size), "tree_parts": list(tree_parts)},
-        init=_section_classifier_v4_init,
+        init=init,
     )
-    return model
 
 
 def _section_features_v4(model: Model, docs: List[Doc], Xs: List[Floats2d], spans: Ragged):
@@ -552,15 +561,3 @@ def _section_features_v4(model: Model, docs: List[Doc], Xs: List[Floats2d], span
         return [ops.asarray2f(dX) for dX in dXs]
 
     return F, backprop
-
-
-def _section_classifier_v4_forward(
-    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
-) -> Tuple[Floats2d, Callable]:
-    docs = inputs[0]
-    return _classify_sections(model, inputs, is_train, lambda m, Xs, s: _section_features_v4(m, docs, Xs, s))
-
-
-def _section_classifier_v4_init(model: Model, X=None, Y=None) -> None:
-    docs = X[0] if X is not None else []
-    _initialize_sections(model, X, Y, lambda m, Xs, s: _section_features_v4(m, docs, Xs, s))
