@@ -142,6 +142,7 @@ def main(argv=None) -> int:
     if args.seed:
         model.meta["seed"] = args.seed
     if args.pdf_layout_copies:
+        model.meta["trained_on"] += "; the PLOS and unarXive papers also laid out as PDF text (pdf_layout)"
         model.meta.update({"pdf_layout_copies": args.pdf_layout_copies, "pdf_layout_weight": args.pdf_layout_weight,
                            "pdf_layout_seed": args.pdf_layout_seed})
     tp = fp = fn = 0
