@@ -130,6 +130,8 @@ def main(argv=None) -> int:
                         help="label evaluation reads each section's first N content tokens (default: as many as "
                              "the head reads: its content_tokens, and for v3 its words_tokens; 48 for a v1 head)")
     parser.add_argument("--label-splits", nargs="+", default=["test"], choices=["test", "train"])
+    parser.add_argument("--label-collections", nargs="+", default=["plos", "unarxive", "s2orc"],
+                        choices=["plos", "unarxive", "s2orc"], help="the collections whose IMRaD labels are scored")
     parser.add_argument("--speed-papers", type=int, default=4)
     parser.add_argument("--skip", nargs="*", default=[], choices=["headings", "labels", "speed"])
     parser.add_argument("--threads", type=int, default=2)
@@ -169,7 +171,7 @@ def main(argv=None) -> int:
         print(f"== IMRaD labels (pipeline {args.pipeline.name}; sections {cut}; "
               f"order_weight {order.get('order_weight', 0.0)}"
               f"{'' if order.get('transitions') else ', no transitions'}) ==")
-        for collection in ("plos", "unarxive", "s2orc"):
+        for collection in args.label_collections:
             for split in args.label_splits:
                 docs = list(iter_papers(args.data_dir, collection, split, nlp))
                 silver, gold = [], []

@@ -108,10 +108,29 @@ def test_unarxive(nlp):
     ]
     meta = doc._.scicls_meta
     assert meta["categories"] == ["cs.CL", "cs.LG"] and meta["id"] == "2299.00001"
-    assert "Counting is hard {{cite:abc}}.\n\nNoise makes it harder." in doc.text
+    # The fixture's bibliography and formula table are empty: the markers still leave the text.
+    assert "Counting is hard [1].\n\nNoise makes it harder." in doc.text
+    assert "We use a counter [formula]." in doc.text and "{{" not in doc.text
+    assert meta["references"] == [None]
     # An already parsed record gives the same doc.
     record = json.loads((PAPERS / "paper.unarxive.jsonl").read_text())
     assert read_paper(record, nlp).text == doc.text
+
+
+def test_unarxive_markers_resolved_from_the_record(nlp):
+    record = json.loads((PAPERS / "paper.unarxive.jsonl").read_text())
+    record["abstract"]["text"] = "As {{cite:b2}} showed."
+    record["body_text"][0]["text"] = "Counting {{cite:b1}} is hard {{cite:b2}}, {{cite:b1}}.{{figure:f1}}"
+    record["body_text"][2]["text"] = "We use {{formula:x}} and {{formula:gone}}."
+    record["bib_entries"] = {"b1": {"bib_entry_raw": "Ann  Lee. Counting. 2001."}, "b2": {"bib_entry_raw": "Bo Li. Noise. 2003."}}
+    record["ref_entries"] = {"x": {"type": "formula", "latex": "n \\leq  k"},
+                             "f1": {"type": "figure", "caption": "Counts."}}
+    doc = read_paper(record, nlp)
+    # Numbered by first citation, the abstract included; the figure's place leaves no trace.
+    assert "As [1] showed." in doc.text
+    assert "Counting [2] is hard [1], [2].\n\n" in doc.text
+    assert "We use n \\leq k and [formula]." in doc.text
+    assert doc._.scicls_meta["references"] == ["Bo Li. Noise. 2003.", "Ann Lee. Counting. 2001."]
 
 
 def test_s2orc(nlp):

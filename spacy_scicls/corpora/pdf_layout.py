@@ -40,9 +40,9 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 import numpy
 
 from ..readers._safe_xml import parse_xml
+from ..readers.json_formats import resolve_unarxive_markers
 
 _SPACE = re.compile(r"\s+")
-_MARKER = re.compile(r"\{\{(cite|formula|figure|table|[a-z]+):([^{}]*)\}\}")
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+\*?|\\.")
 _LATEX_NOISE = re.compile(r"[{}$^_&~]")
 _BREAKABLE = re.compile(r"^[A-Za-z]{6,}[,.;:]?$")
@@ -357,24 +357,10 @@ def _latex_as_text(latex: str) -> str:
 
 
 def render_unarxive_markers(text: str, record: Dict, numbers: Optional[Dict[str, int]] = None) -> str:
-    """unarXive's markers as a PDF shows them: ``{{cite:...}}`` as ``[n]`` (n counted
-    by first citation in ``numbers``, shared over a paper's paragraphs),
-    ``{{formula:...}}`` as the formula's LaTeX (``ref_entries``) without its commands
-    and braces, other markers left out."""
-    entries = record.get("ref_entries") or {}
-    numbers = {} if numbers is None else numbers
-
-    def sub(match) -> str:
-        kind, key = match.group(1), match.group(2)
-        if kind == "cite":
-            if key not in numbers:
-                numbers[key] = len(numbers) + 1
-            return f"[{numbers[key]}]"
-        if kind == "formula":
-            return _latex_as_text(str((entries.get(key) or {}).get("latex") or ""))
-        return ""
-
-    return _MARKER.sub(sub, text)
+    """unarXive's markers as a PDF shows them: the reader's resolution
+    (``{{cite:...}}`` as ``[n]``, other markers than formulas left out) with a
+    formula's LaTeX without its commands and braces."""
+    return resolve_unarxive_markers(text, record, numbers, formula=_latex_as_text)
 
 
 def unarxive_floats(record: Dict) -> List[Block]:

@@ -12,10 +12,16 @@ under ``metadata``.
 unarXive: ``paper_id``, ``metadata`` (the arXiv record: ``title``,
 ``abstract``, ``categories``), ``abstract`` {``text``}, ``body_text``
 [{``section``, ``sec_number``, ``sec_type``, ``content_type``, ``text``}].
-Formula, citation and figure markers (``{{formula:...}}``) are kept as
-they are.
+unarXive writes formulas, citations and the places of figures and tables as
+markers (``{{formula:<id>}}``, ``{{cite:<id>}}``, ``{{figure:<id>}}``);
+:func:`resolve_unarxive_markers` puts the formula's LaTeX in place of its
+marker and ``[n]`` in place of a citation (n counted by first citation, the
+cited entries in that order in the paper's ``references`` metadata), and
+leaves the places of floats out (their captions are not part of the
+running text), so no identifier reaches the text.
 """
-from typing import Any, Dict, List, Optional
+import re
+from typing import Any, Callable, Dict, List, Optional
 
 from ._build import Paper, clean
 
@@ -70,6 +76,46 @@ def _add_paragraphs(paper: Paper, paragraphs: List[Dict], label: Optional[str] =
         paper.add_paragraph(str(paragraph.get("text") or ""))
 
 
+_UNARXIVE_MARKER = re.compile(r"\{\{([a-z]+):([^{}]*)\}\}")
+
+
+def resolve_unarxive_markers(text: str, record: Dict, numbers: Optional[Dict[str, int]] = None,
+                             formula: Optional[Callable[[str], str]] = None) -> str:
+    """``text`` with unarXive's markers resolved from ``record``: a formula as
+    ``formula(latex)`` (default: the LaTeX itself; ``[formula]`` when the record
+    has none), a citation as ``[n]`` with ``n`` from ``numbers`` (citation id ->
+    number, filled in order of first citation; share it over a paper's
+    paragraphs), any other marker (the place of a figure or table) left out."""
+    entries = record.get("ref_entries") if isinstance(record.get("ref_entries"), dict) else {}
+    numbers = {} if numbers is None else numbers
+    formula = formula or clean
+
+    def resolve(match) -> str:
+        kind, key = match.group(1), match.group(2)
+        if kind == "cite":
+            number = numbers.setdefault(key, len(numbers) + 1)
+            return f"[{number}]"
+        if kind == "formula":
+            entry = entries.get(key)
+            latex = entry.get("latex") if isinstance(entry, dict) else None
+            return formula(str(latex)) if latex else "[formula]"
+        return ""
+
+    return _UNARXIVE_MARKER.sub(resolve, text)
+
+
+def _references(record: Dict, numbers: Dict[str, int]) -> List[Optional[str]]:
+    """The raw bibliography entries of the cited ids, in citation-number order
+    (``None`` for an id the record's ``bib_entries`` does not hold)."""
+    entries = record.get("bib_entries") if isinstance(record.get("bib_entries"), dict) else {}
+    out: List[Optional[str]] = []
+    for key in sorted(numbers, key=numbers.get):
+        entry = entries.get(key)
+        raw = entry.get("bib_entry_raw") if isinstance(entry, dict) else None
+        out.append(clean(str(raw)) if raw else None)
+    return out
+
+
 def _categories(value: Any) -> List[str]:
     if isinstance(value, str):
         return value.split()
@@ -108,9 +154,15 @@ def read_unarxive(record: Dict, paper: Paper) -> Paper:
     abstract = record.get("abstract")
     if isinstance(abstract, dict):
         abstract = abstract.get("text")
-    paper.abstract = [str(p.get("text") or "") for p in _paragraph_list(abstract or metadata.get("abstract"), "abstract")]
+    numbers: Dict[str, int] = {}
+    paper.abstract = [resolve_unarxive_markers(str(p.get("text") or ""), record, numbers)
+                      for p in _paragraph_list(abstract or metadata.get("abstract"), "abstract")]
     paper.categories = _categories(metadata.get("categories"))
     if record.get("discipline"):
         paper.extra["discipline"] = record["discipline"]
-    _add_paragraphs(paper, _paragraph_list(record.get("body_text"), "body_text"))
+    body = [{**p, "text": resolve_unarxive_markers(str(p.get("text") or ""), record, numbers)}
+            for p in _paragraph_list(record.get("body_text"), "body_text")]
+    _add_paragraphs(paper, body)
+    if numbers:
+        paper.extra["references"] = _references(record, numbers)
     return paper
