@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--init-from", default=None,
                         help="every head starts from these shared layers (scripts/pretrain_entity_head.py)")
+    parser.add_argument("--layers", default=None,
+                        help="token vectors from the encoder's hidden states, e.g. mean3-6 or 6+mean1-3 "
+                             "(scripts/encode_entity_layers.py); default: the last layer")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     set_cpu_threads(args.threads)
@@ -58,6 +61,10 @@ def main() -> None:
     tag = ee.DEFAULT_ENCODER.replace("/", "--")
     vectors = {split: ee.encode(None, splits[split], REPO / "corpus" / "entity-features" / f"climateie-{split}-{tag}.npz")
                for split in ("train", "dev")}
+    if args.layers:
+        vectors = {split: ee.layer_vectors(args.layers, vectors[split], ee.layers_cache("climateie", split))
+                   for split in vectors}
+        print(f"token vectors: hidden states {args.layers}, width {vectors['train'][0].shape[1]}", flush=True)
     train_docs = splits["train"]
     order = list(range(len(train_docs)))
     random.Random(args.seed).shuffle(order)

@@ -30,6 +30,10 @@ none where they do not beat the global threshold.
 heads) from the shared layers of a head pretrained on other corpora
 (``scripts/pretrain_entity_head.py``), with a fresh output layer.
 
+``--layers SPEC`` feeds every system token vectors made of the encoder's hidden states
+(cached by ``scripts/encode_entity_layers.py``), e.g. ``mean3-6`` or ``6+mean1-3``; a pipeline
+saved with it would still read the last layer, so do not ``--save`` with it.
+
 ``bench`` runs a saved pipeline (transformer + scicls_entities) over one
 paper repeated 1, 2 and 4 times, each size in a fresh process, and prints
 tokens, entities per second and peak memory.
@@ -55,7 +59,7 @@ from thinc.api import Adam, fix_random_seed
 
 import spacy_scicls  # noqa: F401 (registers factories and architectures)
 from spacy_scicls.corpora.entities import ALL_ENTITIES_KEY, load_entity_corpus
-from spacy_scicls.entities.frozen import chunk_doc, pooled_token_vectors, with_token_vectors
+from spacy_scicls.entities.frozen import chunk_doc, combine_layers, pooled_token_vectors, with_token_vectors
 from spacy_scicls.entities.lexicon import apply_lexicon, token_lowers
 from spacy_scicls.entities.thresholds import ScoredDoc, fit_label_thresholds
 from spacy_scicls.entities.transfer import load_shared_weights, read_shared_weights
@@ -111,7 +115,7 @@ def token_features(width: int) -> dict:
             "include_static_vectors": False}
 
 
-def build_nlp(encoder: str, systems, max_width: int, args=None) -> spacy.Language:
+def build_nlp(encoder: str, systems, max_width: int, args=None, transformer_config=None) -> spacy.Language:
     nlp = spacy.blank("en")
     nlp.add_pipe(
         "transformer",
@@ -123,7 +127,7 @@ def build_nlp(encoder: str, systems, max_width: int, args=None) -> spacy.Languag
                 "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 128, "stride": 96},
                 "grad_scaler_config": {},
                 "tokenizer_config": {"use_fast": True},
-                "transformer_config": {},
+                "transformer_config": dict(transformer_config or {}),
             },
             "set_extra_annotations": {"@annotation_setters": "spacy-transformers.null_annotation_setter.v1"},
             "max_batch_items": 4096,
@@ -194,6 +198,27 @@ def encode(nlp, docs, cache: Path) -> List[numpy.ndarray]:
     cache.parent.mkdir(parents=True, exist_ok=True)
     numpy.savez(cache, **{f"doc{i}": v for i, v in enumerate(vectors)})
     return vectors
+
+
+def layers_cache(corpus: str, split: str, encoder: str = DEFAULT_ENCODER) -> Path:
+    """Where scripts/encode_entity_layers.py keeps the pooled hidden states below the last layer."""
+    return REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{encoder.replace('/', '--')}-layers.npz"
+
+
+def layer_vectors(spec: str, last: List[numpy.ndarray], cache: Path) -> List[numpy.ndarray]:
+    """Token vectors per doc made of the encoder's hidden states by ``spec``
+    (``spacy_scicls.entities.frozen.combine_layers``): ``last`` holds the last layer's
+    vectors (the usual float32 cache), ``cache`` the layers below it (float16)."""
+    if not cache.exists():
+        sys.exit(f"no layer cache {cache}: run scripts/encode_entity_layers.py first")
+    stored = numpy.load(cache)
+    out = []
+    for i, top in enumerate(last):
+        lower = stored[f"doc{i}"]
+        if lower.shape[1] != top.shape[0]:
+            raise ValueError(f"layer cache doc{i}: {lower.shape[1]} tokens, last layer has {top.shape[0]}")
+        out.append(combine_layers(list(lower) + [top], spec))
+    return out
 
 
 def make_examples(golds, vectors, chunk: int) -> List[Example]:
@@ -314,6 +339,8 @@ def run_eval(args) -> None:
         examples, vectors = {}, {}
         for split, docs in splits.items():
             vectors[split] = encode_after_init(nlp, docs, REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{tag}.npz")
+            if args.layers and not args.encode_only:
+                vectors[split] = layer_vectors(args.layers, vectors[split], layers_cache(corpus, split, args.encoder))
             examples[split] = make_examples(docs, vectors[split], args.chunk if split == "train" else 0)
         if args.encode_only:
             continue
@@ -732,6 +759,9 @@ def main() -> None:
                     help="the head's layers but its output layer start from these weights (.npz of a head "
                          "pretrained on other corpora by scripts/pretrain_entity_head.py); every head trained "
                          "here (cross-validation and refit ones too) starts from them")
+    ev.add_argument("--layers", default=None,
+                    help="the head reads token vectors made of the encoder's hidden states, e.g. mean3-6 or "
+                         "6+mean1-3 (scripts/encode_entity_layers.py; the other systems too); default: the last layer")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
@@ -765,6 +795,8 @@ def main() -> None:
     one.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     if args.command == "eval":
+        if args.layers and args.save:
+            sys.exit("--save with --layers: the saved pipeline's head would read the last layer only")
         set_cpu_threads(args.threads)
         run_eval(args)
     elif args.command == "thresholds":
