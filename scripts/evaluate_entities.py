@@ -593,6 +593,49 @@ def run_thresholds(args) -> None:
         component.cfg["threshold"], component.cfg["ents_policy"] = saved
 
 
+def micro_f1(counts: numpy.ndarray) -> float:
+    """F1 of the summed ``(tp, fp, fn)`` rows (one row per paper)."""
+    tp, fp, fn = numpy.asarray(counts, dtype="float64").reshape(-1, 3).sum(axis=0)
+    return float(2 * tp / max(2 * tp + fp + fn, 1.0))
+
+
+def paper_bootstrap(counts: numpy.ndarray, draws: int, seed: int = 0) -> numpy.ndarray:
+    """``draws`` F1 values, each of as many papers as ``counts`` has rows, drawn with replacement."""
+    counts = numpy.asarray(counts, dtype="float64").reshape(-1, 3)
+    rng = numpy.random.default_rng(seed)
+    return numpy.asarray([micro_f1(counts[rng.integers(0, len(counts), len(counts))]) for _ in range(draws)])
+
+
+def run_spread(args) -> None:
+    """How much a split's few papers can tell: a saved head's P/R/F1 on each paper of
+    the split at its saved threshold, and the overall F1 of papers drawn again with
+    replacement (a bootstrap over papers, the unit the corpus is split by)."""
+    data_dir = data_dir_of(args)
+    set_cpu_threads(args.threads)
+    nlp = spacy.load(args.model)
+    component = nlp.get_pipe(args.component)
+    splits, _ = load_entity_corpus(args.corpus, data_dir, nlp, seed=args.seed)
+    tag = args.encoder.replace("/", "--")
+    cache = REPO / "corpus" / "entity-features" / f"{args.corpus}-{args.split}-{tag}.npz"
+    examples = make_examples(splits[args.split], encode(nlp, splits[args.split], cache), 0)
+    gold = [gold_set(eg.reference) for eg in examples]
+    pred = predict(nlp, args.component, examples)
+    print(f"{args.corpus}/{args.split}, {args.model} (threshold {component.cfg['threshold']:.2f}): {len(examples)} papers")
+    counts = []
+    for i, (g, p_) in enumerate(zip(gold, pred)):
+        counts.append((len(g & p_), len(p_ - g), len(g - p_)))
+        p, r, f, n = prf([g], [p_])["OVERALL"]
+        print(f"  paper {i}: gold {n:5d}  P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+    counts = numpy.asarray(counts, dtype="float64")
+    draws = paper_bootstrap(counts, args.draws, args.seed)
+    low, mid, high = numpy.percentile(draws, [5, 50, 95])
+    left_out = [micro_f1(numpy.delete(counts, i, axis=0)) for i in range(len(counts))] if len(counts) > 1 else []
+    print(f"  overall F1 {micro_f1(counts):.3f}; over {args.draws} draws of {len(counts)} papers with replacement: "
+          f"median {mid:.3f}, 5th-95th percentile {low:.3f}-{high:.3f}, standard deviation {draws.std():.3f}")
+    if left_out:
+        print(f"  leaving one paper out: F1 {min(left_out):.3f} to {max(left_out):.3f}")
+
+
 # -- speed and memory --------------------------------------------------------
 def run_bench(args) -> None:
     for repeat in args.repeats:
@@ -774,6 +817,16 @@ def main() -> None:
     th.add_argument("--encoder", default=DEFAULT_ENCODER)
     th.add_argument("--seed", type=int, default=0)
     th.add_argument("--threads", type=int, default=1)
+    spread = sub.add_parser("spread", help="a saved head's F1 per paper of a split, and a bootstrap over its papers")
+    spread.add_argument("--model", required=True)
+    spread.add_argument("--component", default="scicls")
+    spread.add_argument("--corpus", default="climateie", choices=["climateie", "scierc", "biodivner"])
+    spread.add_argument("--split", default="test", choices=["train", "dev", "test"])
+    spread.add_argument("--draws", type=int, default=2000)
+    spread.add_argument("--data-dir", default=None)
+    spread.add_argument("--encoder", default=DEFAULT_ENCODER)
+    spread.add_argument("--seed", type=int, default=0)
+    spread.add_argument("--threads", type=int, default=1)
     bench = sub.add_parser("bench")
     bench.add_argument("--model", required=True)
     bench.add_argument("--paper", default=None, help="a ClimateIE JSON file (default: the longest ClimateIE paper)")
@@ -801,6 +854,8 @@ def main() -> None:
         run_eval(args)
     elif args.command == "thresholds":
         run_thresholds(args)
+    elif args.command == "spread":
+        run_spread(args)
     elif args.command == "bench":
         run_bench(args)
     elif args.command == "cost":
