@@ -63,6 +63,7 @@ from spacy_scicls.entities.frozen import chunk_doc, combine_layers, pooled_token
 from spacy_scicls.entities.lexicon import apply_lexicon, token_lowers
 from spacy_scicls.entities.thresholds import ScoredDoc, fit_label_thresholds
 from spacy_scicls.entities.transfer import load_shared_weights, read_shared_weights
+from spacy_scicls import bootstrap
 from spacy_scicls.threads import set_cpu_threads
 
 REPO = Path(__file__).resolve().parents[1]
@@ -593,19 +594,6 @@ def run_thresholds(args) -> None:
         component.cfg["threshold"], component.cfg["ents_policy"] = saved
 
 
-def micro_f1(counts: numpy.ndarray) -> float:
-    """F1 of the summed ``(tp, fp, fn)`` rows (one row per paper)."""
-    tp, fp, fn = numpy.asarray(counts, dtype="float64").reshape(-1, 3).sum(axis=0)
-    return float(2 * tp / max(2 * tp + fp + fn, 1.0))
-
-
-def paper_bootstrap(counts: numpy.ndarray, draws: int, seed: int = 0) -> numpy.ndarray:
-    """``draws`` F1 values, each of as many papers as ``counts`` has rows, drawn with replacement."""
-    counts = numpy.asarray(counts, dtype="float64").reshape(-1, 3)
-    rng = numpy.random.default_rng(seed)
-    return numpy.asarray([micro_f1(counts[rng.integers(0, len(counts), len(counts))]) for _ in range(draws)])
-
-
 def run_spread(args) -> None:
     """How much a split's few papers can tell: a saved head's P/R/F1 on each paper of
     the split at its saved threshold, and the overall F1 of papers drawn again with
@@ -626,14 +614,7 @@ def run_spread(args) -> None:
         counts.append((len(g & p_), len(p_ - g), len(g - p_)))
         p, r, f, n = prf([g], [p_])["OVERALL"]
         print(f"  paper {i}: gold {n:5d}  P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
-    counts = numpy.asarray(counts, dtype="float64")
-    draws = paper_bootstrap(counts, args.draws, args.seed)
-    low, mid, high = numpy.percentile(draws, [5, 50, 95])
-    left_out = [micro_f1(numpy.delete(counts, i, axis=0)) for i in range(len(counts))] if len(counts) > 1 else []
-    print(f"  overall F1 {micro_f1(counts):.3f}; over {args.draws} draws of {len(counts)} papers with replacement: "
-          f"median {mid:.3f}, 5th-95th percentile {low:.3f}-{high:.3f}, standard deviation {draws.std():.3f}")
-    if left_out:
-        print(f"  leaving one paper out: F1 {min(left_out):.3f} to {max(left_out):.3f}")
+    print(f"  overall {bootstrap.describe(counts, args.draws, args.seed)}")
 
 
 # -- speed and memory --------------------------------------------------------

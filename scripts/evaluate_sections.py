@@ -42,10 +42,11 @@ def prf(tp: int, fp: int, fn: int) -> Tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def heading_line_scores(texts_and_gold, finder) -> Tuple[int, int, int]:
+def heading_line_counts(texts_and_gold, finder) -> List[Tuple[int, int, int]]:
+    """``(tp, fp, fn)`` heading lines of each paper."""
     from spacy_scicls.corpora.plain_text import normalise_line
 
-    tp = fp = fn = 0
+    counts = []
     for text, gold in texts_and_gold:
         lines = text.splitlines(keepends=True)
         starts, offset = {}, 0
@@ -62,10 +63,8 @@ def heading_line_scores(texts_and_gold, finder) -> Tuple[int, int, int]:
                     found.add(i)
                 i += 1
         gold_lines = {i for i in gold if normalise_line(lines[i])}
-        tp += len(found & gold_lines)
-        fp += len(found - gold_lines)
-        fn += len(gold_lines - found)
-    return tp, fp, fn
+        counts.append((len(found & gold_lines), len(found - gold_lines), len(gold_lines - found)))
+    return counts
 
 
 def label_scores(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> Tuple[float, float, int]:
@@ -114,6 +113,7 @@ def main(argv=None) -> int:
     import torch
 
     import spacy_scicls  # noqa: F401
+    from spacy_scicls import bootstrap
     from spacy_scicls.corpora.papers import iter_papers
     from spacy_scicls.corpora.plain_text import reader_text_and_gold, split_of, tei_plain_text
     from spacy_scicls.corpora.sections import heading_label, section_doc, silver_labels
@@ -130,6 +130,8 @@ def main(argv=None) -> int:
                         help="label evaluation reads each section's first N content tokens (default: as many as "
                              "the head reads: its content_tokens, and for v3 its words_tokens; 48 for a v1 head)")
     parser.add_argument("--label-splits", nargs="+", default=["test"], choices=["test", "train"])
+    parser.add_argument("--paper-bootstrap", type=int, default=0, metavar="DRAWS",
+                        help="also print each heading row's F1 over its papers drawn again with replacement")
     parser.add_argument("--label-collections", nargs="+", default=["plos", "unarxive", "s2orc"],
                         choices=["plos", "unarxive", "s2orc"], help="the collections whose IMRaD labels are scored")
     parser.add_argument("--speed-papers", type=int, default=4)
@@ -155,10 +157,13 @@ def main(argv=None) -> int:
             ]
         for name, items in sets.items():
             for finder_name, finder in finders.items():
-                tp, fp, fn = heading_line_scores(items, finder)
+                counts = heading_line_counts(items, finder)
+                tp, fp, fn = (sum(row[k] for row in counts) for k in range(3))
                 p, r, f = prf(tp, fp, fn)
                 print(f"{name:28s} {finder_name:20s} papers {len(items):3d}  gold {tp + fn:5d}  "
                       f"P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+                if args.paper_bootstrap:
+                    print(f"{'':28s}   {bootstrap.describe(counts, args.paper_bootstrap)}")
 
     if "labels" not in args.skip:
         nlp = spacy.load(args.pipeline)
