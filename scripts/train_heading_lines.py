@@ -95,13 +95,13 @@ def main(argv=None) -> int:
             texts.append((name, reader_text_and_gold(doc)))
             if not args.pdf_layout_copies:
                 continue
+            # The reader has resolved unarXive's markers in the text (formulas as their LaTeX);
+            # the floats' captions come from the record.
+            blocks = pdf_layout.reader_blocks(doc)
             if collection == "plos":
-                blocks, floats = pdf_layout.reader_blocks(doc), pdf_layout.jats_floats(doc._.scicls_meta["source"])
+                floats = pdf_layout.jats_floats(doc._.scicls_meta["source"])
             else:
-                record, numbers = records[str(doc._.scicls_meta["id"])], {}
-                blocks = pdf_layout.reader_blocks(
-                    doc, lambda text: pdf_layout.render_unarxive_markers(text, record, numbers))
-                floats = pdf_layout.unarxive_floats(record)
+                floats = pdf_layout.unarxive_floats(records[str(doc._.scicls_meta["id"])])
             for copy in range(args.pdf_layout_copies):
                 lines, gold = pdf_layout.lay_out(blocks, pdf_layout.paper_seed(name, copy, args.pdf_layout_seed),
                                                  floats=floats)
