@@ -305,43 +305,12 @@ def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, 
                   f"content only {numpy.mean(component[True]):.3f}")
 
 
-def main(argv=None) -> int:
-    import torch
-
+def training_features(args, nlp, head, content_tokens: int, encoder: str) -> dict:
+    """The pooled vectors (and for v3/v4 heads the words and whole-section vectors) of the
+    training papers' sections, from ``--cache``/``--whole-cache`` or made and cached."""
     from spacy_scicls.encoders import DEFAULT_ENCODER
     from spacy_scicls.labels import IMRAD_LABELS
 
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    env = os.environ.get("SCICLS_DATA_DIR")
-    parser.add_argument("--data-dir", type=Path, default=Path(env) if env else None, required=env is None)
-    parser.add_argument("--config", type=Path, default=REPO / "configs" / "full_pipeline.cfg")
-    parser.add_argument("--encoder", help="the shared encoder's name or path (default: the config's)")
-    parser.add_argument("--output", type=Path, default=REPO / "training" / "sections-pipeline")
-    parser.add_argument("--cache", type=Path, default=REPO / "training" / "section_pooled.npz",
-                        help="pooled section vectors (made on the first run, read on later ones)")
-    parser.add_argument("--whole-cache", type=Path, default=REPO / "training" / "section_whole.npz",
-                        help="pooled vectors of whole sections, each paper encoded whole (for a v4 head or --whole)")
-    parser.add_argument("--whole", action="store_true",
-                        help="a v2 or v3 head too reads its vectors from --whole-cache (as the pipeline makes them)")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--learn-rate", type=float, default=0.001)
-    parser.add_argument("--l2", type=float, default=1e-3)
-    parser.add_argument("--order-smoothing", type=float, default=1.0,
-                        help="added to every count of the label transition model")
-    parser.add_argument("--dev-folds", type=int, default=0, help="cross-validate by paper first (0: no)")
-    parser.add_argument("--dev-epochs", type=int, nargs="+", default=[10, 30, 60])
-    parser.add_argument("--architecture", help="the sections head's architecture instead of the config's, e.g. "
-                        "spacy_scicls.SectionClassifier.v4 (its other settings from the config or its defaults)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the head's initial weights and its fitting")
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    nlp = build_nlp(args.config, args.encoder, seed=args.seed, architecture=args.architecture)
-    encoder = str(nlp.config["components"]["transformer"]["model"]["name"])
-    head = nlp.get_pipe("sections")
-    if "content_tokens" not in head.model.attrs:
-        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2, .v3 or .v4")
-    content_tokens = head.model.attrs["content_tokens"]
     if args.cache.exists():
         pooled = dict(numpy.load(args.cache))
         if int(pooled["content_tokens"]) != content_tokens:
@@ -411,6 +380,48 @@ def main(argv=None) -> int:
             raise SystemExit(f"{args.whole_cache} and {args.cache} hold other sections: delete them")
         for key in ("H", "C", "W", "n_content"):
             pooled[key] = whole[key]
+    return pooled
+
+
+def main(argv=None) -> int:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    env = os.environ.get("SCICLS_DATA_DIR")
+    parser.add_argument("--data-dir", type=Path, default=Path(env) if env else None, required=env is None)
+    parser.add_argument("--config", type=Path, default=REPO / "configs" / "full_pipeline.cfg")
+    parser.add_argument("--encoder", help="the shared encoder's name or path (default: the config's)")
+    parser.add_argument("--output", type=Path, default=REPO / "training" / "sections-pipeline")
+    parser.add_argument("--cache", type=Path, default=REPO / "training" / "section_pooled.npz",
+                        help="pooled section vectors (made on the first run, read on later ones)")
+    parser.add_argument("--whole-cache", type=Path, default=REPO / "training" / "section_whole.npz",
+                        help="pooled vectors of whole sections, each paper encoded whole (for a v4 head or --whole)")
+    parser.add_argument("--whole", action="store_true",
+                        help="a v2 or v3 head too reads its vectors from --whole-cache (as the pipeline makes them)")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--learn-rate", type=float, default=0.001)
+    parser.add_argument("--l2", type=float, default=1e-3)
+    parser.add_argument("--order-smoothing", type=float, default=1.0,
+                        help="added to every count of the label transition model")
+    parser.add_argument("--dev-folds", type=int, default=0, help="cross-validate by paper first (0: no)")
+    parser.add_argument("--dev-epochs", type=int, nargs="+", default=[10, 30, 60])
+    parser.add_argument("--architecture", help="the sections head's architecture instead of the config's, e.g. "
+                        "spacy_scicls.SectionClassifier.v4 (its other settings from the config or its defaults)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the head's initial weights and its fitting")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    nlp = build_nlp(args.config, args.encoder, seed=args.seed, architecture=args.architecture)
+    encoder = str(nlp.config["components"]["transformer"]["model"]["name"])
+    head = nlp.get_pipe("sections")
+    if "content_tokens" not in head.model.attrs:
+        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2, .v3 or .v4")
+    content_tokens = head.model.attrs["content_tokens"]
+    # The training papers' strings are no part of the pipeline: made inside a memory zone,
+    # they are not saved in its vocab (only numpy features leave the zone).
+    with nlp.memory_zone():
+        pooled = training_features(args, nlp, head, content_tokens, encoder)
+    tree_parts = head.model.attrs.get("tree_parts")
     F_all, y_all = section_features(pooled, tree_parts), pooled["y"].astype("int64")
     keep = y_all >= 0
     F, y = F_all[keep], y_all[keep]
