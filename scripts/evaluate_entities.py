@@ -565,22 +565,31 @@ def pick_threshold(nlp, dev, label_thresholds: bool = False, groups: int = 5) ->
 
 
 # -- precision against recall -------------------------------------------------
-def run_thresholds(args) -> None:
-    """P/R/F1 of a saved head on the dev and test splits at every threshold of THRESHOLDS
-    (the model scores each split once; only the decoding changes)."""
+def saved_head_examples(args, split_names):
+    """A saved pipeline, its entity component, and the gold examples of each split
+    named, with the encoder's cached token vectors."""
     data_dir = data_dir_of(args)
     set_cpu_threads(args.threads)
     nlp = spacy.load(args.model)
     component = nlp.get_pipe(args.component)
     splits, _ = load_entity_corpus(args.corpus, data_dir, nlp, seed=args.seed)
     tag = args.encoder.replace("/", "--")
+    examples = {}
+    for split in split_names:
+        cache = REPO / "corpus" / "entity-features" / f"{args.corpus}-{split}-{tag}.npz"
+        examples[split] = make_examples(splits[split], encode(nlp, splits[split], cache), 0)
+    return nlp, component, examples
+
+
+def run_thresholds(args) -> None:
+    """P/R/F1 of a saved head on the dev and test splits at every threshold of THRESHOLDS
+    (the model scores each split once; only the decoding changes)."""
+    nlp, component, by_split = saved_head_examples(args, ("dev", "test"))
     saved = (component.cfg["threshold"], component.cfg["ents_policy"])
     component.cfg["ents_policy"] = "replace"
     print(f"{args.corpus}, {args.model} (saved threshold {saved[0]:.2f})")
     try:
-        for split in ("dev", "test"):
-            cache = REPO / "corpus" / "entity-features" / f"{args.corpus}-{split}-{tag}.npz"
-            examples = make_examples(splits[split], encode(nlp, splits[split], cache), 0)
+        for split, examples in by_split.items():
             docs = [with_token_vectors(eg.reference, _vectors_of(eg)) for eg in examples]
             gold = [gold_set(eg.reference) for eg in examples]
             scores = component.predict(docs)
@@ -598,14 +607,8 @@ def run_spread(args) -> None:
     """How much a split's few papers can tell: a saved head's P/R/F1 on each paper of
     the split at its saved threshold, and the overall F1 of papers drawn again with
     replacement (a bootstrap over papers, the unit the corpus is split by)."""
-    data_dir = data_dir_of(args)
-    set_cpu_threads(args.threads)
-    nlp = spacy.load(args.model)
-    component = nlp.get_pipe(args.component)
-    splits, _ = load_entity_corpus(args.corpus, data_dir, nlp, seed=args.seed)
-    tag = args.encoder.replace("/", "--")
-    cache = REPO / "corpus" / "entity-features" / f"{args.corpus}-{args.split}-{tag}.npz"
-    examples = make_examples(splits[args.split], encode(nlp, splits[args.split], cache), 0)
+    nlp, component, by_split = saved_head_examples(args, (args.split,))
+    examples = by_split[args.split]
     gold = [gold_set(eg.reference) for eg in examples]
     pred = predict(nlp, args.component, examples)
     print(f"{args.corpus}/{args.split}, {args.model} (threshold {component.cfg['threshold']:.2f}): {len(examples)} papers")
