@@ -93,7 +93,7 @@ def test_section_doc_withholds_headings_and_truncates():
     blind = section_doc(doc, nlp, labels, headings=False)
     assert all(s._.heading is None for s in blind.spans["sections"])
     assert "Introduction" not in blind.text and "Tokenization" not in blind.text
-    assert blind.spans["sections"][1].text == "Counting is hard {{cite:abc}}.\n\nNoise makes it harder."
+    assert blind.spans["sections"][1].text == "Counting is hard [1].\n\nNoise makes it harder."
     short = section_doc(doc, nlp, labels, max_tokens=3)
     assert short.spans["sections"][1].text == "1 Introduction\nCounting is hard"
 
