@@ -39,10 +39,10 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy
 
+from ..readers._build import clean as _clean
 from ..readers._safe_xml import parse_xml
 from ..readers.json_formats import resolve_unarxive_markers
 
-_SPACE = re.compile(r"\s+")
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+\*?|\\.")
 _LATEX_NOISE = re.compile(r"[{}$^_&~]")
 _BREAKABLE = re.compile(r"^[A-Za-z]{6,}[,.;:]?$")
@@ -51,10 +51,6 @@ _BREAKABLE = re.compile(r"^[A-Za-z]{6,}[,.;:]?$")
 KINDS = ("heading", "paragraph", "caption", "table")
 #: The ways a line break joins two lines again (see :func:`wrap` and :func:`unwrap`).
 BREAKS = ("space", "hyphen", "at_hyphen")
-
-
-def _clean(text: str) -> str:
-    return _SPACE.sub(" ", text or "").strip()
 
 
 @dataclass(frozen=True)
