@@ -117,3 +117,31 @@ def test_prediction_in_blocks_equals_prediction_at_once(frozen_head, monkeypatch
     _, in_blocks = head.predict(docs)
     assert at_once.shape[0] > 10
     numpy.testing.assert_allclose(in_blocks, at_once, rtol=1e-5, atol=1e-6)
+
+
+def test_retired_decoding_settings_load_at_their_off_values_only(frozen_head):
+    """The shipped package's config and cfg name the removed lexicon prior and
+    propagation with their off values: those load and decode as before, any
+    other value is refused rather than ignored."""
+    head, examples = frozen_head
+    nlp = spacy.blank("en")
+    retired_off = {"lexicon_weight": 0.0, "lexicon_min_count": 2, "propagate_min_score": None}
+    copy = nlp.add_pipe("scicls_entities", config={"model": {"max_width": 3}, **retired_off})
+    set_listener_width(copy, 8)
+    # a cfg saved before the removal: the retired keys at their off values, and an empty lexicon
+    saved = dict(head.cfg, lexicon_weight=0.0, lexicon_min_count=1, propagate_min_score=None, lexicon={})
+    copy.from_bytes(head.to_bytes(exclude=["cfg"]), exclude=["cfg"])
+    copy.cfg.update(saved)
+    copy._drop_retired_cfg()
+    assert set(copy.cfg) == set(head.cfg)
+    doc = examples[0].reference
+    vectors = examples[0].predicted._.trf_data.model_output.last_hidden_state[0]
+    a = [(e.start, e.end, e.label_, e._.entity_score) for e in head(with_token_vectors(doc, vectors)).ents]
+    b = [(e.start, e.end, e.label_, e._.entity_score) for e in copy(with_token_vectors(doc, vectors)).ents]
+    assert a == b and a
+    for setting, value in (("lexicon_weight", 0.2), ("propagate_min_score", 0.9)):
+        with pytest.raises(ValueError, match=setting):
+            spacy.blank("en").add_pipe("scicls_entities", config={setting: value})
+    copy.cfg["lexicon_weight"] = 0.2
+    with pytest.raises(ValueError, match="lexicon_weight"):
+        copy.from_bytes(copy.to_bytes())

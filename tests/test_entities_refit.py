@@ -1,4 +1,4 @@
-"""scripts/evaluate_entities.py --refit: the head trained afresh on train + dev, threshold from dev."""
+"""scripts/evaluate_entities.py: the fold heads of the cross-validated threshold (refit), and per-label thresholds."""
 import argparse
 import sys
 
