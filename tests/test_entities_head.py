@@ -3,11 +3,11 @@ import numpy
 import pytest
 import spacy
 from spacy.tokens import Span
-from thinc.api import Adam, fix_random_seed
+from thinc.api import fix_random_seed
 
 from spacy_scicls.entities import candidate_spans
 from spacy_scicls.entities.frozen import pooled_token_vectors, with_token_vectors
-from tiny_data import planted_entity_examples
+from tiny_data import planted_entity_examples, set_listener_width, train_entity_head
 
 
 def test_candidates_never_cross_a_section_start_set_by_a_reader():
@@ -38,28 +38,15 @@ def test_candidates_cross_transformer_window_edges(tiny_bert):
     assert vectors.shape[0] == 300 and (numpy.abs(vectors).sum(axis=1) > 0).all()
 
 
-def set_listener_width(head, width):
-    """What a transformer in the pipeline would tell its listener at initialization."""
-    for node in head.model.walk():
-        if node.name == "transformer-listener":
-            node.set_dim("nO", width)
-
-
 @pytest.fixture(scope="module")
 def frozen_head():
     """A head trained on fixed token vectors, read through its listener from
     ``doc._.trf_data``: the way scripts/evaluate_entities.py trains."""
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    # No transformer in the pipeline: the listener reads doc._.trf_data.
-    head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": {"max_width": 3}})
     texts = ["heat wave hit Europe", "floods and heat wave", "a heat wave"]
     examples = planted_entity_examples(nlp, texts, repeat=4, width=8)
-    set_listener_width(head, 8)
-    head.initialize(lambda: examples, nlp=nlp)
-    optimizer = Adam(0.01)
-    for _ in range(40):
-        head.update(examples, sgd=optimizer)
+    head = train_entity_head(nlp, {"ents_policy": "replace", "model": {"max_width": 3}}, examples)
     return head, examples
 
 

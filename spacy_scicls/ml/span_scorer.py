@@ -33,23 +33,35 @@ def _global_indices(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tup
     return data[:, 0] + per_candidate, data[:, 1] + per_candidate
 
 
-def _span_parts(model: Model, Ps: List[Floats2d], candidates: Ragged):
-    """The batch's start, end and content parts, prefix sums of the content
-    part, and the candidates' global start and end rows and widths."""
-    ops = model.ops
-    xp = ops.xp
-    h = model.get_dim("span_width")
-    max_width = model.attrs["max_width"]
-    P = ops.flatten(Ps) if Ps else ops.alloc2f(0, 3 * h)
-    starts, ends = _global_indices(model, Ps, candidates)
+def _checked_widths(model: Model, starts, ends):
+    """The candidates' widths, which must be 1 to ``max_width`` tokens."""
     widths = ends - starts
+    max_width = model.attrs["max_width"]
     if widths.size and (int(widths.min()) < 1 or int(widths.max()) > max_width):
         raise ValueError(
             f"candidate spans must be 1 to {max_width} tokens wide; "
             f"got widths {int(widths.min())}..{int(widths.max())}"
         )
-    S, E, M = P[:, :h], P[:, h : 2 * h], P[:, 2 * h :]
-    prefix = xp.concatenate([ops.alloc2f(1, h), xp.cumsum(M, axis=0)], axis=0)
+    return widths
+
+
+def _token_parts(model: Model, P: Floats2d):
+    """The start, end and content parts of the batch's flattened projection ``P``
+    (its first ``3 * span_width`` columns), and prefix sums of the content part."""
+    ops = model.ops
+    h = model.get_dim("span_width")
+    prefix = ops.xp.concatenate([ops.alloc2f(1, h), ops.xp.cumsum(P[:, 2 * h : 3 * h], axis=0)], axis=0)
+    return P[:, :h], P[:, h : 2 * h], prefix
+
+
+def _span_parts(model: Model, Ps: List[Floats2d], candidates: Ragged):
+    """The batch's start, end and content parts, prefix sums of the content
+    part, and the candidates' global start and end rows and widths."""
+    ops = model.ops
+    P = ops.flatten(Ps) if Ps else ops.alloc2f(0, 3 * model.get_dim("span_width"))
+    starts, ends = _global_indices(model, Ps, candidates)
+    widths = _checked_widths(model, starts, ends)
+    S, E, prefix = _token_parts(model, P)
     return S, E, prefix, starts, ends, widths
 
 
@@ -278,17 +290,13 @@ def _keep_best(xp, first: "numpy.ndarray", lengths, doc_lengths, ratio: float):
 def _predict_kept(model: Model, P: Floats2d, starts, ends, scorer: Model) -> Floats2d:
     """Logits of the kept candidates (global rows of the batch's flattened
     projection ``P``), PREDICT_BLOCK at a time."""
-    ops = model.ops
-    xp = ops.xp
-    h = model.get_dim("span_width")
-    S, E = P[:, :h], P[:, h : 2 * h]
-    prefix = xp.concatenate([ops.alloc2f(1, h), xp.cumsum(P[:, 2 * h : 3 * h], axis=0)], axis=0)
+    S, E, prefix = _token_parts(model, P)
     widths = ends - starts
     blocks = []
     for i in range(0, len(starts), PREDICT_BLOCK):
         rows = slice(i, i + PREDICT_BLOCK)
         blocks.append(fast_predict.predict(scorer, _hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
-    return xp.concatenate(blocks)
+    return model.ops.xp.concatenate(blocks)
 
 
 def _span_scorer_v2_forward(
@@ -318,13 +326,8 @@ def _span_scorer_v2_forward(
         P_flat = Ps[0] if len(Ps) == 1 else ops.flatten(Ps)  # flattened once
         token_scores = P_flat[:, h3:]
     starts, ends = _global_indices(model, parts, candidates)
-    widths = ends - starts
+    widths = _checked_widths(model, starts, ends)
     b_width = model.get_param("b_width")
-    if widths.size and (int(widths.min()) < 1 or int(widths.max()) > model.attrs["max_width"]):
-        raise ValueError(
-            f"candidate spans must be 1 to {model.attrs['max_width']} tokens wide; "
-            f"got widths {int(widths.min())}..{int(widths.max())}"
-        )
     first = token_scores[starts, 0] + token_scores[ends - 1, 1] + b_width[widths - 1]
     n_out = model.get_ref("output_layer").get_dim("nO")
     if not is_train:
