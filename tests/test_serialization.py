@@ -72,7 +72,8 @@ def test_every_registered_function_is_an_entry_point():
     setup.read(Path(__file__).parents[1] / "setup.cfg")
     entry_points = setup["options.entry_points"]
     for group, table in [("spacy_architectures", registry.architectures), ("spacy_misc", registry.misc),
-                         ("spacy_scorers", registry.scorers), ("spacy_readers", registry.readers)]:
+                         ("spacy_scorers", registry.scorers), ("spacy_readers", registry.readers),
+                         ("spacy_callbacks", registry.callbacks)]:
         declared = {line.split("=")[0].strip() for line in entry_points[group].strip().splitlines()}
         registered = {name for name in table.get_all() if name.startswith("spacy_scicls.")}
         assert registered <= declared, f"{group}: not in setup.cfg: {sorted(registered - declared)}"
