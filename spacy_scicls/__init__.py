@@ -12,7 +12,6 @@ from .labels import IMRAD_LABELS
 from .pipeline import DocCategorizer, SectionClassifier, SpanEntityRecognizer
 from .taxonomies import load_taxonomy
 from . import adapters  # noqa: F401,E402 (registers the seed-model factories)
-from .training import calibrate  # noqa: F401,E402 (registers the calibration callback)
 
 install_extensions()
 
