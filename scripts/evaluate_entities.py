@@ -1,7 +1,8 @@
-"""Train and evaluate entity recognisers on the shared transformer, and time the entity head.
+"""Train and evaluate entity recognisers on the shared transformer.
 
     python scripts/evaluate_entities.py eval --corpus climateie scierc biodivner
-    python scripts/evaluate_entities.py bench --model training/entities-climateie
+    python scripts/evaluate_entities.py thresholds --model training/entities-climateie
+    python scripts/evaluate_entities.py spread --model training/entities-climateie
 
 ``eval`` reads each corpus (``--data-dir`` or $SCICLS_DATA_DIR; readers and
 seeded splits in ``spacy_scicls.corpora``), runs the shared transformer ONCE
@@ -17,37 +18,22 @@ tuned on. Gold is every annotated entity, nested ones included.
 ``--cv-folds K`` picks the head's threshold on more than the dev split: K
 heads, each trained on all training docs but one fold, score their held-out
 fold, and the selected head scores dev; the threshold with the best F1 over
-all those docs is kept. ``--refit`` then trains each system afresh on train +
-dev for the epochs picked on dev (with the threshold picked before) and prints
-its test figures as well; ``--save`` saves the refit head.
+all those docs is kept. ``--save`` saves the transformer and the head.
 
 ``--label-thresholds`` also fits a threshold per label on the same held-out
 scores as the global one, shrunk towards it by a prior chosen by cross-fitting
 over the groups of docs (``spacy_scicls.entities.thresholds``); the head keeps
 none where they do not beat the global threshold.
 
-``--init-from W.npz`` starts every head trained (selected, cross-validation and refit
-heads) from the shared layers of a head pretrained on other corpora
-(``scripts/pretrain_entity_head.py``), with a fresh output layer.
-
-``--layers SPEC`` feeds every system token vectors made of the encoder's hidden states
-(cached by ``scripts/encode_entity_layers.py``), e.g. ``mean3-6`` or ``6+mean1-3``; a pipeline
-saved with it would still read the last layer, so do not ``--save`` with it.
-
-``bench`` runs a saved pipeline (transformer + scicls_entities) over one
-paper repeated 1, 2 and 4 times, each size in a fresh process, and prints
-tokens, entities per second and peak memory.
+``thresholds`` prints a saved head's P/R/F1 on dev and test at every threshold;
+``spread`` its F1 per test paper and a bootstrap over the papers.
 """
 import argparse
 import contextlib
-import json
 import os
 import random
-import resource
-import subprocess
 import sys
 import time
-import tracemalloc
 from collections import Counter
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -59,16 +45,12 @@ from thinc.api import Adam, fix_random_seed
 
 import spacy_scicls  # noqa: F401 (registers factories and architectures)
 from spacy_scicls.corpora.entities import ALL_ENTITIES_KEY, load_entity_corpus
-from spacy_scicls.entities.frozen import chunk_doc, combine_layers, pooled_token_vectors, with_token_vectors
-from spacy_scicls.entities.lexicon import apply_lexicon, token_lowers
+from spacy_scicls.entities.frozen import chunk_doc, pooled_token_vectors, with_token_vectors
 from spacy_scicls.entities.thresholds import ScoredDoc, fit_label_thresholds
-from spacy_scicls.entities.transfer import load_shared_weights, read_shared_weights
 from spacy_scicls import bootstrap
 from spacy_scicls.threads import set_cpu_threads
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))  # benchmarks.corpora, for ``cost``
 DEFAULT_ENCODER = "sentence-transformers/all-MiniLM-L6-v2"
 SYSTEMS = ("scicls", "ner", "spancat")
 SPANCAT_KEY = "sc"
@@ -94,19 +76,16 @@ def listener() -> dict:
 
 
 def head_model(args) -> dict:
-    """The span head's model config from the command line (v2 unless --architecture v1)."""
-    model = {"max_width": args.max_width, "span_width": args.span_width, "hidden_width": args.hidden_width,
-             "tok2vec": listener()}
-    if args.architecture == "v1":
-        model["@architectures"] = "spacy_scicls.SpanEntityScorer.v1"
-    else:
-        model.update({"@architectures": "spacy_scicls.SpanEntityScorer.v2", "normalize": args.layer_norm,
-                      "prune_ratio": args.prune_ratio, "context_width": args.context_width,
-                      "context_depth": args.context_depth, "context_window": args.context_window,
-                      "input_dropout": args.input_dropout})
+    """The span head's model config from the command line."""
+    return {
+        "@architectures": "spacy_scicls.SpanEntityScorer.v2", "max_width": args.max_width,
+        "span_width": args.span_width, "hidden_width": args.hidden_width, "tok2vec": listener(),
+        "normalize": args.layer_norm, "prune_ratio": args.prune_ratio, "context_width": args.context_width,
+        "context_depth": args.context_depth, "context_window": args.context_window,
+        "input_dropout": args.input_dropout,
         # None, not a missing key: a missing key would take the component's default features.
-        model["features"] = token_features(args.features_width) if args.features_width else None
-    return model
+        "features": token_features(args.features_width) if args.features_width else None,
+    }
 
 
 def token_features(width: int) -> dict:
@@ -141,9 +120,6 @@ def build_nlp(encoder: str, systems, max_width: int, args=None, transformer_conf
             config={
                 "ents_policy": "replace",
                 "positive_weight": args.positive_weight if args else 5.0,
-                "lexicon_weight": getattr(args, "lexicon_weight", 0.0),
-                "lexicon_min_count": getattr(args, "lexicon_min_count", 1),
-                "propagate_min_score": getattr(args, "propagate_min_score", None),
                 "model": head_model(args) if args else {"max_width": max_width, "tok2vec": listener()},
             },
         )
@@ -199,27 +175,6 @@ def encode(nlp, docs, cache: Path) -> List[numpy.ndarray]:
     cache.parent.mkdir(parents=True, exist_ok=True)
     numpy.savez(cache, **{f"doc{i}": v for i, v in enumerate(vectors)})
     return vectors
-
-
-def layers_cache(corpus: str, split: str, encoder: str = DEFAULT_ENCODER) -> Path:
-    """Where scripts/encode_entity_layers.py keeps the pooled hidden states below the last layer."""
-    return REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{encoder.replace('/', '--')}-layers.npz"
-
-
-def layer_vectors(spec: str, last: List[numpy.ndarray], cache: Path) -> List[numpy.ndarray]:
-    """Token vectors per doc made of the encoder's hidden states by ``spec``
-    (``spacy_scicls.entities.frozen.combine_layers``): ``last`` holds the last layer's
-    vectors (the usual float32 cache), ``cache`` the layers below it (float16)."""
-    if not cache.exists():
-        sys.exit(f"no layer cache {cache}: run scripts/encode_entity_layers.py first")
-    stored = numpy.load(cache)
-    out = []
-    for i, top in enumerate(last):
-        lower = stored[f"doc{i}"]
-        if lower.shape[1] != top.shape[0]:
-            raise ValueError(f"layer cache doc{i}: {lower.shape[1]} tokens, last layer has {top.shape[0]}")
-        out.append(combine_layers(list(lower) + [top], spec))
-    return out
 
 
 def make_examples(golds, vectors, chunk: int) -> List[Example]:
@@ -340,17 +295,10 @@ def run_eval(args) -> None:
         examples, vectors = {}, {}
         for split, docs in splits.items():
             vectors[split] = encode_after_init(nlp, docs, REPO / "corpus" / "entity-features" / f"{corpus}-{split}-{tag}.npz")
-            if args.layers and not args.encode_only:
-                vectors[split] = layer_vectors(args.layers, vectors[split], layers_cache(corpus, split, args.encoder))
             examples[split] = make_examples(docs, vectors[split], args.chunk if split == "train" else 0)
         if args.encode_only:
             continue
         nlp.initialize(lambda: examples["train"])
-        if "scicls" in args.systems:
-            init_shared_layers(nlp.get_pipe("scicls"), args.init_from)
-        if "scicls" in args.systems and getattr(args, "lexicon_weight", 0.0):
-            # From the whole training papers, not their training chunks.
-            nlp.get_pipe("scicls").learn_lexicon(splits["train"])
         for system in args.systems:
             fix_random_seed(args.seed)
             best, epoch = train_system(nlp, system, examples["train"], examples["dev"], args.epochs,
@@ -364,28 +312,10 @@ def run_eval(args) -> None:
                 if args.cv_folds:
                     threshold = cv_threshold(args, splits["train"], vectors["train"], examples["dev"], epoch, nlp)
                     line += f", then {threshold:.2f} ({args.cv_folds}-fold cross-validation on train, and dev)"
-            if system == "scicls" and args.compare_prune_ratios:
-                compare_prune_ratios(nlp, examples, args.compare_prune_ratios)
-                threshold = pick_threshold(nlp, examples["dev"])
             test_scores = prf([gold_set(eg.reference) for eg in examples["test"]], predict(nlp, system, examples["test"]))
             print_scores(f"-- {corpus} test, {system} ({line})", test_scores)
             p, r, f, n = test_scores["OVERALL"]
             summary.append(f"{corpus:<10} {system:<8} P {p:.3f} R {r:.3f} F1 {f:.3f} (test gold {n})")
-            if args.refit:
-                threshold = nlp.get_pipe(system).cfg["threshold"] if system == "scicls" else None
-                dev_vectors = [_vectors_of(eg) for eg in examples["dev"]]
-                refit_nlp = refit(args, system, examples["train"] + make_examples(splits["dev"], dev_vectors, args.chunk),
-                                  epoch, threshold)
-                if system == "scicls":
-                    refit_nlp.get_pipe(system).cfg["label_thresholds"] = dict(nlp.get_pipe(system).cfg["label_thresholds"])
-                test_scores = prf([gold_set(eg.reference) for eg in examples["test"]],
-                                  predict(refit_nlp, system, examples["test"]))
-                print_scores(f"-- {corpus} test, {system} refit on train+dev ({epoch} epochs"
-                             f"{', threshold from dev' if system == 'scicls' else ''})", test_scores)
-                p, r, f, n = test_scores["OVERALL"]
-                summary.append(f"{corpus:<10} {system:<8} P {p:.3f} R {r:.3f} F1 {f:.3f} (test gold {n}; refit on train+dev)")
-                if system == "scicls":
-                    nlp = refit_nlp  # what --save saves
         if args.save:
             out = REPO / "training" / f"entities-{corpus}"
             keep = [name for name in nlp.pipe_names if name not in ("transformer", "scicls")]
@@ -400,17 +330,15 @@ def run_eval(args) -> None:
 
 
 def refit(args, system: str, train: List[Example], epochs: int, threshold=None) -> spacy.Language:
-    """``system`` trained afresh on ``train`` (train + dev) for ``epochs`` epochs (the best dev
-    epoch of the run that picked them), with ``threshold`` (picked on dev) for the head. Nothing
-    is evaluated on dev, which is training data here; the weights kept are the last epoch's
-    (the optimizer's moving averages with ``--averages``, as ``train_system`` keeps them).
-    Returns a pipeline of the transformer and the refit system."""
+    """``system`` trained afresh on ``train`` for ``epochs`` epochs (the best dev epoch of the
+    run that picked them), with ``threshold`` for the head: the cross-validation's fold heads.
+    Nothing is evaluated on the way; the weights kept are the last epoch's (the optimizer's
+    moving averages with ``--averages``, as ``train_system`` keeps them). Returns a pipeline of
+    the transformer and the refit system."""
     fix_random_seed(args.seed)
     nlp = build_nlp(args.encoder, [system], args.max_width, args)
     nlp.initialize(lambda: train)
     component = nlp.get_pipe(system)
-    if system == "scicls":
-        init_shared_layers(component, getattr(args, "init_from", None))
     if threshold is not None:
         component.cfg["threshold"] = threshold
     fix_random_seed(args.seed)
@@ -432,15 +360,6 @@ def refit(args, system: str, train: List[Example], epochs: int, threshold=None) 
     return nlp
 
 
-def init_shared_layers(component, path) -> None:
-    """The head's layers but its output layer set from ``path`` (``.npz`` of
-    ``spacy_scicls.entities.transfer``, e.g. a head pretrained on other corpora by
-    ``scripts/pretrain_entity_head.py``); nothing when ``path`` is None."""
-    if path:
-        count = load_shared_weights(component.model, read_shared_weights(path))
-        print(f"  {component.name}: {count} shared parameters from {path}", flush=True)
-
-
 def cv_threshold(args, train_docs, train_vectors, dev: List[Example], epochs: int, nlp) -> float:
     """The head's threshold picked on more papers than the dev split: the training papers are
     split into ``args.cv_folds`` folds (seeded); for each, a head is trained afresh on the other
@@ -459,9 +378,6 @@ def cv_threshold(args, train_docs, train_vectors, dev: List[Example], epochs: in
         print(f"  cross-validation fold {k + 1}/{args.cv_folds}: {len(rest)} docs train, {len(held)} held out", flush=True)
         fold_nlp = refit(args, "scicls", make_examples([train_docs[i] for i in rest], [train_vectors[i] for i in rest],
                                                        args.chunk), epochs)
-        if getattr(args, "lexicon_weight", 0.0):
-            # The fold head's lexicon comes from its own training papers only.
-            fold_nlp.get_pipe("scicls").learn_lexicon([train_docs[i] for i in rest])
         held_out = make_examples([train_docs[i] for i in held], [train_vectors[i] for i in held], 0)
         scored.extend(score_docs(fold_nlp.get_pipe("scicls"), held_out, group=k))
     scored.extend(score_docs(nlp.get_pipe("scicls"), dev, group=len(folds)))
@@ -490,17 +406,10 @@ def score_docs(component, examples: List[Example], group: int = 0) -> List[Score
         return []
     per_doc, probs = component.predict(docs)
     probs = component.model.ops.to_numpy(component._split_first_stage(probs)[0])
-    lexicon, weight = component.cfg.get("lexicon") or {}, float(component.cfg.get("lexicon_weight") or 0.0)
-    min_score = component.cfg.get("propagate_min_score")
     scored, offset = [], 0
     for eg, doc, candidates in zip(examples, docs, per_doc):
         doc_probs = probs[offset : offset + len(candidates)]
-        lowers = token_lowers(doc)
-        # The component's decoding aids, as set_annotations applies them.
-        doc_probs = apply_lexicon(lowers, candidates, doc_probs, lexicon, component.labels, weight,
-                                  int(component.cfg.get("lexicon_min_count", 1)))
-        scored.append(ScoredDoc.from_doc(doc, candidates, doc_probs, gold_set(eg.reference), group,
-                                         lowers=lowers if min_score is not None else None, propagate_min_score=min_score))
+        scored.append(ScoredDoc.from_doc(doc, candidates, doc_probs, gold_set(eg.reference), group))
         offset += len(candidates)
     return scored
 
@@ -526,23 +435,6 @@ def encode_after_init(nlp, docs, cache):
         nlp.get_pipe("transformer").initialize(lambda: [Example(d.copy(), d) for d in docs[:1]], nlp=nlp)
         nlp._trf_ready = True
     return encode(nlp, docs, cache)
-
-
-def compare_prune_ratios(nlp, examples, ratios) -> None:
-    """The trained head's dev and test F1 when its first stage keeps ``ratio`` candidates
-    per token (0: all), each with its threshold picked on dev; training does not depend on it."""
-    model = nlp.get_pipe("scicls").model
-    if "prune_ratio" not in model.attrs:
-        return
-    configured = model.attrs["prune_ratio"]
-    test_gold = [gold_set(eg.reference) for eg in examples["test"]]
-    for ratio in ratios:
-        model.attrs["prune_ratio"] = ratio
-        threshold = pick_threshold(nlp, examples["dev"])
-        dev_f = prf([gold_set(eg.reference) for eg in examples["dev"]], predict(nlp, "scicls", examples["dev"]))["OVERALL"][2]
-        test_f = prf(test_gold, predict(nlp, "scicls", examples["test"]))["OVERALL"][2]
-        print(f"  prune_ratio {ratio}: threshold {threshold:.2f}, dev F1 {dev_f:.3f}, test F1 {test_f:.3f}", flush=True)
-    model.attrs["prune_ratio"] = configured
 
 
 def pick_threshold(nlp, dev, label_thresholds: bool = False, groups: int = 5) -> float:
@@ -620,118 +512,6 @@ def run_spread(args) -> None:
     print(f"  overall {bootstrap.describe(counts, args.draws, args.seed)}")
 
 
-# -- speed and memory --------------------------------------------------------
-def run_bench(args) -> None:
-    for repeat in args.repeats:
-        cmd = [sys.executable, __file__, "bench-one", "--model", args.model, "--repeat", str(repeat),
-               "--paper", args.paper or ""]
-        result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-        if result.returncode:
-            sys.exit(result.stderr)
-        print(result.stdout.strip().splitlines()[-1], flush=True)
-
-
-def run_bench_one(args) -> None:
-    set_cpu_threads(args.threads)
-    nlp = spacy.load(args.model)
-    text = load_paper(args)
-    text = "\n\n".join([text] * args.repeat)
-    doc = nlp.make_doc(text)
-    transformer, entities = nlp.get_pipe("transformer"), nlp.get_pipe("scicls")
-    start = time.perf_counter()
-    doc = transformer(doc)
-    encoder_s = time.perf_counter() - start
-    tracemalloc.start()
-    start = time.perf_counter()
-    doc = entities(doc)
-    head_s = time.perf_counter() - start
-    _, head_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"repeat": args.repeat, "tokens": len(doc), "entities": len(doc.ents)}))
-    print(f"x{args.repeat}: {len(doc)} tokens, {len(doc.ents)} entities; encoder {encoder_s:.1f}s, "
-          f"entity head {head_s:.2f}s ({head_s / encoder_s:.1%} of encoder), "
-          f"{len(doc.ents) / (encoder_s + head_s):.0f} entities/s end to end, {len(doc.ents) / head_s:.0f}/s head only; "
-          f"peak memory: head {head_peak / 2**20:.0f} MiB (numpy, traced), process {rss:.0f} MiB (max RSS)")
-
-
-def run_cost(args) -> None:
-    """Seconds of the entity head against the transformer's on the same docs: the trained head
-    through the numpy prediction path and through thinc's layers, and untrained heads of the
-    same config with ``--variants`` overrides (the time does not depend on the weights)."""
-    import statistics
-
-    from benchmarks.corpora import load_corpus
-    from spacy_scicls.ml.fast_predict import thinc_prediction
-
-    set_cpu_threads(args.threads)
-    nlp = spacy.load(args.model)
-    texts = [r.text for r in load_corpus(args.corpus, args.n_docs, args.data_dir)]
-    docs = list(nlp.tokenizer.pipe(texts))
-    transformer = nlp.get_pipe("transformer")
-    list(transformer.pipe(docs[:1]))  # warm-up
-    start = time.perf_counter()
-    docs = list(transformer.pipe(docs, batch_size=64))
-    encoder_s = time.perf_counter() - start
-    head = nlp.get_pipe(args.component)
-    heads = {"trained head, numpy path": (head, contextlib.nullcontext), "trained head, thinc layers": (head, thinc_prediction)}
-    for variant in args.variants:
-        heads[f"untrained, {variant}"] = (_head_variant(nlp, args.component, variant, docs), contextlib.nullcontext)
-    seconds = {name: [] for name in heads}
-    for _ in range(args.runs + 1):  # the first round warms up
-        for name, (component, mode) in heads.items():
-            batch = [doc.copy() for doc in docs]
-            with mode():
-                start = time.perf_counter()
-                list(component.pipe(batch, batch_size=64))
-                seconds[name].append(time.perf_counter() - start)
-    words = sum(len(t.split()) for t in texts)
-    print(f"{args.corpus}: {len(texts)} docs, {words} words, {sum(len(d) for d in docs)} tokens; "
-          f"transformer {encoder_s:.3f}s (one run); head: median of {args.runs} runs")
-    for name, times in seconds.items():
-        median = statistics.median(times[1:])
-        print(f"  {name:<44} {median:7.3f}s  {median / encoder_s:6.1%} of the transformer")
-
-
-def _head_variant(nlp, component: str, variant: str, docs):
-    """An untrained copy of ``component`` with the model settings ``key=value,...`` changed."""
-    from thinc.api import Config
-
-    from spacy_scicls.entities.frozen import with_token_vectors
-
-    config = Config(nlp.config).interpolate()["components"][component]
-    model = dict(config["model"])
-    for item in variant.split(","):
-        key, value = item.split("=")
-        model[key.strip()] = json.loads(value)
-    model["tok2vec"] = dict(model["tok2vec"], upstream="*")
-    blank = spacy.blank("en")
-    head = blank.add_pipe("scicls_entities", name=component, config={"model": model, "threshold": config["threshold"]})
-    for node in head.model.walk():
-        if node.name == "transformer-listener":
-            node.set_dim("nO", docs[0]._.trf_data.width)
-    labels = list(nlp.get_pipe(component).labels)
-    gold = blank.make_doc("a b")
-    vectors = numpy.zeros((len(gold), docs[0]._.trf_data.width), dtype="float32")
-    head.initialize(lambda: [Example(with_token_vectors(gold, vectors), gold)], nlp=blank, labels=labels)
-    return head
-
-
-def load_paper(args) -> str:
-    if args.paper and Path(args.paper).is_file():
-        from spacy_scicls.corpora.climateie import strip_headings
-
-        return strip_headings(json.loads(Path(args.paper).read_text(encoding="utf8"))["text"])[0]
-    data_dir = os.environ.get("SCICLS_DATA_DIR")
-    if not data_dir:
-        sys.exit("give --paper FILE.json or set SCICLS_DATA_DIR")
-    from spacy_scicls.corpora.climateie import strip_headings
-
-    files = sorted((Path(data_dir) / "papers" / "climateie" / "human_corpus").glob("*.json"))
-    texts = [strip_headings(json.loads(f.read_text(encoding="utf8"))["text"])[0] for f in files]
-    return max(texts, key=len)  # the longest paper
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -747,48 +527,28 @@ def main() -> None:
     ev.add_argument("--minutes", type=float, default=6.0, help="training time budget per system and corpus")
     ev.add_argument("--max-width", type=int, default=8)
     ev.add_argument("--patience", type=int, default=0, help="stop a system after this many epochs without a better dev F1 (0: never)")
-    ev.add_argument("--architecture", choices=["v1", "v2"], default="v2", help="the span head's scorer")
     ev.add_argument("--span-width", type=int, default=128)
     ev.add_argument("--hidden-width", type=int, default=128)
-    ev.add_argument("--no-layer-norm", dest="layer_norm", action="store_false", help="v2: no layer norm in the Maxout")
-    ev.add_argument("--prune-ratio", type=float, default=0.5, help="v2: candidates kept per token by the linear first stage (0: all)")
+    ev.add_argument("--no-layer-norm", dest="layer_norm", action="store_false", help="no layer norm in the Maxout")
+    ev.add_argument("--prune-ratio", type=float, default=0.5, help="candidates kept per token by the linear first stage (0: all)")
     ev.add_argument("--positive-weight", type=float, default=5.0)
-    ev.add_argument("--context-width", type=int, default=128, help="v2: width of the head's own convolution layers")
-    ev.add_argument("--context-depth", type=int, default=4, help="v2: number of convolution layers (0: none)")
-    ev.add_argument("--context-window", type=int, default=1, help="v2: neighbours on each side per convolution layer")
-    ev.add_argument("--input-dropout", type=float, default=0.2, help="v2: dropout on the shared token vectors in training")
+    ev.add_argument("--context-width", type=int, default=128, help="width of the head's own convolution layers")
+    ev.add_argument("--context-depth", type=int, default=4, help="number of convolution layers (0: none)")
+    ev.add_argument("--context-window", type=int, default=1, help="neighbours on each side per convolution layer")
+    ev.add_argument("--input-dropout", type=float, default=0.2, help="dropout on the shared token vectors in training")
     ev.add_argument("--features-width", type=int, default=64,
-                    help="v2: width of the head's own token-form embedding (NORM/PREFIX/SUFFIX/SHAPE; 0: none)")
+                    help="width of the head's own token-form embedding (NORM/PREFIX/SUFFIX/SHAPE; 0: none)")
     ev.add_argument("--dropout", type=float, default=0.1, help="dropout rate of every system's update")
     ev.add_argument("--no-averages", dest="averages", action="store_false",
                     help="evaluate and keep the last weights, not the optimizer's moving averages")
     ev.add_argument("--lr-decay", type=float, default=1.0, help="learning rate multiplied by this after every epoch")
     ev.add_argument("--l2", type=float, default=0.0, help="Adam's decoupled weight decay")
-    ev.add_argument("--compare-prune-ratios", nargs="*", type=float, default=[],
-                    help="v2: also print dev and test F1 of the trained head with each of these prune ratios")
-    ev.add_argument("--refit", action="store_true",
-                    help="after picking the epoch (and the head's threshold) on dev, train each system afresh on "
-                         "train + dev for that many epochs and print its test figures too; --save saves the refit head")
     ev.add_argument("--cv-folds", type=int, default=0,
                     help="the head's threshold from K-fold cross-validation over the training docs plus dev, "
                          "instead of dev alone (0: dev alone)")
     ev.add_argument("--label-thresholds", action="store_true",
                     help="the head also gets a threshold per label, fitted on the same held-out scores as the "
                          "global one (cross-validation or dev) and shrunk towards it for rare labels")
-    ev.add_argument("--lexicon-weight", type=float, default=0.0,
-                    help="the head's lexicon prior (learnt from the training papers; each cross-validation "
-                         "head's from its own) mixed into candidate scores with this weight (0: off)")
-    ev.add_argument("--lexicon-min-count", type=int, default=1, help="lexicon strings annotated fewer times are ignored")
-    ev.add_argument("--propagate-min-score", type=float, default=None,
-                    help="document-level propagation: further occurrences of an entity's text that scored at "
-                         "least this get its label (default: off)")
-    ev.add_argument("--init-from", default=None,
-                    help="the head's layers but its output layer start from these weights (.npz of a head "
-                         "pretrained on other corpora by scripts/pretrain_entity_head.py); every head trained "
-                         "here (cross-validation and refit ones too) starts from them")
-    ev.add_argument("--layers", default=None,
-                    help="the head reads token vectors made of the encoder's hidden states, e.g. mean3-6 or "
-                         "6+mean1-3 (scripts/encode_entity_layers.py; the other systems too); default: the last layer")
     ev.add_argument("--seed", type=int, default=0)
     ev.add_argument("--threads", type=int, default=2)
     ev.add_argument("--encode-only", action="store_true", help="only compute and cache the token vectors")
@@ -811,41 +571,14 @@ def main() -> None:
     spread.add_argument("--encoder", default=DEFAULT_ENCODER)
     spread.add_argument("--seed", type=int, default=0)
     spread.add_argument("--threads", type=int, default=1)
-    bench = sub.add_parser("bench")
-    bench.add_argument("--model", required=True)
-    bench.add_argument("--paper", default=None, help="a ClimateIE JSON file (default: the longest ClimateIE paper)")
-    bench.add_argument("--repeats", nargs="+", type=int, default=[1, 2, 4])
-    cost = sub.add_parser("cost", help="seconds of the entity head against the transformer's, on the same docs")
-    cost.add_argument("--model", required=True, help="a saved pipeline with a transformer and an entity head")
-    cost.add_argument("--component", default="entities")
-    cost.add_argument("--corpus", default="papers", help="a corpus of benchmarks/corpora.py: papers, abstracts or a .jsonl")
-    cost.add_argument("--n-docs", type=int, default=2)
-    cost.add_argument("--data-dir", default=None)
-    cost.add_argument("--runs", type=int, default=3)
-    cost.add_argument("--threads", type=int, default=1)
-    cost.add_argument("--variants", nargs="*", default=[],
-                      help='untrained heads with model settings changed, e.g. "context_width=64" "context_depth=2"')
-    one = sub.add_parser("bench-one")
-    one.add_argument("--model", required=True)
-    one.add_argument("--paper", default="")
-    one.add_argument("--repeat", type=int, default=1)
-    one.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     if args.command == "eval":
-        if args.layers and args.save:
-            sys.exit("--save with --layers: the saved pipeline's head would read the last layer only")
         set_cpu_threads(args.threads)
         run_eval(args)
     elif args.command == "thresholds":
         run_thresholds(args)
-    elif args.command == "spread":
-        run_spread(args)
-    elif args.command == "bench":
-        run_bench(args)
-    elif args.command == "cost":
-        run_cost(args)
     else:
-        run_bench_one(args)
+        run_spread(args)
 
 
 if __name__ == "__main__":

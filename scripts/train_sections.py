@@ -9,10 +9,7 @@
    default, so the cut changes nothing the head sees), runs the shared
    transformer over them once and keeps, per section, the pooled vectors the
    head reads (heading mean, content mean) with its depth (cached in
-   ``--cache``). A v4 head (or any head with ``--whole``) reads instead
-   the vectors of each paper encoded whole, as the pipeline encodes it,
-   pooled over the first tokens and over the whole of each section
-   (cached in ``--whole-cache``).
+   ``--cache``).
 3. Fits the head's classifier layers on those features (the transformer is
    not updated), with every label weighing the same, and saves the pipeline
    (transformer + sections) to ``--output``. ``--dev-folds K`` first prints
@@ -44,7 +41,7 @@ def words_setting(model) -> Optional[str]:
             f"tokens {model.attrs['words_tokens']}")
 
 
-def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0, architecture: Optional[str] = None):
+def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0):
     import spacy
     from spacy.training import Example
     from thinc.api import fix_random_seed
@@ -57,9 +54,6 @@ def build_nlp(config: Path, encoder: Optional[str] = None, seed: int = 0, archit
     overrides = {"nlp.pipeline": ["transformer", "sections"]}
     if encoder:
         overrides["components.transformer.model.name"] = encoder
-    if architecture:
-        # the sections head's architecture, its other settings as the config gives them (or their defaults)
-        overrides["components.sections.model.@architectures"] = architecture
     cfg = spacy.util.load_config(config, overrides=overrides)
     nlp = spacy.util.load_model_from_config(cfg, auto_fill=True, validate=True)
     sample = nlp.make_doc("Introduction\nA first section.")
@@ -104,43 +98,13 @@ def pooled_sections(nlp, docs, batch_size: int = 8) -> dict:
     return {k: numpy.concatenate(v) for k, v in parts.items()}
 
 
-def pooled_whole_sections(nlp, docs, content_tokens: int, batch_size: int = 4, log_every: int = 0) -> dict:
-    """Per section span of ``docs`` (whole sections, read with the frozen encoder as the pipeline
-    reads a paper: the whole doc through the transformer's windows): the heading mean, the mean of
-    the first ``content_tokens`` content tokens, the mean of the whole content and the content's
-    length in tokens, so that the mean of a section with its sub-sections can be made from them.
-    Each doc's transformer output is dropped once pooled (whole papers would not fit in memory)."""
-    from spacy_scicls.ml.section_classifier import pool_sections
-
-    parts = {"H": [], "C": [], "W": [], "n_content": [], "owners": []}
-    start_time = time.time()
-    for i, batch, rows, lengths, Xs in encoded_section_batches(nlp, docs, batch_size):
-        H, C, owners, _ = pool_sections(Xs, rows, lengths, content_tokens)
-        _, W, _, ranges = pool_sections(Xs, rows, lengths, 0)
-        parts["H"].append(H)
-        parts["C"].append(C)
-        parts["W"].append(W)
-        parts["n_content"].append(numpy.asarray([r[3] - r[2] for r in ranges], dtype="int32"))
-        parts["owners"].append(owners + i)
-        for doc in batch:
-            doc.tensor = numpy.zeros((len(doc), 0), dtype="float32")
-            doc._.trf_data = None
-        if log_every and (i // batch_size) % log_every == 0:
-            print(f"   {i + len(batch)} of {len(docs)} docs in {time.time() - start_time:.0f} s", flush=True)
-    return {k: numpy.concatenate(v) for k, v in parts.items()}
-
-
-def section_features(pooled: dict, tree_parts=None) -> numpy.ndarray:
-    """The head's input rows: v2's features, then (for v4, ``tree_parts``) the whole section, its
-    sub-sections and its parent, then (for v3 and v4) the words, length and place of each section."""
-    from spacy_scicls.ml.section_classifier import compose_section_features, compose_tree_features
+def section_features(pooled: dict) -> numpy.ndarray:
+    """The head's input rows: v2's features, then (for v3) the words, length and place of each section."""
+    from spacy_scicls.ml.section_classifier import compose_section_features
 
     F = compose_section_features(pooled["H"], pooled["C"], pooled["owners"], pooled["levels"],
                                  pooled["has_heading"])
     columns = [F]
-    if tree_parts is not None:
-        columns.append(compose_tree_features(pooled["W"], pooled["n_content"], pooled["owners"], pooled["levels"],
-                                             tree_parts)[0])
     if "extra" in pooled:
         columns.append(pooled["extra"])
     return numpy.hstack(columns)
@@ -248,7 +212,7 @@ def component_accuracy(probs, rows, y, blind, owners, pooled, transitions, cfg) 
 
 def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, encoder=None, owners=None,
                    order_weight: float = 0.0, pooled: Optional[dict] = None, cfg: Optional[dict] = None,
-                   seed: int = 0, architecture: Optional[str] = None, **fit_args) -> None:
+                   seed: int = 0, **fit_args) -> None:
     """Accuracy of ``folds``-fold cross-validation by paper, with headings and content only
     (and, with ``owners`` and an ``order_weight``, with each paper's labels decoded together
     by a transition model learned from the training folds; ``y`` -1: unlabelled, not scored).
@@ -258,7 +222,7 @@ def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, 
 
     from spacy_scicls.ml.section_order import decode, learn_transitions
 
-    nlp = build_nlp(config, encoder, seed=seed, architecture=architecture)
+    nlp = build_nlp(config, encoder, seed=seed)
     n_labels = len(nlp.get_pipe("sections").labels)
     template = nlp.get_pipe("sections").model.layers[1]
     fold_of = {p: k % folds for k, p in enumerate(sorted(set(papers)))}
@@ -306,8 +270,8 @@ def cross_validate(config: Path, F, y, papers, blind, folds: int, epoch_counts, 
 
 
 def training_features(args, nlp, head, content_tokens: int, encoder: str) -> dict:
-    """The pooled vectors (and for v3/v4 heads the words and whole-section vectors) of the
-    training papers' sections, from ``--cache``/``--whole-cache`` or made and cached."""
+    """The pooled vectors (and for a v3 head the words) of the training papers' sections, from
+    ``--cache`` or made and cached."""
     from spacy_scicls.encoders import DEFAULT_ENCODER
     from spacy_scicls.labels import IMRAD_LABELS
 
@@ -359,27 +323,6 @@ def training_features(args, nlp, head, content_tokens: int, encoder: str) -> dic
             pooled["words_setting"] = numpy.asarray(words)
             numpy.savez(args.cache, **pooled)
             print(f"read the words of {len(labels)} sections in {time.time() - start:.0f} s")
-    tree_parts = head.model.attrs.get("tree_parts")
-    if tree_parts is not None or args.whole:
-        # v4 reads whole sections: their vectors come from each paper encoded whole (as the
-        # pipeline encodes it), not cut to the first tokens; cached apart from the cut ones
-        if args.whole_cache.exists():
-            whole = dict(numpy.load(args.whole_cache))
-            if int(whole["content_tokens"]) != content_tokens or str(whole["encoder"]) != encoder:
-                raise SystemExit(f"{args.whole_cache} was made for other settings: delete it")
-        else:
-            start = time.time()
-            docs, labels, _, _ = training_docs(args.data_dir, nlp, 0)
-            whole = pooled_whole_sections(nlp, docs, content_tokens, log_every=5)
-            whole["content_tokens"] = numpy.asarray(content_tokens)
-            whole["encoder"] = numpy.asarray(encoder)
-            numpy.savez(args.whole_cache, **whole)
-            print(f"encoded {len(docs)} whole docs ({sum(len(d) for d in docs)} tokens) in "
-                  f"{time.time() - start:.0f} s")
-        if len(whole["H"]) != len(pooled["y"]) or not numpy.array_equal(whole["owners"], pooled["owners"]):
-            raise SystemExit(f"{args.whole_cache} and {args.cache} hold other sections: delete them")
-        for key in ("H", "C", "W", "n_content"):
-            pooled[key] = whole[key]
     return pooled
 
 
@@ -394,10 +337,6 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=REPO / "training" / "sections-pipeline")
     parser.add_argument("--cache", type=Path, default=REPO / "training" / "section_pooled.npz",
                         help="pooled section vectors (made on the first run, read on later ones)")
-    parser.add_argument("--whole-cache", type=Path, default=REPO / "training" / "section_whole.npz",
-                        help="pooled vectors of whole sections, each paper encoded whole (for a v4 head or --whole)")
-    parser.add_argument("--whole", action="store_true",
-                        help="a v2 or v3 head too reads its vectors from --whole-cache (as the pipeline makes them)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--learn-rate", type=float, default=0.001)
     parser.add_argument("--l2", type=float, default=1e-3)
@@ -405,24 +344,21 @@ def main(argv=None) -> int:
                         help="added to every count of the label transition model")
     parser.add_argument("--dev-folds", type=int, default=0, help="cross-validate by paper first (0: no)")
     parser.add_argument("--dev-epochs", type=int, nargs="+", default=[10, 30, 60])
-    parser.add_argument("--architecture", help="the sections head's architecture instead of the config's, e.g. "
-                        "spacy_scicls.SectionClassifier.v4 (its other settings from the config or its defaults)")
     parser.add_argument("--seed", type=int, default=0, help="seeds the head's initial weights and its fitting")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    nlp = build_nlp(args.config, args.encoder, seed=args.seed, architecture=args.architecture)
+    nlp = build_nlp(args.config, args.encoder, seed=args.seed)
     encoder = str(nlp.config["components"]["transformer"]["model"]["name"])
     head = nlp.get_pipe("sections")
     if "content_tokens" not in head.model.attrs:
-        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2, .v3 or .v4")
+        raise SystemExit(f"{args.config}: the sections model must be spacy_scicls.SectionClassifier.v2 or .v3")
     content_tokens = head.model.attrs["content_tokens"]
     # The training papers' strings are no part of the pipeline: made inside a memory zone,
     # they are not saved in its vocab (only numpy features leave the zone).
     with nlp.memory_zone():
         pooled = training_features(args, nlp, head, content_tokens, encoder)
-    tree_parts = head.model.attrs.get("tree_parts")
-    F_all, y_all = section_features(pooled, tree_parts), pooled["y"].astype("int64")
+    F_all, y_all = section_features(pooled), pooled["y"].astype("int64")
     keep = y_all >= 0
     F, y = F_all[keep], y_all[keep]
     fit_args = {"learn_rate": args.learn_rate, "l2": args.l2}
@@ -431,7 +367,7 @@ def main(argv=None) -> int:
     if args.dev_folds:
         cross_validate(args.config, F_all, y_all, pooled["papers"], blind_all, args.dev_folds, args.dev_epochs,
                        encoder=args.encoder, owners=owners, order_weight=float(head.cfg.get("order_weight", 0.0)),
-                       pooled=pooled, cfg=head.cfg, seed=args.seed, architecture=args.architecture, **fit_args)
+                       pooled=pooled, cfg=head.cfg, seed=args.seed, **fit_args)
     start = time.time()
     fit_classifier(head.model.layers[1], F, y, len(head.labels), args.epochs, seed=args.seed, **fit_args)
     print(f"fitted the head on {len(y)} sections in {time.time() - start:.0f} s")

@@ -5,9 +5,10 @@ import spacy
 from spacy.tokens import Span
 from spacy.training import Example
 from spacy_transformers import install_extensions
-from thinc.api import Adam, fix_random_seed
+from thinc.api import fix_random_seed
 
 from spacy_scicls.entities.frozen import with_token_vectors
+from tiny_data import set_listener_width, train_entity_head
 
 LISTENER = {
     "@architectures": "spacy-transformers.TransformerListener.v1",
@@ -30,12 +31,6 @@ def v2_model(**settings):
             "prune_ratio": 0.0, **settings}
 
 
-def set_listener_width(head, width):
-    for node in head.model.walk():
-        if node.name == "transformer-listener":
-            node.set_dim("nO", width)
-
-
 def capitalised_examples(nlp, seed=0):
     """Places are the capitalised words; the token vectors are noise, so only
     the form of a word tells an entity."""
@@ -54,14 +49,7 @@ def capitalised_examples(nlp, seed=0):
 def trained_head(model, examples, steps=40):
     install_extensions()
     fix_random_seed(0)
-    nlp = spacy.blank("en")
-    head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": model})
-    set_listener_width(head, 8)
-    head.initialize(lambda: examples, nlp=nlp)
-    optimizer = Adam(0.01)
-    for _ in range(steps):
-        head.update(examples, sgd=optimizer)
-    return head
+    return train_entity_head(spacy.blank("en"), {"ents_policy": "replace", "model": model}, examples, steps=steps)
 
 
 def found(head, examples):

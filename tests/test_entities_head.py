@@ -3,11 +3,11 @@ import numpy
 import pytest
 import spacy
 from spacy.tokens import Span
-from thinc.api import Adam, fix_random_seed
+from thinc.api import fix_random_seed
 
 from spacy_scicls.entities import candidate_spans
 from spacy_scicls.entities.frozen import pooled_token_vectors, with_token_vectors
-from tiny_data import planted_entity_examples
+from tiny_data import planted_entity_examples, set_listener_width, train_entity_head
 
 
 def test_candidates_never_cross_a_section_start_set_by_a_reader():
@@ -38,28 +38,15 @@ def test_candidates_cross_transformer_window_edges(tiny_bert):
     assert vectors.shape[0] == 300 and (numpy.abs(vectors).sum(axis=1) > 0).all()
 
 
-def set_listener_width(head, width):
-    """What a transformer in the pipeline would tell its listener at initialization."""
-    for node in head.model.walk():
-        if node.name == "transformer-listener":
-            node.set_dim("nO", width)
-
-
 @pytest.fixture(scope="module")
 def frozen_head():
     """A head trained on fixed token vectors, read through its listener from
     ``doc._.trf_data``: the way scripts/evaluate_entities.py trains."""
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    # No transformer in the pipeline: the listener reads doc._.trf_data.
-    head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": {"max_width": 3}})
     texts = ["heat wave hit Europe", "floods and heat wave", "a heat wave"]
     examples = planted_entity_examples(nlp, texts, repeat=4, width=8)
-    set_listener_width(head, 8)
-    head.initialize(lambda: examples, nlp=nlp)
-    optimizer = Adam(0.01)
-    for _ in range(40):
-        head.update(examples, sgd=optimizer)
+    head = train_entity_head(nlp, {"ents_policy": "replace", "model": {"max_width": 3}}, examples)
     return head, examples
 
 
@@ -117,3 +104,31 @@ def test_prediction_in_blocks_equals_prediction_at_once(frozen_head, monkeypatch
     _, in_blocks = head.predict(docs)
     assert at_once.shape[0] > 10
     numpy.testing.assert_allclose(in_blocks, at_once, rtol=1e-5, atol=1e-6)
+
+
+def test_retired_decoding_settings_load_at_their_off_values_only(frozen_head):
+    """The shipped package's config and cfg name the removed lexicon prior and
+    propagation with their off values: those load and decode as before, any
+    other value is refused rather than ignored."""
+    head, examples = frozen_head
+    nlp = spacy.blank("en")
+    retired_off = {"lexicon_weight": 0.0, "lexicon_min_count": 2, "propagate_min_score": None}
+    copy = nlp.add_pipe("scicls_entities", config={"model": {"max_width": 3}, **retired_off})
+    set_listener_width(copy, 8)
+    # a cfg saved before the removal: the retired keys at their off values, and an empty lexicon
+    saved = dict(head.cfg, lexicon_weight=0.0, lexicon_min_count=1, propagate_min_score=None, lexicon={})
+    copy.from_bytes(head.to_bytes(exclude=["cfg"]), exclude=["cfg"])
+    copy.cfg.update(saved)
+    copy._drop_retired_cfg()
+    assert set(copy.cfg) == set(head.cfg)
+    doc = examples[0].reference
+    vectors = examples[0].predicted._.trf_data.model_output.last_hidden_state[0]
+    a = [(e.start, e.end, e.label_, e._.entity_score) for e in head(with_token_vectors(doc, vectors)).ents]
+    b = [(e.start, e.end, e.label_, e._.entity_score) for e in copy(with_token_vectors(doc, vectors)).ents]
+    assert a == b and a
+    for setting, value in (("lexicon_weight", 0.2), ("propagate_min_score", 0.9)):
+        with pytest.raises(ValueError, match=setting):
+            spacy.blank("en").add_pipe("scicls_entities", config={setting: value})
+    copy.cfg["lexicon_weight"] = 0.2
+    with pytest.raises(ValueError, match="lexicon_weight"):
+        copy.from_bytes(copy.to_bytes())

@@ -3,11 +3,11 @@ import numpy
 import pytest
 import spacy
 from spacy_transformers import install_extensions
-from thinc.api import Adam, fix_random_seed
+from thinc.api import fix_random_seed
 
 from spacy_scicls.entities.frozen import with_token_vectors
 from spacy_scicls.ml.span_scorer import _keep_best
-from tiny_data import planted_entity_examples
+from tiny_data import planted_entity_examples, set_listener_width, train_entity_head
 
 LISTENER = {
     "@architectures": "spacy-transformers.TransformerListener.v1",
@@ -25,12 +25,6 @@ def v2_model(**settings):
             **pinned, **settings}
 
 
-def set_listener_width(head, width):
-    for node in head.model.walk():
-        if node.name == "transformer-listener":
-            node.set_dim("nO", width)
-
-
 def examples_with_hazard(nlp, n=4):
     texts = ["heat wave hit Europe and Asia", "floods and heat wave in May", "a long heat wave"]
     return planted_entity_examples(nlp, texts, repeat=n, width=8)
@@ -42,13 +36,8 @@ def pruned_head():
     install_extensions()  # doc._.trf_data
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": v2_model(prune_ratio=0.25)})
     examples = examples_with_hazard(nlp)
-    set_listener_width(head, 8)
-    head.initialize(lambda: examples, nlp=nlp)
-    optimizer = Adam(0.01)
-    for _ in range(40):
-        head.update(examples, sgd=optimizer)
+    head = train_entity_head(nlp, {"ents_policy": "replace", "model": v2_model(prune_ratio=0.25)}, examples)
     return head, examples
 
 
@@ -121,13 +110,8 @@ def test_context_layers_train_and_see_neighbours():
     fix_random_seed(0)
     nlp = spacy.blank("en")
     model = v2_model(prune_ratio=0.0, context_width=16, context_depth=1)
-    head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": model})
     examples = examples_with_hazard(nlp, n=2)
-    set_listener_width(head, 8)
-    head.initialize(lambda: examples, nlp=nlp)
-    optimizer = Adam(0.01)
-    for _ in range(30):
-        head.update(examples, sgd=optimizer)
+    head = train_entity_head(nlp, {"ents_policy": "replace", "model": model}, examples, steps=30)
     docs = fresh_docs(examples[:3])
     assert [[(e.text, e.label_) for e in doc.ents] for doc in head.pipe(docs)] == [[("heat wave", "hazard")]] * 3
     projection = head.model.layers[1]

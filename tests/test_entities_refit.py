@@ -1,4 +1,4 @@
-"""scripts/evaluate_entities.py --refit: the head trained afresh on train + dev, threshold from dev."""
+"""scripts/evaluate_entities.py: the fold heads of the cross-validated threshold (refit), and per-label thresholds."""
 import argparse
 import sys
 
@@ -17,7 +17,7 @@ from tiny_data import planted_entity_examples  # noqa: E402
 
 def head_args(**changes):
     settings = dict(
-        encoder=evaluate_entities.DEFAULT_ENCODER, max_width=3, architecture="v2", span_width=16, hidden_width=16,
+        encoder=evaluate_entities.DEFAULT_ENCODER, max_width=3, span_width=16, hidden_width=16,
         layer_norm=True, prune_ratio=0.5, context_width=16, context_depth=1, context_window=1, input_dropout=0.0,
         features_width=0, positive_weight=5.0, seed=0, learn_rate=0.01, l2=0.0, averages=True, batch_size=4,
         dropout=0.0, lr_decay=1.0,

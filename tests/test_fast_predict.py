@@ -4,12 +4,12 @@ import pytest
 import spacy
 from spacy.util import registry
 from spacy_transformers import install_extensions
-from thinc.api import Adam, Linear, Maxout, chain, fix_random_seed, with_array
+from thinc.api import Linear, Maxout, chain, fix_random_seed, with_array
 
 from spacy_scicls.entities.frozen import with_token_vectors
 from spacy_scicls.ml import fast_predict
 from spacy_scicls.ml.fast_predict import thinc_prediction
-from tiny_data import planted_entity_examples
+from tiny_data import planted_entity_examples, train_entity_head
 
 LISTENER = {
     "@architectures": "spacy-transformers.TransformerListener.v1",
@@ -82,16 +82,9 @@ def test_trained_head_decodes_the_same_entities_both_ways():
     nlp = spacy.blank("en")
     model = {"@architectures": "spacy_scicls.SpanEntityScorer.v2", "max_width": 3, "tok2vec": LISTENER,
              "input_dropout": 0.0, "context_depth": 2, "context_width": 16, "span_width": 16, "hidden_width": 16}
-    head = nlp.add_pipe("scicls_entities", config={"ents_policy": "replace", "model": model})
     texts = ["heat wave hit Europe", "floods and heat wave in May", "a long heat wave"]
     examples = planted_entity_examples(nlp, texts, repeat=3, width=8)
-    for node in head.model.walk():
-        if node.name == "transformer-listener":
-            node.set_dim("nO", 8)
-    head.initialize(lambda: examples, nlp=nlp)
-    optimizer = Adam(0.01)
-    for _ in range(30):
-        head.update(examples, sgd=optimizer)
+    head = train_entity_head(nlp, {"ents_policy": "replace", "model": model}, examples, steps=30)
     docs = [with_token_vectors(eg.reference, eg.predicted._.trf_data.model_output.last_hidden_state[0]) for eg in examples]
     fast = head.predict(docs)[1]
     with thinc_prediction():

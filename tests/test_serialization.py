@@ -47,7 +47,7 @@ def test_entry_points_resolve_without_importing_the_package():
         "for name in ['scicls_sections', 'scicls_doc_categories', 'scicls_entities']:\n"
         "    nlp.add_pipe(name, name=name)\n"
         "for name in ['spacy_scicls.TransformerModel.v1', 'spacy_scicls.DocClassifier.v1',\n"
-        "             'spacy_scicls.SectionClassifier.v1', 'spacy_scicls.SpanEntityScorer.v1']:\n"
+        "             'spacy_scicls.SectionClassifier.v3', 'spacy_scicls.SpanEntityScorer.v2']:\n"
         "    registry.architectures.get(name)\n"
         "registry.misc.get('spacy_scicls.rule_based_sections.v1')\n"
         "registry.scorers.get('spacy_scicls.doc_categories_scorer.v1')\n"
@@ -72,7 +72,8 @@ def test_every_registered_function_is_an_entry_point():
     setup.read(Path(__file__).parents[1] / "setup.cfg")
     entry_points = setup["options.entry_points"]
     for group, table in [("spacy_architectures", registry.architectures), ("spacy_misc", registry.misc),
-                         ("spacy_scorers", registry.scorers), ("spacy_readers", registry.readers)]:
+                         ("spacy_scorers", registry.scorers), ("spacy_readers", registry.readers),
+                         ("spacy_callbacks", registry.callbacks)]:
         declared = {line.split("=")[0].strip() for line in entry_points[group].strip().splitlines()}
         registered = {name for name in table.get_all() if name.startswith("spacy_scicls.")}
         assert registered <= declared, f"{group}: not in setup.cfg: {sorted(registered - declared)}"

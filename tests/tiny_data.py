@@ -125,3 +125,25 @@ def planted_entity_examples(nlp: Language, texts: List[str], repeat: int, width:
         vectors[start : start + 2] += planted
         examples.append(Example(with_token_vectors(gold, vectors), gold))
     return examples
+
+
+def set_listener_width(head, width: int) -> None:
+    """What a transformer in the pipeline would tell a head's listener at initialization."""
+    for node in head.model.walk():
+        if node.name == "transformer-listener":
+            node.set_dim("nO", width)
+
+
+def train_entity_head(nlp: Language, config: dict, examples, steps: int = 40, width: int = 8):
+    """A ``scicls_entities`` head added to ``nlp`` with ``config`` and trained ``steps`` updates on
+    ``examples``, whose token vectors (``width`` wide) its listener reads from ``doc._.trf_data``:
+    no transformer in the pipeline, the way scripts/evaluate_entities.py trains."""
+    from thinc.api import Adam
+
+    head = nlp.add_pipe("scicls_entities", config=config)
+    set_listener_width(head, width)
+    head.initialize(lambda: examples, nlp=nlp)
+    optimizer = Adam(0.01)
+    for _ in range(steps):
+        head.update(examples, sgd=optimizer)
+    return head

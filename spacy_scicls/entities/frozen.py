@@ -19,21 +19,7 @@ from spacy_transformers.data_classes import TransformerData
 def pooled_token_vectors(trf_data: TransformerData, n_tokens: int) -> numpy.ndarray:
     """``(n_tokens, width)`` float32: the mean of each token's wordpiece vectors
     (zeros for a token aligned to no wordpiece, e.g. whitespace)."""
-    return _pool(trf_data, n_tokens, trf_data.model_output.last_hidden_state)
-
-
-def pooled_layer_vectors(trf_data: TransformerData, n_tokens: int) -> numpy.ndarray:
-    """``(n_layers, n_tokens, width)`` float32: every hidden state of the encoder
-    (the embeddings first, the last layer last) pooled per token as
-    ``pooled_token_vectors`` pools the last one. Needs the encoder's hidden states
-    (``transformer_config`` with ``output_hidden_states: true``)."""
-    hidden_states = trf_data.model_output.get("hidden_states")
-    if hidden_states is None:
-        raise ValueError("the transformer output has no hidden states (set output_hidden_states in transformer_config)")
-    return numpy.stack([_pool(trf_data, n_tokens, layer) for layer in hidden_states])
-
-
-def _pool(trf_data: TransformerData, n_tokens: int, output) -> numpy.ndarray:
+    output = trf_data.model_output.last_hidden_state
     width = trf_data.width
     if n_tokens == 0:
         return numpy.zeros((0, width), dtype="float32")
@@ -108,25 +94,3 @@ def chunk_doc(doc: Doc, vectors: Optional[numpy.ndarray], max_tokens: int, spans
                 ]
         pieces.append((piece, None if vectors is None else vectors[start:end]))
     return pieces
-
-
-def combine_layers(layers, spec: str) -> numpy.ndarray:
-    """Token vectors made of per-layer token vectors: ``layers[k]`` is the
-    ``(n_tokens, width)`` array of hidden state ``k`` (0 the embeddings, then
-    the encoder's layers in order). ``spec`` is one or more terms joined by
-    ``+``, concatenated in that order: ``K`` (layer K) or ``meanA-B`` (the mean
-    of layers A to B, both included). E.g. ``6``, ``mean3-6``, ``6+mean1-3``."""
-    parts = []
-    for term in spec.split("+"):
-        term = term.strip()
-        if term.startswith("mean"):
-            first, _, last = term[4:].partition("-")
-            if not first.isdigit() or not last.isdigit() or int(first) > int(last):
-                raise ValueError(f"bad layer term {term!r} in {spec!r} (meanA-B with A <= B)")
-            picked = [numpy.asarray(layers[k], dtype="float32") for k in range(int(first), int(last) + 1)]
-            parts.append(numpy.mean(picked, axis=0, dtype="float32"))
-        elif term.isdigit():
-            parts.append(numpy.asarray(layers[int(term)], dtype="float32"))
-        else:
-            raise ValueError(f"bad layer term {term!r} in {spec!r} (K or meanA-B)")
-    return numpy.ascontiguousarray(numpy.concatenate(parts, axis=1), dtype="float32")

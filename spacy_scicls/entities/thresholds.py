@@ -15,12 +15,11 @@ them): thresholds fitted on all groups but one decode the held-out group.
 """
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Set, Tuple
 
 import numpy
 
 from .decoding import greedy_decode
-from .lexicon import propagate
 
 # Thresholds a single label may take: lower than the global grid, since a
 # rare label's entities may never reach the global threshold.
@@ -42,19 +41,13 @@ class ScoredDoc:
     token_ends: numpy.ndarray
     gold: Set[Entity]
     group: int = 0
-    # With both set, decoding also propagates confident entities to their
-    # text's further occurrences (``lexicon.propagate``), as the component does.
-    lowers: Optional[List[str]] = None
-    propagate_min_score: Optional[float] = None
     _best: Optional[Tuple[numpy.ndarray, numpy.ndarray]] = field(default=None, repr=False)
 
     @classmethod
-    def from_doc(cls, doc, candidates, probs, gold: Set[Entity], group: int = 0, lowers: Optional[List[str]] = None,
-                 propagate_min_score: Optional[float] = None) -> "ScoredDoc":
+    def from_doc(cls, doc, candidates, probs, gold: Set[Entity], group: int = 0) -> "ScoredDoc":
         starts = numpy.asarray([t.idx for t in doc], dtype="int64")
         ends = numpy.asarray([t.idx + len(t) for t in doc], dtype="int64")
-        return cls(numpy.asarray(candidates), numpy.asarray(probs, dtype="float32"), starts, ends, gold, group,
-                   lowers, propagate_min_score)
+        return cls(numpy.asarray(candidates), numpy.asarray(probs, dtype="float32"), starts, ends, gold, group)
 
     def entities(self, thresholds: numpy.ndarray, labels: Sequence[str]) -> Set[Entity]:
         """Entities as character offsets, decoded at per-column ``thresholds``."""
@@ -69,8 +62,6 @@ class ScoredDoc:
         n = int(numpy.searchsorted(-best, -float(numpy.min(thresholds[1:])), side="right"))
         rows = numpy.sort(order[:n])
         chosen = greedy_decode(self.candidates[rows], self.probs[rows], thresholds)
-        if self.lowers is not None and self.propagate_min_score is not None:
-            chosen = propagate(self.lowers, self.candidates, chosen, self.propagate_min_score)
         return {(int(self.token_starts[s]), int(self.token_ends[e - 1]), labels[c - 1]) for s, e, c, _ in chosen}
 
 

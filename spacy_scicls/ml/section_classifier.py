@@ -4,80 +4,13 @@ from typing import Callable, List, Optional, Tuple
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Linear, Maxout, Model, Softmax, chain, concatenate
-from thinc.types import Floats2d, Ints2d, Ragged
+from thinc.types import Floats2d, Ragged
 
 from .tok2vec import no_rows_output, token_vectors
 
-# Columns of the span index array given to the model, one row per section
-# (v2 also reads the fourth, the section's depth).
+# Columns of the span index array given to the model, one row per section:
+# its token start and end, where its heading ends, and its depth.
 START, END, HEADING_END, LEVEL = 0, 1, 2, 3
-
-
-@registry.architectures("spacy_scicls.SectionClassifier.v1")
-def build_section_classifier_v1(
-    tok2vec: Model[List[Doc], List[Floats2d]],
-    hidden_width: int = 128,
-    dropout: float = 0.1,
-    nO: Optional[int] = None,
-) -> Model[Tuple[List[Doc], Ragged], Floats2d]:
-    """Classify section spans into IMRaD roles.
-
-    The input is ``(docs, spans)``: ``spans.data`` holds one row per section
-    with its token ``start``, ``end`` and ``heading_end`` (the heading is
-    ``[start, heading_end)``, empty when the section has none) and
-    ``spans.lengths`` the number of sections of each doc. A section is
-    represented by the mean of its heading's vectors (what the author calls
-    it), the mean of all its vectors (what it says), and where it sits in
-    the paper (relative start and end), so that a section whose heading says
-    nothing ("4 Our Approach", or no heading at all) is still labelled from
-    its content and position.
-    """
-    output_layer = Softmax(nO=nO)
-    model = Model(
-        "section_classifier",
-        _section_classifier_forward,
-        layers=[tok2vec, chain(Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True), output_layer)],
-        refs={"tok2vec": tok2vec, "output_layer": output_layer},
-        init=_section_classifier_init,
-    )
-    return model
-
-
-def _section_features(model: Model, Xs: List[Floats2d], spans: Ragged) -> Tuple[Floats2d, Callable]:
-    ops = model.ops
-    width = max((X.shape[1] for X in Xs), default=0)
-    rows: Ints2d = ops.to_numpy(spans.data)
-    lengths = ops.to_numpy(spans.lengths)
-    n_rows = rows.shape[0]
-    F = ops.alloc2f(n_rows, 2 * width + 2)
-    owners = []
-    row = 0
-    for doc_i, n_spans in enumerate(lengths):
-        X = Xs[doc_i]
-        n_tokens = max(X.shape[0], 1)
-        for _ in range(int(n_spans)):
-            start, end, heading_end = (int(v) for v in rows[row][:3])
-            if heading_end > start:
-                F[row, :width] = X[start:heading_end].mean(axis=0)
-            if end > start:
-                F[row, width : 2 * width] = X[start:end].mean(axis=0)
-            F[row, 2 * width] = start / n_tokens
-            F[row, 2 * width + 1] = end / n_tokens
-            owners.append(doc_i)
-            row += 1
-
-    def backprop(dF: Floats2d) -> List[Floats2d]:
-        dXs = [ops.alloc2f(*X.shape) for X in Xs]
-        for i in range(n_rows):
-            start, end, heading_end = (int(v) for v in rows[i][:3])
-            dX = dXs[owners[i]]
-            if heading_end > start:
-                dX[start:heading_end] += dF[i, :width] / (heading_end - start)
-            if end > start:
-                dX[start:end] += dF[i, width : 2 * width] / (end - start)
-        return dXs
-
-    return F, backprop
 
 
 def _classify_sections(
@@ -112,16 +45,6 @@ def _initialize_sections(model: Model, X, Y, features: Callable) -> None:
     classifier.initialize(X=F, Y=Y)
 
 
-def _section_classifier_forward(
-    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
-) -> Tuple[Floats2d, Callable]:
-    return _classify_sections(model, inputs, is_train, _section_features)
-
-
-def _section_classifier_init(model: Model, X=None, Y=None) -> None:
-    _initialize_sections(model, X, Y, _section_features)
-
-
 # -- v2: whole-section content, paper context and position ----------------
 #: Position cues of :func:`compose_section_features` (one column each).
 POSITION_FEATURES = (
@@ -141,8 +64,11 @@ def build_section_classifier_v2(
     """Classify section spans into IMRaD roles from what the heading says,
     what the content says, what the paper is about and where the section sits.
 
-    The input is as for v1, with a fourth column, the section's depth (1 for
-    a top-level section). Per section the classifier reads
+    The input is ``(docs, spans)``: ``spans.data`` holds one row per section
+    with its token ``start``, ``end``, ``heading_end`` (the heading is
+    ``[start, heading_end)``, empty when the section has none) and depth (1
+    for a top-level section), ``spans.lengths`` the number of sections of
+    each doc. Per section the classifier reads
     (:func:`compose_section_features`): the mean of its heading's vectors
     (zero without a heading), the mean of its first ``content_tokens``
     content vectors after the heading (0: all of them), that content vector
@@ -320,7 +246,7 @@ def build_section_classifier_v3(
 
 
 def _dense_beside_words(n_words: int, hidden_width: int, dropout: float, words_width: int, nO: Optional[int]):
-    """v3's and v4's classifier over their feature rows, and its output layer: the dense columns
+    """v3's classifier over its feature rows, and its output layer: the dense columns
     through a maxout layer, the last ``n_words`` (hashed words) through a linear layer, one softmax
     over both."""
     dense = chain(_columns(0, -n_words), Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True))
@@ -331,7 +257,7 @@ def _dense_beside_words(n_words: int, hidden_width: int, dropout: float, words_w
 
 def _reading_docs(features: Callable) -> Tuple[Callable, Callable]:
     """The forward pass and initialization of a version whose section ``features`` also read the
-    docs themselves (v3's words, v4's tree of sections), not only their token vectors."""
+    docs themselves (v3's words), not only their token vectors."""
 
     def forward(model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool) -> Tuple[Floats2d, Callable]:
         docs = inputs[0]
@@ -386,178 +312,5 @@ def _section_features_v3(model: Model, docs: List[Doc], Xs: List[Floats2d], span
     def backprop(dF: Floats2d) -> List[Floats2d]:
         # the words, lengths and places do not depend on the token vectors
         return backprop_v2(dF[:, :n_dense])
-
-    return F, backprop
-
-
-# -- v4: v3 and the whole section, its sub-sections and its parent ---------
-#: Cues of a section's place in the tree of sections (one column each), read by v4.
-TREE_FEATURES = ("level_2", "level_3_or_more", "has_children", "n_children", "subtree_share")
-
-
-def section_tree(owners, levels):
-    """Per section (reading order within each paper): the index of the row
-    after its last descendant (its sub-sections, theirs, ...: the rows
-    between it and a section no deeper than it) and of its parent (-1: none)."""
-    import numpy
-
-    n_rows = len(owners)
-    subtree_end = numpy.arange(1, n_rows + 1)
-    parent = numpy.full((n_rows,), -1, dtype="int64")
-    for doc_i in numpy.unique(owners):
-        idx = numpy.flatnonzero(owners == doc_i)
-        open_rows: List[int] = []
-        for i in idx:
-            while open_rows and levels[open_rows[-1]] >= levels[i]:
-                subtree_end[open_rows.pop()] = i
-            if open_rows:
-                parent[i] = open_rows[-1]
-            open_rows.append(i)
-        for i in open_rows:
-            subtree_end[i] = idx[-1] + 1
-    return subtree_end, parent
-
-
-def compose_tree_features(W, n_content, owners, levels, parts=("whole", "subtree", "parent", "tree")):
-    """v4's columns beside v3's, from each section's whole-content mean ``W`` and content length
-    ``n_content`` (sections in reading order): ``whole`` its whole content's mean, ``subtree`` the
-    mean of its content and its sub-sections' (weighted by tokens), ``parent`` its parent's subtree
-    mean (zero at the top level), ``tree`` the :data:`TREE_FEATURES`. Returns the columns and what
-    the backward pass needs."""
-    import numpy
-
-    n_rows, width = W.shape
-    n = numpy.asarray(n_content, dtype="float32")
-    subtree_end, parent = section_tree(owners, levels)
-    S = numpy.zeros_like(W)
-    totals = numpy.zeros((n_rows,), dtype="float32")
-    for i in range(n_rows):
-        rows = slice(i, subtree_end[i])
-        totals[i] = n[rows].sum()
-        if totals[i] > 0:
-            S[i] = (n[rows, None] * W[rows]).sum(axis=0) / totals[i]
-    columns = []
-    if "whole" in parts:
-        columns.append(W)
-    if "subtree" in parts:
-        columns.append(S)
-    if "parent" in parts:
-        PS = numpy.zeros_like(W)
-        has_parent = parent >= 0
-        PS[has_parent] = S[parent[has_parent]]
-        columns.append(PS)
-    if "tree" in parts:
-        T = numpy.zeros((n_rows, len(TREE_FEATURES)), dtype="float32")
-        paper_total = numpy.zeros((n_rows,), dtype="float32")
-        for doc_i in numpy.unique(owners):
-            idx = numpy.flatnonzero(owners == doc_i)
-            paper_total[idx] = max(float(n[idx].sum()), 1.0)
-        n_children = numpy.bincount(parent[parent >= 0], minlength=n_rows)[:n_rows]
-        levels = numpy.asarray(levels)
-        T[:, 0] = levels == 2
-        T[:, 1] = levels >= 3
-        T[:, 2] = n_children > 0
-        T[:, 3] = numpy.minimum(n_children, 10) / 10.0
-        T[:, 4] = totals / paper_total
-        columns.append(T)
-    out = numpy.hstack(columns).astype("float32") if columns else numpy.zeros((n_rows, 0), dtype="float32")
-    return out, (subtree_end, parent, totals)
-
-
-def _tree_backprop(dT, n_content, tree, width: int, parts) -> "numpy.ndarray":
-    """The gradient of :func:`compose_tree_features`'s columns with respect to ``W``."""
-    import numpy
-
-    subtree_end, parent, totals = tree
-    n = numpy.asarray(n_content, dtype="float32")
-    dW = numpy.zeros((dT.shape[0], width), dtype="float32")
-    dS = numpy.zeros_like(dW)
-    col = 0
-    if "whole" in parts:
-        dW += dT[:, col : col + width]
-        col += width
-    if "subtree" in parts:
-        dS += dT[:, col : col + width]
-        col += width
-    if "parent" in parts:
-        dPS = dT[:, col : col + width]
-        for i in numpy.flatnonzero(parent >= 0):
-            dS[parent[i]] += dPS[i]
-    for i in range(dT.shape[0]):
-        if totals[i] > 0:
-            rows = slice(i, subtree_end[i])
-            dW[rows] += n[rows, None] * dS[i] / totals[i]
-    return dW
-
-
-@registry.architectures("spacy_scicls.SectionClassifier.v4")
-def build_section_classifier_v4(
-    tok2vec: Model[List[Doc], List[Floats2d]],
-    hidden_width: int = 64,
-    dropout: float = 0.2,
-    content_tokens: int = 128,
-    words_tokens: int = 0,
-    word_buckets: int = 4096,
-    ngram_size: int = 2,
-    words_width: int = 8,
-    tree_parts: List[str] = ["subtree", "parent", "tree"],
-    nO: Optional[int] = None,
-) -> Model[Tuple[List[Doc], Ragged], Floats2d]:
-    """v3 with the whole section and its place among the sections.
-
-    Beside v3's features (the vectors of the first ``content_tokens``
-    content tokens, the words, length and place) v4 reads, as
-    ``tree_parts`` says (:func:`compose_tree_features`): the mean of the
-    section's whole content, the mean of its content with its
-    sub-sections' (a parent read by all its text, not by its first
-    lines), its parent's, and cues of its depth and sub-sections. These
-    go through v3's maxout layer with the other dense features. The
-    default leaves out ``whole`` (the section's own whole content), which
-    did worse in cross-validation than the sub-tree and parent means.
-    """
-    unknown = set(tree_parts) - {"whole", "subtree", "parent", "tree"}
-    if unknown:
-        raise ValueError(f"unknown tree_parts {sorted(unknown)}: use whole, subtree, parent, tree")
-    n_words = int(word_buckets)
-    classifier, output_layer = _dense_beside_words(n_words, hidden_width, dropout, words_width, nO)
-    forward, init = _reading_docs(_section_features_v4)
-    return Model(
-        "section_classifier_v4",
-        forward,
-        layers=[tok2vec, classifier],
-        refs={"tok2vec": tok2vec, "output_layer": output_layer},
-        attrs={"content_tokens": int(content_tokens), "words_tokens": int(words_tokens), "word_buckets": n_words,
-               "ngram_size": int(ngram_size), "tree_parts": list(tree_parts)},
-        init=init,
-    )
-
-
-def _section_features_v4(model: Model, docs: List[Doc], Xs: List[Floats2d], spans: Ragged):
-    import numpy
-
-    ops = model.ops
-    F2, backprop_v2 = _section_features_v2(model, Xs, spans)
-    rows, lengths = ops.to_numpy(spans.data), ops.to_numpy(spans.lengths)
-    Xs_np = [ops.to_numpy(X) for X in Xs]
-    width = max((X.shape[1] for X in Xs_np), default=0)
-    _, W, owners, whole = pool_sections(Xs_np, rows, lengths, 0)
-    n_content = numpy.asarray([r[3] - r[2] for r in whole])
-    levels = rows[:, 3] if rows.shape[1] > 3 else numpy.ones((rows.shape[0],), dtype="int32")
-    parts = model.attrs["tree_parts"]
-    T, tree = compose_tree_features(W, n_content, owners, levels, parts)
-    _, _, _, ranges = pool_sections([numpy.zeros((X.shape[0], 0), dtype="float32") for X in Xs_np], rows,
-                                    lengths, model.attrs["words_tokens"])
-    extra = v3_extra_features(docs, owners, ranges, model.attrs["word_buckets"], model.attrs["ngram_size"])
-    n_dense, n_tree = F2.shape[1], T.shape[1]
-    F = ops.asarray2f(numpy.hstack([ops.to_numpy(F2), T, extra]))
-
-    def backprop(dF: Floats2d) -> List[Floats2d]:
-        dF = ops.to_numpy(dF)
-        dXs = [ops.to_numpy(dX) for dX in backprop_v2(ops.asarray2f(dF[:, :n_dense]))]
-        dW = _tree_backprop(dF[:, n_dense : n_dense + n_tree], n_content, tree, width, parts)
-        for i, (_, _, body_start, body_end) in enumerate(whole):
-            if body_end > body_start:
-                dXs[owners[i]][body_start:body_end] += dW[i] / (body_end - body_start)
-        return [ops.asarray2f(dX) for dX in dXs]
 
     return F, backprop

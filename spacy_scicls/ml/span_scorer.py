@@ -12,7 +12,7 @@ from typing import Callable, List, Optional, Tuple
 
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Linear, Maxout, Model, Softmax, chain, with_array
+from thinc.api import Linear, Maxout, Model, chain, with_array
 from thinc.types import Floats2d, Ints1d, Ragged
 
 from . import fast_predict
@@ -20,59 +20,6 @@ from .tok2vec import no_rows_output, token_vectors
 
 # Candidates scored at once at prediction time.
 PREDICT_BLOCK = 16384
-
-
-@registry.architectures("spacy_scicls.SpanEntityScorer.v1")
-def build_span_entity_scorer_v1(
-    tok2vec: Model[List[Doc], List[Floats2d]],
-    max_width: int = 8,
-    span_width: int = 128,
-    hidden_width: int = 128,
-    dropout: float = 0.1,
-    nO: Optional[int] = None,
-) -> Model[Tuple[List[Doc], Ragged], Floats2d]:
-    """Score candidate spans; output column 0 is "not an entity".
-
-    The input is ``(docs, candidates)``: ``candidates.data`` holds one
-    ``(start, end)`` token row per candidate span (end exclusive) and
-    ``candidates.lengths`` the number of candidates of each doc.
-    ``max_width`` is the widest span, in tokens, that can be represented.
-    """
-    if max_width < 1:
-        raise ValueError(f"max_width must be at least 1, got {max_width}")
-    projection = with_array(Linear(nO=3 * span_width))
-    output_layer = Softmax(nO=nO)
-    scorer = chain(Maxout(nO=hidden_width, nP=2, dropout=dropout, normalize=True), output_layer)
-    return Model(
-        "span_entity_scorer",
-        _span_scorer_forward,
-        init=_span_scorer_init,
-        layers=[tok2vec, projection, scorer],
-        refs={"tok2vec": tok2vec, "output_layer": output_layer},
-        dims={"span_width": span_width},
-        attrs={"max_width": max_width},
-        params={"W_width": None},
-    )
-
-
-def _span_scorer_init(model: Model, X=None, Y=None) -> None:
-    tok2vec, projection, scorer = model.layers
-    span_width = model.get_dim("span_width")
-    if not model.has_param("W_width") or model.get_param("W_width") is None:
-        W = model.ops.asarray2f(
-            model.ops.xp.random.normal(0.0, 0.1, (model.attrs["max_width"], span_width))
-        )
-        model.set_param("W_width", W)
-    if X is None:
-        scorer.initialize(Y=Y)
-        return
-    docs, candidates = X
-    tok2vec.initialize(X=docs)
-    Xs, _ = token_vectors(tok2vec, docs, is_train=False)
-    projection.initialize(X=Xs)
-    Ps = projection.predict(Xs)
-    H, _ = _span_hidden(model, Ps, candidates)
-    scorer.initialize(X=H, Y=Y)
 
 
 def _global_indices(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tuple[Ints1d, Ints1d]:
@@ -86,40 +33,41 @@ def _global_indices(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tup
     return data[:, 0] + per_candidate, data[:, 1] + per_candidate
 
 
-def _span_parts(model: Model, Ps: List[Floats2d], candidates: Ragged):
-    """The batch's start, end and content parts, prefix sums of the content
-    part, and the candidates' global start and end rows and widths."""
-    ops = model.ops
-    xp = ops.xp
-    h = model.get_dim("span_width")
-    max_width = model.attrs["max_width"]
-    P = ops.flatten(Ps) if Ps else ops.alloc2f(0, 3 * h)
-    starts, ends = _global_indices(model, Ps, candidates)
+def _checked_widths(model: Model, starts, ends):
+    """The candidates' widths, which must be 1 to ``max_width`` tokens."""
     widths = ends - starts
+    max_width = model.attrs["max_width"]
     if widths.size and (int(widths.min()) < 1 or int(widths.max()) > max_width):
         raise ValueError(
             f"candidate spans must be 1 to {max_width} tokens wide; "
             f"got widths {int(widths.min())}..{int(widths.max())}"
         )
-    S, E, M = P[:, :h], P[:, h : 2 * h], P[:, 2 * h :]
-    prefix = xp.concatenate([ops.alloc2f(1, h), xp.cumsum(M, axis=0)], axis=0)
+    return widths
+
+
+def _token_parts(model: Model, P: Floats2d):
+    """The start, end and content parts of the batch's flattened projection ``P``
+    (its first ``3 * span_width`` columns), and prefix sums of the content part."""
+    ops = model.ops
+    h = model.get_dim("span_width")
+    prefix = ops.xp.concatenate([ops.alloc2f(1, h), ops.xp.cumsum(P[:, 2 * h : 3 * h], axis=0)], axis=0)
+    return P[:, :h], P[:, h : 2 * h], prefix
+
+
+def _span_parts(model: Model, Ps: List[Floats2d], candidates: Ragged):
+    """The batch's start, end and content parts, prefix sums of the content
+    part, and the candidates' global start and end rows and widths."""
+    ops = model.ops
+    P = ops.flatten(Ps) if Ps else ops.alloc2f(0, 3 * model.get_dim("span_width"))
+    starts, ends = _global_indices(model, Ps, candidates)
+    widths = _checked_widths(model, starts, ends)
+    S, E, prefix = _token_parts(model, P)
     return S, E, prefix, starts, ends, widths
 
 
 def _hidden_rows(model: Model, S, E, prefix, starts, ends, widths) -> Floats2d:
     inv_width = (1.0 / widths.astype("float32"))[:, None]
     return S[starts] + E[ends - 1] + (prefix[ends] - prefix[starts]) * inv_width + model.get_param("W_width")[widths - 1]
-
-
-def _predict_in_blocks(model: Model, Ps: List[Floats2d], candidates: Ragged, scorer: Model) -> Floats2d:
-    """Scores of every candidate, PREDICT_BLOCK candidates at a time: peak
-    memory is the token-level parts plus one block, however long the paper."""
-    S, E, prefix, starts, ends, widths = _span_parts(model, Ps, candidates)
-    blocks = []
-    for i in range(0, len(starts), PREDICT_BLOCK):
-        rows = slice(i, i + PREDICT_BLOCK)
-        blocks.append(fast_predict.predict(scorer, _hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
-    return model.ops.xp.concatenate(blocks)
 
 
 def _span_hidden(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tuple[Floats2d, Callable]:
@@ -153,27 +101,6 @@ def _span_hidden(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tuple[
     return H, backprop
 
 
-def _span_scorer_forward(
-    model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
-) -> Tuple[Floats2d, Callable]:
-    docs, candidates = inputs
-    tok2vec, projection, scorer = model.layers
-    Xs, backprop_tok2vec = token_vectors(tok2vec, docs, is_train)
-    Ps, backprop_projection = projection(Xs, is_train)
-    if candidates.data.shape[0] == 0:
-        return no_rows_output(model, Xs, backprop_tok2vec)
-    if not is_train:
-        return _predict_in_blocks(model, Ps, candidates, scorer), lambda dY: []
-    H, backprop_hidden = _span_hidden(model, Ps, candidates)
-    Y, backprop_scorer = scorer(H, is_train)
-
-    def backprop(dY: Floats2d) -> List[Doc]:
-        return backprop_tok2vec(backprop_projection(backprop_hidden(backprop_scorer(dY))))
-
-    return Y, backprop
-
-
-# -- v2: a linear first stage that prunes candidates before the Maxout -------
 @registry.architectures("spacy_scicls.SpanEntityScorer.v2")
 def build_span_entity_scorer_v2(
     tok2vec: Model[List[Doc], List[Floats2d]],
@@ -190,7 +117,14 @@ def build_span_entity_scorer_v2(
     input_dropout: float = 0.0,
     features: Optional[Model[List[Doc], List[Floats2d]]] = None,
 ) -> Model[Tuple[List[Doc], Ragged], Floats2d]:
-    """v1's span representation and Maxout scorer, plus a cheap linear first stage.
+    """Score candidate spans; output column 0 is "not an entity", and one
+    more last column holds the first stage's entity probability.
+
+    The input is ``(docs, candidates)``: ``candidates.data`` holds one
+    ``(start, end)`` token row per candidate span (end exclusive) and
+    ``candidates.lengths`` the number of candidates of each doc.
+    ``max_width`` is the widest span, in tokens, that can be represented.
+    A span is represented as the module says, then scored by a Maxout layer.
 
     With ``context_depth > 0``, the shared token vectors are first reduced to
     ``context_width`` and passed through that many residual convolution
@@ -319,7 +253,7 @@ def _feature_dropout(model: Model, Xs: List[Floats2d], backprop_tok2vec: Callabl
 
 
 def _split_projection(model: Model, Ps: List[Floats2d]) -> Tuple[List[Floats2d], Floats2d]:
-    """The span parts (v1's layout) and the ``(n_rows, 2)`` start/end scores."""
+    """The span parts (start, end, content) and the ``(n_rows, 2)`` start/end scores."""
     h3 = 3 * model.get_dim("span_width")
     ops = model.ops
     parts = [P[:, :h3] for P in Ps]
@@ -356,17 +290,13 @@ def _keep_best(xp, first: "numpy.ndarray", lengths, doc_lengths, ratio: float):
 def _predict_kept(model: Model, P: Floats2d, starts, ends, scorer: Model) -> Floats2d:
     """Logits of the kept candidates (global rows of the batch's flattened
     projection ``P``), PREDICT_BLOCK at a time."""
-    ops = model.ops
-    xp = ops.xp
-    h = model.get_dim("span_width")
-    S, E = P[:, :h], P[:, h : 2 * h]
-    prefix = xp.concatenate([ops.alloc2f(1, h), xp.cumsum(P[:, 2 * h : 3 * h], axis=0)], axis=0)
+    S, E, prefix = _token_parts(model, P)
     widths = ends - starts
     blocks = []
     for i in range(0, len(starts), PREDICT_BLOCK):
         rows = slice(i, i + PREDICT_BLOCK)
         blocks.append(fast_predict.predict(scorer, _hidden_rows(model, S, E, prefix, starts[rows], ends[rows], widths[rows])))
-    return xp.concatenate(blocks)
+    return model.ops.xp.concatenate(blocks)
 
 
 def _span_scorer_v2_forward(
@@ -396,13 +326,8 @@ def _span_scorer_v2_forward(
         P_flat = Ps[0] if len(Ps) == 1 else ops.flatten(Ps)  # flattened once
         token_scores = P_flat[:, h3:]
     starts, ends = _global_indices(model, parts, candidates)
-    widths = ends - starts
+    widths = _checked_widths(model, starts, ends)
     b_width = model.get_param("b_width")
-    if widths.size and (int(widths.min()) < 1 or int(widths.max()) > model.attrs["max_width"]):
-        raise ValueError(
-            f"candidate spans must be 1 to {model.attrs['max_width']} tokens wide; "
-            f"got widths {int(widths.min())}..{int(widths.max())}"
-        )
     first = token_scores[starts, 0] + token_scores[ends - 1, 1] + b_width[widths - 1]
     n_out = model.get_ref("output_layer").get_dim("nO")
     if not is_train:

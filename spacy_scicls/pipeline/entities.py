@@ -18,10 +18,9 @@ from thinc.api import Config, Model
 from thinc.types import Floats2d, Ragged
 
 from ..entities import ENTS_POLICIES, candidate_spans, greedy_decode, merge_entities
-from ..entities.lexicon import apply_lexicon, build_lexicon, propagate, token_lowers
 from ..entities.thresholds import column_thresholds
 from ..extensions import install_extensions
-from ..ml.span_scorer import build_span_entity_scorer_v1  # noqa: F401 (registers architecture)
+from ..ml.span_scorer import build_span_entity_scorer_v2  # noqa: F401 (registers architecture)
 from ._head import SharedEncoderHead
 from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
 
@@ -62,9 +61,6 @@ DEFAULT_ENTITIES_MODEL = Config().from_str(DEFAULT_ENTITIES_CONFIG)["model"]
         "ents_policy": "keep_existing",
         "positive_weight": 5.0,
         "label_thresholds": {},
-        "lexicon_weight": 0.0,
-        "lexicon_min_count": 1,
-        "propagate_min_score": None,
         "scorer": {"@scorers": "spacy.ner_scorer.v1"},
     },
     default_score_weights={"ents_f": 1.0, "ents_p": 0.0, "ents_r": 0.0, "ents_per_type": None},
@@ -96,22 +92,32 @@ def make_span_entity_recognizer(
         that label (the candidate's best label decides which applies); labels
         not named keep ``threshold``. scripts/evaluate_entities.py fits them
         on held-out scores (``spacy_scicls.entities.thresholds``).
-    lexicon_weight: weight of the lexicon prior mixed into the scores of
-        candidates whose text the training data annotated (0: off; see
-        ``spacy_scicls.entities.lexicon``). The lexicon is learnt from the
-        training examples at ``initialize`` when the weight is above 0 (or set
-        with ``learn_lexicon``) and saved with the component.
-    lexicon_min_count: a lexicon string counts only if it was annotated at
-        least this many times.
-    propagate_min_score: after decoding, further occurrences in the same doc
-        of an entity's text that scored at least this get its label (where
-        they are candidate spans and overlap no entity); None: off.
+    lexicon_weight, lexicon_min_count, propagate_min_score: retired
+        decoding aids (a lexicon prior and document-level propagation,
+        measured and not adopted: docs/research-log.md). Pipelines saved
+        before their removal name them with their off values (0.0, any count,
+        None), which are accepted and change nothing; any other value is an
+        error rather than a setting that would be silently ignored.
     """
+    check_retired_settings(name, lexicon_weight, propagate_min_score)
     return SpanEntityRecognizer(
         nlp.vocab, model, name, threshold=threshold, ents_policy=ents_policy, scorer=scorer,
         positive_weight=positive_weight, label_thresholds=label_thresholds,
-        lexicon_weight=lexicon_weight, lexicon_min_count=lexicon_min_count, propagate_min_score=propagate_min_score,
     )
+
+
+def check_retired_settings(name: str, lexicon_weight: Optional[float], propagate_min_score: Optional[float]) -> None:
+    """Refuse the retired decoding aids unless they are off (see ``make_span_entity_recognizer``)."""
+    if lexicon_weight:
+        raise ValueError(
+            f"[{name}] lexicon_weight={lexicon_weight}: the lexicon prior was removed (measured, not adopted); "
+            "only lexicon_weight = 0 is accepted"
+        )
+    if propagate_min_score is not None:
+        raise ValueError(
+            f"[{name}] propagate_min_score={propagate_min_score}: document-level propagation was removed "
+            "(measured, not adopted); only propagate_min_score = null is accepted"
+        )
 
 
 class SpanEntityRecognizer(SharedEncoderHead):
@@ -126,9 +132,6 @@ class SpanEntityRecognizer(SharedEncoderHead):
         scorer: Optional[Callable] = None,
         positive_weight: float = 5.0,
         label_thresholds: Optional[Dict[str, float]] = None,
-        lexicon_weight: float = 0.0,
-        lexicon_min_count: int = 1,
-        propagate_min_score: Optional[float] = None,
     ) -> None:
         if not positive_weight > 0:
             raise ValueError(f"[{name}] positive_weight must be positive, got {positive_weight}")
@@ -140,10 +143,6 @@ class SpanEntityRecognizer(SharedEncoderHead):
         for label, value in label_thresholds.items():
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"[{name}] threshold of label {label!r} must be within (0, 1], got {value}")
-        if not 0.0 <= lexicon_weight <= 1.0:
-            raise ValueError(f"[{name}] lexicon_weight must be within [0, 1], got {lexicon_weight}")
-        if propagate_min_score is not None and not 0.0 < propagate_min_score <= 1.0:
-            raise ValueError(f"[{name}] propagate_min_score must be within (0, 1] or None, got {propagate_min_score}")
         self.vocab = vocab
         self.model = model
         self.name = name
@@ -155,11 +154,6 @@ class SpanEntityRecognizer(SharedEncoderHead):
             "positive_weight": positive_weight,
             # Saved with the component (cfg), so fitted thresholds survive to_disk/from_disk.
             "label_thresholds": label_thresholds,
-            "lexicon_weight": float(lexicon_weight),
-            "lexicon_min_count": int(lexicon_min_count),
-            "propagate_min_score": None if propagate_min_score is None else float(propagate_min_score),
-            # {lower-cased text: [label, times annotated with it, occurrences]}, see learn_lexicon.
-            "lexicon": {},
         }
         # Gold entities that no candidate can represent, by reason: counted
         # and logged, never dropped silently.
@@ -184,14 +178,26 @@ class SpanEntityRecognizer(SharedEncoderHead):
         self.vocab.strings.add(label)
         return 1
 
+    def from_disk(self, path, *, exclude=tuple()) -> "SpanEntityRecognizer":
+        super().from_disk(path, exclude=exclude)
+        self._drop_retired_cfg()
+        return self
+
+    def from_bytes(self, bytes_data: bytes, *, exclude=tuple()) -> "SpanEntityRecognizer":
+        super().from_bytes(bytes_data, exclude=exclude)
+        self._drop_retired_cfg()
+        return self
+
+    def _drop_retired_cfg(self) -> None:
+        """A cfg saved before the decoding aids were removed holds them (off) and
+        an empty lexicon: checked to be off, then dropped."""
+        check_retired_settings(self.name, self.cfg.pop("lexicon_weight", 0.0), self.cfg.pop("propagate_min_score", None))
+        self.cfg.pop("lexicon_min_count", None)
+        self.cfg.pop("lexicon", None)
+
     def decision_thresholds(self) -> numpy.ndarray:
         """One threshold per output column: a label's own where it has one, else the global one."""
         return column_thresholds(self.labels, self.cfg["threshold"], self.cfg.get("label_thresholds") or {})
-
-    def learn_lexicon(self, docs: Iterable[Doc]) -> None:
-        """The lexicon of the gold entities of ``docs`` (``doc.spans["entities"]``
-        where a doc has it, else ``doc.ents``), stored in the cfg."""
-        self.cfg["lexicon"] = build_lexicon(docs, max_width=self.max_width)
 
     def _candidates(self, docs: List[Doc]) -> Tuple[List[numpy.ndarray], Ragged]:
         per_doc = [candidate_spans(doc, self.max_width) for doc in docs]
@@ -219,19 +225,11 @@ class SpanEntityRecognizer(SharedEncoderHead):
         per_doc, probs = predictions
         probs = self.model.ops.to_numpy(self._split_first_stage(probs)[0])
         thresholds = self.decision_thresholds()
-        lexicon, weight = self.cfg.get("lexicon") or {}, float(self.cfg.get("lexicon_weight") or 0.0)
-        min_score = self.cfg.get("propagate_min_score")
         offset = 0
         for doc, candidates in zip(docs, per_doc):
             doc_probs = probs[offset : offset + len(candidates)]
             offset += len(candidates)
-            lowers = token_lowers(doc) if (lexicon and weight > 0) or min_score is not None else None
-            if lexicon and weight > 0:
-                doc_probs = apply_lexicon(lowers, candidates, doc_probs, lexicon, self.labels, weight,
-                                          int(self.cfg.get("lexicon_min_count", 1)))
             chosen = greedy_decode(candidates, doc_probs, thresholds)
-            if min_score is not None:
-                chosen = propagate(lowers, candidates, chosen, float(min_score))
             new = []
             for start, end, column, score in chosen:
                 span = Span(doc, start, end, label=self.labels[column - 1])
@@ -313,8 +311,7 @@ class SpanEntityRecognizer(SharedEncoderHead):
         labels: Optional[List[str]] = None,
     ) -> None:
         """Labels come from ``labels`` or from the entities of every training
-        example: any label set works. With ``lexicon_weight`` above 0, the
-        lexicon is learnt from every training example's gold entities."""
+        example: any label set works."""
         validate_get_examples(get_examples, "SpanEntityRecognizer.initialize")
         if labels is None:
             labels = sorted({ent.label_ for eg in get_examples() for ent in eg.reference.ents})
@@ -329,5 +326,3 @@ class SpanEntityRecognizer(SharedEncoderHead):
         n = candidates.data.shape[0]
         self.model.initialize(X=(docs, candidates), Y=self.model.ops.alloc2f(n, len(self.labels) + 1))
         self.unreachable_gold.clear()
-        if self.cfg.get("lexicon_weight"):
-            self.learn_lexicon(eg.reference for eg in get_examples())

@@ -14,7 +14,7 @@ from ..extensions import install_extensions
 from ..corpora.sections import heading_label
 from ..labels import IMRAD_LABELS
 from ..ml.section_classifier import (  # noqa: F401 (registers)
-    build_section_classifier_v1, build_section_classifier_v2, build_section_classifier_v3,
+    build_section_classifier_v2, build_section_classifier_v3,
 )
 from ..ml.section_order import decode
 from ..segmentation import Segment, segments_from_spans
