@@ -104,6 +104,10 @@ def check_text(text: str, max_chars: int) -> None:
         raise RecordError(
             f"text too long: {len(text):,} characters, more than --max-chars {max_chars:,}"
         )
+    if _has_surrogates(text):
+        # From a \udXXX escape in JSON: no UTF-8 form, so no tokenizer or output can take it.
+        bad = next(ch for ch in text if "\ud800" <= ch <= "\udfff")
+        raise RecordError(f"invalid Unicode: the text holds a lone surrogate ({ascii(bad)[1:-1]})")
     sample = text[:4096]
     if "\x00" in sample:
         raise RecordError("binary content: text contains NUL bytes")
@@ -199,10 +203,10 @@ def expand_inputs(inputs: Sequence[str], exclude: Sequence[Path] = ()) -> Tuple[
     """
     files, skipped = _expand(inputs)
     if exclude:
-        excluded = [Path(p).resolve() for p in exclude]
+        excluded = [Path(os.path.realpath(p)) for p in exclude]
 
         def keep(path: Path) -> bool:
-            resolved = path.resolve()
+            resolved = Path(os.path.realpath(path))  # realpath, unlike resolve, takes a link loop as it is
             return not any(resolved == e or e in resolved.parents for e in excluded)
 
         files = [p for p in files if keep(p)]

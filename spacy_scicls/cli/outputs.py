@@ -455,6 +455,8 @@ class DocBinWriter:
             source, keep, n_ids = self._pending
             if source == "output" and keep == n_ids:
                 self._pending = None
+                if self.parts.is_dir():  # left over from a run killed while removing it
+                    shutil.rmtree(self.parts)
                 return  # a finished output that nothing was added to: it stays as it is
         self._set_up()
         merged = DocBin(store_user_data=True)
