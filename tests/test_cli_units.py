@@ -129,12 +129,21 @@ def test_jsonl_writer_resume_cuts_torn_line_and_partial_batch(tmp_path):
     writer.close()
     with path.open("ab") as file:
         file.write(b'{"id": "r5", "err')  # killed in the middle of a write
-    assert JsonlWriter(path).open(resume=True) == [f"r{i}" for i in range(5)]
+    before = path.read_bytes()
+    writer = JsonlWriter(path)
+    assert writer.open(resume=True) == [f"r{i}" for i in range(5)]
+    writer.close(complete=False)  # a run that stops (or is refused) before it writes changes nothing
+    assert path.read_bytes() == before
+    writer = JsonlWriter(path)
+    assert writer.open(resume=True) == [f"r{i}" for i in range(5)]
+    writer.close(complete=True)  # a run that finishes cuts the torn line
     assert path.read_bytes().endswith(b"\n") and path.read_bytes().count(b"\n") == 5
     writer = JsonlWriter(path)
     assert writer.open(resume=True, align=2) == ["r0", "r1", "r2", "r3"]
+    assert path.read_bytes().count(b"\n") == 5
+    writer.write_batch([({"id": "r4", "error": None}, None)])  # the first write cuts, then appends
     writer.close()
-    assert path.read_bytes().count(b"\n") == 4
+    assert path.read_bytes().count(b"\n") == 5 and path.read_bytes() == before[: before.rindex(b"\n") + 1]
 
 
 def test_jsonl_writer_refuses_to_resume_a_foreign_file(tmp_path):

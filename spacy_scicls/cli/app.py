@@ -8,9 +8,14 @@ Exit status: 0 when every record was annotated, 1 when the run finished but some
 records failed (each has an output record with ``error`` set; the summary
 counts them by reason), 2 when the run could not start (bad arguments, a
 pipeline that does not load, an output that exists without --resume or
---overwrite, a --resume on an output made from other inputs) or stopped on an
-input that broke off mid-run (everything before it is written: fix it and --resume).
+--overwrite, an output that another run is writing, a --resume on an output
+made by another pipeline, other options or other inputs) or stopped on an input
+that broke off or an output that could not be written (a full disk) mid-run,
+130 on Ctrl-C and 143 on SIGTERM. Whenever it stops, the output holds complete
+records only, a prefix of what the whole run writes: fix what stopped it and
+run the same command with --resume.
 """
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -19,14 +24,19 @@ import typer
 
 from . import DEFAULT_MODEL
 from .inputs import INPUT_FORMATS, InputError, check_inputs, count_records, iter_records
+from .lock import OutputLock, OutputLocked, lock_path
+from .manifest import ManifestMismatch, RecordOptions, check_resume, make_manifest, manifest_path, write_manifest
 from .outputs import CsvWriter, DocBinWriter, JsonlWriter, OutputError, output_exists, output_format
 from .progress import Progress
-from .run import annotate_records
+from .run import annotate_records, skip_done
+from .workers import Terminated, tied_workers
 from ..threads import set_cpu_threads
 
 EXIT_OK = 0
 EXIT_RECORDS_FAILED = 1
 EXIT_CANNOT_RUN = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 app = typer.Typer(
     name="scicls",
@@ -92,14 +102,27 @@ def pipeline_taxonomies(nlp) -> tuple:
     return labels, certainty
 
 
-def make_writer(path: Path, nlp):
+def make_writer(path: Path, nlp, *, keep_trf_data: bool = False):
     fmt = output_format(path)
     if fmt == "jsonl":
         return JsonlWriter(path)
     if fmt == "csv":
         labels, certainty = pipeline_taxonomies(nlp)
         return CsvWriter(path, labels, certainty)
-    return DocBinWriter(path, nlp.vocab)
+    return DocBinWriter(path, nlp.vocab, keep_trf_data=keep_trf_data)
+
+
+def companion_paths(output: Path) -> List[Path]:
+    """The files and folders that belong to an output: never inputs, even inside an input folder."""
+    output = Path(output)
+    return [
+        output,
+        output.with_name(output.name + ".parts"),
+        output.with_name(output.name + ".tmp"),
+        manifest_path(output),
+        manifest_path(output).with_name(manifest_path(output).name + ".tmp"),
+        lock_path(output),
+    ]
 
 
 def _columns(value: Optional[str]) -> Optional[List[str]]:
@@ -127,6 +150,9 @@ def annotate_command(
     ),
     id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column of CSV/JSONL records."),
     no_text: bool = typer.Option(False, "--no-text", help="Leave the text out of JSONL records."),
+    keep_trf_data: bool = typer.Option(
+        False, "--keep-trf-data", help="Keep each doc's transformer output (doc._.trf_data) in a .spacy output (large)."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run's output."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     max_chars: Optional[int] = typer.Option(
@@ -151,6 +177,7 @@ def annotate_command(
             text_columns=_columns(text_columns),
             id_column=id_column,
             include_text=not no_text,
+            keep_trf_data=keep_trf_data,
             resume=resume,
             overwrite=overwrite,
             max_chars=max_chars,
@@ -158,9 +185,20 @@ def annotate_command(
             log_interval=log_interval,
             quiet=quiet,
         )
-    except (CannotRun, InputError, OutputError) as err:
+    except (CannotRun, InputError, OutputError, ManifestMismatch, OutputLocked) as err:
         typer.echo(f"scicls annotate: error: {err}", err=True)
         raise typer.Exit(EXIT_CANNOT_RUN)
+    except (KeyboardInterrupt, Terminated) as err:
+        code = EXIT_INTERRUPTED if isinstance(err, KeyboardInterrupt) else EXIT_TERMINATED
+        typer.echo(
+            f"scicls annotate: {'interrupted' if code == EXIT_INTERRUPTED else 'terminated'}: {output} holds "
+            "complete records only; run the same command with --resume to complete it",
+            err=True,
+        )
+        sys.stderr.flush()
+        # Everything written is on disk. Exit now: the queues of stopped workers can keep
+        # the interpreter's exit waiting for them.
+        os._exit(code)
     raise typer.Exit(code)
 
 
@@ -176,6 +214,7 @@ def run_annotate(
     text_columns: Optional[List[str]] = None,
     id_column: Optional[str] = None,
     include_text: bool = True,
+    keep_trf_data: bool = False,
     resume: bool = False,
     overwrite: bool = False,
     max_chars: Optional[int] = None,
@@ -183,21 +222,67 @@ def run_annotate(
     log_interval: float = 30.0,
     quiet: bool = False,
 ) -> int:
-    """The command without its argument parsing; returns the exit status."""
+    """The command without its argument parsing; returns the exit status.
+
+    Nothing is written before every check that can refuse the run has passed:
+    the arguments, the inputs, the output's folder, the lock, the pipeline, the
+    manifest of a resumed output and the ids of the records it already holds.
+    """
     if resume and overwrite:
         raise CannotRun("--resume and --overwrite exclude each other")
     if gpu_id >= 0 and n_process > 1:
         raise CannotRun("--n-process > 1 runs on CPU; use one process with --gpu-id")
-    output_format(output)
-    # The output, its parts and its temporary file are never inputs, even inside an input folder.
-    exclude = [output, output.with_name(output.name + ".parts"), output.with_name(output.name + ".tmp")]
+    output = Path(output)
+    fmt = output_format(output)
+    exclude = companion_paths(output)
     _, skipped = check_inputs(
         inputs, format=format, text_columns=text_columns, id_column=id_column, exclude=exclude
     )
-    if output_exists(output) and not (resume or overwrite):
+    if output.is_dir():
+        raise CannotRun(f"{output} is a folder: name the output file")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        lock = OutputLock(output).acquire()
+    except OSError as err:
+        # Found before the pipeline loads: a folder that cannot be written to.
+        raise CannotRun(f"cannot write to {output.parent}: {err.strerror or err}") from None
+    try:
+        return _run_locked(
+            inputs, output, fmt, exclude, skipped,
+            model=model, batch_size=batch_size, n_process=n_process, gpu_id=gpu_id, format=format,
+            text_columns=text_columns, id_column=id_column, include_text=include_text,
+            keep_trf_data=keep_trf_data, resume=resume, overwrite=overwrite, max_chars=max_chars,
+            threads=threads, log_interval=log_interval, quiet=quiet,
+        )
+    finally:
+        lock.release()
+
+
+def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batch_size, n_process, gpu_id,
+                format, text_columns, id_column, include_text, keep_trf_data, resume, overwrite, max_chars,
+                threads, log_interval, quiet) -> int:
+    exists = output_exists(output)
+    if exists and not (resume or overwrite):
         raise CannotRun(f"{output} exists: pass --resume to continue it or --overwrite to replace it")
     nlp = load_pipeline(model, gpu_id)
-    writer = make_writer(output, nlp)
+    if max_chars is not None and max_chars > nlp.max_length:
+        # Asked for: texts up to --max-chars are annotated, not refused by spaCy (E088) one by one.
+        nlp.max_length = max_chars
+    options = RecordOptions(
+        batch_size=batch_size,
+        include_text=include_text,
+        max_chars=max_chars or nlp.max_length,
+        format=format,
+        text_columns=tuple(text_columns) if text_columns else None,
+        id_column=id_column,
+        device="gpu" if gpu_id >= 0 else "cpu",
+        keep_trf_data=keep_trf_data if fmt == "spacy" else False,
+    )
+    manifest = make_manifest(nlp, inputs=inputs, options=options, output_format=fmt)
+    resuming = resume and exists
+    if resuming:
+        check_resume(output, manifest)
+    writer = make_writer(output, nlp, keep_trf_data=keep_trf_data)
     if n_process > 1 or threads > 0:
         # Forked workers hang in torch's thread pool unless it has one thread;
         # numpy's BLAS (the heads) gets the same count, so that workers do not
@@ -209,30 +294,48 @@ def run_annotate(
             f"e.g. {skipped[0]}",
             err=True,
         )
-    records = iter_records(
-        inputs,
-        format=format,
-        text_columns=text_columns,
-        id_column=id_column,
-        max_chars=max_chars or nlp.max_length,
-        exclude=exclude,
-    )
+
+    def records():
+        return iter_records(
+            inputs,
+            format=format,
+            text_columns=text_columns,
+            id_column=id_column,
+            max_chars=max_chars or nlp.max_length,
+            exclude=exclude,
+        )
+
+    done_ids: List[str] = []
+    if resuming:
+        # Reads only: the output changes when the run writes its first batch. A resumed run
+        # starts on a batch boundary, so that its batches are those of an uninterrupted run.
+        done_ids = writer.open(resume=True, align=batch_size)
+        try:
+            skip_done(records(), done_ids)  # other inputs: refused before a byte is written
+        except BaseException:
+            writer.close(complete=False)
+            raise
+    else:
+        for stale in (output, output.with_name(output.name + ".parts")):
+            if stale.is_file():
+                stale.unlink()  # --overwrite: what made it is replaced before the manifest
+        write_manifest(output, manifest)
+        writer.open(resume=False)
     progress = Progress(count_records(inputs, format=format, exclude=exclude), interval=log_interval, enabled=not quiet)
-    # A resumed run starts on a batch boundary, so that its batches are those of an uninterrupted run.
-    done_ids = writer.open(resume=resume, align=batch_size)
     complete = False
     try:
-        summary = annotate_records(
-            nlp,
-            records,
-            writer,
-            done_ids=done_ids,
-            batch_size=batch_size,
-            n_process=n_process,
-            include_text=include_text,
-            max_chars=max_chars,
-            progress=progress,
-        )
+        with tied_workers():
+            summary = annotate_records(
+                nlp,
+                records(),
+                writer,
+                done_ids=done_ids,
+                batch_size=batch_size,
+                n_process=n_process,
+                include_text=include_text,
+                max_chars=max_chars,
+                progress=progress,
+            )
         complete = True
     finally:
         writer.close(complete=complete)

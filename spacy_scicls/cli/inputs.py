@@ -15,6 +15,7 @@ S2ORC/unarXive papers) and :func:`iter_csv_records`.
 import csv
 import glob
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ SUFFIXES = {
     ".csv": "csv",
     ".tsv": "csv",
 }
+#: Why a JSON value nested deeper than Python's parser goes is refused.
+TOO_DEEP = "nested too deeply to read"
 #: Record fields tried, in order, when no text columns are given.
 DEFAULT_TEXT_FIELDS = (("text",), ("title", "abstract"))
 DEFAULT_ID_FIELDS = ("id", "paper_id", "doc_id", "record_id")
@@ -101,6 +104,10 @@ def check_text(text: str, max_chars: int) -> None:
         raise RecordError(
             f"text too long: {len(text):,} characters, more than --max-chars {max_chars:,}"
         )
+    if _has_surrogates(text):
+        # From a \udXXX escape in JSON: no UTF-8 form, so no tokenizer or output can take it.
+        bad = next(ch for ch in text if "\ud800" <= ch <= "\udfff")
+        raise RecordError(f"invalid Unicode: the text holds a lone surrogate ({ascii(bad)[1:-1]})")
     sample = text[:4096]
     if "\x00" in sample:
         raise RecordError("binary content: text contains NUL bytes")
@@ -165,13 +172,15 @@ def detect_input_format(path: Path) -> Optional[str]:
         first_line = stripped.split(b"\n", 1)[0]
         try:
             obj = json.loads(first_line)
-        except ValueError:
+        except (ValueError, RecursionError):
             if suffix != ".json":
                 return "jsonl"  # a malformed first line: an error record, the others go on
             try:
                 obj = json.loads(path.read_bytes())
             except ValueError as err:
                 raise RecordError(f"malformed JSON: {err}") from None
+            except RecursionError:
+                raise RecordError(f"malformed JSON: {TOO_DEEP}") from None
         if isinstance(obj, list):
             obj = obj[0] if obj else {}
         return _paper_json_format(path, head, obj) if _is_paper_record(obj) else "jsonl"
@@ -194,10 +203,10 @@ def expand_inputs(inputs: Sequence[str], exclude: Sequence[Path] = ()) -> Tuple[
     """
     files, skipped = _expand(inputs)
     if exclude:
-        excluded = [Path(p).resolve() for p in exclude]
+        excluded = [Path(os.path.realpath(p)) for p in exclude]
 
         def keep(path: Path) -> bool:
-            resolved = path.resolve()
+            resolved = Path(os.path.realpath(path))  # realpath, unlike resolve, takes a link loop as it is
             return not any(resolved == e or e in resolved.parents for e in excluded)
 
         files = [p for p in files if keep(p)]
@@ -211,15 +220,12 @@ def _expand(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(
-                (p for p in path.rglob("*") if p.is_file()),
-                key=lambda p: p.relative_to(path).as_posix(),
-            )
+            try:
+                found = sorted(_walk(path), key=lambda p: p.relative_to(path).as_posix())
+            except OSError as err:
+                raise InputError(f"cannot read folder {item}: {err.strerror or err}") from None
             for p in found:
-                rel = p.relative_to(path)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                (files if p.suffix.lower() in SUFFIXES else skipped).append(p)
+                (files if p.suffix.lower() in SUFFIXES or p.is_dir() else skipped).append(p)
         elif path.is_file():
             files.append(path)
         elif glob.has_magic(item):
@@ -230,6 +236,55 @@ def _expand(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
         else:
             raise InputError(f"input not found: {item}")
     return files, skipped
+
+
+def _walk(root: Path) -> List[Path]:
+    """The entries of a folder, recursively, hidden ones left out, links followed.
+
+    Besides files, it gives what cannot be read, so that each becomes an error
+    record rather than vanish: a sub-folder that cannot be listed, a link to a
+    folder that is one of its own parents (a loop), and a broken link.
+    """
+    out: List[Path] = []
+
+    def visit(folder: Path, parents: Tuple[str, ...]) -> None:
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            if folder != root:
+                out.append(folder)  # iter_file says why it cannot be read
+            else:
+                raise
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()
+                is_file = entry.is_file()
+            except OSError:
+                is_dir = is_file = False
+            if is_dir:
+                real = os.path.realpath(path)
+                if real in parents:
+                    out.append(path)  # a loop
+                else:
+                    visit(path, parents + (real,))
+            elif is_file or entry.is_symlink():  # a broken link too: its record says so
+                out.append(path)
+
+    visit(root, (os.path.realpath(root),))
+    return out
+
+
+def _folder_error(path: Path) -> str:
+    """Why a folder inside an input folder is given as a record (see :func:`_walk`)."""
+    try:
+        os.listdir(path)
+    except OSError as err:
+        return f"cannot read folder: {err.strerror or err}"
+    return "symlink loop: the folder is a link to one of its own parent folders"
 
 
 def _display_name(path: Path, roots: Sequence[Path]) -> str:
@@ -276,6 +331,9 @@ def iter_file(
     id_column: Optional[str] = None,
     max_chars: int = 1_000_000,
 ) -> Iterator[Record]:
+    if path.is_dir():
+        yield Record(name, _error_loader(_folder_error(path)), name)
+        return
     try:
         fmt = format or detect_input_format(path)
     except OSError as err:
@@ -384,7 +442,12 @@ def iter_jsonl_records(
     or ``<file>:<line number>``. With ``paper_format`` (S2ORC or unarXive), each
     line is one paper given to the structured reader.
     """
-    with path.open("rb") as file:
+    try:
+        file = path.open("rb")
+    except OSError as err:
+        yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
+        return
+    with file:
         for lineno, raw in enumerate(file, 1):
             if not raw.strip():
                 continue
@@ -400,6 +463,9 @@ def iter_jsonl_records(
                 continue
             except ValueError as err:
                 yield Record(fallback, _error_loader(f"malformed JSON: {err}"), where)
+                continue
+            except RecursionError:
+                yield Record(fallback, _error_loader(f"malformed JSON: {TOO_DEEP}"), where)
                 continue
             yield Record(_record_id(obj, id_column, fallback), _json_loader(obj, text_columns, paper_format, max_chars, where), where)
 
@@ -429,6 +495,9 @@ def iter_json_file(
         return
     except ValueError as err:
         yield Record(name, _error_loader(f"malformed JSON: {err}"), name)
+        return
+    except RecursionError:
+        yield Record(name, _error_loader(f"malformed JSON: {TOO_DEEP}"), name)
         return
     single = not isinstance(value, list)
     for n, obj in enumerate([value] if single else value, 1):
@@ -467,7 +536,12 @@ def iter_csv_records(
     """
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+    try:
+        file = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
+    except OSError as err:
+        yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
+        return
+    with file:
         reader = csv.DictReader(file, delimiter=delimiter)
         check_csv_header(reader.fieldnames or [], name, text_columns, id_column)
         rowno = 0
@@ -529,8 +603,11 @@ def check_inputs(
             continue  # an error record for this file, later
         if fmt == "csv":
             delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-            with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
-                header = next(csv.reader(file, delimiter=delimiter), [])
+            try:
+                with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+                    header = next(csv.reader(file, delimiter=delimiter), [])
+            except (OSError, csv.Error):
+                continue  # an error record for this file, later
             check_csv_header(header, path.name, text_columns, id_column)
     return files, skipped
 

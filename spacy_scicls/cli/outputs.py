@@ -31,6 +31,23 @@ class OutputError(ValueError):
     """The output cannot be written or resumed (it exists, or it was made from other inputs)."""
 
 
+def has_surrogates(value: str) -> bool:
+    """Whether ``value`` holds a lone surrogate (which has no UTF-8 form)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def escape_surrogates(value: str) -> str:
+    """``value`` with each lone surrogate written as ``\\udcXX`` (for outputs that cannot hold it:
+    CSV, ``.spacy``); any other string is returned as it is."""
+    if not has_surrogates(value):
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _score(value) -> Optional[float]:
     return None if value is None else round(float(value), SCORE_DIGITS)
 
@@ -91,11 +108,19 @@ def _fsync_dir(path: Path) -> None:
 
 
 class Writer:
-    """Base of the line writers (JSONL, CSV): complete lines are records, the tail may be torn."""
+    """Base of the line writers (JSONL, CSV): complete lines are records, the tail may be torn.
+
+    :meth:`open` with ``resume`` only reads the output: the torn tail and the
+    records of an unfinished batch are cut off when the run writes its first
+    batch (or finishes), so an output whose resume is refused, or a run that
+    stops before it writes, leaves the output as it was.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._file = None
+        self._fd: Optional[int] = None
+        self._cut_at: Optional[int] = None  # where the kept records end, until the first write
+        self._n_records = 0
 
     # subclasses: record_line(record, doc) -> str ending in "\n"; line_id(line) -> str; header() -> str
     def header(self) -> str:
@@ -113,48 +138,43 @@ class Writer:
     def open(self, *, resume: bool, align: int = 1) -> List[str]:
         """Open for appending; returns the ids already written (empty unless ``resume``).
 
-        With ``resume``, a torn last line is cut off, and so are the records after
-        the last multiple of ``align`` (a batch that was written in parts is done again).
+        With ``resume``, a torn last line, and the records after the last
+        multiple of ``align`` (a batch that was written in parts), are left out
+        of the ids, and cut off at the first write. Without it the output is
+        created (emptied) with its header.
         """
         done: List[str] = []
         if resume and self.path.exists():
             done = self._recover(align)
+            self._fd = os.open(str(self.path), os.O_WRONLY | os.O_CLOEXEC)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("wb") as file:
-                file.write(self.header().encode("utf-8"))
-                file.flush()
-                os.fsync(file.fileno())
+            self._fd = os.open(str(self.path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+            self._cut_at = None
+            try:
+                self._write_at_end(self.header().encode("utf-8"))
+            except OSError as err:
+                raise self._write_error(err) from err
             _fsync_dir(self.path.parent)
-        self._file = self.path.open("ab")
+        self._n_records = len(done)
         return done
 
     def _recover(self, align: int = 1) -> List[str]:
+        """The ids of the whole batches in the output; where they end goes to ``_cut_at``. Reads only."""
         data = self.path.read_bytes()
         header = self.header().encode("utf-8")
         if header and not data.startswith(header):
             if header.startswith(data):  # killed while writing the header
-                data = b""
-            else:
-                raise OutputError(
-                    f"{self.path}: its header differs from this run's ({self.header().strip()!r}); "
-                    "was it made with another pipeline? Use --overwrite to start again."
-                )
-        if not data:
-            with self.path.open("wb") as file:
-                file.write(header)
-                file.flush()
-                os.fsync(file.fileno())
-            return []
+                self._cut_at = 0
+                self._pending_header = True
+                return []
+            raise OutputError(
+                f"{self.path}: its header differs from this run's ({self.header().strip()!r}); "
+                "was it made with another pipeline? Use --overwrite to start again."
+            )
         end = data.rfind(b"\n") + 1  # complete lines end with a newline; the rest is torn
         lines = data[len(header) : end].split(b"\n")[:-1] if end > len(header) else []
         keep = len(lines) // align * align
-        end = len(header) + sum(len(line) + 1 for line in lines[:keep])
-        if end < len(data):
-            with self.path.open("r+b") as file:
-                file.truncate(end)
-                file.flush()
-                os.fsync(file.fileno())
         ids = []
         for lineno, line in enumerate(lines[:keep], 1):
             try:
@@ -164,27 +184,86 @@ class Writer:
                     f"{self.path}: record {lineno} is not one this command wrote ({err}); "
                     "use --overwrite to start again"
                 ) from None
+        cut = len(header) + sum(len(line) + 1 for line in lines[:keep])
+        self._cut_at = cut if cut < len(data) else None
         return ids
 
+    _pending_header = False
+
+    def _apply_cut(self) -> None:
+        """Cut off what a resumed run does again (once, before its first write)."""
+        if self._cut_at is None:
+            return
+        os.ftruncate(self._fd, self._cut_at)
+        self._cut_at = None
+        if self._pending_header:
+            self._pending_header = False
+            self._write_at_end(self.header().encode("utf-8"))
+        else:
+            os.fsync(self._fd)
+
+    def _write_at_end(self, data: bytes) -> None:
+        """Append ``data`` and make it durable; on failure (a full disk) the file is cut back to
+        where it was, so that it never ends in a part of a batch, and the error is raised."""
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(self._fd, view)
+                view = view[written:]
+            os.fsync(self._fd)
+        except OSError:
+            try:
+                os.ftruncate(self._fd, start)
+                os.fsync(self._fd)
+            except OSError:  # pragma: no cover - the torn tail is cut by the next --resume
+                pass
+            raise
+
+    def _write_error(self, err: OSError) -> "OutputError":
+        return OutputError(
+            f"cannot write {self.path}: {err.strerror or err}. The output holds the "
+            f"{self._n_records:,} records before the batch that failed, each complete: make room "
+            "(or fix the folder) and run the same command with --resume"
+        )
+
     def write_batch(self, items: Sequence[tuple]) -> None:
-        """Append ``(record, doc)`` pairs at once and make them durable."""
+        """Append ``(record, doc)`` pairs at once and make them durable (:class:`OutputError` if
+        they cannot be written: the output then holds every record before them)."""
         if not items:
             return
         data = "".join(self.record_line(record, doc) for record, doc in items).encode("utf-8")
-        self._file.write(data)
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            self._apply_cut()
+            self._write_at_end(data)
+        except OSError as err:
+            raise self._write_error(err) from err
+        self._n_records += len(items)
 
     def close(self, complete: bool = True) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        """Close the file; a ``complete`` run that wrote nothing still cuts a torn tail."""
+        if self._fd is None:
+            return
+        try:
+            if complete:
+                try:
+                    self._apply_cut()
+                except OSError as err:
+                    raise self._write_error(err) from err
+        finally:
+            os.close(self._fd)
+            self._fd = None
 
 
 class JsonlWriter(Writer):
     def record_line(self, record: Dict, doc: Optional[Doc]) -> str:
         # ensure_ascii=False keeps text readable; json escapes every newline, so one record is one line.
-        return json.dumps(record, ensure_ascii=False) + "\n"
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        if has_surrogates(line):
+            # A lone surrogate (from a \udc80 escape in a JSON input) has no UTF-8 form: written as
+            # JSON escapes, the line reads back as exactly the same record.
+            line = json.dumps(record, ensure_ascii=True) + "\n"
+        return line
 
     def line_id(self, line: str) -> str:
         record = json.loads(line)
@@ -215,12 +294,6 @@ class CsvWriter(Writer):
             + ["error"]
         )
 
-    def _row(self, values: Sequence[object]) -> str:
-        out = io.StringIO()
-        clean = ["" if v is None else " ".join(str(v).splitlines()) for v in values]
-        csv.writer(out, lineterminator="\n").writerow(clean)
-        return out.getvalue()
-
     def header(self) -> str:
         return self._row(self.columns())
 
@@ -236,30 +309,53 @@ class CsvWriter(Writer):
     def line_id(self, line: str) -> str:
         return next(csv.reader([line]))[0]
 
+    def _row(self, values: Sequence[object]) -> str:
+        out = io.StringIO()
+        clean = ["" if v is None else escape_surrogates(" ".join(str(v).splitlines())) for v in values]
+        csv.writer(out, lineterminator="\n").writerow(clean)
+        return out.getvalue()
+
 
 class DocBinWriter:
     """A ``DocBin`` file, built from one part per batch.
 
     Parts are written to ``<output>.parts/`` (each atomically: a temporary file,
-    fsync, rename); :meth:`close` joins them into the output and removes the
-    folder. A resumed run reads the ids from the parts (and from a finished
-    output, which becomes the first part).
+    fsync, rename); :meth:`close` joins them into the output (atomically), then
+    marks the folder done (``JOINED``) and removes it. On resume the parts
+    folder, unless marked done, holds every record (a finished output that a
+    run continues is copied in as the first part, never moved); otherwise the
+    finished output does. Nothing is changed until the run writes its first
+    batch or finishes.
+
+    Each doc's transformer output (``doc._.trf_data``, some 35 times the size of
+    its JSONL record) is left out unless ``keep_trf_data``.
     """
 
     ID_KEY = "scicls_id"
     ERROR_KEY = "scicls_error"
+    DONE_MARK = "JOINED"
+    TRF_DATA_KEY = ("._.", "trf_data", None, None)
 
-    def __init__(self, path: Path, vocab: Vocab):
+    def __init__(self, path: Path, vocab: Vocab, *, keep_trf_data: bool = False):
         self.path = Path(path)
         self.parts = self.path.with_name(self.path.name + ".parts")
         self.vocab = vocab
+        self.keep_trf_data = keep_trf_data
         self._n_parts = 0
+        self._n_records = 0
+        self._pending: Optional[tuple] = None  # (source, keep): what to set up before the first write
 
     def exists(self) -> bool:
-        return self.path.exists() or self.parts.exists()
+        return self.path.exists() or self._parts_in_progress()
+
+    def _parts_in_progress(self) -> bool:
+        return self.parts.is_dir() and not (self.parts / self.DONE_MARK).exists()
 
     def _part_files(self) -> List[Path]:
         return sorted(p for p in self.parts.glob("part-*.spacy"))
+
+    def _docs(self, path: Path) -> List[Doc]:
+        return list(DocBin(store_user_data=True).from_disk(path).get_docs(self.vocab))
 
     def open(self, *, resume: bool, align: int = 1) -> List[str]:
         if not resume:
@@ -267,84 +363,135 @@ class DocBinWriter:
                 shutil.rmtree(self.parts)
             if self.path.exists():
                 self.path.unlink()
+            self.parts.mkdir(parents=True, exist_ok=True)
+            self._n_parts = 0
+            return []
+        ids: List[str] = []
+        if self._parts_in_progress():
+            source = "parts"
+            for part in self._part_files():
+                ids.extend(str(doc.user_data.get(self.ID_KEY)) for doc in self._docs(part))
+        elif self.path.exists():
+            source = "output"
+            ids = [str(doc.user_data.get(self.ID_KEY)) for doc in self._docs(self.path)]
+        else:
+            source = None
+        keep = len(ids) // align * align
+        self._pending = (source, keep, len(ids))
+        self._n_records = keep
+        return ids[:keep]
+
+    def _set_up(self) -> None:
+        """Before the first write of a resumed run: the parts folder holds exactly the kept records."""
+        if self._pending is None:
+            return
+        source, keep, n_ids = self._pending
+        if self.parts.exists() and (self.parts / self.DONE_MARK).exists():
+            shutil.rmtree(self.parts)  # left over from a run killed while removing it
         self.parts.mkdir(parents=True, exist_ok=True)
         for tmp in self.parts.glob("*.tmp"):
             tmp.unlink()  # a part that was being written when the run stopped
-        if resume and self.path.exists():
-            first = self.parts / "part-000000.spacy"
-            if not first.exists():
-                shutil.copyfile(self.path, first)
-                _fsync_dir(self.parts)
-            self.path.unlink()
-        ids: List[str] = []
-        for part in self._part_files():
-            docbin = DocBin(store_user_data=True).from_disk(part)
-            docs = list(docbin.get_docs(self.vocab))
-            ids.extend(str(doc.user_data.get(self.ID_KEY)) for doc in docs)
-        keep = len(ids) // align * align
-        if keep < len(ids):  # drop the records after the last whole batch (and rewrite that part)
+        if source == "output":
+            docs = self._docs(self.path)[:keep]
+            self._write_part(self.parts / "part-000000.spacy", docs)
+        elif source == "parts" and keep < n_ids:  # drop the records after the last whole batch
             seen = 0
             for part in self._part_files():
-                docs = list(DocBin(store_user_data=True).from_disk(part).get_docs(self.vocab))
-                if seen + len(docs) <= keep:
-                    seen += len(docs)
-                    continue
+                docs = self._docs(part)
                 if seen >= keep:
                     part.unlink()
-                    continue
-                kept = DocBin(store_user_data=True, docs=docs[: keep - seen])
-                tmp = part.with_suffix(".tmp")
-                tmp.write_bytes(kept.to_bytes())
-                os.replace(tmp, part)
-                seen = keep
+                elif seen + len(docs) > keep:
+                    self._write_part(part, docs[: keep - seen])
+                seen += len(docs)
             _fsync_dir(self.parts)
-            ids = ids[:keep]
         files = self._part_files()
-        self._n_parts = int(files[-1].stem.split("-")[1]) + 1 if files else 1
-        return ids
+        self._n_parts = int(files[-1].stem.split("-")[1]) + 1 if files else 0
+        self._pending = None
+
+    def _write_part(self, final: Path, docs: Sequence[Doc]) -> None:
+        docbin = DocBin(store_user_data=True, docs=docs)
+        tmp = final.with_suffix(".tmp")
+        try:
+            with tmp.open("wb") as file:
+                file.write(docbin.to_bytes())
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(tmp, final)
+        except OSError as err:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            raise OutputError(
+                f"cannot write {final}: {err.strerror or err}. The output holds the {self._n_records:,} "
+                "records before the batch that failed, each complete: make room (or fix the folder) "
+                "and run the same command with --resume"
+            ) from err
+        _fsync_dir(final.parent)
 
     def write_batch(self, items: Sequence[tuple]) -> None:
         if not items:
             return
-        docbin = DocBin(store_user_data=True)
+        self._set_up()
+        docs = []
         for record, doc in items:
             if doc is None:
                 doc = Doc(self.vocab, words=[])
-            doc.user_data[self.ID_KEY] = record["id"]
-            doc.user_data[self.ERROR_KEY] = record.get("error")
-            docbin.add(doc)
-        final = self.parts / f"part-{self._n_parts:06d}.spacy"
-        tmp = final.with_suffix(".tmp")
-        with tmp.open("wb") as file:
-            file.write(docbin.to_bytes())
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, final)
-        _fsync_dir(self.parts)
+            if not self.keep_trf_data:
+                doc.user_data.pop(self.TRF_DATA_KEY, None)
+            doc.user_data[self.ID_KEY] = escape_surrogates(record["id"])
+            error = record.get("error")
+            doc.user_data[self.ERROR_KEY] = None if error is None else escape_surrogates(error)
+            docs.append(doc)
+        self._write_part(self.parts / f"part-{self._n_parts:06d}.spacy", docs)
         self._n_parts += 1
+        self._n_records += len(docs)
 
     def close(self, complete: bool = True) -> None:
         """When ``complete``, join the parts into the output file (atomically) and remove them."""
-        if not complete or not self.parts.exists():
+        if not complete:
             return
+        if self._pending is not None:
+            source, keep, n_ids = self._pending
+            if source == "output" and keep == n_ids:
+                self._pending = None
+                if self.parts.is_dir():  # left over from a run killed while removing it
+                    shutil.rmtree(self.parts)
+                return  # a finished output that nothing was added to: it stays as it is
+        self._set_up()
         merged = DocBin(store_user_data=True)
         for part in self._part_files():
             merged.merge(DocBin(store_user_data=True).from_disk(part))
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("wb") as file:
-            file.write(merged.to_bytes())
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, self.path)
+        try:
+            with tmp.open("wb") as file:
+                file.write(merged.to_bytes())
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(tmp, self.path)
+        except OSError as err:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            raise OutputError(
+                f"cannot write {self.path}: {err.strerror or err}. Every record is in {self.parts.name}: "
+                "make room and run the same command with --resume"
+            ) from err
         _fsync_dir(self.path.parent)
+        # Marked done before its removal starts: a run killed while removing it leaves an output that is
+        # finished, and a folder that the next run knows to be a leftover.
+        (self.parts / self.DONE_MARK).write_bytes(b"")
+        _fsync_dir(self.parts)
         shutil.rmtree(self.parts)
 
 
 def output_exists(path: Path) -> bool:
     """Whether ``path`` (or, for ``.spacy``, the parts of an unfinished run) exists."""
     path = Path(path)
+    parts = path.with_name(path.name + ".parts")
     return path.exists() or (
-        output_format(path) == "spacy" and path.with_name(path.name + ".parts").exists()
+        output_format(path) == "spacy" and parts.is_dir() and not (parts / DocBinWriter.DONE_MARK).exists()
     )
 
 

@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .inputs import InputError, Record, RecordError, check_text
-from .outputs import OutputError, doc_to_record, error_record
+from .outputs import OutputError, doc_to_record, error_record, escape_surrogates
 from .progress import Progress
 
 
@@ -80,7 +80,7 @@ def skip_done(records: Iterator[Record], done_ids: Sequence[str]) -> None:
                 f"the output holds {len(done_ids):,} records but the inputs only {position:,}: "
                 "it was made from other inputs; use --overwrite to start again"
             )
-        if record.id != expected:
+        if record.id != expected and escape_surrogates(record.id) != expected:
             raise OutputError(
                 f"record {position + 1:,} of the output has id {expected!r} but input record "
                 f"{position + 1:,} is {record.id!r}: the output was made from other inputs "
@@ -115,8 +115,9 @@ def annotate_records(
 
     def flush() -> None:
         nonlocal last_write
-        writer.write_batch(buffer)
-        buffer.clear()
+        items = list(buffer)
+        buffer.clear()  # a batch that cannot be written is not tried again on the way out
+        writer.write_batch(items)
         last_write = time.perf_counter()
 
     def emit(item: _Item, doc: Optional[Doc], error: Optional[str] = None) -> None:
@@ -167,20 +168,23 @@ def annotate_records(
         while True:
             stream = nlp.pipe(feed(), as_tuples=True, batch_size=batch_size, n_process=n_process)
             broke: Optional[BaseException] = None
-            while True:
-                try:
-                    doc, index = next(stream)
-                except StopIteration:
-                    break
-                except Exception as err:  # noqa: BLE001 - the pipeline failed on some record of a batch
-                    broke = err
-                    break
-                item = pending.popleft()
-                assert item.index == index, (item.index, index)
-                emit(item, doc)
+            try:
+                while True:
+                    try:
+                        doc, index = next(stream)
+                    except StopIteration:
+                        break
+                    except Exception as err:  # noqa: BLE001 - the pipeline failed on some record of a batch
+                        broke = err
+                        break
+                    item = pending.popleft()
+                    assert item.index == index, (item.index, index)
+                    emit(item, doc)
+            finally:
+                # Stops the workers of n_process > 1 however the loop ends (an error, Ctrl-C, SIGTERM).
+                stream.close()
             if broke is None:
                 break
-            stream.close()
             if not pending and not fatal:
                 raise broke  # no record to blame: the pipeline itself cannot run
             # Complete the batch the stream stopped in, so that the next stream starts on a batch boundary.

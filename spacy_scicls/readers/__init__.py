@@ -97,18 +97,36 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
     raise ReaderError(f"{name or 'input'}: cannot tell the format from the name or the first bytes; pass format=")
 
 
+#: Endings that make a one-line str a file name rather than a paper's text.
+_FILE_SUFFIXES = (".xml", ".nxml", ".tei", ".json", ".jsonl", ".md", ".markdown", ".txt", ".text")
+TOO_DEEP = "nested too deeply to read"
+
+
+def _names_a_file(source: str) -> bool:
+    """Whether a str is meant as a file name: one short line, ending like a paper file, not content."""
+    if "\n" in source or len(source) >= 4096:
+        return False
+    if os.path.isfile(source):
+        return True
+    return (
+        source == source.strip()
+        and Path(source).suffix.lower() in _FILE_SUFFIXES
+        and not source.startswith(("<", "{", "[", "#"))
+    )
+
+
 def _load(source: Source, name: Optional[str]):
     """(content: bytes | dict, display name, file path or None)."""
     if isinstance(source, dict):
         return source, name or str(source.get("paper_id") or "record"), None
     if isinstance(source, (bytes, bytearray)):
         return bytes(source), name or "input", None
-    if isinstance(source, os.PathLike) or (
-        isinstance(source, str) and "\n" not in source and len(source) < 4096 and os.path.isfile(source)
-    ):
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _names_a_file(source)):
         path = Path(source)
         try:
             return path.read_bytes(), name or str(path), path
+        except FileNotFoundError as err:
+            raise ReaderError(f"{name or path}: no such file") from err
         except OSError as err:
             raise ReaderError(f"{name or path}: cannot be read ({err.strerror or err})") from err
     if isinstance(source, str):
@@ -130,6 +148,8 @@ def _json_records(data: bytes, name: str) -> list:
     try:
         value = json.loads(text)
         return value if isinstance(value, list) else [value]
+    except RecursionError:
+        raise ReaderError(f"{name}: malformed JSON: {TOO_DEEP}") from None
     except json.JSONDecodeError as whole:
         records = []
         for number, line in enumerate(text.splitlines(), 1):
@@ -160,9 +180,24 @@ def _paper(record_or_text: Any, fmt: str, name: str, nlp: Language) -> Doc:
             read_markdown(record_or_text, paper)
     except ReaderError:
         raise
+    except RecursionError:
+        raise ReaderError(f"{name}: {TOO_DEEP}") from None
     except (ValueError, TypeError, AttributeError) as err:
         raise ReaderError(f"{name}: {err}") from err
-    return paper_to_doc(paper, nlp)
+    return _named(paper_to_doc, name, paper, nlp)
+
+
+def _named(function, name: str, *args) -> Doc:
+    """``function(*args)``, with any error of spaCy's (e.g. E088, a text over ``nlp.max_length``)
+    raised as a :class:`ReaderError` that names the paper."""
+    try:
+        return function(*args)
+    except ReaderError:
+        raise
+    except RecursionError:
+        raise ReaderError(f"{name}: {TOO_DEEP}") from None
+    except (ValueError, TypeError) as err:
+        raise ReaderError(f"{name}: {err}") from err
 
 
 def _check_format(fmt: str, name: str) -> str:
@@ -182,7 +217,7 @@ def read_papers(source: Source, nlp: Language, *, format: Optional[str] = None, 
         return
     fmt = _check_format(format or detect_format(path if path is not None else (name if name else None), content[:4096]), display)
     if fmt == "text":
-        yield _text_doc(_decode(content, display), display, nlp)
+        yield _named(_text_doc, display, _decode(content, display), display, nlp)
     elif fmt == "markdown":
         yield _paper(_decode(content, display), fmt, display, nlp)
     elif fmt in XML_FORMATS:
@@ -194,6 +229,8 @@ def read_papers(source: Source, nlp: Language, *, format: Optional[str] = None, 
             raise ReaderError(f"{display}: unsafe XML refused: the document {err}") from err
         except ExpatError as err:
             raise ReaderError(f"{display}: malformed XML: {err}") from err
+        except RecursionError:
+            raise ReaderError(f"{display}: {TOO_DEEP}") from None
         yield _paper(root, fmt, display, nlp)
     else:
         records = _json_records(content, display)

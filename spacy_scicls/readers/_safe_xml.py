@@ -26,6 +26,11 @@ class UnsafeXMLError(ValueError):
     """The document declares entities, or asks for something a safe parser refuses."""
 
 
+#: Deepest element nesting read: papers nest a few dozen levels; the readers walk the tree
+#: recursively, so a file nested thousands deep is refused here rather than overflow them.
+MAX_DEPTH = 400
+
+
 def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1]
 
@@ -41,10 +46,16 @@ def parse_xml(data: bytes) -> Element:
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.buffer_text = True
 
+    depth = [0]
+
     def start(tag, attrs):
+        depth[0] += 1
+        if depth[0] > MAX_DEPTH:
+            raise UnsafeXMLError(f"nests elements more than {MAX_DEPTH} deep: nested too deeply to read")
         builder.start(_local(tag), {_local(k): v for k, v in attrs.items()})
 
     def end(tag):
+        depth[0] -= 1
         builder.end(_local(tag))
 
     def entity_decl(name, is_parameter, value, base, system_id, public_id, notation):

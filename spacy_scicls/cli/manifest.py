@@ -1,0 +1,258 @@
+"""What made an output: the manifest written beside it, and the check of a resume against it.
+
+An output of ``scicls annotate`` is only ever continued by the run that would
+have written the same records. Before the first byte of an output is written,
+``<output>.manifest.json`` records what decides its records:
+
+- the pipeline: its name and version, and a fingerprint of its config and of
+  every component's weights and settings (:func:`pipeline_fingerprint`);
+- the software that runs it (spacy_scicls, spaCy, thinc, torch, transformers,
+  numpy): another version may give other floats;
+- the options that change records (:class:`RecordOptions`);
+- the inputs as given (absolute paths, globs kept as patterns) and the output format.
+
+A resume compares the manifest of the current run with the saved one
+(:func:`check_resume`) and refuses, naming each difference, before anything
+is written. The API, for any writer of records::
+
+    manifest = make_manifest(nlp, inputs=["papers/"], options=RecordOptions(batch_size=32), output_format="jsonl")
+    check_resume(output, manifest)      # ManifestMismatch (a ValueError) if the output was made otherwise
+    write_manifest(output, manifest)    # atomically, before the output's first byte
+"""
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+FORMAT = "spacy_scicls.annotate_manifest.v1"
+SUFFIX = ".manifest.json"
+#: Distributions whose versions are part of the manifest: each can change the floats of a record.
+SOFTWARE = ("spacy-scicls", "spacy", "spacy-transformers", "thinc", "torch", "transformers", "numpy")
+
+
+class ManifestMismatch(ValueError):
+    """The output was made by another pipeline, other software, options or inputs."""
+
+    def __init__(self, output: Path, differences: Sequence[str]):
+        self.output = Path(output)
+        self.differences = list(differences)
+        super().__init__(
+            f"{output} was made differently, so --resume would mix records: "
+            + "; ".join(self.differences)
+            + ". Run with what made it, or use --overwrite to start again."
+        )
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """The options of a run that change what its records hold (not, e.g., the number of processes)."""
+
+    batch_size: int = 32  # the pipeline's batches: the same records in a batch give the same floats
+    include_text: bool = True
+    max_chars: Optional[int] = None  # None: the pipeline's max_length
+    format: Optional[str] = None
+    text_columns: Optional[Tuple[str, ...]] = None
+    id_column: Optional[str] = None
+    device: str = "cpu"  # "cpu" or "gpu": the same model gives other floats on a GPU
+    keep_trf_data: bool = False  # .spacy output only
+
+    def to_dict(self) -> Dict[str, Any]:
+        data = asdict(self)
+        data["text_columns"] = list(self.text_columns) if self.text_columns is not None else None
+        return data
+
+
+def manifest_path(output: Path) -> Path:
+    """``<output>.manifest.json``."""
+    output = Path(output)
+    return output.with_name(output.name + SUFFIX)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=True, default=str).encode("utf8")
+
+
+def component_fingerprint(pipe: Any) -> str:
+    """SHA-256 of what a component runs on: its serialized state without the shared vocab.
+
+    A component that knows a cheaper fingerprint of its weights (the frozen
+    transformer: the SHA-256 of its encoder's weights, config and tokenizer)
+    gives that, with its settings; a plain function component has no state,
+    and only its name in the config counts.
+    """
+    fingerprint = getattr(pipe, "fingerprint", None)
+    if callable(fingerprint):
+        return _sha256(_json_bytes({"fingerprint": fingerprint(), "cfg": getattr(pipe, "cfg", None)}))
+    to_bytes = getattr(pipe, "to_bytes", None)
+    if not callable(to_bytes):
+        return _sha256(b"stateless")
+    try:
+        data = to_bytes(exclude=["vocab"])
+    except TypeError:  # a to_bytes without exclude
+        data = to_bytes()
+    return _sha256(data)
+
+
+def pipeline_fingerprint(nlp: Any) -> Dict[str, Any]:
+    """The pipeline's name, version and fingerprints: of its config, its tokenizer and each component."""
+    meta = nlp.meta or {}
+    config = nlp.config.to_str() if hasattr(nlp, "config") else ""
+    components = {name: component_fingerprint(pipe) for name, pipe in nlp.pipeline}
+    tokenizer = nlp.tokenizer
+    try:
+        tokenizer_sha = _sha256(tokenizer.to_bytes(exclude=["vocab"]))
+    except (AttributeError, TypeError, NotImplementedError):
+        tokenizer_sha = _sha256(type(tokenizer).__qualname__.encode("utf8"))
+    parts = {"config": _sha256(config.encode("utf8")), "tokenizer": tokenizer_sha, "components": components}
+    return {
+        "name": f"{meta.get('lang', '')}_{meta.get('name', '')}",
+        "version": str(meta.get("version", "")),
+        "sha256": _sha256(_json_bytes(parts)),
+        **parts,
+    }
+
+
+def software_versions() -> Dict[str, Optional[str]]:
+    versions: Dict[str, Optional[str]] = {}
+    for name in SOFTWARE:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _absolute_input(item: str) -> str:
+    # Absolute without resolving links: a glob stays a glob, and a resume from another
+    # folder with the same relative paths names other files.
+    return os.path.abspath(os.path.expanduser(item))
+
+
+def make_manifest(
+    nlp: Any,
+    *,
+    inputs: Sequence[str],
+    options: RecordOptions,
+    output_format: str,
+    fingerprint: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """The manifest of a run of ``nlp`` on ``inputs`` (``fingerprint``: a precomputed
+    :func:`pipeline_fingerprint`, e.g. when several writers share one pipeline)."""
+    return {
+        "format": FORMAT,
+        "pipeline": fingerprint if fingerprint is not None else pipeline_fingerprint(nlp),
+        "software": software_versions(),
+        "options": options.to_dict(),
+        "output_format": output_format,
+        "inputs": [_absolute_input(str(item)) for item in inputs],
+    }
+
+
+def read_manifest(output: Path) -> Optional[Dict[str, Any]]:
+    """The saved manifest of ``output``; None if there is none. ValueError if it is not one."""
+    path = manifest_path(output)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        manifest = json.loads(data.decode("utf8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise ManifestMismatch(output, [f"{path.name} is not a manifest ({err})"]) from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ManifestMismatch(output, [f"{path.name} is not a manifest of this version ({FORMAT})"])
+    return manifest
+
+
+def write_manifest(output: Path, manifest: Mapping[str, Any]) -> None:
+    """Write the manifest atomically (a temporary file, fsync, rename, fsync of the folder)."""
+    path = manifest_path(output)
+    tmp = path.with_name(path.name + ".tmp")
+    data = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf8") + b"\n"
+    with tmp.open("wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(tmp, path)
+    fd = os.open(str(path.parent), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> List[str]:
+    """What differs between two manifests, one phrase each (empty when they agree)."""
+    out: List[str] = []
+    old_p, new_p = saved.get("pipeline") or {}, current.get("pipeline") or {}
+    for key in ("name", "version"):
+        if old_p.get(key) != new_p.get(key):
+            out.append(f"pipeline {key} {_show(old_p.get(key))} in the output, {_show(new_p.get(key))} now")
+    if old_p.get("sha256") != new_p.get("sha256"):
+        changed = []
+        if old_p.get("config") != new_p.get("config"):
+            changed.append("its config")
+        if old_p.get("tokenizer") != new_p.get("tokenizer"):
+            changed.append("its tokenizer")
+        old_c, new_c = old_p.get("components") or {}, new_p.get("components") or {}
+        if list(old_c) != list(new_c):
+            changed.append(f"its components ({', '.join(old_c)} in the output; {', '.join(new_c)} now)")
+        else:
+            changed += [f"component {name!r}" for name in new_c if old_c.get(name) != new_c.get(name)]
+        out.append("the pipeline's fingerprint differs (" + (", ".join(changed) or "its weights") + ")")
+    for section, label in (("software", "version of"), ("options", "option")):
+        old, new = saved.get(section) or {}, current.get(section) or {}
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                out.append(f"{label} {key}: {_show(old.get(key))} in the output, {_show(new.get(key))} now")
+    if saved.get("output_format") != current.get("output_format"):
+        out.append(f"output format {_show(saved.get('output_format'))} in the output, {_show(current.get('output_format'))} now")
+    if saved.get("inputs") != current.get("inputs"):
+        out.append(f"inputs {_show(saved.get('inputs'))} in the output, {_show(current.get('inputs'))} now")
+    return out
+
+
+def check_resume(output: Path, current: Mapping[str, Any]) -> None:
+    """Refuse (:class:`ManifestMismatch`) to continue ``output`` unless its manifest is ``current``.
+
+    An output without a manifest (made by an older version, or not by this
+    command) is refused too: nothing says what made its records.
+    """
+    saved = read_manifest(output)
+    if saved is None:
+        raise ManifestMismatch(
+            output, [f"it has no {manifest_path(output).name}, so what made its records is unknown"]
+        )
+    found = differences(saved, current)
+    if found:
+        raise ManifestMismatch(output, found)
+
+
+__all__ = [
+    "FORMAT",
+    "ManifestMismatch",
+    "RecordOptions",
+    "check_resume",
+    "component_fingerprint",
+    "differences",
+    "make_manifest",
+    "manifest_path",
+    "pipeline_fingerprint",
+    "read_manifest",
+    "software_versions",
+    "write_manifest",
+]
