@@ -51,6 +51,17 @@ def test_position_cues_count_sections_not_tokens():
     assert numpy.allclose(D[4:], C[4:] - C[4:].mean(axis=0), atol=1e-6)
 
 
+def train_sections(nlp, examples, steps: int) -> list:
+    """Initialize ``nlp`` on ``examples`` and update it ``steps`` times; the sections head's loss at each step."""
+    optimizer = nlp.initialize(lambda: examples)
+    losses = []
+    for _ in range(steps):
+        step = {}
+        nlp.update(examples, sgd=optimizer, losses=step)
+        losses.append(step["sections"])
+    return losses
+
+
 def _docs(nlp):
     texts = [
         ("Introduction", "We ask why rainfall changes over the decades in the region."),
@@ -85,12 +96,7 @@ def test_v2_head_trains_predicts_and_round_trips(tiny_bert, tmp_path):
     nlp = pipeline_with(tiny_bert, "scicls_sections", "sections")
     assert nlp.get_pipe("sections").model.name == "section_classifier_v2"
     examples = _docs(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    losses = []
-    for _ in range(15):
-        step = {}
-        nlp.update(examples, sgd=optimizer, losses=step)
-        losses.append(step["sections"])
+    losses = train_sections(nlp, examples, steps=15)
     assert losses[-1] < losses[0] * 0.7
     def reader_doc(pipeline):
         # sections as a structured reader sets them

@@ -8,7 +8,7 @@ import spacy_scicls  # noqa: F401
 from spacy_scicls.labels import IMRAD_LABELS
 from spacy_scicls.ml.section_classifier import _section_features_v3
 from spacy_scicls.ml.section_words import LENGTH_FEATURES, bag_of_words, length_features, word_keys
-from test_sections_head_v2 import _docs
+from test_sections_head_v2 import _docs, train_sections
 
 V3 = {"model": {"@architectures": "spacy_scicls.SectionClassifier.v3", "hidden_width": 16, "word_buckets": 512,
                 "tok2vec": {"@architectures": "spacy-transformers.TransformerListener.v1", "grad_factor": 1.0,
@@ -73,12 +73,7 @@ def _reader_doc(pipeline, reference):
 def test_v3_head_trains_and_round_trips_with_identical_scores(tiny_bert, tmp_path):
     nlp = _v3_pipeline(tiny_bert)
     examples = _docs(nlp)
-    optimizer = nlp.initialize(lambda: examples)
-    losses = []
-    for _ in range(30):
-        step = {}
-        nlp.update(examples, sgd=optimizer, losses=step)
-        losses.append(step["sections"])
+    losses = train_sections(nlp, examples, steps=30)
     assert losses[-1] < losses[0] * 0.85
     doc = nlp(_reader_doc(nlp, examples[0].reference))
     labels = [s.label_ for s in doc.spans["sections"]]
