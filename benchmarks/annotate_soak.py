@@ -65,11 +65,11 @@ class Sampler(threading.Thread):
         self.every = every
         self.samples: List[Dict] = []
         self.children: set = set()
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self) -> None:
         started = time.monotonic()
-        while not self._stop.is_set():
+        while not self._done.is_set():
             try:
                 main = self.process.memory_info().rss
                 workers = []
@@ -84,10 +84,10 @@ class Sampler(threading.Thread):
             self.samples.append(
                 {"s": time.monotonic() - started, "records": n_lines(self.output), "main": main, "workers": workers}
             )
-            self._stop.wait(self.every)
+            self._done.wait(self.every)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join()
 
     @property
@@ -149,6 +149,9 @@ def main() -> None:
     print(f"{args.n:,} abstracts in {inputs}; --n-process {args.n_process}, --batch-size {args.batch_size}", flush=True)
 
     reference = work / "reference.jsonl"
+    for stale in (reference, reference.with_name(reference.name + ".manifest.json")):
+        if stale.exists():
+            stale.unlink()
     began = time.monotonic()
     proc = start(command(args, inputs, reference, resume=False))
     sampler = Sampler(proc.pid, reference, args.sample_seconds)
