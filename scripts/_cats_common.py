@@ -62,8 +62,12 @@ def log(message: str) -> None:
 def feature_cache(nlp, records: List[CategoryRecord], path: Path) -> TokenVectorCache:
     """Token vectors of every record, computed once and kept in ``path``."""
     if path.exists():
-        cache = TokenVectorCache.load(path)
-        if all(r.id in cache for r in records):
+        try:
+            cache = TokenVectorCache.load(path)
+        except ValueError as err:  # written by an older version (pickled ids): made again
+            log(str(err))
+            cache = None
+        if cache is not None and all(r.id in cache for r in records):
             return cache
     log(f"encoding {len(records)} docs once with the frozen encoder (cached in {path})")
     docs = [nlp.make_doc(r.text) for r in records]
@@ -121,9 +125,12 @@ def sentence_embedding_cache(records: List[CategoryRecord], path: Path, threads:
     import torch
 
     if path.exists():
-        data = numpy.load(path, allow_pickle=True)
-        cached = {str(i): row for i, row in zip(data["ids"], data["vectors"])}
-        if all(r.id in cached for r in records):
+        try:  # never unpickled; a cache of an older version (pickled ids) is made again
+            data = numpy.load(path, allow_pickle=False)
+            cached = {str(i): row for i, row in zip(data["ids"], data["vectors"])}
+        except ValueError:
+            cached = {}
+        if cached and all(r.id in cached for r in records):
             return cached
     from spacy_scicls.training.sentence_embeddings import sentence_embeddings
 
@@ -134,7 +141,7 @@ def sentence_embedding_cache(records: List[CategoryRecord], path: Path, threads:
         progress=lambda n: log(f"  embedded {n}/{len(records)}") if n % 640 == 0 or n == len(records) else None,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    numpy.savez(path, vectors=vectors, ids=numpy.asarray([r.id for r in records], dtype=object))
+    numpy.savez(path, vectors=vectors, ids=numpy.asarray([r.id for r in records], dtype=str))
     return {r.id: row for r, row in zip(records, vectors)}
 
 

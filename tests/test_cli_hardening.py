@@ -311,10 +311,11 @@ def test_read_paper_of_a_missing_file_and_errors_that_name_the_paper(tmp_path):
     from spacy_scicls.readers import ReaderError, read_paper
 
     nlp = spacy.blank("en")
-    with pytest.raises(ReaderError, match="missing.xml: no such file"):
-        read_paper(str(tmp_path / "missing.xml"), nlp)
-    with pytest.raises(ReaderError, match="missing.xml: no such file"):
+    with pytest.raises(ReaderError, match="missing.xml: cannot be read \\(No such file or directory\\)"):
+        read_paper(str(tmp_path / "missing.xml"), nlp)  # a str naming a file that is not there
+    with pytest.raises(ReaderError, match="missing.xml: cannot be read"):
         read_paper(tmp_path / "missing.xml", nlp)
+    assert read_paper("A paper in one line, not a file name.", nlp, format="text").text.startswith("A paper")
     nlp.max_length = 100
     with pytest.raises(ReaderError, match="long.txt: .*E088"):
         read_paper(("word " * 50).encode("utf8"), nlp, format="text", name="long.txt")
@@ -324,15 +325,19 @@ def test_read_paper_of_a_missing_file_and_errors_that_name_the_paper(tmp_path):
 
 
 def test_max_chars_above_the_pipelines_max_length_annotates_the_long_records(pipe, tmp_path):
-    nlp = spacy.load(pipe)
-    nlp.max_length = 1000
-    nlp.to_disk(tmp_path / "short")
+    # max_length is not saved with a pipeline: every loaded pipeline has spaCy's 1,000,000.
+    assert spacy.load(pipe).max_length == 1_000_000
     inputs = tmp_path / "in.jsonl"
-    inputs.write_text(json.dumps({"id": "long", "text": "word " * 400}) + "\n", encoding="utf8")
+    long_text = "word " * 220_000
+    inputs.write_text(
+        json.dumps({"id": "long", "text": long_text}) + "\n" + json.dumps({"id": "short", "text": "a b"}) + "\n",
+        encoding="utf8",
+    )
     out = tmp_path / "out.jsonl"
-    assert run_annotate([str(inputs)], out, model=str(tmp_path / "short"), max_chars=5000, quiet=True) == 0
-    (record,) = [json.loads(line) for line in lines(out)]
-    assert record["error"] is None and record["cats"]["test/chars"] == 1999.0  # stripped
+    assert run_annotate([str(inputs)], out, model=str(pipe), max_chars=1_200_000, include_text=False, quiet=True) == 0
+    records = [json.loads(line) for line in lines(out)]
+    assert [r["error"] for r in records] == [None, None]
+    assert records[0]["cats"]["test/chars"] == len(long_text.strip())
 
 
 # --- 10. what a folder holds that cannot be read ------------------------------------------------

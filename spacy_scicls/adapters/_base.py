@@ -165,11 +165,32 @@ class SeedModelPipe(Pipe):
         return srsly.msgpack_dumps(files)
 
     def from_bytes(self, bytes_data: bytes, *, exclude: Iterable[str] = tuple()) -> "SeedModelPipe":
+        """Read what :meth:`to_bytes` wrote. Every file name in the data is checked before
+        anything is written: a relative path that stays inside the folder, or ValueError."""
         files = srsly.msgpack_loads(bytes_data)
+        if not isinstance(files, dict):
+            raise ValueError(f"[{self.name}] from_bytes: not the data of to_bytes")
         with tempfile.TemporaryDirectory() as tmp:
-            for relative, data in files.items():
-                target = Path(tmp) / relative
+            root = Path(tmp).resolve()
+            targets = [(_safe_target(root, relative, self.name), data) for relative, data in files.items()]
+            for target, data in targets:
+                if not isinstance(data, bytes):
+                    raise ValueError(f"[{self.name}] from_bytes: the content of {target.name!r} is not bytes")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
             self.from_disk(tmp)
         return self
+
+
+def _safe_target(root: Path, relative: object, name: str) -> Path:
+    """``root / relative`` for a plain relative file name that stays inside ``root``; ValueError otherwise
+    (an absolute path, ``..``, a link out, a NUL byte: bytes from elsewhere must not write files anywhere)."""
+    if not isinstance(relative, str) or not relative or "\x00" in relative or "\\" in relative:
+        raise ValueError(f"[{name}] from_bytes: refused file name {relative!r}")
+    parts = Path(relative).parts
+    if Path(relative).is_absolute() or any(part in ("..", ".", "") for part in parts):
+        raise ValueError(f"[{name}] from_bytes: refused file name {relative!r} (outside the folder)")
+    target = (root / relative).resolve()
+    if root not in target.parents:
+        raise ValueError(f"[{name}] from_bytes: refused file name {relative!r} (outside the folder)")
+    return target

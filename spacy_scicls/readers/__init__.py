@@ -125,8 +125,6 @@ def _load(source: Source, name: Optional[str]):
         path = Path(source)
         try:
             return path.read_bytes(), name or str(path), path
-        except FileNotFoundError as err:
-            raise ReaderError(f"{name or path}: no such file") from err
         except OSError as err:
             raise ReaderError(f"{name or path}: cannot be read ({err.strerror or err})") from err
     if isinstance(source, str):

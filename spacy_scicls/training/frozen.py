@@ -51,13 +51,20 @@ class TokenVectorCache:
     def save(self, path: Path) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Ids as a fixed-width string array: the file loads without pickle.
         numpy.savez(path, vectors=self.vectors, offsets=self.offsets, title_ends=self.title_ends,
-                    ids=numpy.asarray(self.ids, dtype=object))
+                    ids=numpy.asarray(self.ids, dtype=str))
 
     @classmethod
     def load(cls, path: Path) -> "TokenVectorCache":
-        data = numpy.load(Path(path), allow_pickle=True)
-        return cls(data["vectors"], data["offsets"], data["title_ends"], [str(i) for i in data["ids"]])
+        """Read a cache; ValueError for a file that needs pickle to load (never unpickled: a cache
+        file is as unsafe as any pickle), e.g. one written by an older version: delete it."""
+        try:
+            data = numpy.load(Path(path), allow_pickle=False)
+            ids = [str(i) for i in data["ids"]]
+        except ValueError as err:
+            raise ValueError(f"{path}: not a cache this version reads without pickle ({err}); delete it") from None
+        return cls(data["vectors"], data["offsets"], data["title_ends"], ids)
 
 
 def encode_token_vectors(
