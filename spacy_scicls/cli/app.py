@@ -13,7 +13,7 @@ input that broke off mid-run (everything before it is written: fix it and --resu
 """
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import typer
 
@@ -73,6 +73,16 @@ def load_pipeline(name: str, gpu_id: int = -1):
                 "the name or path of another spaCy pipeline."
             ) from None
         raise CannotRun(f"cannot load pipeline {name!r}: {err}") from None
+
+
+def add_taxonomy(nlp, path: Path) -> None:
+    """``--taxonomy``: a head for a user's taxonomy file, scored by its label descriptions."""
+    from ..pipeline.doc_categories import add_taxonomy_head
+
+    try:
+        add_taxonomy_head(nlp, str(path))
+    except ValueError as err:
+        raise CannotRun(f"--taxonomy {path}: {err}") from None
 
 
 def pipeline_taxonomies(nlp) -> tuple:
@@ -137,6 +147,9 @@ def annotate_command(
     ),
     log_interval: float = typer.Option(30.0, "--log-interval", help="Seconds between progress lines when not on a terminal."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (the summary is still printed)."),
+    taxonomy: List[Path] = typer.Option(
+        [], "--taxonomy", help="A taxonomy file (CSV or JSON: code, name, description[, group]) scored by its "
+        "label descriptions, added to the pipeline for this run; repeatable."),
 ) -> None:
     """Annotate a corpus: one output record per input record, in input order; never loses a record."""
     try:
@@ -157,6 +170,7 @@ def annotate_command(
             threads=threads,
             log_interval=log_interval,
             quiet=quiet,
+            taxonomies=taxonomy,
         )
     except (CannotRun, InputError, OutputError) as err:
         typer.echo(f"scicls annotate: error: {err}", err=True)
@@ -182,6 +196,7 @@ def run_annotate(
     threads: int = 0,
     log_interval: float = 30.0,
     quiet: bool = False,
+    taxonomies: Sequence[Path] = (),
 ) -> int:
     """The command without its argument parsing; returns the exit status."""
     if resume and overwrite:
@@ -197,6 +212,8 @@ def run_annotate(
     if output_exists(output) and not (resume or overwrite):
         raise CannotRun(f"{output} exists: pass --resume to continue it or --overwrite to replace it")
     nlp = load_pipeline(model, gpu_id)
+    for path in taxonomies:
+        add_taxonomy(nlp, path)
     writer = make_writer(output, nlp)
     if n_process > 1 or threads > 0:
         # Forked workers hang in torch's thread pool unless it has one thread;

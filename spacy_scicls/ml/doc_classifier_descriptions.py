@@ -37,7 +37,7 @@ from .doc_classifier import mix_with_neighbours, neighbour_vote, section_reading
 # training split's arXiv papers and NIHR awards against the packaged descriptions
 # (docs/categories.md, "Scoring by the labels' descriptions"); training refits them.
 DEFAULT_SCALE = 20.0
-DEFAULT_OFFSET = 0.45
+DEFAULT_OFFSET = 0.22
 DEFAULT_RELATIVE_SCALE = 40.0
 
 

@@ -420,3 +420,30 @@ class DocCategorizer(SharedEncoderHead):
         self.model.initialize(X=docs, Y=self.model.ops.alloc2f(len(docs), len(self.labels)))
         if by_description:
             embed_label_descriptions(nlp, self)
+
+
+def add_taxonomy_head(nlp: Language, taxonomy: str, *, name: Optional[str] = None) -> "DocCategorizer":
+    """Add a ``scicls_doc_categories`` head for a described taxonomy to a loaded pipeline, ready to run.
+
+    The head (the default ``DocClassifier.v6``) reads the pipeline's transformer
+    and scores documents against the taxonomy's label descriptions, which it
+    embeds now with that transformer; no training data is needed and the other
+    components are left as they are. ``name`` defaults to the taxonomy's name.
+    """
+    loaded = load_taxonomy(taxonomy)
+    name = name or loaded.name
+    if name in nlp.component_names:
+        raise ValueError(f"the pipeline already has a component named {name!r}; give the taxonomy file another name")
+    if not loaded.described:
+        raise ValueError(f"taxonomy {str(taxonomy)!r}: every label needs a description to be scored without training data")
+    pipe = nlp.add_pipe("scicls_doc_categories", name=name, config={"taxonomy": str(taxonomy)})
+    # The model is initialized on a sample doc as the transformer has annotated it
+    # (the listener reads the transformer's output, not raw text).
+    from spacy_transformers import Transformer
+
+    sample_doc = nlp.make_doc("A sample document.")
+    for _, proc in nlp.pipeline:
+        if isinstance(proc, Transformer):
+            sample_doc = proc(sample_doc)
+    pipe.initialize(lambda: [Example(sample_doc, nlp.make_doc(sample_doc.text))], nlp=nlp)
+    return pipe
