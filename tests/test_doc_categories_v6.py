@@ -185,3 +185,31 @@ def test_every_packaged_taxonomy_describes_every_label():
     erc = load_taxonomy("erc")
     assert len(erc) == 28 and all(erc.label(code).descriptors for code in erc.codes)
     assert any("Climatology" in d for d in erc.label("PE10").descriptors)
+
+
+def test_annotate_taxonomy_option_adds_a_head_for_the_run(tiny_bert, themes, tmp_path):
+    """``scicls annotate --taxonomy themes.csv``: the loaded pipeline gets a description-scored head."""
+    from spacy_scicls.cli.app import CannotRun, run_annotate
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("transformer", config={"model": {
+        "@architectures": "spacy_scicls.TransformerModel.v1", "name": str(tiny_bert),
+        "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 32, "stride": 24},
+    }})
+    nlp.initialize()
+    nlp.to_disk(tmp_path / "pipeline")
+    records = tmp_path / "in.jsonl"
+    records.write_text("".join(json.dumps({"id": code, "text": text}) + "\n" for code, text in ABSTRACTS.items()),
+                       encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert run_annotate([str(records)], out, model=str(tmp_path / "pipeline"), taxonomies=[themes], quiet=True) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == list(ABSTRACTS)
+    for row in rows:
+        assert set(row["cats"]) == {"themes/VOLC", "themes/HIVE", "themes/PORT"}
+        assert "themes" in row["labels"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name\nA,Alpha\n", encoding="utf-8")
+    with pytest.raises(CannotRun, match=r"bad.csv, line 1: .*'description'"):
+        run_annotate([str(records)], tmp_path / "out2.jsonl", model=str(tmp_path / "pipeline"), taxonomies=[bad],
+                     quiet=True)
