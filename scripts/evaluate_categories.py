@@ -174,12 +174,22 @@ def main() -> None:
                         help="also report logistic regression on tf-idf of words and word pairs (LR-tfidf)")
     parser.add_argument("--no-outside", action="store_true",
                         help="leave out the documents from outside the training data (climate, PLOS, unarXive, awards)")
+    parser.add_argument("--outside-only", action="store_true",
+                        help="print only the documents from outside the training data (no test split, no baselines)")
+    parser.add_argument("--zero-shot-heads", action="store_true",
+                        help="instead of --model, evaluate heads that were never trained: the default head "
+                        "(DocClassifier.v6) of each taxonomy on the encoder of configs/categories.cfg, "
+                        "initialized with no training data")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     import spacy
 
     splits = load_splits(data_dir(args.data), args.seed)
-    nlp = spacy.load(args.model)
+    nlp = zero_shot_pipeline(args.heads.split(",")) if args.zero_shot_heads else spacy.load(args.model)
+    if args.outside_only:
+        print(f"model: {'untrained DocClassifier.v6 heads' if args.zero_shot_heads else args.model}")
+        print_outside(nlp, data_dir(args.data), splits["test"], args.heads.split(","), {}, args.threads)
+        return
     cache = feature_cache(
         nlp, splits["train"] + splits["dev"] + splits["test"],
         feature_cache_path(nlp, args.seed),
@@ -250,6 +260,21 @@ def main() -> None:
                 print(f"{label:42s} {head[key]:8.4f} {cols}{extra}")
     if not args.no_outside:
         print_outside(nlp, data_dir(args.data), splits["test"], args.heads.split(","), zero_shot_fits, args.threads)
+
+
+def zero_shot_pipeline(heads):
+    """The transformer of configs/categories.cfg and, per taxonomy, a default (v6) head with no training data."""
+    import spacy
+
+    from _cats_common import CONFIG
+
+    config = spacy.util.load_config(CONFIG)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("transformer", config={"model": dict(config["components"]["transformer"]["model"])})
+    for name in heads:
+        nlp.add_pipe("scicls_doc_categories", name=name, config={"taxonomy": name})
+    nlp.initialize()
+    return nlp
 
 
 def description_embeddings(taxonomy, labels, threads: int = 1):
