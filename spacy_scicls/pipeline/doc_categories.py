@@ -163,7 +163,7 @@ class DocCategorizer(SharedEncoderHead):
             "thresholds": {},
             "temperature": 1.0,
         }
-        if self.taxonomy.name not in TAXONOMY_NAMES and self._missing_taxonomy is None:
+        if str(taxonomy) not in TAXONOMY_NAMES and self._missing_taxonomy is None:
             self.cfg["taxonomy_data"] = self.taxonomy.to_dict()
 
     def _restore_taxonomy(self) -> None:
