@@ -29,7 +29,19 @@ scikit-learn) on
 - ``LR-tfidf`` (with ``--tfidf-baseline``): tf-idf of the title and abstract's words and
   word pairs (scikit-learn; sublinear counts, at most 20,000 n-grams found in two or
   more training docs), C = 10: words alone, the lexical part's input.
+- ``ZS-desc`` (zero-shot, no training): the cosine of the same sentence embedding with the
+  sentence embedding of each of the label's description texts (name and description, and
+  each descriptor: ERC sub-panels, HRCS inclusion items), the best per label; only its
+  temperature and thresholds are fitted on dev.
 ERC figures are against SILVER labels (from the arXiv/HRCS crosswalk), not gold.
+
+Then, for documents from outside every head's training data (``scripts/_cats_outside.py``:
+ClimateIE climate papers, PLOS articles, unarXive papers, NIHR test awards), per head and
+for ZS-desc: the share that get a label and the labels they get most often, and these checks:
+climate papers given ERC PE10 and an earth-science arXiv category (physics.ao-ph,
+physics.geo-ph); unarXive physics papers given no HRCS label; the ERC top panel's domain
+against the PLOS articles' discipline domains and the top panel against the unarXive
+papers' silver panels (proxies: no text with gold ERC panels is available here).
 """
 import argparse
 import sys
@@ -160,12 +172,24 @@ def main() -> None:
     parser.add_argument("--heads", default=",".join(HEADS))
     parser.add_argument("--tfidf-baseline", action="store_true",
                         help="also report logistic regression on tf-idf of words and word pairs (LR-tfidf)")
+    parser.add_argument("--no-outside", action="store_true",
+                        help="leave out the documents from outside the training data (climate, PLOS, unarXive, awards)")
+    parser.add_argument("--outside-only", action="store_true",
+                        help="print only the documents from outside the training data (no test split, no baselines)")
+    parser.add_argument("--zero-shot-heads", action="store_true",
+                        help="instead of --model, evaluate heads that were never trained: the default head "
+                        "(DocClassifier.v6) of each taxonomy on the encoder of configs/categories.cfg, "
+                        "initialized with no training data")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     import spacy
 
     splits = load_splits(data_dir(args.data), args.seed)
-    nlp = spacy.load(args.model)
+    nlp = zero_shot_pipeline(args.heads.split(",")) if args.zero_shot_heads else spacy.load(args.model)
+    if args.outside_only:
+        print(f"model: {'untrained DocClassifier.v6 heads' if args.zero_shot_heads else args.model}")
+        print_outside(nlp, data_dir(args.data), splits["test"], args.heads.split(","), {}, args.threads)
+        return
     cache = feature_cache(
         nlp, splits["train"] + splits["dev"] + splits["test"],
         feature_cache_path(nlp, args.seed),
@@ -175,6 +199,7 @@ def main() -> None:
         REPO / "training" / "cats" / f"sentence-embeddings-seed{args.seed}.npz", threads=args.threads,
     )
     print(f"Test split (seed {args.seed}): {len(splits['test'])} docs; model {args.model}")
+    zero_shot_fits = {}
     for name in args.heads.split(","):
         pipe = nlp.get_pipe(name)
         tax = pipe.taxonomy
@@ -203,6 +228,9 @@ def main() -> None:
         S = lambda rs: numpy.stack([sentence[i] for i in ids(rs)])  # noqa: E731
         T = lambda rs: [r.text for r in rs]  # noqa: E731
         systems = [("LR-sent", S, logistic_regression), ("LR-tok", M, logistic_regression)]
+        descriptions = description_embeddings(tax, pipe.labels, threads=args.threads)
+        systems.append(("ZS-desc", S, lambda _X, _y, evaluated, _seed: [zero_shot(X, *descriptions)
+                                                                         for X in evaluated]))
         if args.tfidf_baseline:
             systems.append(("LR-tfidf", T, tfidf_logistic_regression))
         baselines = {}
@@ -211,6 +239,8 @@ def main() -> None:
             lr_dev, lr_test, *lr_others = fit(features(train), y_train, evaluated, args.seed)
             temperature = fit_temperature(lr_dev, y_dev, multi_label=True)
             thresholds, _ = tune_thresholds(apply_temperature(lr_dev, temperature, multi_label=True), y_dev)
+            if key == "ZS-desc":
+                zero_shot_fits[name] = (descriptions, temperature, thresholds)
             baselines[key] = (temperature, figures(
                 tax, pipe.labels, lr_test, apply_temperature(lr_test, temperature, multi_label=True),
                 thresholds, y_test, test, at_least_one,
@@ -228,6 +258,96 @@ def main() -> None:
                 extra = f"   (n={len(others)}; lower is better)" if key == "out_of_field_labelled" else extra
                 cols = " ".join(f"{b[key]:8.4f}" for _, b in baselines.values())
                 print(f"{label:42s} {head[key]:8.4f} {cols}{extra}")
+    if not args.no_outside:
+        print_outside(nlp, data_dir(args.data), splits["test"], args.heads.split(","), zero_shot_fits, args.threads)
+
+
+def zero_shot_pipeline(heads):
+    """The transformer of configs/categories.cfg and, per taxonomy, a default (v6) head with no training data."""
+    import spacy
+
+    from _cats_common import CONFIG
+
+    config = spacy.util.load_config(CONFIG)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("transformer", config={"model": dict(config["components"]["transformer"]["model"])})
+    for name in heads:
+        nlp.add_pipe("scicls_doc_categories", name=name, config={"taxonomy": name})
+    nlp.initialize()
+    return nlp
+
+
+def description_embeddings(taxonomy, labels, threads: int = 1):
+    """Sentence embeddings of every description text of ``labels`` and each text's label index."""
+    from spacy_scicls.training.sentence_embeddings import sentence_embeddings
+
+    texts, owners = [], []
+    for j, code in enumerate(labels):
+        for text in taxonomy.label(code).description_texts():
+            texts.append(text)
+            owners.append(j)
+    torch.set_num_threads(threads)
+    return sentence_embeddings(texts), numpy.asarray(owners)
+
+
+def zero_shot(X, vectors, owners) -> numpy.ndarray:
+    """ZS-desc: per label, the best cosine of each (unit) row with its (unit) description vectors,
+    as a probability-like score in 0..1 (monotone, so that dev-fitted thresholds decide)."""
+    S = numpy.asarray(X, dtype="float64") @ numpy.asarray(vectors, dtype="float64").T
+    best = numpy.stack([S[:, owners == j].max(axis=1) for j in range(owners.max() + 1)], axis=1)
+    return 1.0 / (1.0 + numpy.exp(-20.0 * (best - 0.3)))
+
+
+def print_outside(nlp, data, test_records, heads, zero_shot_fits, threads: int) -> None:
+    """The share of outside documents that each head (and ZS-desc) labels, which labels, and the checks."""
+    from _cats_outside import is_physics, outside_sets, summarise
+    from spacy_scicls.training.sentence_embeddings import sentence_embeddings
+
+    sets = outside_sets(data, test_records)
+    print("\n== documents from outside the heads' training data (title and abstract)")
+    for set_name, docs in sets.items():
+        texts = [d.text for d in docs]
+        annotated = list(nlp.pipe(texts, batch_size=16))
+        torch.set_num_threads(threads)
+        embedded = sentence_embeddings(texts)
+        print(f"\n-- {set_name}: {len(docs)} docs")
+        for name in heads:
+            pipe = nlp.get_pipe(name)
+            tax = pipe.taxonomy.name
+            systems = {"head": [doc._.scicls_labels.get(tax, []) for doc in annotated]}
+            if name in zero_shot_fits:
+                (vectors, owners), temperature, thresholds = zero_shot_fits[name]
+                probs = apply_temperature(zero_shot(embedded, vectors, owners), temperature, multi_label=True)
+                pred = decisions(probs, thresholds, pipe.cfg.get("at_least_one", False))
+                order = numpy.argsort(-probs, axis=1)
+                systems["ZS-desc"] = [[pipe.labels[j] for j in row if pred[i, j]] for i, row in enumerate(order)]
+            for system, decided in systems.items():
+                share, top = summarise(decided)
+                checks = outside_checks(set_name, name, docs, decided, is_physics)
+                print(f"{name:9s} {system:8s} labelled {share:6.3f}   {checks}   most often: {top}")
+
+
+def outside_checks(set_name, head, docs, decided, is_physics) -> str:
+    """The figures that say whether a head is right on an outside set (empty where none applies)."""
+    n = len(docs)
+    if set_name == "climate" and head == "erc":
+        return f"PE10 given {sum('PE10' in d for d in decided) / n:.3f}, top PE10 {sum(d[:1] == ['PE10'] for d in decided) / n:.3f}"
+    if set_name == "climate" and head == "arxiv":
+        earth = ("physics.ao-ph", "physics.geo-ph")
+        return f"earth-science category given {sum(any(c in earth for c in d) for d in decided) / n:.3f}"
+    if set_name == "unarxive" and head.startswith("hrcs"):
+        physics = [d for doc, d in zip(docs, decided) if is_physics(doc)]
+        return f"physics papers with an HRCS label {sum(bool(d) for d in physics)}/{len(physics)}"
+    if set_name == "plos" and head == "erc":
+        known = [(doc.known["erc_domain"], d) for doc, d in zip(docs, decided) if doc.known.get("erc_domain")]
+        right = sum(bool(d) and d[0][:2] in domains for domains, d in known)
+        return f"top panel's domain among the disciplines' domains {right}/{len(known)}"
+    if set_name == "unarxive" and head == "erc":
+        known = [(doc.known["erc"], d) for doc, d in zip(docs, decided) if doc.known.get("erc")]
+        right = sum(bool(d) and d[0] in panels for panels, d in known)
+        domain = sum(bool(d) and d[0][:2] in {p[:2] for p in panels} for panels, d in known)
+        return f"top panel among the silver panels {right}/{len(known)}, domain {domain}/{len(known)}"
+    return ""
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from thinc.api import fix_random_seed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _cats_common import (  # noqa: E402
-    CACHE_TOKENS, HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, f1_at_best_threshold,
+    CACHE_TOKENS, CONFIG, HEADS, REPO, build_pipeline, data_dir, feature_cache, feature_cache_path, f1_at_best_threshold,
     lexical_rows_for, load_splits, log, truths_for, with_out_of_field,
 )
 from spacy_scicls.calibration import micro_macro_f1  # noqa: E402
@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--learn-rate", type=float, default=0.001)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--heads", default=",".join(HEADS))
+    parser.add_argument("--config", default=str(CONFIG), help="the heads' config (default: configs/categories.cfg)")
     parser.add_argument("--out-of-field", type=float, default=1.0,
                         help="documents of the other corpora added as all-negative examples, as a multiple "
                         "of the head's own documents (0: none)")
@@ -82,7 +83,7 @@ def main() -> None:
     if args.encoder:
         overrides["components.transformer.model.name"] = args.encoder
     overrides.update(parse_setting(text) for text in args.set)
-    nlp = build_pipeline(splits["train"], overrides=overrides)
+    nlp = build_pipeline(splits["train"], config_path=Path(args.config), overrides=overrides)
     cache = feature_cache(
         nlp, splits["train"] + splits["dev"] + splits["test"],
         feature_cache_path(nlp, args.seed),
@@ -105,13 +106,22 @@ def main() -> None:
             log(f"[{name}] out-of-field documents: {n_train} train / {n_dev} dev")
         X_train, X_dev = feats(train), feats(dev)
         log(f"[{name}] {len(pipe.labels)} labels, {len(train)} train / {len(dev)} dev docs")
+        mask = numpy.ones((len(train), 1), "float32")
+        by_description = pipe.model.has_ref("label_descriptions")
+        if by_description:
+            # A label no training doc carries (ERC panels the crosswalk never reaches)
+            # is left to its description: its column is out of the loss, so training
+            # does not learn "never" for it.
+            mask = numpy.repeat(mask, len(pipe.labels), axis=1) * (y_train.sum(axis=0, keepdims=True) > 0)
+            log(f"[{name}] scored by descriptions; {int((y_train.sum(axis=0) == 0).sum())} labels without "
+                "training docs left to their descriptions")
         result = train_classifier(
-            pipe, X_train, (y_train, numpy.ones((len(train), 1), "float32")),
+            pipe, X_train, (y_train, mask),
             X_dev=X_dev, dev_score=lambda p: micro_macro_f1(p >= 0.5, y_dev)["micro_f"],
             epochs=args.epochs, learn_rate=args.learn_rate, seed=args.seed,
             l2=args.weight_decay if args.weight_decay is not None else WEIGHT_DECAY.get(name, 0.01),
             # a linear head (zero weights at first) starts from the label priors
-            prior_bias=pipe.model.attrs.get("hidden_width") == 0,
+            prior_bias=pipe.model.attrs.get("hidden_width") == 0 and not by_description,
         )
         log(f"[{name}] best dev micro-F1 at 0.5: {result['best_dev']:.4f} (epoch {result['best_epoch']})")
         # A head whose vote has no weight (the activity codes) stores no docs for it.

@@ -34,7 +34,12 @@ def pipeline_with(tiny_bert, factory, name, config=None):
     ],
 )
 def test_doc_categories_bad_training_labels_are_clear_errors(tiny_bert, text, cats, error, message):
-    nlp = pipeline_with(tiny_bert, "scicls_doc_categories", "erc", {"taxonomy": "erc"})
+    # A head that learns only from labelled docs (v3): the default head (v6) also
+    # scores by the labels' descriptions and needs no training labels.
+    model = {"@architectures": "spacy_scicls.DocClassifier.v3", "hidden_width": 0,
+             "tok2vec": {"@architectures": "spacy-transformers.TransformerListener.v1",
+                         "pooling": {"@layers": "reduce_mean.v1"}}}
+    nlp = pipeline_with(tiny_bert, "scicls_doc_categories", "erc", {"taxonomy": "erc", "model": model})
     doc = nlp.make_doc(text)
     doc.cats = cats
     with pytest.raises(error, match=message):

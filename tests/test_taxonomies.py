@@ -488,8 +488,9 @@ def test_data_files_declare_origin_and_format():
         assert data["multi_label"] is True
         assert data["group_taxonomy"] == expected_group_taxonomy[name]
         for label in data["labels"]:
-            # codes and short names only: no description texts of unlicensed sources
-            assert set(label) <= {"code", "name", "group", "aliases", "legacy"}, label
+            # every label described (its source and licence in license_note)
+            assert set(label) <= {"code", "name", "group", "aliases", "legacy", "description", "descriptors"}, label
+            assert len(label["description"]) > 10, label["code"]
             assert len(label["name"]) < 100
             for text in (label["code"], label["name"], *label.get("aliases", [])):
                 assert text == " ".join(text.split()), text  # no stray or non-breaking spaces

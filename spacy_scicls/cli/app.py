@@ -18,7 +18,7 @@ run the same command with --resume.
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import typer
 
@@ -83,6 +83,16 @@ def load_pipeline(name: str, gpu_id: int = -1):
                 "the name or path of another spaCy pipeline."
             ) from None
         raise CannotRun(f"cannot load pipeline {name!r}: {err}") from None
+
+
+def add_taxonomy(nlp, path: Path) -> None:
+    """``--taxonomy``: a head for a user's taxonomy file, scored by its label descriptions."""
+    from ..pipeline.doc_categories import add_taxonomy_head
+
+    try:
+        add_taxonomy_head(nlp, str(path))
+    except ValueError as err:
+        raise CannotRun(f"--taxonomy {path}: {err}") from None
 
 
 def pipeline_taxonomies(nlp) -> tuple:
@@ -163,6 +173,9 @@ def annotate_command(
     ),
     log_interval: float = typer.Option(30.0, "--log-interval", help="Seconds between progress lines when not on a terminal."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (the summary is still printed)."),
+    taxonomy: List[Path] = typer.Option(
+        [], "--taxonomy", help="A taxonomy file (CSV or JSON: code, name, description[, group]) scored by its "
+        "label descriptions, added to the pipeline for this run; repeatable."),
 ) -> None:
     """Annotate a corpus: one output record per input record, in input order; never loses a record."""
     try:
@@ -184,6 +197,7 @@ def annotate_command(
             threads=threads,
             log_interval=log_interval,
             quiet=quiet,
+            taxonomies=taxonomy,
         )
     except (CannotRun, InputError, OutputError, ManifestMismatch, OutputLocked) as err:
         typer.echo(f"scicls annotate: error: {err}", err=True)
@@ -221,6 +235,7 @@ def run_annotate(
     threads: int = 0,
     log_interval: float = 30.0,
     quiet: bool = False,
+    taxonomies: Sequence[Path] = (),
 ) -> int:
     """The command without its argument parsing; returns the exit status.
 
@@ -252,7 +267,7 @@ def run_annotate(
             model=model, batch_size=batch_size, n_process=n_process, gpu_id=gpu_id, format=format,
             text_columns=text_columns, id_column=id_column, include_text=include_text,
             keep_trf_data=keep_trf_data, resume=resume, overwrite=overwrite, max_chars=max_chars,
-            threads=threads, log_interval=log_interval, quiet=quiet,
+            threads=threads, log_interval=log_interval, quiet=quiet, taxonomies=taxonomies,
         )
     finally:
         lock.release()
@@ -260,11 +275,13 @@ def run_annotate(
 
 def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batch_size, n_process, gpu_id,
                 format, text_columns, id_column, include_text, keep_trf_data, resume, overwrite, max_chars,
-                threads, log_interval, quiet) -> int:
+                threads, log_interval, quiet, taxonomies) -> int:
     exists = output_exists(output)
     if exists and not (resume or overwrite):
         raise CannotRun(f"{output} exists: pass --resume to continue it or --overwrite to replace it")
     nlp = load_pipeline(model, gpu_id)
+    for path in taxonomies:
+        add_taxonomy(nlp, path)
     if max_chars is not None and max_chars > nlp.max_length:
         # Asked for: texts up to --max-chars are annotated, not refused by spaCy (E088) one by one.
         nlp.max_length = max_chars

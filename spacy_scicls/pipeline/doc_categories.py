@@ -4,6 +4,7 @@ One instance per taxonomy; keys are namespaced ``taxonomy/code`` (``erc/PE6``,
 ``arxiv/cs.CL``, ``hrcs_rac/6.1``) so that several instances write side by
 side into ``doc.cats``, train together on mixed corpora and score separately.
 """
+from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy
@@ -18,8 +19,9 @@ from ..calibration import apply_temperature, fit_temperature, micro_macro_f1, tu
 from ..decisions import decide, write_decisions
 from ..extensions import install_extensions
 from ..ml.doc_classifier import build_doc_classifier_v1, build_doc_classifier_v2  # noqa: F401 (registers architectures)
+from ..ml.doc_classifier_descriptions import build_doc_classifier_v6, embed_label_descriptions  # noqa: F401
 from ..ml.doc_classifier_lexical import fit_head_lexicon
-from ..taxonomies import Taxonomy, load_taxonomy
+from ..taxonomies import TAXONOMY_NAMES, Taxonomy, TaxonomyFileError, load_taxonomy
 from ._head import SharedEncoderHead
 from ._util import LISTENER_TOK2VEC_CONFIG, sample, set_output_width
 from .scoring import make_doc_categories_scorer_v1  # noqa: F401 (registers scorer)
@@ -28,14 +30,18 @@ install_extensions()
 
 LOSSES = ("squared_error", "cross_entropy")
 
+# By default a head scores documents against its labels' descriptions (v6), so
+# that any described taxonomy works with no training data and learns from any.
 DEFAULT_DOC_CATEGORIES_CONFIG = """
 [model]
-@architectures = "spacy_scicls.DocClassifier.v2"
+@architectures = "spacy_scicls.DocClassifier.v6"
 max_tokens = 256
 max_title_tokens = 64
-hidden_width = 256
+hidden_width = 0
 dropout = 0.1
-exclusive_classes = false
+neighbours = 20
+neighbour_weight = 0.0
+neighbour_temperature = 0.1
 """ + LISTENER_TOK2VEC_CONFIG
 DEFAULT_DOC_CATEGORIES_MODEL = Config().from_str(DEFAULT_DOC_CATEGORIES_CONFIG)["model"]
 
@@ -68,7 +74,8 @@ def make_doc_categorizer(
     """Predict the categories of one taxonomy for each document.
 
     taxonomy: a packaged taxonomy name (erc, arxiv, hrcs_rac, hrcs_hc) or the
-        path of a taxonomy JSON file.
+        path of a taxonomy JSON or CSV file. A user taxonomy is saved with the
+        head, so a saved pipeline loads without the file.
     threshold: probability at which a label is decided (multi-label heads),
         for labels without a threshold of their own (see ``calibrate``).
     at_least_one: decide the most probable label when none reaches its
@@ -128,7 +135,17 @@ class DocCategorizer(SharedEncoderHead):
         self.model = model
         self.name = name
         self.scorer = scorer
-        self.taxonomy: Taxonomy = load_taxonomy(taxonomy)
+        # A user taxonomy travels in cfg["taxonomy_data"]: a saved pipeline whose
+        # config names a file that is not there any more still loads (from_disk
+        # restores the taxonomy); anything else wrong with the file is an error now.
+        self._missing_taxonomy: Optional[TaxonomyFileError] = None
+        try:
+            self.taxonomy: Taxonomy = load_taxonomy(taxonomy)
+        except TaxonomyFileError as err:
+            if err.line is not None or Path(str(taxonomy)).exists():
+                raise
+            self._missing_taxonomy = err
+            self.taxonomy = Taxonomy(Path(str(taxonomy)).stem or "taxonomy", ())
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"[{name}] threshold must be within 0..1, got {threshold}")
         if loss not in LOSSES:
@@ -146,6 +163,27 @@ class DocCategorizer(SharedEncoderHead):
             "thresholds": {},
             "temperature": 1.0,
         }
+        if str(taxonomy) not in TAXONOMY_NAMES and self._missing_taxonomy is None:
+            self.cfg["taxonomy_data"] = self.taxonomy.to_dict()
+
+    def _restore_taxonomy(self) -> None:
+        """After loading: a user taxonomy from the saved ``cfg``, else the error of the missing file."""
+        data = self.cfg.get("taxonomy_data")
+        if data:
+            self.taxonomy = Taxonomy.from_dict(data)
+            self._missing_taxonomy = None
+        elif self._missing_taxonomy is not None:
+            raise self._missing_taxonomy
+
+    def from_disk(self, path, *, exclude=tuple()):
+        super().from_disk(path, exclude=exclude)
+        self._restore_taxonomy()
+        return self
+
+    def from_bytes(self, bytes_data, *, exclude=tuple()):
+        super().from_bytes(bytes_data, exclude=exclude)
+        self._restore_taxonomy()
+        return self
 
     @property
     def labels(self) -> Tuple[str, ...]:
@@ -323,7 +361,10 @@ class DocCategorizer(SharedEncoderHead):
         ``p - y`` on the logits.
         """
         truths, mask = (self.model.ops.asarray2f(array) for array in targets)
-        n = max(float(mask.sum()), 1.0)
+        # The mask is per doc (n, 1) or per doc and label (n, labels: a label
+        # without training positives may be left to its description); the loss is
+        # a mean over the docs that count.
+        n = max(float(mask.max(axis=1).sum()), 1.0)
         diff = (scores - truths) * mask
         if self.cfg.get("loss", "squared_error") == "cross_entropy" and self.cfg["multi_label"]:
             xp = self.model.ops.xp
@@ -341,8 +382,14 @@ class DocCategorizer(SharedEncoderHead):
     ) -> None:
         """Labels come from ``labels`` (e.g. ``[initialize.components.NAME.labels]``)
         or else from every training example's ``taxonomy/...`` cats; a label the
-        taxonomy does not know is an error."""
+        taxonomy does not know is an error. A head that scores by the labels'
+        descriptions (``DocClassifier.v6``) also takes every current (non-legacy)
+        label of its taxonomy, so it needs no training data at all, and embeds
+        the descriptions with the pipeline's encoder (``nlp``, which spaCy passes)."""
         validate_get_examples(get_examples, "DocCategorizer.initialize")
+        if self._missing_taxonomy is not None:
+            raise self._missing_taxonomy
+        by_description = self.model.has_ref("label_descriptions")
         if labels is None:
             prefix = f"{self.taxonomy.name}/"
             labels = [
@@ -351,6 +398,8 @@ class DocCategorizer(SharedEncoderHead):
                 for key in eg.reference.cats
                 if key.startswith(prefix)
             ]
+            if by_description:
+                labels += [label.code for label in self.taxonomy.labels if not label.legacy]
         for label in labels:
             self.add_label(label)
         if not self.labels:
@@ -358,10 +407,43 @@ class DocCategorizer(SharedEncoderHead):
                 f"[{self.name}] no labels for taxonomy {self.taxonomy.name!r}: no training example has a "
                 f"'{self.taxonomy.name}/<code>' key in doc.cats, and no labels were given"
             )
+        if by_description and nlp is None:
+            raise ValueError(f"[{self.name}] initialize needs the pipeline (nlp=...) to embed the label descriptions")
         set_output_width(self.model, len(self.labels))
+        if by_description:
+            self.model.get_ref("label_descriptions").set_dim("nO", len(self.labels), force=True)
         if self.model.has_ref("lexical_features"):
             # A lexical part (DocClassifier.v5) learns only the n-grams of its
             # lexicon, so the lexicon is fitted on every training doc.
             fit_head_lexicon(self.model, [eg.reference for eg in get_examples()])
         docs = [eg.predicted for eg in sample(get_examples())]
         self.model.initialize(X=docs, Y=self.model.ops.alloc2f(len(docs), len(self.labels)))
+        if by_description:
+            embed_label_descriptions(nlp, self)
+
+
+def add_taxonomy_head(nlp: Language, taxonomy: str, *, name: Optional[str] = None) -> "DocCategorizer":
+    """Add a ``scicls_doc_categories`` head for a described taxonomy to a loaded pipeline, ready to run.
+
+    The head (the default ``DocClassifier.v6``) reads the pipeline's transformer
+    and scores documents against the taxonomy's label descriptions, which it
+    embeds now with that transformer; no training data is needed and the other
+    components are left as they are. ``name`` defaults to the taxonomy's name.
+    """
+    loaded = load_taxonomy(taxonomy)
+    name = name or loaded.name
+    if name in nlp.component_names:
+        raise ValueError(f"the pipeline already has a component named {name!r}; give the taxonomy file another name")
+    if not loaded.described:
+        raise ValueError(f"taxonomy {str(taxonomy)!r}: every label needs a description to be scored without training data")
+    pipe = nlp.add_pipe("scicls_doc_categories", name=name, config={"taxonomy": str(taxonomy)})
+    # The model is initialized on a sample doc as the transformer has annotated it
+    # (the listener reads the transformer's output, not raw text).
+    from spacy_transformers import Transformer
+
+    sample_doc = nlp.make_doc("A sample document.")
+    for _, proc in nlp.pipeline:
+        if isinstance(proc, Transformer):
+            sample_doc = proc(sample_doc)
+    pipe.initialize(lambda: [Example(sample_doc, nlp.make_doc(sample_doc.text))], nlp=nlp)
+    return pipe

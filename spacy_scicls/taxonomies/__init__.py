@@ -1,7 +1,8 @@
 """Label taxonomies for document categories: ERC panels, arXiv categories, HRCS codes.
 
-Each taxonomy is a JSON file in ``data/`` (codes, short names, groups, aliases and
-the public origin of the facts). :func:`load_taxonomy` turns one into an immutable
+Each taxonomy is a JSON file in ``data/`` (codes, short names, groups, aliases, a
+description of every label with its sub-descriptions, and the public origin and
+licence of all of it). :func:`load_taxonomy` turns one into an immutable
 :class:`Taxonomy` that names, groups and normalises labels::
 
     >>> erc = load_taxonomy("erc")
@@ -13,11 +14,18 @@ the public origin of the facts). :func:`load_taxonomy` turns one into an immutab
 ``doc.cats`` keys are namespaced (``"erc/PE6"``) because several taxonomies share
 one ``doc.cats`` dict and their codes are not disjoint in general (a user taxonomy
 may well reuse ``"1.1"``).
+
+A user's own taxonomy is a JSON file in the same format or a CSV file with the
+columns ``code, name, description`` and optionally ``group``
+(:func:`read_taxonomy_file`); a malformed file raises :class:`TaxonomyFileError`,
+which names the file and the line.
 """
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 import json
 import os
 import unicodedata
@@ -31,8 +39,10 @@ __all__ = [
     "TAXONOMY_NAMES",
     "Label",
     "Taxonomy",
+    "TaxonomyFileError",
     "UnknownLabelError",
     "load_taxonomy",
+    "read_taxonomy_file",
 ]
 
 TAXONOMY_NAMES: Tuple[str, ...] = ("erc", "arxiv", "hrcs_rac", "hrcs_hc")
@@ -71,6 +81,20 @@ class Label:
     # True for codes that are still met in old metadata but no longer assigned
     # (e.g. the bare arXiv archive "astro-ph"); callers may drop them from label sets.
     legacy: bool = False
+    # What the label covers, in words: a category head scores documents against it.
+    description: str = ""
+    # Narrower descriptions (ERC sub-panel descriptors, HRCS inclusion items): a
+    # document matching one of them well matches the label.
+    descriptors: Tuple[str, ...] = ()
+
+    def description_texts(self) -> Tuple[str, ...]:
+        """The texts that describe the label: name and description first, then each descriptor.
+
+        Empty when the label has no description (a name alone says too little to score on).
+        """
+        if not self.description:
+            return ()
+        return (f"{self.name}: {self.description}", *self.descriptors)
 
 
 def _fold(text: str) -> str:
@@ -205,6 +229,8 @@ class Taxonomy:
                     group=None if raw.get("group") is None else str(raw["group"]),
                     aliases=tuple(str(a) for a in raw.get("aliases", ())),
                     legacy=bool(raw.get("legacy", False)),
+                    description=" ".join(str(raw.get("description") or "").split()),
+                    descriptors=tuple(" ".join(str(d).split()) for d in raw.get("descriptors", ()) if str(d).strip()),
                 )
             )
         return cls(
@@ -218,6 +244,23 @@ class Taxonomy:
             group_taxonomy=data.get("group_taxonomy"),
             groups=data.get("groups") or {},
         )
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The JSON format of :meth:`from_dict` (a head saves a user taxonomy with itself)."""
+        labels = []
+        for label in self._labels:
+            entry: Dict[str, Any] = {"code": label.code, "name": label.name}
+            for key, value, empty in (("group", label.group, None), ("aliases", list(label.aliases), []),
+                                      ("legacy", label.legacy, False), ("description", label.description, ""),
+                                      ("descriptors", list(label.descriptors), [])):
+                if value != empty:
+                    entry[key] = value
+            labels.append(entry)
+        return {
+            "name": self.name, "title": self.title, "version": self.version, "source": self.source,
+            "license_note": self.license_note, "multi_label": self.multi_label,
+            "group_taxonomy": self.group_taxonomy, "groups": dict(self._groups), "labels": labels,
+        }
 
     # ------------------------------------------------------------------ container
     @property
@@ -233,6 +276,11 @@ class Taxonomy:
     @property
     def labels(self) -> Tuple[Label, ...]:
         return self._labels
+
+    @property
+    def described(self) -> bool:
+        """Whether every label has a description (a head can then score without training data)."""
+        return bool(self._labels) and all(label.description for label in self._labels)
 
     def __contains__(self, code: object) -> bool:
         return code in self._by_code
@@ -376,13 +424,139 @@ class Taxonomy:
         )
 
 
+class TaxonomyFileError(ValueError):
+    """A taxonomy file that cannot be read: the message names the file and, where it can, the line."""
+
+    def __init__(self, path: Union[str, "os.PathLike[str]"], message: str, line: Optional[int] = None) -> None:
+        where = f"{os.fspath(path)}, line {line}" if line is not None else os.fspath(path)
+        super().__init__(f"Invalid taxonomy file {where}: {message}")
+        self.path = os.fspath(path)
+        self.line = line
+
+
+CSV_COLUMNS = ("code", "name", "description")
+
+
+def _read_csv_taxonomy(path: Path, text: str) -> Taxonomy:
+    """A CSV taxonomy: a header with ``code, name, description`` (any order, any case)
+    and optionally ``group``; one label per row. Errors name the file's line."""
+    reader = csv.reader(io.StringIO(text))
+    header_line = None
+    header: List[str] = []
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            header_line, header = reader.line_num, [cell.strip().lower() for cell in row]
+            break
+    if header_line is None:
+        raise TaxonomyFileError(path, "the file is empty (expected a header with code, name, description)")
+    missing = [column for column in CSV_COLUMNS if column not in header]
+    if missing:
+        raise TaxonomyFileError(
+            path, f"the header has no {', '.join(repr(c) for c in missing)} column "
+            f"(found {', '.join(repr(c) for c in header)}; expected code, name, description and optionally group)",
+            header_line,
+        )
+    column = {name: header.index(name) for name in (*CSV_COLUMNS, "group") if name in header}
+    labels: List[Dict[str, Any]] = []
+    seen: Dict[str, int] = {}
+    groups: Dict[str, str] = {}
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            raise TaxonomyFileError(path, f"{len(row)} fields where the header has {len(header)}", line)
+        code, name, description = (row[column[c]].strip() for c in CSV_COLUMNS)
+        if not code:
+            raise TaxonomyFileError(path, "empty code", line)
+        if code in seen:
+            raise TaxonomyFileError(path, f"duplicate code {code!r} (first on line {seen[code]})", line)
+        if not description:
+            raise TaxonomyFileError(path, f"label {code!r} has no description", line)
+        seen[code] = line
+        group = row[column["group"]].strip() if "group" in column else ""
+        if group:
+            groups.setdefault(group, group)
+        labels.append({"code": code, "name": name or code, "description": description, "group": group or None})
+    if not labels:
+        raise TaxonomyFileError(path, "no labels below the header", header_line)
+    data = {"name": path.stem, "title": path.stem, "source": str(path.name), "labels": labels}
+    if groups:
+        data.update(groups=groups, group_taxonomy=f"{path.stem}_group")
+    try:
+        return Taxonomy.from_dict(data)
+    except ValueError as err:
+        raise TaxonomyFileError(path, str(err)) from err
+
+
+def _json_code_lines(text: str) -> Dict[str, List[int]]:
+    """Lines of every ``"code": "..."`` in a JSON text, per code, for error messages."""
+    import re
+
+    lines: Dict[str, List[int]] = {}
+    for match in re.finditer(r'"code"\s*:\s*"((?:[^"\\]|\\.)*)"', text):
+        lines.setdefault(json.loads(f'"{match.group(1)}"'), []).append(text.count("\n", 0, match.start()) + 1)
+    return lines
+
+
+def _read_json_taxonomy(path: Path, text: str) -> Taxonomy:
+    if not text.strip():
+        raise TaxonomyFileError(path, "the file is empty (expected a JSON object with 'labels')")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise TaxonomyFileError(path, f"not valid JSON ({err.msg}, column {err.colno})", err.lineno) from err
+    if isinstance(data, list):
+        data = {"labels": data}
+    if not isinstance(data, dict) or not isinstance(data.get("labels"), list):
+        raise TaxonomyFileError(path, "expected an object with a 'labels' list (or a list of labels)")
+    if not data["labels"]:
+        raise TaxonomyFileError(path, "'labels' is empty")
+    data.setdefault("name", path.stem)
+    lines = _json_code_lines(text)
+    seen = set()
+    for raw in data["labels"]:
+        code = raw.get("code") if isinstance(raw, dict) else raw
+        if code in seen:
+            where = lines.get(str(code), [])
+            first = f" (first on line {where[0]})" if where else ""
+            raise TaxonomyFileError(path, f"duplicate code {code!r}{first}", where[1] if len(where) > 1 else None)
+        seen.add(code)
+    try:
+        return Taxonomy.from_dict(data)
+    except (ValueError, TypeError, AttributeError) as err:
+        raise TaxonomyFileError(path, str(err)) from err
+
+
+def read_taxonomy_file(path: Union[str, "os.PathLike[str]"]) -> Taxonomy:
+    """A user taxonomy from a ``.json`` file (the packaged format) or a ``.csv`` file
+    (``code, name, description`` and optionally ``group``; its name is the file's stem).
+
+    Raises:
+        TaxonomyFileError: the file is missing, empty or malformed (a duplicate code,
+            a missing column, a label without a description in a CSV file); the
+            message names the file and the line.
+    """
+    path = Path(os.fspath(path))
+    if not path.is_file():
+        raise TaxonomyFileError(path, "file not found")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise TaxonomyFileError(path, f"not UTF-8 text ({err.reason} at byte {err.start})") from err
+    if path.suffix.lower() == ".csv":
+        return _read_csv_taxonomy(path, text)
+    return _read_json_taxonomy(path, text)
+
+
 @lru_cache(maxsize=None)
 def load_taxonomy(name: Union[str, "os.PathLike[str]"]) -> Taxonomy:
-    """Load a packaged taxonomy by name, or a user taxonomy from a JSON file.
+    """Load a packaged taxonomy by name, or a user taxonomy from a JSON or CSV file.
 
     Args:
         name: one of :data:`TAXONOMY_NAMES`, or a path to a JSON file in the same
-            format as the packaged ones (only ``name`` and ``labels`` are required).
+            format as the packaged ones (only ``name`` and ``labels`` are required)
+            or to a CSV file (:func:`read_taxonomy_file`).
 
     Cached, because pipeline components, scorers and converters all ask for the
     same taxonomies; the returned object is immutable so sharing it is safe. A
@@ -392,18 +566,9 @@ def load_taxonomy(name: Union[str, "os.PathLike[str]"]) -> Taxonomy:
         text = resources.files(__name__).joinpath("data").joinpath(f"{name}.json").read_text(encoding="utf-8")
         return Taxonomy.from_dict(json.loads(text))
     path = Path(os.fspath(name))
-    if path.suffix.lower() == ".json" or path.is_file():
-        if not path.is_file():
-            raise ValueError(f"Taxonomy file not found: {str(path)!r}")
-        with path.open(encoding="utf-8") as handle:
-            data = json.load(handle)
-        if isinstance(data, dict):
-            data.setdefault("name", path.stem)
-        try:
-            return Taxonomy.from_dict(data)
-        except (ValueError, TypeError, AttributeError) as err:
-            raise ValueError(f"Invalid taxonomy file {str(path)!r}: {err}") from err
+    if path.suffix.lower() in (".json", ".csv") or path.is_file():
+        return read_taxonomy_file(path)
     raise ValueError(
         f"Unknown taxonomy {str(name)!r}: expected one of {', '.join(TAXONOMY_NAMES)} "
-        "or a path to a .json taxonomy file"
+        "or a path to a .json or .csv taxonomy file"
     )
