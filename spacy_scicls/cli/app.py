@@ -18,11 +18,10 @@ from typing import List, Optional
 import typer
 
 from . import DEFAULT_MODEL
-from .inputs import INPUT_FORMATS, InputError, check_inputs, count_records, iter_records
-from .outputs import CsvWriter, DocBinWriter, JsonlWriter, OutputError, output_exists, output_format
-from .progress import Progress
-from .run import annotate_records
-from ..threads import set_cpu_threads
+from .formats import INPUT_FORMATS
+
+# spaCy and torch take seconds to import: the modules that need them are imported
+# when a command runs, so that `scicls --help` answers at once.
 
 EXIT_OK = 0
 EXIT_RECORDS_FAILED = 1
@@ -49,7 +48,9 @@ def load_pipeline(name: str, gpu_id: int = -1):
     """Load a spaCy pipeline by package name or path, with a clear error when it is not there."""
     import spacy
 
-    import spacy_scicls  # noqa: F401 - registers the components of saved scicls pipelines
+    import spacy_scicls
+
+    spacy_scicls._register_all()  # the components of saved scicls pipelines
 
     try:  # the transformer reads long papers in windows: the tokenizer's length warning does not apply
         from transformers.utils import logging as hf_logging
@@ -93,6 +94,8 @@ def pipeline_taxonomies(nlp) -> tuple:
 
 
 def make_writer(path: Path, nlp):
+    from .outputs import CsvWriter, DocBinWriter, JsonlWriter, output_format
+
     fmt = output_format(path)
     if fmt == "jsonl":
         return JsonlWriter(path)
@@ -139,6 +142,9 @@ def annotate_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (the summary is still printed)."),
 ) -> None:
     """Annotate a corpus: one output record per input record, in input order; never loses a record."""
+    from .inputs import InputError
+    from .outputs import OutputError
+
     try:
         code = run_annotate(
             inputs,
@@ -184,6 +190,12 @@ def run_annotate(
     quiet: bool = False,
 ) -> int:
     """The command without its argument parsing; returns the exit status."""
+    from .inputs import check_inputs, count_records, iter_records
+    from .outputs import output_exists, output_format
+    from .progress import Progress
+    from .run import annotate_records
+    from ..threads import set_cpu_threads
+
     if resume and overwrite:
         raise CannotRun("--resume and --overwrite exclude each other")
     if gpu_id >= 0 and n_process > 1:
