@@ -140,11 +140,38 @@ def annotate_command(
     ),
     log_interval: float = typer.Option(30.0, "--log-interval", help="Seconds between progress lines when not on a terminal."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output (the summary is still printed)."),
+    engine: str = typer.Option(
+        "local", "--engine", help="local (this machine) or ray (a Ray cluster; --output is then a folder of shards)."
+    ),
+    address: Optional[str] = typer.Option(
+        None, "--address", help="Ray cluster to run on (e.g. auto, ray://head:10001); none: a local Ray for the run."
+    ),
+    actors: int = typer.Option(1, "--actors", min=1, help="Ray actors, each with its own copy of the pipeline."),
+    gpus_per_actor: float = typer.Option(0.0, "--gpus-per-actor", min=0.0, help="GPUs per Ray actor (0: CPU)."),
+    shard_size: int = typer.Option(
+        512, "--shard-size", min=1, help="Records per output shard with --engine ray (a multiple of --batch-size)."
+    ),
+    shard_format: str = typer.Option("jsonl", "--shard-format", help="Shard files with --engine ray: jsonl or parquet."),
 ) -> None:
     """Annotate a corpus: one output record per input record, in input order; never loses a record."""
     from .inputs import InputError
     from .outputs import OutputError
 
+    if engine == "ray":
+        from .ray_command import run_ray_command
+
+        raise typer.Exit(
+            run_ray_command(
+                inputs, output, model=model, address=address, actors=actors, gpus_per_actor=gpus_per_actor,
+                threads=threads or 1, batch_size=batch_size, shard_size=shard_size, shard_format=shard_format,
+                format=format, text_columns=_columns(text_columns), id_column=id_column, include_text=not no_text,
+                max_chars=max_chars, resume=resume, overwrite=overwrite, quiet=quiet, log_interval=log_interval,
+                n_process=n_process, gpu_id=gpu_id,
+            )
+        )
+    if engine != "local":
+        typer.echo(f"scicls annotate: error: unknown engine {engine!r}; use local or ray", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
     try:
         code = run_annotate(
             inputs,

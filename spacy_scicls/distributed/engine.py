@@ -353,7 +353,7 @@ def _annotate_on_ray(ray, folder: OutputFolder, todo: List[Shard], summary: Summ
             ShardAnnotator,
             batch_size=1,
             batch_format="numpy",
-            concurrency=kw["actors"],
+            compute=ray.data.ActorPoolStrategy(size=kw["actors"]),
             num_cpus=kw["threads"],
             num_gpus=kw["gpus_per_actor"] or None,
             fn_constructor_kwargs={

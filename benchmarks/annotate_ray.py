@@ -1,0 +1,127 @@
+"""Documents/s of ``scicls annotate --engine ray`` with 1 and 2 actors against ``-n 1`` and ``-n 2``.
+
+    python benchmarks/annotate_ray.py --model en_scicls_default --data-dir DATA_DIR --n-abstracts 384
+
+The corpus is the first ``--n-abstracts`` records of ``cats/arxiv_2007/arxiv_data.csv``
+(title + abstract), written as a CSV, the same for every run. Every run is the
+command in a fresh subprocess, one torch thread per process or actor:
+
+- ``local -n 1`` (``--threads 1``) and ``local -n 2``;
+- ``ray, N actor(s)`` (``--engine ray --actors N``, a local Ray started for the run).
+
+For each it prints the command's records/s (records over the time from the first
+record read to the last written, as the command reports it) and the wall time
+of the whole command. For the Ray runs it also prints where the time goes:
+
+- ``start-up``: from the command's start to the first shard written (starting Ray,
+  the actors importing torch and spaCy and loading the pipeline, the first shard);
+- ``steady docs/s``: records of the later shards over the time between the first
+  and the last shard written (the files' modification times): the rate once the
+  actors are running, which is what a long run approaches;
+
+and, measured in this process on the same corpus, the serialisation a shard goes
+through: planning (reading and pickling the records), the pickled size, and the
+bytes of the records that come back. It checks that every run wrote the same records.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.annotate_corpus import abstracts_csv, run as run_local  # noqa: E402
+
+
+def run_ray(args, inputs, output: Path, actors: int, extra) -> dict:
+    cmd = [sys.executable, "-m", "spacy_scicls", "annotate", *inputs, "--output", str(output), "--model", args.model,
+           "--engine", "ray", "--actors", str(actors), "--threads", "1", "--batch-size", str(args.batch_size),
+           "--shard-size", str(args.shard_size), "--overwrite", "-q", *extra]
+    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    started_wall = time.time()
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"annotate --engine ray failed ({proc.returncode}):\n{proc.stderr}")
+    manifest = json.loads((output / "manifest.json").read_text())
+    shards = sorted(((output / s["file"]).stat().st_mtime, s["records"]) for s in manifest["shards"])
+    first, last = shards[0][0], shards[-1][0]
+    later = sum(n for _, n in shards[1:])
+    return {
+        "records": manifest["n_records"],
+        "rate": manifest["n_records"] / wall,
+        "wall": wall,
+        "startup": first - started_wall,
+        "steady": later / (last - first) if last > first else float("nan"),
+    }
+
+
+def serialisation(inputs, extra_args, shard_size: int) -> dict:
+    """What the driver does to every shard before Ray sees it, and the size of what comes back."""
+    from spacy_scicls.cli.inputs import iter_records
+    from spacy_scicls.distributed.engine import plan_shards
+
+    text_columns = extra_args["text_columns"]
+    started = time.perf_counter()
+    shards = list(plan_shards(iter_records(inputs, text_columns=text_columns, id_column="id"), shard_size))
+    seconds = time.perf_counter() - started
+    n = sum(len(s.ids) for s in shards)
+    return {"plan_s": seconds, "records": n, "payload_bytes": sum(len(s.payload) for s in shards)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="en_scicls_default")
+    parser.add_argument("--data-dir", type=Path, default=os.environ.get("SCICLS_DATA_DIR"))
+    parser.add_argument("--work-dir", type=Path, default=REPO / "corpus" / "benchmark-ray")
+    parser.add_argument("--n-abstracts", type=int, default=384)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--shard-size", type=int, default=32)
+    parser.add_argument("--actors", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--n-process", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    args.threads = 1  # for run_local: -n 1 on one torch thread, as each actor
+    if not args.data_dir or not Path(args.data_dir).is_dir():
+        raise SystemExit("pass --data-dir (or set SCICLS_DATA_DIR) to the folder holding cats/")
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    csv_file = abstracts_csv(Path(args.data_dir), args.n_abstracts, args.work_dir)
+    inputs = [str(csv_file)]
+    extra = ["--text-columns", "title,abstract", "--id-column", "id"]
+    print(f"model {args.model}, {args.n_abstracts} abstracts (arxiv_2007 CSV), batch {args.batch_size}, "
+          f"shard {args.shard_size}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
+    print(f"{'run':<18} {'records':>8} {'wall s':>8} {'docs/s (wall)':>14} {'start-up s':>11} {'docs/s (started)':>17}")
+    outputs = {}
+    for n in args.n_process:
+        output = args.work_dir / f"local-n{n}.jsonl"
+        r = run_local(args, inputs, output, n, args.batch_size, extra)
+        outputs[f"local -n {n}"] = output.read_bytes()
+        startup = r["wall"] - r["seconds"]
+        print(f"{'local -n ' + str(n):<18} {r['records']:>8} {r['wall']:>8.1f} {r['records'] / r['wall']:>14.2f} "
+              f"{startup:>11.1f} {r['rate']:>17.2f}", flush=True)
+    for actors in args.actors:
+        output = args.work_dir / f"ray-{actors}"
+        r = run_ray(args, inputs, output, actors, extra)
+        manifest = json.loads((output / "manifest.json").read_text())
+        outputs[f"ray {actors}"] = b"".join((output / s["file"]).read_bytes() for s in manifest["shards"])
+        label = f"ray, {actors} actor" + ("s" if actors > 1 else "")
+        print(f"{label:<18} {r['records']:>8} {r['wall']:>8.1f} {r['rate']:>14.2f} {r['startup']:>11.1f} "
+              f"{r['steady']:>17.2f}", flush=True)
+    print("docs/s (wall): records over the whole command. start-up: local, the wall time the command's own "
+          "records/s leaves out (imports, loading the pipeline); Ray, until the first shard is written. "
+          "docs/s (started): local, the command's records/s; Ray, the shards after the first over the time "
+          "between the first and the last")
+    s = serialisation(inputs, {"text_columns": ["title", "abstract"]}, args.shard_size)
+    out_bytes = len(next(iter(outputs.values())))
+    print(f"serialisation: planning (read + pickle) {s['plan_s']:.2f} s for {s['records']} records "
+          f"({s['plan_s'] / s['records'] * 1e3:.2f} ms/record), pickled shards {s['payload_bytes'] / s['records']:.0f} "
+          f"bytes/record, records back {out_bytes / s['records']:.0f} bytes/record")
+    print(f"every run wrote the same records: {len(set(outputs.values())) == 1}")
+
+
+if __name__ == "__main__":
+    main()
