@@ -18,6 +18,9 @@ import numpy
 from ..cli.outputs import JsonlWriter
 from .manifest import pipeline_identity
 
+#: How an actor's own errors begin, so that the driver finds them inside Ray's wrapping of them.
+ACTOR_ERROR = "scicls actor on node"
+
 
 class _LinesWriter(JsonlWriter):
     """Collects the JSONL lines of a shard in memory, serialised as the JSONL writer does."""
@@ -53,24 +56,26 @@ class ShardAnnotator:
         from ..cli.app import CannotRun, load_pipeline
         from ..threads import set_cpu_threads
 
-        node = socket.gethostname()
+        node = f"{ACTOR_ERROR} {socket.gethostname()}"
         # One torch and BLAS thread per CPU that Ray gave the actor: actors side by side
         # on a node would otherwise each start a thread per core.
         set_cpu_threads(threads)
         try:
             found = pipeline_identity(model)["fingerprint"]
         except ValueError as err:
-            raise RuntimeError(f"node {node}: {err}") from None
+            raise RuntimeError(f"{node}: {err}") from None
         if found != fingerprint:
             raise RuntimeError(
-                f"node {node}: pipeline {model!r} differs from the driver's (files fingerprint "
+                f"{node}: pipeline {model!r} differs from the driver's (files fingerprint "
                 f"{found[:12]} here, {fingerprint[:12]} on the driver): install the same pipeline on every node"
             )
         try:
             # Ray gives a GPU actor its own device, visible to it as GPU 0.
             self.nlp = load_pipeline(model, 0 if use_gpu else -1)
         except CannotRun as err:
-            raise RuntimeError(f"node {node}: {err}") from None
+            raise RuntimeError(f"{node}: {err}") from None
+        except Exception as err:  # noqa: BLE001 - a config or package the node cannot load
+            raise RuntimeError(f"{node}: cannot load pipeline {model!r}: {type(err).__name__}: {err}") from None
         self.batch_size = batch_size
         self.include_text = include_text
         self.max_chars = max_chars

@@ -257,6 +257,8 @@ def annotate(
     folder = OutputFolder(Path(output))
     exclude = [folder.path]
     files, skipped = check_inputs(inputs, format=format, text_columns=text_columns, id_column=id_column, exclude=exclude)
+    if folder.path.exists() and not folder.path.is_dir():
+        raise ManifestError(f"{folder.path} is a file: the output of --engine ray is a folder")
     existing = folder.path.exists() and any(folder.path.iterdir())
     if existing and not (resume or overwrite):
         raise ManifestError(f"{folder.path} exists and is not empty: pass --resume to continue it or --overwrite to replace it")
@@ -341,7 +343,8 @@ def _annotate_on_ray(ray, folder: OutputFolder, todo: List[Shard], summary: Summ
     try:
         _check_resources(ray, kw["actors"], kw["threads"], kw["gpus_per_actor"], strict=started_here)
         context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False
+        context.enable_progress_bars = False  # the command has its own progress line
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         # One row per shard, one block per row: a shard is the unit that an actor takes and
         # that Ray retries when the actor dies.
         dataset = ray.data.from_items(
@@ -390,9 +393,15 @@ def _annotate_on_ray(ray, folder: OutputFolder, todo: List[Shard], summary: Summ
 
 
 def _root_message(err: BaseException) -> str:
-    """The innermost message of a Ray error (an actor's RuntimeError, not the wrapping traceback)."""
-    cause = err
-    while cause.__cause__ is not None:
-        cause = cause.__cause__
-    text = str(cause).strip().splitlines()
-    return text[-1] if text else type(cause).__name__
+    """The actor's own message inside a Ray error (Ray wraps it in its traceback), else the last line."""
+    from .actor import ACTOR_ERROR
+
+    chain = [err]
+    while chain[-1].__cause__ is not None and len(chain) < 10:
+        chain.append(chain[-1].__cause__)
+    for e in chain:
+        for line in str(e).splitlines():
+            if ACTOR_ERROR in line:
+                return line[line.index(ACTOR_ERROR):].strip()
+    lines = str(err).strip().splitlines()
+    return lines[-1] if lines else type(err).__name__
