@@ -537,9 +537,13 @@ def check_inputs(
                 header = next(csv.reader(file, delimiter=delimiter), [])
             check_csv_header(header, path.name, text_columns, id_column)
         elif fmt == "parquet":
-            from .parquet_input import parquet_columns
+            from .parquet_input import ParquetFileError, parquet_columns
 
-            check_csv_header(parquet_columns(path), path.name, text_columns, id_column)
+            try:
+                columns = parquet_columns(path)
+            except ParquetFileError:
+                continue  # an error record for this file, later
+            check_csv_header(columns, path.name, text_columns, id_column)
     return files, skipped
 
 
@@ -574,6 +578,6 @@ def count_records(
                 total += max(0, lines - 1) if fmt == "csv" else lines
             else:
                 total += 1
-        except (OSError, RecordError, InputError):
+        except (OSError, RecordError, InputError):  # an unreadable Parquet file: one error record
             total += 1
     return total

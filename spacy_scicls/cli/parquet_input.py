@@ -16,6 +16,10 @@ from .inputs import InputError, Record, _error_loader, _json_loader, _record_id
 ROWS_PER_READ = 1024
 
 
+class ParquetFileError(InputError):
+    """A file that pyarrow cannot open as Parquet (it becomes one error record)."""
+
+
 def _parquet():
     try:
         import pyarrow.parquet as pq
@@ -30,10 +34,8 @@ def _open(path: Path):
     pq = _parquet()
     try:
         return pq.ParquetFile(path)
-    except OSError as err:  # pyarrow raises ArrowInvalid (an OSError... or ValueError) for a bad file
-        raise InputError(f"{path.name}: not a readable Parquet file ({err})") from None
-    except ValueError as err:
-        raise InputError(f"{path.name}: not a readable Parquet file ({err})") from None
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError, ArrowIOError an OSError
+        raise ParquetFileError(f"not a readable Parquet file ({err})") from None
 
 
 def parquet_columns(path: Path) -> List[str]:
@@ -57,7 +59,7 @@ def iter_parquet_records(
     file that breaks off mid-way gives an error record for the rest (as a malformed CSV does)."""
     try:
         file = _open(path)
-    except InputError as err:
+    except ParquetFileError as err:
         yield Record(name, _error_loader(f"cannot read parquet: {err}"), name)
         return
     columns = list(file.schema_arrow.names)
