@@ -10,13 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+import ray  # the set-up (make) installs the ray extra: these tests always run
 
 from cli_corpus import MIXED_EXPECTED, write_mixed_folder, write_records
 from spacy_scicls.cli import run_annotate
-
-ray = pytest.importorskip("ray", reason="CI installs the ray extra; this guard only serves a core install")
-
-from spacy_scicls.distributed import EngineError, ManifestError, annotate, read_records  # noqa: E402
+from spacy_scicls.distributed import EngineError, ManifestError, annotate, read_records
 
 REPO = Path(__file__).resolve().parents[1]
 OBJECT_STORE_BYTES = 200 * 1024**2

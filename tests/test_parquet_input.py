@@ -1,13 +1,12 @@
 """Parquet records in: the same records (ids, texts, errors) as the same rows in JSONL."""
 import json
 
+import pyarrow as pa  # the set-up (make) installs the ray extra, which brings pyarrow
+import pyarrow.parquet as pq
 import pytest
 
 from cli_corpus import write_records
 from spacy_scicls.cli.inputs import InputError, RecordError, check_inputs, count_records, iter_records
-
-pa = pytest.importorskip("pyarrow", reason="CI installs the ray extra, which brings pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
 
 
 def _texts(records):
