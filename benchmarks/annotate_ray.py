@@ -9,15 +9,14 @@ command in a fresh subprocess, one torch thread per process or actor:
 - ``local -n 1`` (``--threads 1``) and ``local -n 2``;
 - ``ray, N actor(s)`` (``--engine ray --actors N``, a local Ray started for the run).
 
-For each it prints the command's records/s (records over the time from the first
-record read to the last written, as the command reports it) and the wall time
-of the whole command. For the Ray runs it also prints where the time goes:
+For each it prints, from outside the command (the same way for both engines):
 
-- ``start-up``: from the command's start to the first shard written (starting Ray,
-  the actors importing torch and spaCy and loading the pipeline, the first shard);
-- ``steady docs/s``: records of the later shards over the time between the first
-  and the last shard written (the files' modification times): the rate once the
-  actors are running, which is what a long run approaches;
+- ``docs/s (wall)``: records over the wall time of the whole command;
+- ``start-up``: from the command's start to its first records written: imports, starting
+  Ray and its actors, loading the pipeline, and the first batch (local) or shard (Ray);
+- ``docs/s (started)``: the records after those over the time from then to the last
+  written (the output's modification times; the local output is polled every 0.05 s):
+  the rate once running, which is what a long run approaches;
 
 and, measured in this process on the same corpus, the serialisation a shard goes
 through: planning (reading and pickling the records), the pickled size, and the
@@ -34,17 +33,57 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.annotate_corpus import abstracts_csv, run as run_local  # noqa: E402
+from benchmarks.annotate_corpus import abstracts_csv  # noqa: E402
+
+
+def _command_env() -> dict:
+    return {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as file:
+            return file.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def run_local(args, inputs, output: Path, n_process: int, extra) -> dict:
+    """``scicls annotate -n N``; the output's lines are counted every 0.05 s to time its first batch."""
+    cmd = [sys.executable, "-m", "spacy_scicls", "annotate", *inputs, "--output", str(output), "--model", args.model,
+           "--n-process", str(n_process), "--batch-size", str(args.batch_size), "--overwrite", "-q", *extra]
+    if n_process == 1:
+        cmd += ["--threads", "1"]
+    started = time.time()
+    proc = subprocess.Popen(cmd, env=_command_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    first = None
+    while proc.poll() is None:
+        if first is None and _count_lines(output) > 0:
+            first = time.time()
+        time.sleep(0.05)
+    wall = time.time() - started
+    err = proc.stderr.read()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"annotate failed ({proc.returncode}):\n{err}")
+    n = _count_lines(output)
+    last = output.stat().st_mtime  # the last batch written
+    first = first or last
+    return {
+        "records": n,
+        "wall": wall,
+        "rate": n / wall,
+        "startup": first - started,
+        "steady": (n - args.batch_size) / (last - first) if last > first else float("nan"),
+    }
 
 
 def run_ray(args, inputs, output: Path, actors: int, extra) -> dict:
     cmd = [sys.executable, "-m", "spacy_scicls", "annotate", *inputs, "--output", str(output), "--model", args.model,
            "--engine", "ray", "--actors", str(actors), "--threads", "1", "--batch-size", str(args.batch_size),
            "--shard-size", str(args.shard_size), "--overwrite", "-q", *extra]
-    env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     started_wall = time.time()
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=_command_env(), capture_output=True, text=True)
     wall = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"annotate --engine ray failed ({proc.returncode}):\n{proc.stderr}")
@@ -85,7 +124,6 @@ def main() -> None:
     parser.add_argument("--actors", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--n-process", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    args.threads = 1  # for run_local: -n 1 on one torch thread, as each actor
     if not args.data_dir or not Path(args.data_dir).is_dir():
         raise SystemExit("pass --data-dir (or set SCICLS_DATA_DIR) to the folder holding cats/")
     args.work_dir.mkdir(parents=True, exist_ok=True)
@@ -98,11 +136,10 @@ def main() -> None:
     outputs = {}
     for n in args.n_process:
         output = args.work_dir / f"local-n{n}.jsonl"
-        r = run_local(args, inputs, output, n, args.batch_size, extra)
+        r = run_local(args, inputs, output, n, extra)
         outputs[f"local -n {n}"] = output.read_bytes()
-        startup = r["wall"] - r["seconds"]
-        print(f"{'local -n ' + str(n):<18} {r['records']:>8} {r['wall']:>8.1f} {r['records'] / r['wall']:>14.2f} "
-              f"{startup:>11.1f} {r['rate']:>17.2f}", flush=True)
+        print(f"{'local -n ' + str(n):<18} {r['records']:>8} {r['wall']:>8.1f} {r['rate']:>14.2f} "
+              f"{r['startup']:>11.1f} {r['steady']:>17.2f}", flush=True)
     for actors in args.actors:
         output = args.work_dir / f"ray-{actors}"
         r = run_ray(args, inputs, output, actors, extra)
@@ -111,10 +148,9 @@ def main() -> None:
         label = f"ray, {actors} actor" + ("s" if actors > 1 else "")
         print(f"{label:<18} {r['records']:>8} {r['wall']:>8.1f} {r['rate']:>14.2f} {r['startup']:>11.1f} "
               f"{r['steady']:>17.2f}", flush=True)
-    print("docs/s (wall): records over the whole command. start-up: local, the wall time the command's own "
-          "records/s leaves out (imports, loading the pipeline); Ray, until the first shard is written. "
-          "docs/s (started): local, the command's records/s; Ray, the shards after the first over the time "
-          "between the first and the last")
+    print("docs/s (wall): records over the whole command. start-up: from the command's start to its first "
+          "records written (imports, starting Ray and the actors, loading the pipeline, the first batch or shard). "
+          "docs/s (started): the records after those over the time from then to the last written")
     s = serialisation(inputs, {"text_columns": ["title", "abstract"]}, args.shard_size)
     out_bytes = len(next(iter(outputs.values())))
     print(f"serialisation: planning (read + pickle) {s['plan_s']:.2f} s for {s['records']} records "
