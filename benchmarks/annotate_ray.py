@@ -103,6 +103,7 @@ def run_ray(args, inputs, output: Path, actors: int, extra) -> dict:
 def serialisation(inputs, extra_args, shard_size: int) -> dict:
     """What the driver does to every shard before Ray sees it, and the size of what comes back."""
     from spacy_scicls.cli.inputs import iter_records
+    from ray import cloudpickle  # noqa: F401 - imported before the clock starts
     from spacy_scicls.distributed.engine import plan_shards
 
     text_columns = extra_args["text_columns"]
