@@ -80,7 +80,8 @@ def run_local(args, inputs, output: Path, n_process: int, extra) -> dict:
 def run_ray(args, inputs, output: Path, actors: int, extra) -> dict:
     cmd = [sys.executable, "-m", "spacy_scicls", "annotate", *inputs, "--output", str(output), "--model", args.model,
            "--engine", "ray", "--actors", str(actors), "--threads", "1", "--batch-size", str(args.batch_size),
-           "--shard-size", str(args.shard_size), "--overwrite", "-q", *extra]
+           "--shard-size", str(args.shard_size), "--gpus-per-actor", str(args.gpus_per_actor), "--overwrite", "-q",
+           *extra]
     started_wall = time.time()
     started = time.perf_counter()
     proc = subprocess.run(cmd, env=_command_env(), capture_output=True, text=True)
@@ -124,6 +125,7 @@ def main() -> None:
     parser.add_argument("--shard-size", type=int, default=32)
     parser.add_argument("--actors", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--n-process", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--gpus-per-actor", type=float, default=0.0, help="GPUs per actor in the Ray runs (0: CPU)")
     args = parser.parse_args()
     if not args.data_dir or not Path(args.data_dir).is_dir():
         raise SystemExit("pass --data-dir (or set SCICLS_DATA_DIR) to the folder holding cats/")
