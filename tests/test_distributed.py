@@ -103,17 +103,26 @@ def test_parquet_records_on_two_actors_as_parquet_shards(ray_cluster, pipeline_d
     assert list(read_records(out)) == read_jsonl(reference)
 
 
-def _annotator_pids() -> list:
-    """Processes of the Ray Data actors that run ShardAnnotator (their title names the class)."""
+def _cmdline(pid: str) -> bytes:
+    try:
+        return (Path("/proc") / pid / "cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return b""
+
+
+def _annotator_pids(gcs_address: str) -> list:
+    """Processes of this cluster's Ray Data actors that run ShardAnnotator: their title names the
+    class, and their parent is the raylet of the cluster at ``gcs_address``."""
     pids = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or b"ShardAnnotator" not in _cmdline(entry.name):
             continue
         try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            status = (entry / "status").read_text()
         except OSError:
             continue
-        if b"ShardAnnotator" in cmdline and b"ray::" in cmdline:
+        parent = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), "")
+        if f"--gcs-address={gcs_address}".encode() in _cmdline(parent):
             pids.append(int(entry.name))
     return pids
 
@@ -126,8 +135,9 @@ def test_an_actor_killed_mid_run_loses_nothing(ray_cluster, pipeline_dir, record
     def kill_one_actor_after_the_first_shard():
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and not killed:
-            if list(out.glob("shard-*.jsonl")) and _annotator_pids():
-                pid = _annotator_pids()[0]
+            pids = _annotator_pids(ray_cluster) if list(out.glob("shard-*.jsonl")) else []
+            if pids:
+                pid = pids[0]
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
             time.sleep(0.05)
