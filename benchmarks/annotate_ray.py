@@ -54,6 +54,8 @@ def run_local(args, inputs, output: Path, n_process: int, extra) -> dict:
            "--n-process", str(n_process), "--batch-size", str(args.batch_size), "--overwrite", "-q", *extra]
     if n_process == 1:
         cmd += ["--threads", "1"]
+    if output.exists():
+        output.unlink()  # so that the first line seen is this run's
     started = time.time()
     proc = subprocess.Popen(cmd, env=_command_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     first = None
