@@ -219,3 +219,28 @@ def test_the_command_says_what_to_install_without_ray(tmp_path):
     assert proc.returncode == 2
     assert 'pip install "spacy_scicls[ray]"' in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_second_run_on_the_same_folder_is_refused(tmp_path):
+    from spacy_scicls.distributed.engine import OutputFolder
+
+    (tmp_path / "in.txt").write_text("Drought in Europe.")
+    first = OutputFolder(tmp_path / "out")
+    first.lock()
+    try:
+        with pytest.raises(ManifestError, match="another run is writing"):
+            annotate([str(tmp_path / "in.txt")], tmp_path / "out", model="en_scicls_default", resume=True)
+    finally:
+        first.unlock()
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [".lock"]  # nothing written
+
+
+def test_a_lone_surrogate_in_an_id_is_escaped_so_the_shard_stays_utf8():
+    from spacy_scicls.cli.outputs import error_record
+    from spacy_scicls.distributed.actor import _LinesWriter
+
+    writer = _LinesWriter()
+    writer.write_batch([(error_record("a\udc80", "empty text"), None), (error_record("b", "empty text"), None)])
+    lines = b"".join(writer.lines).decode("utf-8").splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["a\udc80", "b"]
+    assert "\\udc80" in lines[0] and lines[1] == json.dumps(error_record("b", "empty text"), ensure_ascii=False)
