@@ -244,3 +244,13 @@ def test_a_lone_surrogate_in_an_id_is_escaped_so_the_shard_stays_utf8():
     lines = b"".join(writer.lines).decode("utf-8").splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["a\udc80", "b"]
     assert "\\udc80" in lines[0] and lines[1] == json.dumps(error_record("b", "empty text"), ensure_ascii=False)
+
+
+def test_ray_options_need_the_ray_engine_and_a_folder(tmp_path):
+    (tmp_path / "in.txt").write_text("Drought in Europe.")
+    base = [sys.executable, "-m", "spacy_scicls", "annotate", str(tmp_path / "in.txt")]
+    local = subprocess.run(base + ["--output", str(tmp_path / "o.jsonl"), "--actors", "2"], capture_output=True, text=True, timeout=120)
+    assert local.returncode == 2 and "are for --engine ray" in local.stderr
+    to_file = subprocess.run(base + ["--output", str(tmp_path / "o.jsonl"), "--engine", "ray"], capture_output=True, text=True, timeout=120)
+    assert to_file.returncode == 2 and "is a folder of shard files" in to_file.stderr
+    assert not (tmp_path / "o.jsonl").exists()

@@ -115,7 +115,7 @@ def _columns(value: Optional[str]) -> Optional[List[str]]:
 @app.command("annotate")
 def annotate_command(
     inputs: List[str] = typer.Argument(
-        ..., help="Files, folders or globs: .txt/.md papers, JATS or TEI XML, S2ORC/unarXive JSON(L), JSONL records, CSV."
+        ..., help="Files, folders or globs: .txt/.md papers, JATS or TEI XML, S2ORC/unarXive JSON(L), JSONL records, CSV, Parquet."
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Output file: .jsonl (default contract), .csv or .spacy."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Name or path of a spaCy pipeline."),
@@ -171,6 +171,13 @@ def annotate_command(
         )
     if engine != "local":
         typer.echo(f"scicls annotate: error: unknown engine {engine!r}; use local or ray", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    if address or actors != 1 or gpus_per_actor or shard_size != 512 or shard_format != "jsonl":
+        typer.echo(
+            "scicls annotate: error: --address, --actors, --gpus-per-actor, --shard-size and --shard-format "
+            "are for --engine ray",
+            err=True,
+        )
         raise typer.Exit(EXIT_CANNOT_RUN)
     try:
         code = run_annotate(
