@@ -1,6 +1,6 @@
 """Documents/s of ``scicls annotate --engine ray`` with 1 and 2 actors against ``-n 1`` and ``-n 2``.
 
-    python benchmarks/annotate_ray.py --model en_scicls_default --data-dir DATA_DIR --n-abstracts 384
+    python benchmarks/annotate_ray.py --model en_scicls_default --data-dir DATA_DIR --n-abstracts 256
 
 The corpus is the first ``--n-abstracts`` records of ``cats/arxiv_2007/arxiv_data.csv``
 (title + abstract), written as a CSV, the same for every run. Every run is the
@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--model", default="en_scicls_default")
     parser.add_argument("--data-dir", type=Path, default=os.environ.get("SCICLS_DATA_DIR"))
     parser.add_argument("--work-dir", type=Path, default=REPO / "corpus" / "benchmark-ray")
-    parser.add_argument("--n-abstracts", type=int, default=384)
+    parser.add_argument("--n-abstracts", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--shard-size", type=int, default=32)
     parser.add_argument("--actors", type=int, nargs="+", default=[1, 2])
