@@ -16,7 +16,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml constraints.txt $(DEFAULT_PIPELINE)
 	# torch first, from the pin in constraints.txt, so that no other
 	# requirement pulls a different build of it.
 	$(PY) -m pip install --quiet -c constraints.txt torch
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,ray]"
 	# its requirements are all installed by the line above
 	$(PY) -m pip install --quiet --no-deps --force-reinstall $(DEFAULT_PIPELINE)
 	touch $@

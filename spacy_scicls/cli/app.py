@@ -23,14 +23,13 @@ from typing import List, Optional, Sequence
 import typer
 
 from . import DEFAULT_MODEL
-from .inputs import INPUT_FORMATS, InputError, check_inputs, count_records, iter_records
+from .formats import INPUT_FORMATS
 from .lock import OutputLock, OutputLocked, lock_path
 from .manifest import ManifestMismatch, RecordOptions, check_resume, make_manifest, manifest_path, write_manifest
-from .outputs import CsvWriter, DocBinWriter, JsonlWriter, OutputError, output_exists, output_format
-from .progress import Progress
-from .run import annotate_records, skip_done
 from .workers import Terminated, tied_workers
-from ..threads import set_cpu_threads
+
+# spaCy and torch take seconds to import: the modules that need them are imported
+# when a command runs, so that `scicls --help` answers at once.
 
 EXIT_OK = 0
 EXIT_RECORDS_FAILED = 1
@@ -113,6 +112,8 @@ def pipeline_taxonomies(nlp) -> tuple:
 
 
 def make_writer(path: Path, nlp, *, keep_trf_data: bool = False):
+    from .outputs import CsvWriter, DocBinWriter, JsonlWriter, output_format
+
     fmt = output_format(path)
     if fmt == "jsonl":
         return JsonlWriter(path)
@@ -176,8 +177,49 @@ def annotate_command(
     taxonomy: List[Path] = typer.Option(
         [], "--taxonomy", help="A taxonomy file (CSV or JSON: code, name, description[, group]) scored by its "
         "label descriptions, added to the pipeline for this run; repeatable."),
+    engine: str = typer.Option(
+        "local", "--engine", help="local (this machine) or ray (a Ray cluster; --output is then a folder of shards)."
+    ),
+    address: Optional[str] = typer.Option(
+        None, "--address", help="Ray cluster to run on (e.g. auto, ray://head:10001); none: a local Ray for the run."
+    ),
+    actors: int = typer.Option(1, "--actors", min=1, help="Ray actors, each with its own copy of the pipeline."),
+    gpus_per_actor: float = typer.Option(0.0, "--gpus-per-actor", min=0.0, help="GPUs per Ray actor (0: CPU)."),
+    shard_size: int = typer.Option(
+        512, "--shard-size", min=1, help="Records per output shard with --engine ray (a multiple of --batch-size)."
+    ),
+    shard_format: str = typer.Option("jsonl", "--shard-format", help="Shard files with --engine ray: jsonl or parquet."),
 ) -> None:
     """Annotate a corpus: one output record per input record, in input order; never loses a record."""
+    from .inputs import InputError
+    from .outputs import OutputError
+
+    if engine == "ray" and taxonomy:
+        typer.echo("scicls annotate: error: --taxonomy is for the local engine (add the head to the pipeline "
+                   "you pass to --engine ray instead)", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    if engine == "ray":
+        from .ray_command import run_ray_command
+
+        raise typer.Exit(
+            run_ray_command(
+                inputs, output, model=model, address=address, actors=actors, gpus_per_actor=gpus_per_actor,
+                threads=threads or 1, batch_size=batch_size, shard_size=shard_size, shard_format=shard_format,
+                format=format, text_columns=_columns(text_columns), id_column=id_column, include_text=not no_text,
+                max_chars=max_chars, resume=resume, overwrite=overwrite, quiet=quiet, log_interval=log_interval,
+                n_process=n_process, gpu_id=gpu_id,
+            )
+        )
+    if engine != "local":
+        typer.echo(f"scicls annotate: error: unknown engine {engine!r}; use local or ray", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    if address or actors != 1 or gpus_per_actor or shard_size != 512 or shard_format != "jsonl":
+        typer.echo(
+            "scicls annotate: error: --address, --actors, --gpus-per-actor, --shard-size and --shard-format "
+            "are for --engine ray",
+            err=True,
+        )
+        raise typer.Exit(EXIT_CANNOT_RUN)
     try:
         code = run_annotate(
             inputs,
@@ -243,6 +285,9 @@ def run_annotate(
     the arguments, the inputs, the output's folder, the lock, the pipeline, the
     manifest of a resumed output and the ids of the records it already holds.
     """
+    from .inputs import check_inputs
+    from .outputs import output_format
+
     if resume and overwrite:
         raise CannotRun("--resume and --overwrite exclude each other")
     if gpu_id >= 0 and n_process > 1:
@@ -276,6 +321,12 @@ def run_annotate(
 def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batch_size, n_process, gpu_id,
                 format, text_columns, id_column, include_text, keep_trf_data, resume, overwrite, max_chars,
                 threads, log_interval, quiet, taxonomies) -> int:
+    from .inputs import count_records, iter_records
+    from .outputs import output_exists
+    from .progress import Progress
+    from .run import annotate_records, skip_done
+    from ..threads import set_cpu_threads
+
     exists = output_exists(output)
     if exists and not (resume or overwrite):
         raise CannotRun(f"{output} exists: pass --resume to continue it or --overwrite to replace it")

@@ -26,11 +26,7 @@ from spacy.tokens import Doc
 
 from .. import readers
 
-#: Formats of one paper per file.
-PAPER_FORMATS = ("text", "markdown", "jats", "tei", "s2orc", "unarxive")
-#: Formats of many records per file.
-RECORD_FORMATS = ("jsonl", "csv")
-INPUT_FORMATS = PAPER_FORMATS + RECORD_FORMATS
+from .formats import INPUT_FORMATS, PAPER_FORMATS, RECORD_FORMATS  # noqa: F401 (re-exported)
 
 #: File name endings picked up when a folder is given (other files are skipped and counted).
 SUFFIXES = {
@@ -46,6 +42,8 @@ SUFFIXES = {
     ".ndjson": "jsonl",
     ".csv": "csv",
     ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 #: Why a JSON value nested deeper than Python's parser goes is refused.
 TOO_DEEP = "nested too deeply to read"
@@ -350,6 +348,12 @@ def iter_file(
         yield from iter_csv_records(
             path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars
         )
+    elif fmt == "parquet":
+        from .parquet_input import iter_parquet_records
+
+        yield from iter_parquet_records(
+            path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars
+        )
     elif fmt == "jsonl" or (fmt in ("s2orc", "unarxive") and path.suffix.lower() in (".jsonl", ".ndjson")):
         yield from iter_jsonl_records(
             path,
@@ -609,6 +613,14 @@ def check_inputs(
             except (OSError, csv.Error):
                 continue  # an error record for this file, later
             check_csv_header(header, path.name, text_columns, id_column)
+        elif fmt == "parquet":
+            from .parquet_input import ParquetFileError, parquet_columns
+
+            try:
+                columns = parquet_columns(path)
+            except ParquetFileError:
+                continue  # an error record for this file, later
+            check_csv_header(columns, path.name, text_columns, id_column)
     return files, skipped
 
 
@@ -632,12 +644,17 @@ def count_records(
     for path in files:
         try:
             fmt = format or detect_input_format(path)
+            if fmt == "parquet":
+                from .parquet_input import parquet_num_rows
+
+                total += parquet_num_rows(path)
+                continue
             if fmt in ("jsonl", "csv") or path.suffix.lower() in (".jsonl", ".ndjson"):
                 with path.open("rb") as file:
                     lines = sum(1 for line in file if line.strip())
                 total += max(0, lines - 1) if fmt == "csv" else lines
             else:
                 total += 1
-        except (OSError, RecordError):
+        except (OSError, RecordError, InputError):  # an unreadable Parquet file: one error record
             total += 1
     return total
