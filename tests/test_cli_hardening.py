@@ -4,7 +4,6 @@ would write the same records. Blank pipelines, in process (the signals are in te
 import errno
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,9 @@ from typer.testing import CliRunner
 
 from cli_slow_pipeline import save_slow_pipeline
 from spacy_scicls.cli import app, run_annotate
-from spacy_scicls.cli.app import CannotRun
 from spacy_scicls.cli.inputs import iter_records
 from spacy_scicls.cli.lock import OutputLock, OutputLocked, lock_path
 from spacy_scicls.cli.manifest import ManifestMismatch, manifest_path
-from spacy_scicls.cli.outputs import OutputError
 
 
 @pytest.fixture(scope="module")

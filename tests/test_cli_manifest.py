@@ -70,3 +70,12 @@ def test_check_resume_reads_the_saved_manifest(tmp_path):
     manifest_path(out).write_text("not json", encoding="utf8")
     with pytest.raises(ManifestMismatch, match="is not a manifest"):
         check_resume(out, manifest)
+
+
+def test_fingerprint_of_a_transformer_pipeline_is_stable_across_loads(trained, tmp_path):
+    # torch.save writes an id of its own into every archive: the fingerprint must not depend on it.
+    nlp, _, _ = trained
+    nlp.to_disk(tmp_path / "pipeline")
+    first = pipeline_fingerprint(spacy.load(tmp_path / "pipeline"))
+    assert pipeline_fingerprint(spacy.load(tmp_path / "pipeline")) == first
+    assert set(first["components"]) == set(nlp.pipe_names)

@@ -331,6 +331,11 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batc
     if exists and not (resume or overwrite):
         raise CannotRun(f"{output} exists: pass --resume to continue it or --overwrite to replace it")
     nlp = load_pipeline(model, gpu_id)
+    if n_process > 1 or threads > 0:
+        # Forked workers hang in torch's thread pool unless it has one thread;
+        # numpy's BLAS (the heads) gets the same count, so that workers do not
+        # oversubscribe the cores. Set before anything runs torch (the fingerprint does).
+        set_cpu_threads(1 if n_process > 1 else threads)
     for path in taxonomies:
         add_taxonomy(nlp, path)
     if max_chars is not None and max_chars > nlp.max_length:
@@ -351,11 +356,6 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batc
     if resuming:
         check_resume(output, manifest)
     writer = make_writer(output, nlp, keep_trf_data=keep_trf_data)
-    if n_process > 1 or threads > 0:
-        # Forked workers hang in torch's thread pool unless it has one thread;
-        # numpy's BLAS (the heads) gets the same count, so that workers do not
-        # oversubscribe the cores.
-        set_cpu_threads(1 if n_process > 1 else threads)
     if skipped:
         typer.echo(
             f"scicls annotate: skipping {len(skipped)} file(s) of unknown type in the input folders, "

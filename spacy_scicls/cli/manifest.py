@@ -79,8 +79,31 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, ensure_ascii=True, default=str).encode("utf8")
 
 
+def _model_digest(model: Any, digest: "hashlib._Hash") -> None:
+    """Hash a thinc model's parameters and the state of its PyTorch modules, node by node.
+
+    Not ``model.to_bytes()``: a PyTorch shim serializes with ``torch.save``, whose archive holds an id
+    that differs from one save to the next, so the same weights would never give the same bytes.
+    """
+    for node in model.walk():
+        digest.update(f"node|{node.name}|".encode("utf8"))
+        for name in node.param_names:
+            if node.has_param(name):
+                array = node.ops.to_numpy(node.get_param(name))
+                digest.update(f"{name}|{array.shape}|{array.dtype}|".encode("utf8"))
+                digest.update(array.tobytes())
+        for shim in node.shims:
+            module = getattr(shim, "_model", None)
+            state = getattr(module, "state_dict", None)
+            if callable(state):
+                from ..pipeline.frozen_transformer import weights_fingerprint
+
+                digest.update(_json_bytes(weights_fingerprint(module)))
+
+
 def component_fingerprint(pipe: Any) -> str:
-    """SHA-256 of what a component runs on: its serialized state without the shared vocab.
+    """SHA-256 of what a component runs on: its model's weights and its other serialized state
+    (settings, patterns, labels), without the shared vocab.
 
     A component that knows a cheaper fingerprint of its weights (the frozen
     transformer: the SHA-256 of its encoder's weights, config and tokenizer)
@@ -93,11 +116,17 @@ def component_fingerprint(pipe: Any) -> str:
     to_bytes = getattr(pipe, "to_bytes", None)
     if not callable(to_bytes):
         return _sha256(b"stateless")
+    digest = hashlib.sha256()
+    exclude = ["vocab"]
+    model = getattr(pipe, "model", None)
+    if model is not None and callable(getattr(model, "walk", None)):
+        _model_digest(model, digest)
+        exclude.append("model")
     try:
-        data = to_bytes(exclude=["vocab"])
+        digest.update(to_bytes(exclude=exclude))
     except TypeError:  # a to_bytes without exclude
-        data = to_bytes()
-    return _sha256(data)
+        digest.update(to_bytes())
+    return digest.hexdigest()
 
 
 def pipeline_fingerprint(nlp: Any) -> Dict[str, Any]:
