@@ -145,7 +145,10 @@ def main(argv=None) -> int:
         doc = read_paper(item["pdf"], nlp)
         docs.append((item, doc))
         pages += doc._.scicls_meta["pages"]
-        found = [s._.heading for s in doc.spans["sections"] if s._.heading]
+        spans = list(doc.spans["sections"])
+        if spans and doc._.scicls_meta.get("abstract") and spans[0].label_ == "abstract":
+            spans = spans[1:]  # the abstract (metadata) laid out under an "Abstract" heading
+        found = [s._.heading for s in spans if s._.heading]
         if item["source"] == "grobid":
             # GROBID's full-text TEI leaves the acknowledgement out (another of its models reads
             # it): its heading has no gold to be matched against

@@ -15,6 +15,7 @@ import ctypes
 import math
 import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional
 
@@ -41,6 +42,21 @@ def _join_surrogates(text: str) -> str:
             out[i] = "\ufffd"
         i += 1
     return "".join(out)
+
+
+# TeX sets an accent as a character of its own before the letter ("Lema\u02c6\u0131tre"):
+# such pairs are composed into one letter ("Lema\u00eetre")
+_ACCENTS = {"\u02c6": "\u0302", "^": "\u0302", "\u00b4": "\u0301", "`": "\u0300", "\u00a8": "\u0308",
+            "\u02dc": "\u0303", "~": "\u0303", "\u02c7": "\u030c", "\u00b8": "\u0327", "\u02da": "\u030a"}
+_SPACING_ACCENT = re.compile("([\u02c6\u00b4`\u00a8\u02dc\u02c7\u00b8\u02da])\\s?([A-Za-z\u0131])")
+
+
+def _compose_accents(text: str) -> str:
+    def compose(match) -> str:
+        letter = "i" if match.group(2) == "\u0131" else match.group(2)
+        return unicodedata.normalize("NFC", letter + _ACCENTS[match.group(1)])
+
+    return _SPACING_ACCENT.sub(compose, text)
 
 
 class PdfError(ValueError):
@@ -257,6 +273,8 @@ def _make_line(chars: list, page: int, width: float, height: float) -> Optional[
     text = "".join(c[0] for c in chars).strip()
     if "\u00ad" in text[:-1]:  # a soft hyphen inside the line is no break
         text = text[:-1].replace("\u00ad", "") + text[-1]
+    if _SPACING_ACCENT.search(text):
+        text = _compose_accents(text)
     if not text:
         return None
     ink = [c for c in chars if c[0] != " "]

@@ -1,7 +1,8 @@
 """Which blocks of a PDF are section headings: the layout's evidence and the text's, together.
 
-A heading is a short block (at most three lines, ``MAX_WORDS`` words) that
-is set apart from the body text by its type: larger (``size_ratio`` at
+A heading is a short block (at most three lines, ``MAX_WORDS`` words),
+alone on its baseline (not a table's cell) and not indented (not a list
+item) unless centred, that is set apart from the body text by its type: larger (``size_ratio`` at
 least ``MIN_SIZE_RATIO``), bold while the body is not, in small capitals,
 or in capitals and numbered. Such a block is a heading when the plain-text
 heading-line model (the same one that finds headings in text files, see
@@ -24,6 +25,7 @@ from .layout import Block
 
 MAX_WORDS = 16
 MAX_CHARS = 160
+MAX_INDENT = 1.0  # in ems of the body's type, from the column's left edge
 MIN_SIZE_RATIO = 1.1
 STRONG_SIZE_RATIO = 1.25
 MIN_TEXT_PROBABILITY = 0.05
@@ -71,6 +73,10 @@ def decide_headings(blocks: List[Block], body_size: float, body_bold: bool) -> N
         words = len(text.split())
         if len(block.lines) > 3 or words > MAX_WORDS or len(text) > MAX_CHARS or not _LETTERS.search(text):
             continue
+        if block.tags.get("shared_baseline"):
+            continue  # a table's cell: another cell sits on its baseline
+        if block.tags.get("indent", 0) > MAX_INDENT and not block.tags.get("centred"):
+            continue  # an indented list item or quotation
         ratio = block.size / body_size
         bold = block.bold >= 0.75 and not body_bold
         small_caps = all(line.small_caps for line in block.lines)

@@ -21,6 +21,7 @@ from .extract import Line
 
 _DIGITS = re.compile(r"\d+")
 _NUMBER_ONLY = re.compile(r"^[\divxlcIVXLC\s.,:()\-–—/]{1,12}$")
+_SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.?|[A-H]\.)$")
 _PAGE_WORD = re.compile(r"^(?:page|p\.)\s*\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)
 _ALNUM = re.compile(r"[^\W_]")
 _CAPTION = re.compile(
@@ -97,8 +98,10 @@ def merge_fragments(lines: List[Line]) -> List[Line]:
             prev = out[-1]
             overlap = min(prev.bottom, line.bottom) - max(prev.top, line.top)
             gap = line.x0 - prev.x1
+            # a heading's number may stand up to 4 em before its text
+            reach = 4.0 if _SECTION_NUMBER.match(prev.text) else 1.5
             if (prev.page == line.page and overlap > 0.5 * min(prev.height, line.height)
-                    and -0.5 * prev.size < gap < 1.5 * max(prev.size, line.size)):
+                    and -0.5 * prev.size < gap < reach * max(prev.size, line.size)):
                 keep_size = prev if len(prev.text) >= len(line.text) else line
                 prev.text = prev.text + ("" if gap < 0.1 * prev.size else " ") + line.text
                 prev.x1 = max(prev.x1, line.x1)
@@ -241,14 +244,28 @@ def line_pitch(pages: List[List[Line]], size: float) -> float:
     return steps[len(steps) // 2]
 
 
+def mark_shared_baselines(ordered: List[Line]) -> None:
+    """Tag lines that share their baseline with another line of the same column: table cells, not headings."""
+    by_top = sorted(ordered, key=lambda line: line.top)
+    for i, line in enumerate(by_top):
+        for other in by_top[i + 1:]:
+            if other.top >= line.bottom:
+                break
+            overlap = min(line.bottom, other.bottom) - max(line.top, other.top)
+            if other.column == line.column and overlap > 0.5 * min(line.height, other.height):
+                line.tags["shared_baseline"] = other.tags["shared_baseline"] = True
+
+
 def blocks(ordered: List[Line], size: float, pitch: float) -> List[Block]:
     """Lines in reading order gathered into blocks (see the module's docstring)."""
     out: List[Block] = []
     current: List[Line] = []
     column_left: Dict = {}
+    column_right: Dict = {}
     for line in ordered:
         key = (line.page, line.column)
         column_left[key] = min(column_left.get(key, line.x0), line.x0)
+        column_right[key] = max(column_right.get(key, line.x1), line.x1)
     for line in ordered:
         if current:
             prev = current[-1]
@@ -272,6 +289,12 @@ def blocks(ordered: List[Line], size: float, pitch: float) -> List[Block]:
     for block in out:
         if _CAPTION.match(block.lines[0].text):
             block.role = "caption"
+        first = block.lines[0]
+        key = (first.page, first.column)
+        left, right = column_left[key], column_right[key]
+        block.tags["indent"] = (first.x0 - left) / size
+        block.tags["centred"] = abs((first.x0 + first.x1) / 2 - (left + right) / 2) < size and first.x0 - left > size
+        block.tags["shared_baseline"] = any(line.tags.get("shared_baseline") for line in block.lines)
     return out
 
 

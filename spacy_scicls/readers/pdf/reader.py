@@ -25,8 +25,8 @@ from .._build import Paper, clean
 from .extract import Limits, Line, PdfError, iter_page_lines, open_pdf
 from .guard import check_streams
 from .headings import decide_headings
-from .layout import Block, blocks, body_size, join_lines, line_pitch, mark_margins, mark_running, merge_fragments, \
-    reading_order
+from .layout import Block, blocks, body_size, join_lines, line_pitch, mark_margins, mark_running, \
+    mark_shared_baselines, merge_fragments, reading_order
 
 _ABSTRACT = re.compile(r"^\s*abstract\b[\s.:\u2014\u2013-]*", re.I)
 _REFERENCES = re.compile(
@@ -59,6 +59,8 @@ def read_pdf(data: bytes, paper: Paper, limits: Optional[Limits] = None) -> Pape
     mark_running(pages)
     mark_margins(pages, size)
     ordered = [reading_order(lines) for lines in pages]
+    for lines in ordered:
+        mark_shared_baselines(lines)
     pitch = line_pitch(ordered, size)
     body_lines = [line for lines in ordered for line in lines if abs(line.size - size) <= 0.6]
     body_bold = bool(body_lines) and sum(line.bold for line in body_lines) / len(body_lines) >= 0.5
@@ -133,7 +135,9 @@ def _assemble(paper: Paper, all_blocks: List[Block], title_blocks: List[Block], 
     on_first_page = [b for b in front if b.page == 0] if rest else []
     unheaded = [b for b in front if b not in on_first_page]
     explicit = next((i for i, b in enumerate(on_first_page) if _ABSTRACT.match(b.text)), None)
-    if explicit is not None:
+    if rest and _ABSTRACT.fullmatch(clean(rest[0].text)):
+        front_matter = [b.text for b in on_first_page]  # the abstract is the first heading's section
+    elif explicit is not None:
         text = _ABSTRACT.sub("", on_first_page[explicit].text, count=1)
         abstract = [text] if text.strip() else []
         abstract += _paragraphs(on_first_page[explicit + 1:], vocabulary)
@@ -161,7 +165,7 @@ def _assemble(paper: Paper, all_blocks: List[Block], title_blocks: List[Block], 
             if in_references and level > references_level:
                 continue  # a "heading" inside the reference list
             in_references = False
-            if _ABSTRACT.fullmatch(heading) and not sections and not abstract:
+            if _ABSTRACT.fullmatch(heading) and not sections:
                 sections.append({"heading": "Abstract", "level": level, "blocks": [], "abstract": True})
                 continue
             sections.append({"heading": heading, "level": level, "blocks": []})
