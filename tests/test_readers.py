@@ -22,7 +22,7 @@ def sections(doc):
 
 
 def test_formats_contract():
-    assert FORMATS == ("jats", "tei", "s2orc", "unarxive", "markdown", "text")
+    assert FORMATS == ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf")
     assert issubclass(ReaderError, ValueError)
 
 

@@ -26,7 +26,7 @@ from spacy.tokens import Doc
 from .. import readers
 
 #: Formats of one paper per file.
-PAPER_FORMATS = ("text", "markdown", "jats", "tei", "s2orc", "unarxive")
+PAPER_FORMATS = ("text", "markdown", "jats", "tei", "s2orc", "unarxive", "pdf")
 #: Formats of many records per file.
 RECORD_FORMATS = ("jsonl", "csv")
 INPUT_FORMATS = PAPER_FORMATS + RECORD_FORMATS
@@ -45,7 +45,10 @@ SUFFIXES = {
     ".ndjson": "jsonl",
     ".csv": "csv",
     ".tsv": "csv",
+    ".pdf": "pdf",
 }
+#: The largest PDF file read (its images count, not only its text).
+PDF_MAX_BYTES = 256 * 1024 * 1024
 #: Record fields tried, in order, when no text columns are given.
 DEFAULT_TEXT_FIELDS = (("text",), ("title", "abstract"))
 DEFAULT_ID_FIELDS = ("id", "paper_id", "doc_id", "record_id")
@@ -111,6 +114,8 @@ def check_text(text: str, max_chars: int) -> None:
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
     size = path.stat().st_size
+    if size > max_bytes == PDF_MAX_BYTES:
+        raise RecordError(f"PDF too large: the file has {size:,} bytes, more than {PDF_MAX_BYTES:,}")
     if size > max_bytes:
         raise RecordError(f"text too long: the file has {size:,} bytes, more than --max-chars allows")
     return path.read_bytes()
@@ -150,11 +155,15 @@ def detect_input_format(path: Path) -> Optional[str]:
     for a file whose format neither tells.
     """
     suffix = path.suffix.lower()
+    head = _head(path)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
+        return "pdf"  # a PDF whatever its name says
+    if suffix == ".pdf":
+        raise RecordError("not a PDF: the file does not start with %PDF-")
     if path.name.lower().endswith(".tei.xml"):
         return "tei"
     if suffix in SUFFIXES and SUFFIXES[suffix] not in (None, "jsonl"):
         return SUFFIXES[suffix]
-    head = _head(path)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
         try:
@@ -311,7 +320,7 @@ def iter_file(
 
 def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Record:
     """One paper per file; its id is its file name (relative to the folder given)."""
-    max_bytes = 4 * max_chars + 1024
+    max_bytes = PDF_MAX_BYTES if fmt == "pdf" else 4 * max_chars + 1024
 
     def load(nlp: Language) -> Content:
         try:
@@ -322,9 +331,24 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
             text = decode_text(data)
             check_text(text, max_chars)
             return text
+        if fmt == "pdf":
+            return _read_pdf(data, nlp, name, max_chars)
         return _read_structured(data, nlp, fmt, name)
 
     return Record(name, load, name)
+
+
+def _read_pdf(data: bytes, nlp: Language, name: str, max_chars: int) -> Doc:
+    """A PDF's text, bounded by ``--max-chars`` like any other input (see docs/pdf.md for its other bounds)."""
+    from ..readers import pdf
+    from ..readers._build import Paper, paper_to_doc
+
+    paper = Paper(format="pdf", source=name)
+    try:
+        pdf.read_pdf(data, paper, pdf.Limits(max_chars=max_chars))
+    except pdf.PdfError as err:
+        raise RecordError(f"cannot read pdf: {err}") from None
+    return paper_to_doc(paper, nlp)
 
 
 def _read_structured(source: Union[bytes, dict], nlp: Language, fmt: str, name: str) -> Doc:

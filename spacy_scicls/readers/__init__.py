@@ -41,7 +41,7 @@ from .json_formats import read_s2orc, read_unarxive
 from .markdown import read_markdown
 from .tei import read_tei
 
-FORMATS = ("jats", "tei", "s2orc", "unarxive", "pdf", "markdown", "text")
+FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf")
 XML_FORMATS = ("jats", "tei")
 JSON_FORMATS = ("s2orc", "unarxive")
 

@@ -124,15 +124,15 @@ def body_size(lines: Sequence[Line]) -> float:
 
 def mark_running(pages: List[List[Line]]) -> None:
     """Headers, footers and page numbers: lines in the top or bottom tenth of a page that are only a
-    number, or whose text (digits aside) recurs there on at least two pages and a quarter of them."""
+    number, or whose text (digits aside) recurs at the same height on at least two pages and a
+    quarter of them."""
     seen = Counter()
     keys = []
     for lines in pages:
         page_keys = set()
         for line in lines:
             if _in_edge(line):
-                key = _DIGITS.sub("#", line.text.lower()).strip()
-                page_keys.add(key)
+                page_keys.add(_running_key(line))
         keys.append(page_keys)
         seen.update(page_keys)
     n = len(pages)
@@ -141,9 +141,14 @@ def mark_running(pages: List[List[Line]]) -> None:
             if not _in_edge(line):
                 continue
             text = line.text.strip()
-            key = _DIGITS.sub("#", text.lower()).strip()
+            key = _running_key(line)
             if _NUMBER_ONLY.match(text) or _PAGE_WORD.match(text) or (n >= 2 and seen[key] >= max(2, 0.25 * n)):
                 line.role = "running"
+
+
+def _running_key(line: Line) -> tuple:
+    """What recurs of a header: its text with any number as "#", at the same height on the page."""
+    return _DIGITS.sub("#", line.text.lower()).strip(), round(line.top / 6)
 
 
 def _in_edge(line: Line) -> bool:
@@ -173,13 +178,31 @@ def mark_margins(pages: List[List[Line]], size: float) -> None:
                 line.role = "noise"
 
 
-def reading_order(lines: List[Line]) -> List[Line]:
-    """A page's lines in reading order, column by column where the page has two columns."""
+def page_gutter(lines: List[Line]):
+    """The x of the gutter between a page's two columns, or None for a one-column page."""
+    content = [line for line in lines if line.role == "body"]
+    return _gutter(content, content[0].page_width) if content else None
+
+
+def document_gutter(gutters: Sequence) -> object:
+    """The gutter most pages have (to read a page whose second column is too short to show it)."""
+    found = [round(g) for g in gutters if g is not None]
+    if not found or len(found) < len(gutters) / 2:
+        return None
+    return Counter(found).most_common(1)[0][0]
+
+
+def reading_order(lines: List[Line], gutter=None, hint=None) -> List[Line]:
+    """A page's lines in reading order, column by column where the page has two columns
+    (``gutter``; ``hint``: the document's gutter, taken where no line crosses it on this page)."""
     content = [line for line in lines if line.role == "body"]
     if not content:
         return []
-    width = content[0].page_width
-    gutter = _gutter(content, width)
+    if gutter is None and hint is not None:
+        texty = [line for line in content if len(line.text) >= 8]
+        cross = sum(1 for line in texty if line.x0 < hint - 2 and line.x1 > hint + 2)
+        if cross <= 0.15 * len(texty) and any(line.x0 >= hint for line in texty):
+            gutter = hint
     if gutter is None:
         for line in content:
             line.column = 0
@@ -220,7 +243,7 @@ def _gutter(lines: List[Line], width: float):
         cross = sum(1 for line in texty if line.x0 < x - 2 and line.x1 > x + 2)
         left = sum(1 for line in texty if line.x1 <= x)
         right = sum(1 for line in texty if line.x0 >= x)
-        if left < 0.2 * len(texty) or right < 0.2 * len(texty):
+        if min(left, right) < max(3, 0.1 * len(texty)):
             continue
         if best_cross is None or cross < best_cross or (cross == best_cross and abs(x - width / 2) < abs(best - width / 2)):
             best, best_cross = x, cross

@@ -25,8 +25,8 @@ from .._build import Paper, clean
 from .extract import Limits, Line, PdfError, iter_page_lines, open_pdf
 from .guard import check_streams
 from .headings import decide_headings
-from .layout import Block, blocks, body_size, join_lines, line_pitch, mark_margins, mark_running, \
-    mark_shared_baselines, merge_fragments, reading_order
+from .layout import Block, blocks, body_size, document_gutter, join_lines, line_pitch, mark_margins, \
+    mark_running, mark_shared_baselines, merge_fragments, page_gutter, reading_order
 
 _ABSTRACT = re.compile(r"^\s*abstract\b[\s.:\u2014\u2013-]*", re.I)
 _REFERENCES = re.compile(
@@ -58,7 +58,9 @@ def read_pdf(data: bytes, paper: Paper, limits: Optional[Limits] = None) -> Pape
     size = body_size(all_lines)
     mark_running(pages)
     mark_margins(pages, size)
-    ordered = [reading_order(lines) for lines in pages]
+    gutters = [page_gutter(lines) for lines in pages]
+    hint = document_gutter(gutters)
+    ordered = [reading_order(lines, gutter, hint) for lines, gutter in zip(pages, gutters)]
     for lines in ordered:
         mark_shared_baselines(lines)
     pitch = line_pitch(ordered, size)
