@@ -155,3 +155,16 @@ def test_join_lines_and_numbering():
     assert join_lines(["the state-of-the-", "art method"], vocabulary) == "the state-of-the-art method"
     assert join_lines(["ends a sentence -", "Then"]) == "ends a sentence - Then"
     assert [numbering_depth(t) for t in ("2 Methods", "2.1 Data", "IV. RESULTS", "B. Data", "Methods")] == [1, 2, 1, 2, 0]
+
+
+def test_the_example_pdf_is_what_its_script_writes(nlp, tmp_path):
+    import runpy
+
+    from conftest import REPO
+
+    script = runpy.run_path(str(REPO / "examples" / "make_example_pdf.py"))
+    fresh = script["write"](REPO / "examples" / "papers" / "span_language_models.md", tmp_path / "fresh.pdf")
+    shipped = read_paper(REPO / "examples" / "papers" / "span_language_models.pdf", nlp)
+    assert read_paper(fresh, nlp).text == shipped.text
+    assert [s._.heading for s in shipped.spans["sections"]] == [
+        "Abstract", "1 Introduction", "2 Related Work", "3 Our Approach", "4 Experiments"]
