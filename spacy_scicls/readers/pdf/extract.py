@@ -16,7 +16,7 @@ import math
 import re
 import time
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
 import pypdfium2 as pdfium
@@ -83,7 +83,7 @@ class Limits:
     max_stream_bytes: int = 256 * 1024 * 1024
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """One printed line (or a part of one set apart by a wide gap), in points from the page's top left."""
 
@@ -104,7 +104,7 @@ class Line:
     # set by the layout pass
     column: int = 0
     role: str = "body"
-    tags: dict = field(default_factory=dict)
+    shared_baseline: bool = False  # another line of its column sits on its baseline (a table's row)
 
     @property
     def width(self) -> float:

@@ -276,7 +276,7 @@ def mark_shared_baselines(ordered: List[Line]) -> None:
                 break
             overlap = min(line.bottom, other.bottom) - max(line.top, other.top)
             if other.column == line.column and overlap > 0.5 * min(line.height, other.height):
-                line.tags["shared_baseline"] = other.tags["shared_baseline"] = True
+                line.shared_baseline = other.shared_baseline = True
 
 
 def blocks(ordered: List[Line], size: float, pitch: float) -> List[Block]:
@@ -317,7 +317,7 @@ def blocks(ordered: List[Line], size: float, pitch: float) -> List[Block]:
         left, right = column_left[key], column_right[key]
         block.tags["indent"] = (first.x0 - left) / size
         block.tags["centred"] = abs((first.x0 + first.x1) / 2 - (left + right) / 2) < size and first.x0 - left > size
-        block.tags["shared_baseline"] = any(line.tags.get("shared_baseline") for line in block.lines)
+        block.tags["shared_baseline"] = any(line.shared_baseline for line in block.lines)
     return out
 
 
