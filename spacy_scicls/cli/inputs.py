@@ -114,8 +114,6 @@ def check_text(text: str, max_chars: int) -> None:
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
     size = path.stat().st_size
-    if size > max_bytes == PDF_MAX_BYTES:
-        raise RecordError(f"PDF too large: the file has {size:,} bytes, more than {PDF_MAX_BYTES:,}")
     if size > max_bytes:
         raise RecordError(f"text too long: the file has {size:,} bytes, more than --max-chars allows")
     return path.read_bytes()
@@ -159,6 +157,8 @@ def detect_input_format(path: Path) -> Optional[str]:
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
         return "pdf"  # a PDF whatever its name says
     if suffix == ".pdf":
+        if b"%PDF-" in head[:1024]:  # the header may follow some junk bytes
+            return "pdf"
         raise RecordError("not a PDF: the file does not start with %PDF-")
     if path.name.lower().endswith(".tei.xml"):
         return "tei"
@@ -320,11 +320,11 @@ def iter_file(
 
 def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Record:
     """One paper per file; its id is its file name (relative to the folder given)."""
-    max_bytes = PDF_MAX_BYTES if fmt == "pdf" else 4 * max_chars + 1024
+    max_bytes = 4 * max_chars + 1024
 
     def load(nlp: Language) -> Content:
         try:
-            data = _read_bytes(path, max_bytes)
+            data = _read_pdf_bytes(path) if fmt == "pdf" else _read_bytes(path, max_bytes)
         except OSError as err:
             raise RecordError(f"cannot read file: {err.strerror or err}") from None
         if fmt == "text":
@@ -336,6 +336,13 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
         return _read_structured(data, nlp, fmt, name)
 
     return Record(name, load, name)
+
+
+def _read_pdf_bytes(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size > PDF_MAX_BYTES:
+        raise RecordError(f"PDF too large: the file has {size:,} bytes, more than {PDF_MAX_BYTES:,}")
+    return path.read_bytes()
 
 
 def _read_pdf(data: bytes, nlp: Language, name: str, max_chars: int) -> Doc:
