@@ -168,3 +168,21 @@ def test_the_example_pdf_is_what_its_script_writes(nlp, tmp_path):
     assert read_paper(fresh, nlp).text == shipped.text
     assert [s._.heading for s in shipped.spans["sections"]] == [
         "Abstract", "1 Introduction", "2 Related Work", "3 Our Approach", "4 Experiments"]
+
+
+def test_damaged_copies_of_a_good_pdf_read_or_give_a_reader_error(papers, nlp):
+    import random
+
+    good = papers["two"].read_bytes()
+    rng = random.Random(18)
+    for i in range(25):
+        data = bytearray(good)
+        start = rng.randrange(len(data))
+        for k in range(start, min(len(data), start + rng.randint(1, 400))):
+            data[k] = rng.randrange(256)
+        try:
+            doc = read_paper(bytes(data), nlp, format="pdf", name=f"damaged-{i}.pdf")
+        except ReaderError as err:
+            assert str(err).startswith(f"damaged-{i}.pdf: ")
+        else:
+            assert doc._.scicls_meta["format"] == "pdf"

@@ -244,6 +244,8 @@ def _pdf_doc(data: bytes, name: str, nlp: Language) -> Doc:
         read_pdf(data, paper)
     except PdfError as err:
         raise ReaderError(f"{name}: {err}") from err
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, ZeroDivisionError) as err:
+        raise ReaderError(f"{name}: cannot read the PDF ({type(err).__name__}: {err})") from err
     return paper_to_doc(paper, nlp)
 
 

@@ -165,9 +165,15 @@ def iter_page_lines(pdf: "pdfium.PdfDocument", limits: Limits) -> Iterator[List[
     budget = _Budget(limits)
     for number in range(n_pages):
         budget.check_time(number)
-        page = pdf[number]
         try:
-            textpage = page.get_textpage()
+            page = pdf[number]
+        except pdfium.PdfiumError as err:
+            raise PdfError(f"page {number + 1} cannot be read (PDFium: {err})") from None
+        try:
+            try:
+                textpage = page.get_textpage()
+            except pdfium.PdfiumError as err:
+                raise PdfError(f"the text of page {number + 1} cannot be read (PDFium: {err})") from None
             try:
                 yield _page_lines(page, textpage, number, limits, budget)
             finally:
