@@ -95,12 +95,11 @@ class Line:
     bottom: float
     size: float  # the font size of most of its characters
     bold: float  # share of its letters in a bold face
-    italic: float
+    italic: float  # share of its letters in an italic face
     small_caps: bool
     font: str  # the font name of most of its characters
     page_width: float
     page_height: float
-    hyphen_end: bool = False  # ends with a hyphen that PDFium marks as a line-end hyphen
     # set by the layout pass
     column: int = 0
     role: str = "body"
@@ -310,5 +309,4 @@ def _make_line(chars: list, page: int, width: float, height: float) -> Optional[
         font=font,
         page_width=width,
         page_height=height,
-        hyphen_end=text.endswith(("-", "\u00ad", "\u2010")),
     )

@@ -108,7 +108,6 @@ def merge_fragments(lines: List[Line]) -> List[Line]:
                 prev.top, prev.bottom = min(prev.top, line.top), max(prev.bottom, line.bottom)
                 prev.size, prev.font = keep_size.size, keep_size.font
                 prev.bold = min(prev.bold, line.bold) if _ALNUM.search(line.text) else prev.bold
-                prev.hyphen_end = line.hyphen_end
                 continue
         out.append(line)
     return out
