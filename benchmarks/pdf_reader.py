@@ -120,7 +120,7 @@ def main(argv=None) -> int:
                     "peak_above_mb": statistics.median(r["peak_above_mb"] for r in runs),
                     "read_seconds": statistics.median(r["read_seconds"] for r in runs),
                 })
-                print(json.dumps(rows[-1]), file=sys.stderr)
+                print(json.dumps(rows[-1]), flush=True)  # each row as soon as it is measured
     print(f"source: {args.pdf.name}; median of {args.runs} runs, one process each; torch threads {args.threads}\n")
     print("| pages | file MB | what | pages/s | median s | text chars | peak RSS above start, MB |")
     print("|---:|---:|---|---:|---:|---:|---:|")
