@@ -42,14 +42,15 @@ def _wrap(text: str, width: float, size: float, font: str = "Helvetica") -> List
     return lines
 
 
-def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of_filler: int = 0) -> Path:
-    """A paper of two or more pages; returns ``path``."""
+def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of_filler: int = 0,
+                line_numbers: bool = False) -> Path:
+    """A paper of two or more pages (``line_numbers``: a review copy's numbers beside every line); returns ``path``."""
     page_width, page_height = A4
     margin = 60.0
     gap = 20.0
     column_width = (page_width - 2 * margin - (columns - 1) * gap) / columns
     c = canvas.Canvas(str(path), pagesize=A4, invariant=1)
-    state = {"page": 1, "column": 0, "y": 0.0}
+    state = {"page": 1, "column": 0, "y": 0.0, "line": 0}
 
     def start_page() -> None:
         c.setFont("Helvetica", 8)
@@ -76,6 +77,10 @@ def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of
         for line in lines:
             if state["y"] < 60:
                 new_column()
+            if line_numbers:
+                state["line"] += 1
+                c.setFont("Helvetica", 7)
+                c.drawRightString(x() - 6, state["y"], str(state["line"]))
             c.setFont(font, size)
             c.drawString(x(), state["y"], line)
             state["y"] -= size * 1.25

@@ -25,12 +25,14 @@ def papers(tmp_path_factory):
     return {
         "one": pdf_papers.write_paper(folder / "one.pdf", columns=1, numbered=True),
         "two": pdf_papers.write_paper(folder / "two.pdf", columns=2, numbered=False),
+        "numbered lines": pdf_papers.write_paper(folder / "lines.pdf", columns=2, numbered=True, line_numbers=True),
     }
 
 
 @pytest.mark.parametrize("kind,headings", [
     ("one", ["1 Introduction", "2 Methods", "3 Results", "4 Discussion"]),
     ("two", ["Introduction", "Methods", "Results", "Discussion"]),
+    ("numbered lines", ["1 Introduction", "2 Methods", "3 Results", "4 Discussion"]),
 ])
 def test_sections_title_abstract_in_reading_order(papers, nlp, kind, headings):
     doc = read_paper(papers[kind], nlp)
@@ -49,12 +51,14 @@ def test_sections_title_abstract_in_reading_order(papers, nlp, kind, headings):
         assert sentences == {text.split(". ")[0] + "."}, sentences
 
 
-@pytest.mark.parametrize("kind", ["one", "two"])
+@pytest.mark.parametrize("kind", ["one", "two", "numbered lines"])
 def test_running_headers_page_numbers_captions_hyphens(papers, nlp, kind):
     doc = read_paper(papers[kind], nlp)
     meta = doc._.scicls_meta
     assert pdf_papers.HEADER not in doc.text
     assert not re.search(r"^\s*\d+\s*$", doc.text, re.M)  # no page number left on a line of its own
+    for span in doc.spans["sections"]:  # nor a line number anywhere (the papers' paragraphs have no digit)
+        assert not re.search(r"\d", span.text[len(span._.heading):]), span.text[:200]
     assert meta["running_lines_removed"] >= meta["pages"] * 2
     assert "hyphenated" in doc.text and "hyphen-" not in doc.text
     assert "Figure 1" not in doc.text

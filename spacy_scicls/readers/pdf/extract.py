@@ -264,12 +264,19 @@ def _page_lines(page, textpage, number: int, limits: Limits, budget: _Budget) ->
             # a new line: no vertical overlap with the last character (another baseline),
             # a step back, or a gap wider than 1.5 em (another column, a line number)
             overlap = min(y_bottom, prev[4]) - max(y_top, prev[3])
-            if overlap < -0.1 * ref or x0 < prev[1] - 0.5 * ref or x0 - prev[2] > 1.5 * ref:
+            gap = x0 - prev[2]
+            if overlap < -0.1 * ref or x0 < prev[1] - 0.5 * ref or gap > 1.5 * ref:
                 flush()
+            elif gap > 0.2 * ref and abs(style[0] - prev[5]) > 0.1 * ref and _all_digits(chars):
+                flush()  # a line number in smaller type just before its line
         chars.append((char, x0, x1, y_top, y_bottom) + style)
     flush()
     budget.add_chars(sum(len(line.text) for line in lines), number)
     return lines
+
+
+def _all_digits(chars: list) -> bool:
+    return all(c[0].isdigit() or c[0] == " " for c in chars)
 
 
 def _make_line(chars: list, page: int, width: float, height: float) -> Optional[Line]:

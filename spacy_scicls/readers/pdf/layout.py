@@ -100,7 +100,9 @@ def merge_fragments(lines: List[Line]) -> List[Line]:
             gap = line.x0 - prev.x1
             # a heading's number may stand up to 4 em before its text
             reach = 4.0 if _SECTION_NUMBER.match(prev.text) else 1.5
-            if (prev.page == line.page and overlap > 0.5 * min(prev.height, line.height)
+            ref = max(prev.size, line.size)
+            line_number = prev.text.isdigit() and abs(prev.size - line.size) > 0.1 * ref and gap > 0.2 * ref
+            if not line_number and (prev.page == line.page and overlap > 0.5 * min(prev.height, line.height)
                     and -0.5 * prev.size < gap < reach * max(prev.size, line.size)):
                 keep_size = prev if len(prev.text) >= len(line.text) else line
                 prev.text = prev.text + ("" if gap < 0.1 * prev.size else " ") + line.text
