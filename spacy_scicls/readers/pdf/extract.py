@@ -79,7 +79,7 @@ class Limits:
     max_pages: int = 1000
     max_chars: int = 2_000_000
     max_page_chars: int = 200_000
-    time_budget: float = 120.0
+    time_budget: float = 600.0
     max_stream_bytes: int = 256 * 1024 * 1024
 
 
