@@ -36,6 +36,7 @@ _REFERENCES = re.compile(
 )
 _WORD = re.compile(r"[^\W\d_][\w\u2010-]*[^\W\d_]|[^\W\d_]")
 MAX_REFERENCES_CHARS = 100_000
+MIN_PAGE_CHARS = 20
 
 
 def read_pdf(data: bytes, paper: Paper, limits: Optional[Limits] = None) -> Paper:
@@ -53,8 +54,13 @@ def read_pdf(data: bytes, paper: Paper, limits: Optional[Limits] = None) -> Pape
         pdf.close()
     n_pages = len(pages)
     all_lines = [line for lines in pages for line in lines]
-    if sum(len(line.text.strip()) for line in all_lines) < 20 * max(1, min(n_pages, 3)) / 3:
+    # a scanned page may carry a stamp of text ("Downloaded from ..."): a page with less than
+    # 20 characters counts as one without text
+    textless = sum(1 for lines in pages if sum(len(line.text.strip()) for line in lines) < MIN_PAGE_CHARS)
+    if textless == n_pages:
         raise PdfError("no text layer: run OCR first")
+    if textless > n_pages / 2:
+        raise PdfError(f"no text layer on {textless} of {n_pages} pages: run OCR first")
     size = body_size(all_lines)
     mark_running(pages)
     mark_margins(pages, size)
