@@ -96,10 +96,15 @@ def _csv_records(path: Path, title_col: str, abstract_col: str, source: str) -> 
     return records
 
 
+def _example_texts() -> List[Path]:
+    """The example papers written as text (the PDF among them is the Markdown one printed)."""
+    return [path for path in sorted(EXAMPLE_PAPERS.iterdir()) if path.suffix in (".txt", ".md")]
+
+
 def example_abstracts() -> List[Record]:
     """The bundled example papers, each short enough to stand for an abstract."""
     records = []
-    for path in sorted(EXAMPLE_PAPERS.iterdir()):
+    for path in _example_texts():
         text = path.read_text(encoding="utf8")
         records.append(Record(text=text, front=text, source=f"examples/{path.name}"))
     return records
@@ -154,7 +159,7 @@ def _unarxive_record(paper: Dict, max_words: int) -> Optional[Record]:
 def example_papers(max_words: int = PAPER_WORDS) -> List[Record]:
     """One long paper from the bundled examples: their texts, one after another,
     repeated up to ``max_words`` words (a stand-in when no data folder is given)."""
-    texts = [path.read_text(encoding="utf8") for path in sorted(EXAMPLE_PAPERS.iterdir())]
+    texts = [path.read_text(encoding="utf8") for path in _example_texts()]
     parts, words = [], 0
     while True:
         for text in texts:

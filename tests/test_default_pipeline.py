@@ -53,6 +53,13 @@ def test_every_head_on_one_weightless_transformer(nlp):
     assert total < 50e6
 
 
+def test_the_pdf_of_a_paper_gets_the_sections_and_roles_of_its_markdown(docs):
+    pdf, markdown = docs["span_language_models.pdf"], docs["span_language_models.md"]
+    assert pdf._.scicls_meta["format"] == "pdf"
+    assert pdf.text == markdown.text
+    assert labelled_sections(pdf) == labelled_sections(markdown)
+
+
 def test_markdown_paper_sections_take_the_roles_of_their_headings(docs):
     sections = labelled_sections(docs["span_language_models.md"])
     assert sections["Abstract"] == "abstract"
@@ -105,7 +112,8 @@ def test_scicls_annotate_uses_the_default_pipeline(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     records = [json.loads(line) for line in out.read_text(encoding="utf8").splitlines()]
-    assert len(records) == 3
+    assert len(records) == 4
+    assert [r["id"] for r in records][2:] == ["span_language_models.md", "span_language_models.pdf"]
     for record in records:
         assert record["sections"] and record["cats"] and "labels" in record
 

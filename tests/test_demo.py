@@ -17,13 +17,13 @@ def test_demo_prints_sections_categories_and_entities():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    for name in ("drought_europe.txt", "knee_surgery_trial.txt", "span_language_models.md"):
+    for name in ("drought_europe.txt", "knee_surgery_trial.txt", "span_language_models.md", "span_language_models.pdf"):
         assert f"=== {name}" in out
     assert "introduction  " in out and "related_work  " in out
     for taxonomy in ("erc", "arxiv", "hrcs_rac", "hrcs_hc"):
         assert f"\n  {taxonomy} " in out
     assert "\n  model " in out  # an entity type of the climate set
-    assert "annotated 3 papers" in out
+    assert "annotated 4 papers" in out
 
 
 def test_demo_names_a_pipeline_that_does_not_load(tmp_path):

@@ -22,7 +22,7 @@ def sections(doc):
 
 
 def test_formats_contract():
-    assert FORMATS == ("jats", "tei", "s2orc", "unarxive", "markdown", "text")
+    assert FORMATS == ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf")
     assert issubclass(ReaderError, ValueError)
 
 
@@ -189,7 +189,8 @@ def test_malformed_files_name_the_file_and_the_problem(nlp, name, message):
     (b'[1, 2]', "s2orc", r"paper-x \(record 1\): is a JSON int"),
     (b'{"body_text": 3}', "unarxive", "paper-x: body_text is a int"),
     (b"\xff\xfe\x00", "text", "paper-x: is not UTF-8"),
-    (b"x", "pdf", "paper-x: unknown format 'pdf'"),
+    (b"x", "pdf", r"paper-x: not a PDF \(no %PDF- header\)"),
+    (b"x", "docx", "paper-x: unknown format 'docx'"),
 ])
 def test_bad_input_gives_reader_error(nlp, content, fmt, message):
     with pytest.raises(ReaderError, match=message):

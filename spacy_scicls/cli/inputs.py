@@ -44,9 +44,12 @@ SUFFIXES = {
     ".tsv": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
+    ".pdf": "pdf",
 }
 #: Why a JSON value nested deeper than Python's parser goes is refused.
 TOO_DEEP = "nested too deeply to read"
+#: The largest PDF file read (its images count, not only its text).
+PDF_MAX_BYTES = 256 * 1024 * 1024
 #: Record fields tried, in order, when no text columns are given.
 DEFAULT_TEXT_FIELDS = (("text",), ("title", "abstract"))
 DEFAULT_ID_FIELDS = ("id", "paper_id", "doc_id", "record_id")
@@ -155,11 +158,17 @@ def detect_input_format(path: Path) -> Optional[str]:
     for a file whose format neither tells.
     """
     suffix = path.suffix.lower()
+    head = _head(path)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
+        return "pdf"  # a PDF whatever its name says
+    if suffix == ".pdf":
+        if b"%PDF-" in head[:1024]:  # the header may follow some junk bytes
+            return "pdf"
+        raise RecordError("not a PDF: the file does not start with %PDF-")
     if path.name.lower().endswith(".tei.xml"):
         return "tei"
     if suffix in SUFFIXES and SUFFIXES[suffix] not in (None, "jsonl"):
         return SUFFIXES[suffix]
-    head = _head(path)
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
         try:
@@ -377,16 +386,38 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
 
     def load(nlp: Language) -> Content:
         try:
-            data = _read_bytes(path, max_bytes)
+            data = _read_pdf_bytes(path) if fmt == "pdf" else _read_bytes(path, max_bytes)
         except OSError as err:
             raise RecordError(f"cannot read file: {err.strerror or err}") from None
         if fmt == "text":
             text = decode_text(data)
             check_text(text, max_chars)
             return text
+        if fmt == "pdf":
+            return _read_pdf(data, nlp, name, max_chars)
         return _read_structured(data, nlp, fmt, name)
 
     return Record(name, load, name)
+
+
+def _read_pdf_bytes(path: Path) -> bytes:
+    size = path.stat().st_size
+    if size > PDF_MAX_BYTES:
+        raise RecordError(f"PDF too large: the file has {size:,} bytes, more than {PDF_MAX_BYTES:,}")
+    return path.read_bytes()
+
+
+def _read_pdf(data: bytes, nlp: Language, name: str, max_chars: int) -> Doc:
+    """A PDF's text, bounded by ``--max-chars`` like any other input (see docs/pdf.md for its other bounds)."""
+    from ..readers import pdf
+    from ..readers._build import Paper, paper_to_doc
+
+    paper = Paper(format="pdf", source=name)
+    try:
+        pdf.read_pdf(data, paper, pdf.Limits(max_chars=max_chars))
+    except pdf.PdfError as err:
+        raise RecordError(f"cannot read pdf: {err}") from None
+    return paper_to_doc(paper, nlp)
 
 
 def _read_structured(source: Union[bytes, dict], nlp: Language, fmt: str, name: str) -> Doc:

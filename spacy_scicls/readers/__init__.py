@@ -6,7 +6,8 @@
 
 Formats (:data:`FORMATS`): ``jats`` (JATS/NLM XML: PLOS, PMC), ``tei``
 (GROBID TEI XML), ``s2orc`` (S2ORC / doc2json JSON), ``unarxive`` (unarXive
-JSON), ``markdown`` and ``text`` (plain text, e.g. from a PDF-to-text tool).
+JSON), ``pdf`` (a PDF with a text layer: :mod:`spacy_scicls.readers.pdf`),
+``markdown`` and ``text`` (plain text, e.g. from a PDF-to-text tool).
 
 The structured formats give a ``Doc`` whose text is the title, the abstract
 (under an "Abstract" heading) and the body, each heading on its own line,
@@ -40,7 +41,7 @@ from .json_formats import read_s2orc, read_unarxive
 from .markdown import read_markdown
 from .tei import read_tei
 
-FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text")
+FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf")
 XML_FORMATS = ("jats", "tei")
 JSON_FORMATS = ("s2orc", "unarxive")
 
@@ -57,14 +58,16 @@ _EXTENSIONS = {
     ".markdown": "markdown",
     ".txt": "text",
     ".text": "text",
+    ".pdf": "pdf",
 }
 
 
 def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"") -> str:
     """The format of a file, from its name and its first bytes.
 
-    ``.tei.xml`` is TEI, ``.nxml`` JATS, ``.md`` Markdown, ``.txt`` text;
-    for other ``.xml`` files and JSON the first bytes decide (a ``<TEI``
+    A file that starts with ``%PDF-`` is a PDF whatever its name says;
+    ``.tei.xml`` is TEI, ``.nxml`` JATS, ``.md`` Markdown, ``.txt`` text,
+    ``.pdf`` PDF; for other ``.xml`` files and JSON the first bytes decide (a ``<TEI``
     root or the TEI namespace, a JATS ``<article``; unarXive's
     ``sec_type``/``discipline`` keys). Raises :class:`ReaderError` when
     neither tells.
@@ -74,6 +77,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
     head = head or b""
     sniff = head[:4096].decode("utf-8", errors="replace")
     sniff_lower = sniff.lower()
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
+        return "pdf"
     if lower.endswith((".tei.xml", ".tei")):
         return "tei"
     suffix = Path(lower).suffix
@@ -216,6 +221,8 @@ def read_papers(source: Source, nlp: Language, *, format: Optional[str] = None, 
     fmt = _check_format(format or detect_format(path if path is not None else (name if name else None), content[:4096]), display)
     if fmt == "text":
         yield _named(_text_doc, display, _decode(content, display), display, nlp)
+    elif fmt == "pdf":
+        yield _named(_pdf_doc, display, content, display, nlp)
     elif fmt == "markdown":
         yield _paper(_decode(content, display), fmt, display, nlp)
     elif fmt in XML_FORMATS:
@@ -262,6 +269,19 @@ def read_paper(source: Source, nlp: Language, *, format: Optional[str] = None, n
 def _has_sec_type(record: Dict) -> bool:
     body = record.get("body_text")
     return isinstance(body, list) and bool(body) and isinstance(body[0], dict) and "sec_type" in body[0]
+
+
+def _pdf_doc(data: bytes, name: str, nlp: Language) -> Doc:
+    from .pdf import PdfError, read_pdf
+
+    paper = Paper(format="pdf", source=name)
+    try:
+        read_pdf(data, paper)
+    except PdfError as err:
+        raise ReaderError(f"{name}: {err}") from err
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, ZeroDivisionError) as err:
+        raise ReaderError(f"{name}: cannot read the PDF ({type(err).__name__}: {err})") from err
+    return paper_to_doc(paper, nlp)
 
 
 def _text_doc(text: str, name: str, nlp: Language) -> Doc:

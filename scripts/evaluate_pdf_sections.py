@@ -1,0 +1,208 @@
+"""Section titles found by the PDF reader on real PDFs, against gold titles; IMRaD labels of their sections.
+
+Sources (under ``--data-dir``, see the data folder's README):
+
+- ``papers/jose_pdf_jats``: 18 JOSE papers, each as its PDF and as the JATS
+  made from the same source; gold = the ``<title>`` of every ``<sec>`` of the
+  JATS (all levels, body and back matter).
+- ``papers/grobid_tei/pdf``: 3 PDFs whose gold TEI is
+  ``papers/grobid_tei/corpus_tei/<name>.training.fulltext.tei.xml``; gold =
+  the text of every ``<head>``.
+
+The split: the JOSE papers sorted by name, every other one from the first
+(``jose.00090``, ``jose.00184``, ...) is the tuning half, on which the
+reader's layout rules and constants were set; the other JOSE half and the
+three GROBID PDFs were not looked at while tuning: they are the held-out
+papers whose figures count.
+
+Matching: a found title counts when its normalised text equals the
+normalised text of a gold title of the same paper not yet matched (a
+multiset intersection). Normalisation (:func:`normalise_title`): Unicode
+NFKC, every dash as "-", white space collapsed, lower case, then a leading
+number removed (``1``, ``2.3.``, ``IV.``, ``B.`` followed by a space, or a
+bullet ``■``/``•``/``|``), then trailing ``.``/``:`` removed. The PDF reader
+leaves the reference list out of the sections (it goes to the metadata), as
+the JATS leaves it out of its ``<sec>`` s; the abstract is metadata, not a
+section, in both. For the GROBID pairs, a found "Acknowledg(e)ments" heading
+is not counted: their full-text TEI leaves the acknowledgement out.
+
+Then the default pipeline (``--model``) labels the sections of every PDF,
+and the distribution of labels is printed (no gold IMRaD labels exist for
+these papers; the table shows each heading with its label).
+
+    python scripts/evaluate_pdf_sections.py --data-dir $SCICLS_DATA_DIR
+"""
+import argparse
+import os
+import re
+import sys
+import time
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[ivxlc]{1,6}\.|[a-h]\.|[■•|▪])\s*(?=\S)")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
+
+
+def normalise_title(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _DASHES.sub("-", text)
+    text = " ".join(text.split()).lower()
+    previous = None
+    while previous != text:
+        previous = text
+        text = _NUMBER.sub("", text, count=1).strip()
+    return text.rstrip(".: ").strip()
+
+
+def jats_titles(path: Path) -> List[str]:
+    from spacy_scicls.readers._safe_xml import parse_xml
+
+    root = parse_xml(path.read_bytes())
+    titles = []
+    for sec in root.iter("sec"):
+        title = sec.find("title")
+        if title is not None:
+            titles.append(" ".join("".join(title.itertext()).split()))
+    return titles
+
+
+def tei_titles(path: Path) -> List[str]:
+    from spacy_scicls.readers._safe_xml import parse_xml
+
+    root = parse_xml(path.read_bytes())
+    return [" ".join("".join(head.itertext()).split()) for head in root.iter() if _local(head.tag) == "head"]
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def papers(data_dir: Path) -> List[Dict]:
+    out = []
+    jose = sorted((data_dir / "papers" / "jose_pdf_jats").glob("jose.*"))
+    for i, folder in enumerate(jose):
+        pdf = next(folder.glob("*.pdf"), None)
+        jats = next(folder.glob("*.jats"), None) or next(folder.glob("**/*.jats"), None)
+        if pdf and jats:
+            out.append({"name": folder.name, "source": "jose", "pdf": pdf, "gold": jats_titles(jats),
+                        "split": "tune" if i % 2 == 0 else "held-out"})
+    grobid = data_dir / "papers" / "grobid_tei"
+    for pdf in sorted((grobid / "pdf").glob("*.pdf")):
+        tei = grobid / "corpus_tei" / f"{pdf.stem}.training.fulltext.tei.xml"
+        if tei.exists():
+            out.append({"name": pdf.stem, "source": "grobid", "pdf": pdf, "gold": tei_titles(tei), "split": "held-out"})
+    return out
+
+
+def prf(tp: int, n_pred: int, n_gold: int) -> Tuple[float, float, float]:
+    p = tp / n_pred if n_pred else (1.0 if not n_gold else 0.0)
+    r = tp / n_gold if n_gold else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def score(found: List[str], gold: List[str]) -> Tuple[int, List[str], List[str]]:
+    """(matched titles, found titles not in the gold, normalised gold titles not found)."""
+    left = Counter(normalise_title(t) for t in gold)
+    tp, spurious = 0, []
+    for title in found:
+        key = normalise_title(title)
+        if left[key] > 0:
+            left[key] -= 1
+            tp += 1
+        else:
+            spurious.append(title)
+    missing = [t for t, n in left.items() for _ in range(n)]
+    return tp, spurious, missing
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=os.environ.get("SCICLS_DATA_DIR"))
+    parser.add_argument("--model", default="en_scicls_default", help="pipeline that labels the sections ('' to skip)")
+    parser.add_argument("--split", choices=("all", "tune", "held-out"), default="all")
+    parser.add_argument("--verbose", action="store_true", help="print every paper's missing and spurious titles")
+    args = parser.parse_args(argv)
+    if args.data_dir is None:
+        parser.error("--data-dir (or SCICLS_DATA_DIR) is required")
+    import spacy
+
+    from spacy_scicls.readers import read_paper
+
+    nlp = spacy.blank("en")
+    items = [p for p in papers(Path(args.data_dir)) if args.split == "all" or p["split"] == args.split]
+    if not items:
+        print("no papers found", file=sys.stderr)
+        return 1
+    docs = []
+    totals: Dict[Tuple[str, str], List[int]] = {}
+    rows = []
+    started = time.perf_counter()
+    pages = 0
+    for item in items:
+        doc = read_paper(item["pdf"], nlp)
+        docs.append((item, doc))
+        pages += doc._.scicls_meta["pages"]
+        spans = list(doc.spans["sections"])
+        if spans and doc._.scicls_meta.get("abstract") and spans[0].label_ == "abstract":
+            spans = spans[1:]  # the abstract (metadata) laid out under an "Abstract" heading
+        found = [s._.heading for s in spans if s._.heading]
+        if item["source"] == "grobid":
+            # GROBID's full-text TEI leaves the acknowledgement out (another of its models reads
+            # it): its heading has no gold to be matched against
+            found = [t for t in found if not normalise_title(t).startswith("acknowledg")]
+        gold = item["gold"]
+        tp, spurious, missing = score(found, gold)
+        p, r, f = prf(tp, len(found), len(gold))
+        rows.append((item, p, r, f, tp, len(found), len(gold), spurious, missing))
+        for key in ((item["split"], item["source"]), (item["split"], "all")):
+            acc = totals.setdefault(key, [0, 0, 0])
+            acc[0] += tp
+            acc[1] += len(found)
+            acc[2] += len(gold)
+    elapsed = time.perf_counter() - started
+    print(f"read {len(items)} PDFs ({pages} pages) in {elapsed:.1f} s\n")
+    print(f"{'paper':<22} {'source':<7} {'split':<9} {'P':>6} {'R':>6} {'F1':>6}  found/gold")
+    for item, p, r, f, tp, n_found, n_gold, spurious, missing in rows:
+        print(f"{item['name']:<22} {item['source']:<7} {item['split']:<9} {p:6.3f} {r:6.3f} {f:6.3f}  {tp}/{n_found}/{n_gold}")
+        if args.verbose and (spurious or missing):
+            print(f"    spurious: {spurious}\n    missing:  {missing}")
+    print(f"\n{'split':<9} {'source':<7} {'P':>6} {'R':>6} {'F1':>6}  (micro over titles)")
+    for (split, source), (tp, n_found, n_gold) in sorted(totals.items()):
+        p, r, f = prf(tp, n_found, n_gold)
+        print(f"{split:<9} {source:<7} {p:6.3f} {r:6.3f} {f:6.3f}  tp {tp}, found {n_found}, gold {n_gold}")
+    for split in ("tune", "held-out"):
+        ranked = [row for row in rows if row[0]["split"] == split]
+        if ranked:
+            worst = min(ranked, key=lambda row: row[3])
+            print(f"worst {split} paper: {worst[0]['name']} F1 {worst[3]:.3f} "
+                  f"(spurious {worst[7]}, missing {worst[8]})")
+    if args.model:
+        _imrad(args.model, docs)
+    return 0
+
+
+def _imrad(model: str, docs) -> None:
+    import spacy
+
+    nlp = spacy.load(model)
+    labels = Counter()
+    by_split = {}
+    print(f"\nIMRaD labels of the PDFs' sections ({model})")
+    for item, doc in docs:
+        doc = nlp(doc)
+        for span in doc.spans["sections"]:
+            labels[span.label_] += 1
+            by_split.setdefault(item["split"], Counter())[span.label_] += 1
+        print(f"  {item['name']}: " + "; ".join(f"{s._.heading or '-'} = {s.label_}" for s in doc.spans["sections"]))
+    total = sum(labels.values())
+    print(f"\n{'label':<14} {'sections':>8} {'share':>6}")
+    for label, n in labels.most_common():
+        print(f"{label:<14} {n:8d} {n / total:6.1%}")
+    print(f"{'all':<14} {total:8d}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

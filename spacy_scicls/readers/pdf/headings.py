@@ -1,0 +1,108 @@
+"""Which blocks of a PDF are section headings: the layout's evidence and the text's, together.
+
+A heading is a short block (at most three lines, ``MAX_WORDS`` words),
+alone on its baseline (not a table's cell) and not indented (not a list
+item) unless centred, that is set apart from the body text by its type: larger (``size_ratio`` at
+least ``MIN_SIZE_RATIO``), bold while the body is not, in small capitals,
+or in capitals and numbered. Such a block is a heading when the plain-text
+heading-line model (the same one that finds headings in text files, see
+:mod:`spacy_scicls.segmentation.lines`) gives it at least
+``MIN_TEXT_PROBABILITY``, or when the layout alone is strong (numbered, or
+clearly larger type). A block in body type is a heading only when the text
+model is sure (``TEXT_ONLY_PROBABILITY``) and it is numbered or in capitals:
+so a PDF whose headings are not set apart by type still gets them.
+
+The constants were set on the tuning half of the JOSE papers (see
+docs/pdf.md and ``scripts/evaluate_pdf_sections.py --split tune``).
+"""
+import re
+from functools import lru_cache
+from typing import List, Sequence
+
+import numpy
+
+from .layout import Block
+
+MAX_WORDS = 16
+MAX_CHARS = 160
+MAX_INDENT = 1.0  # in ems of the body's type, from the column's left edge
+MIN_SIZE_RATIO = 1.1
+STRONG_SIZE_RATIO = 1.25
+MIN_TEXT_PROBABILITY = 0.05
+TEXT_ONLY_PROBABILITY = 0.8
+
+NUMBERED = re.compile(r"^(?:(\d{1,2}(?:\.\d{1,2}){0,3})\.?|([IVX]{1,5})\.|([A-H])\.)\s+\S")
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+@lru_cache(maxsize=1)
+def _line_model():
+    from ...segmentation.lines import HeadingLineModel
+
+    return HeadingLineModel.from_disk()
+
+
+def text_heading_probabilities(lines: Sequence[str]) -> numpy.ndarray:
+    """P(heading) of each line from the plain-text heading-line model (the one call to its API)."""
+    return numpy.asarray(_line_model().probabilities(list(lines)), dtype="float64")
+
+
+def numbering_depth(text: str) -> int:
+    """1 for "2 Methods", "II. Methods", "B. Data"; 2 for "2.1 Data"; 0 when not numbered."""
+    match = NUMBERED.match(text.strip())
+    if not match:
+        return 0
+    if match.group(1):
+        return match.group(1).count(".") + 1
+    return 1 if match.group(2) else 2
+
+
+def _caps(text: str) -> bool:
+    letters = _LETTERS.findall(text)
+    return len(letters) >= 3 and sum(1 for ch in letters if ch.isupper()) >= 0.8 * len(letters)
+
+
+def decide_headings(blocks: List[Block], body_size: float, body_bold: bool) -> None:
+    """Set ``block.role = "heading"`` (and ``block.tags["level"]``) on the blocks that are headings."""
+    body = [b for b in blocks if b.role == "body"]
+    if not body:
+        return
+    probabilities = text_heading_probabilities([b.text for b in body])
+    for block, p_text in zip(body, probabilities):
+        text = block.text
+        words = len(text.split())
+        if len(block.lines) > 3 or words > MAX_WORDS or len(text) > MAX_CHARS or not _LETTERS.search(text):
+            continue
+        if block.tags.get("shared_baseline"):
+            continue  # a table's cell: another cell sits on its baseline
+        if block.tags.get("indent", 0) > MAX_INDENT and not block.tags.get("centred"):
+            continue  # an indented list item or quotation
+        ratio = block.size / body_size
+        bold = block.bold >= 0.75 and not body_bold
+        small_caps = all(line.small_caps for line in block.lines)
+        numbered = numbering_depth(text) > 0
+        caps = _caps(text)
+        ends_sentence = text.rstrip().endswith((".", ",", ";")) and not re.search(r"\b[A-Z]\.$|\d\.$", text)
+        styled = ratio >= MIN_SIZE_RATIO or bold or small_caps or (caps and numbered)
+        if ratio < 0.8:  # a footnote or a figure's label, whatever its face
+            continue
+        if styled and not ends_sentence:
+            heading = p_text >= MIN_TEXT_PROBABILITY or numbered or ratio >= STRONG_SIZE_RATIO
+        else:
+            heading = p_text >= TEXT_ONLY_PROBABILITY and (numbered or caps) and not ends_sentence
+        if heading:
+            block.role = "heading"
+            block.tags.update(p_text=float(p_text), size_ratio=ratio, bold=bold, numbered=numbered)
+    _levels([b for b in blocks if b.role == "heading"])
+
+
+def _levels(headings: List[Block]) -> None:
+    """Numbered headings take their depth; the others rank by their type (larger, then bold, then capitals)."""
+    styles = sorted({_style(b) for b in headings}, reverse=True)
+    for block in headings:
+        depth = numbering_depth(block.text)
+        block.tags["level"] = depth if depth else min(styles.index(_style(block)) + 1, 4)
+
+
+def _style(block: Block):
+    return (round(block.size * 2) / 2, block.bold >= 0.75, _caps(block.text))
