@@ -97,16 +97,16 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(data_dir) if data_dir else None, required=data_dir is None)
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--sources", nargs="+", default=list(TRAIN_SOURCES), choices=TRAIN_SOURCES)
-    parser.add_argument("--random-renderings", type=int, default=2,
+    parser.add_argument("--random-renderings", type=int, default=1,
                         help="random renderings of each paper besides the three core ones")
     parser.add_argument("--hidden", type=int, default=8)
     parser.add_argument("--l2", type=float, default=1e-3)
-    parser.add_argument("--epochs", type=int, default=600)
+    parser.add_argument("--epochs", type=int, default=400)
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--grobid-weight", type=float, default=2.0,
                         help="how many times a line of a real PDF's lines (GROBID TEI) counts against one of a "
                              "laid-out reader paper")
-    parser.add_argument("--negative-rate", type=float, default=0.25,
+    parser.add_argument("--negative-rate", type=float, default=0.15,
                         help="share of the non-heading lines trained on, each counting 1/rate times")
     parser.add_argument("--dev-folds", type=int, default=0,
                         help="first print K-fold cross-validation by paper on the train papers (0: no)")

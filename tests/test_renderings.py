@@ -171,3 +171,21 @@ def test_laid_out_blocks_flatten_to_the_laid_out_lines():
         printed = lay_out_blocks(blocks, seed, floats=floats)
         assert flatten(printed) == lay_out(blocks, seed, floats=floats)
         assert [b.kind for b in printed if b.kind == "heading"] == ["heading", "heading"]
+
+
+# -- the shipped heading-line weights on the paper above, in every rendering ----------------------------------------
+
+from spacy_scicls.segmentation import HeadingLineModel, heading_spans  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return HeadingLineModel.from_disk()
+
+
+@pytest.mark.parametrize("name", list(RENDERINGS))
+def test_shipped_model_finds_the_headings_in_every_rendering(shipped, name):
+    lines, gold = render(PAPER, RENDERINGS[name], seed=0)
+    text = "\n".join(lines) + "\n"
+    found = [re.sub(r"\s+", " ", text[a:b]) for a, b in heading_spans(text, shipped)]
+    assert found == HEADINGS

@@ -108,9 +108,12 @@ def _known(bare: str) -> bool:
     return bare.lower().rstrip(":. ") in KNOWN_HEADINGS
 
 
+_KNOWN_PREFIX = re.compile("|".join(re.escape(k) + " " for k in sorted(KNOWN_HEADINGS) if len(k) > 5))
+
+
 def _known_prefix(bare: str) -> bool:
-    low = bare.lower()
-    return any(low.startswith(k + " ") for k in KNOWN_HEADINGS if len(k) > 5)
+    """The line starts with a usual section name of more than five letters and goes on."""
+    return bool(_KNOWN_PREFIX.match(bare.lower()))
 
 
 def line_features(lines: Sequence[str]) -> numpy.ndarray:
