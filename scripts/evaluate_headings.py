@@ -56,6 +56,21 @@ def line_counts(lines: Sequence[str], gold: Set[int], spans: Sequence[Tuple[int,
     return len(found & gold), len(found - gold), len(gold - found)
 
 
+_MODEL: list = []  # the model the forked workers score with
+
+
+def _score_papers(items) -> List[Tuple[int, int, int]]:
+    """``(tp, fp, fn)`` of each ``(blocks, rendering, seed)`` with the model in ``_MODEL``."""
+    from spacy_scicls.corpora.renderings import render
+    from spacy_scicls.segmentation.lines import heading_spans
+
+    rows = []
+    for blocks, rendering, seed in items:
+        lines, gold = render(blocks, rendering, seed)
+        rows.append(line_counts(lines, gold, heading_spans("\n".join(lines) + "\n", _MODEL[0])))
+    return rows
+
+
 def f1_of(counts) -> Tuple[float, float, float, int]:
     tp, fp, fn = numpy.asarray(counts, dtype="float64").reshape(-1, 3).sum(axis=0)
     p, r = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
@@ -66,8 +81,8 @@ def main(argv=None) -> int:
     from spacy_scicls import bootstrap
     from spacy_scicls.corpora.heading_papers import OUT_OF_SOURCE, SOURCES, printed_papers
     from spacy_scicls.corpora.pdf_layout import paper_seed
-    from spacy_scicls.corpora.renderings import RENDERINGS, render
-    from spacy_scicls.segmentation.lines import HeadingLineModel, heading_spans
+    from spacy_scicls.corpora.renderings import RENDERINGS
+    from spacy_scicls.segmentation.lines import HeadingLineModel
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     env = os.environ.get("SCICLS_DATA_DIR")
@@ -78,6 +93,7 @@ def main(argv=None) -> int:
     parser.add_argument("--split", default="test", choices=["test", "train"],
                         help="the split of the in-source papers (the out-of-source ones are all read)")
     parser.add_argument("--paper-bootstrap", type=int, default=1000, metavar="DRAWS")
+    parser.add_argument("--jobs", type=int, default=1, help="processes that score the papers (the figures are the same)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the page layouts and renderings (the training script's default is 0 too)")
     args = parser.parse_args(argv)
@@ -87,16 +103,24 @@ def main(argv=None) -> int:
     # counts[(source, rendering)]: one (tp, fp, fn) row per paper
     counts: Dict[Tuple[str, str], List[Tuple[int, int, int]]] = {}
     n_papers: Dict[str, int] = {}
+    tasks = []
     for source in args.sources:
         split = "all" if source in OUT_OF_SOURCE else args.split
         papers = list(printed_papers(args.data_dir, source, split, layout_seed=args.seed))
         n_papers[source] = len(papers)
         for r, name in enumerate(args.renderings):
-            rows = counts.setdefault((source, name), [])
-            for paper in papers:
-                lines, gold = render(paper.blocks, RENDERINGS[name], paper_seed(paper.name, 1000 + r, args.seed))
-                text = "\n".join(lines) + "\n"
-                rows.append(line_counts(lines, gold, heading_spans(text, model)))
+            tasks.append(((source, name), [(paper.blocks, RENDERINGS[name], paper_seed(paper.name, 1000 + r, args.seed))
+                                           for paper in papers]))
+    _MODEL.append(model)
+    if args.jobs > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            results = pool.map(_score_papers, [items for _, items in tasks])
+    else:
+        results = [_score_papers(items) for _, items in tasks]
+    for (key, _), rows in zip(tasks, results):
+        counts[key] = rows
     print(f"heading lines, {args.split} split ({', '.join(f'{s} {n}' for s, n in n_papers.items())} papers; "
           f"{time.time() - start:.0f} s)")
     print("== per rendering ==")

@@ -189,3 +189,16 @@ def test_shipped_model_finds_the_headings_in_every_rendering(shipped, name):
     text = "\n".join(lines) + "\n"
     found = [re.sub(r"\s+", " ", text[a:b]) for a, b in heading_spans(text, shipped)]
     assert found == HEADINGS
+
+
+def test_front_matter_has_one_heading_and_is_seeded():
+    from spacy_scicls.corpora.heading_papers import front_matter
+
+    title = "Soil moisture across a catchment: forty sites over three years"
+    abstract = " ".join(WORDS[:60])
+    blocks = front_matter(title, abstract, seed=4)
+    assert [b.kind for b in blocks] == ["other", "other", "heading", "paragraph"]
+    assert join_lines(blocks[0].lines) == title and blocks[2].lines[0] in ("Abstract", "ABSTRACT")
+    assert join_lines(blocks[3].lines).split() == WORDS[:60]
+    assert front_matter(title, abstract, seed=4) == blocks
+    assert [b.kind for b in front_matter("", "", seed=1)] == ["other"]  # the authors alone
