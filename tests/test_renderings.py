@@ -202,3 +202,12 @@ def test_front_matter_has_one_heading_and_is_seeded():
     assert join_lines(blocks[3].lines).split() == WORDS[:60]
     assert front_matter(title, abstract, seed=4) == blocks
     assert [b.kind for b in front_matter("", "", seed=1)] == ["other"]  # the authors alone
+
+
+def test_a_heading_can_sit_on_its_paragraph():
+    lines, gold = render(PAPER, RENDERINGS["reflowed_paragraph_gaps"])
+    for i in gold:
+        if lines[i + 1] and i + 1 not in gold:
+            assert lines[i + 1].startswith(("Soil", "The forty", "Loam", "A field", "We thank"))
+    assert all(lines[i + 1] for i in gold)  # never an empty line under a heading
+    assert lines.count("") == len(PAPER) - 1 - len(HEADINGS)  # a gap between blocks but after a heading
