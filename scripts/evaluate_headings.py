@@ -87,13 +87,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     env = os.environ.get("SCICLS_DATA_DIR")
     parser.add_argument("--data-dir", type=Path, default=Path(env) if env else None, required=env is None)
-    parser.add_argument("--heading-model", type=Path, default=None, help="heading-line weights (default: the shipped ones)")
+    parser.add_argument("--heading-model", type=Path, default=None,
+                        help="heading-line weights (default: the shipped ones)")
     parser.add_argument("--sources", nargs="+", default=list(SOURCES), choices=SOURCES)
     parser.add_argument("--renderings", nargs="+", default=list(RENDERINGS), choices=list(RENDERINGS))
     parser.add_argument("--split", default="test", choices=["test", "train"],
                         help="the split of the in-source papers (the out-of-source ones are all read)")
     parser.add_argument("--paper-bootstrap", type=int, default=1000, metavar="DRAWS")
-    parser.add_argument("--jobs", type=int, default=1, help="processes that score the papers (the figures are the same)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="processes that score the papers (the figures are the same)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the page layouts and renderings (the training script's default is 0 too)")
     args = parser.parse_args(argv)

@@ -78,7 +78,8 @@ def test_reflowed_paragraphs_are_one_line_each_with_hyphens_joined():
     for block in paragraphs:
         assert join_lines(block.lines) in lines
     assert len(lines) == sum(1 if b.kind != "table" else len(b.lines) for b in PAPER)
-    assert join_lines(["a hyphen-", "ated word and a well-", "Known Name"]) == "a hyphenated word and a well- Known Name"
+    joined = join_lines(["a hyphen-", "ated word and a well-", "Known Name"])
+    assert joined == "a hyphenated word and a well- Known Name"
 
 
 @pytest.mark.parametrize("width", [32, 42, 110])

@@ -39,7 +39,8 @@ def _files(data_dir: Path, collection: str) -> List[Tuple[Path, str]]:
         return [(p, "jats") for p in sorted((papers / "jose_pdf_jats").glob("*/*.jats"))]
     if collection == "craft":
         return [(p, "jats") for p in sorted((papers / "craft_pmc_jats").glob("*.nxml"))]
-    raise ValueError(f"unknown collection {collection!r}; collections are {', '.join(COLLECTIONS + HEADING_ONLY_COLLECTIONS)}")
+    known = ", ".join(COLLECTIONS + HEADING_ONLY_COLLECTIONS)
+    raise ValueError(f"unknown collection {collection!r}; collections are {known}")
 
 
 def iter_papers(data_dir: Union[str, Path], collection: str, split: str, nlp: Language) -> Iterator[Doc]:

@@ -21,7 +21,8 @@ class PrintedBlock:
 
 
 def flatten(blocks: Sequence[PrintedBlock]) -> Tuple[List[str], Set[int]]:
-    """``(lines, gold)``: the blocks' lines one after the other, no empty lines, and the indices of the heading lines."""
+    """``(lines, gold)``: the blocks' lines one after the other, no empty lines,
+    and the indices of the heading lines."""
     lines: List[str] = []
     gold: Set[int] = set()
     for block in blocks:

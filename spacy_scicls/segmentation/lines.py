@@ -1,14 +1,17 @@
-"""Heading lines of plain text, scored from the line and its neighbours.
+"""Heading lines of plain text, scored from the line, its neighbours and its block.
 
 A line of a PDF-to-text paper is a heading when it looks like one (short,
 numbered, capitalised, a usual section name, no closing full stop) AND sits
 like one: the line before it ends a paragraph, the line after it starts
-one, and it is not one of many short lines in a row (a table, a list of
-authors). :func:`line_features` turns each line into such cues; a logistic
-regression over them (:class:`HeadingLineModel`, weights in
-``heading_lines.json``, made by ``scripts/train_heading_lines.py``) gives
-each line a probability of being a heading. The hand-written rules of
-:mod:`.rule_based` are one of its cues.
+one, it is a block of its own where the text sets empty lines between
+blocks, and it is not one of many short lines in a row (a table, a list of
+authors) nor page furniture (a running header, a page number).
+:func:`line_features` turns each line into such cues, read past a
+manuscript's line numbers (:func:`line_number_prefixes`); a small two-pass
+network over them (:class:`HeadingLineModel`, weights in
+``heading_lines.json``, made by ``scripts/train_heading_lines.py`` on many
+renderings of the gold papers) gives each line a probability of being a
+heading. The hand-written rules of :mod:`.rule_based` are one of its cues.
 """
 import json
 import math
@@ -72,8 +75,8 @@ CONTEXT_FEATURES = ("p_self", "p_prev", "p_next", "p_prev2", "p_next2", "p_prev_
 
 
 _LINE_NUMBER = re.compile(r"^\s*(\d{1,5})(?:\t|\s+)(?=\S)")
-_PAGE_NUMBER = re.compile(r"^(?:(?:page|p\.)\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$|^[-\u2013\u2014]\s*\d{1,4}\s*[-\u2013\u2014]$",
-                          re.I)
+_PAGE_NUMBER = re.compile(r"^(?:(?:page|p\.)\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$"  # 3, Page 3 of 12, p. 3
+                          r"|^[-\u2013\u2014]\s*\d{1,4}\s*[-\u2013\u2014]$", re.I)  # - 3 -
 
 
 def line_number_prefixes(lines: Sequence[str]) -> List[int]:
