@@ -192,7 +192,7 @@ def test_paper_corpus_gives_silver_examples(capsys):
 def test_heading_evidence_weighs_against_the_content():
     nlp = spacy.blank("en")
     pipe = nlp.add_pipe("scicls_sections", config={"heading_weight": 0.4})
-    doc = nlp.make_doc("Results\nWe sampled.\n\nResults\nWe sampled again.\n\nSome heading\nText.")
+    doc = nlp.make_doc("Results\nWe sampled.\n\nResults\nWe sampled again.\n\nSea ice and islands\nWe counted the birds on each island twice.")
     segments = pipe.segments(doc)
     labels = list(pipe.labels)
     scores = numpy.full((3, len(labels)), 0.01, dtype="float32")
@@ -203,7 +203,7 @@ def test_heading_evidence_weighs_against_the_content():
     spans = doc.spans["sections"]
     assert [s.label_ for s in spans] == ["results", "methods", "discussion"]
     assert spans[0]._.section_score == pytest.approx(0.4 + 0.6 * 0.01)
-    assert [s._.heading for s in spans] == ["Results", "Results", "Some heading"]
+    assert [s._.heading for s in spans] == ["Results", "Results", "Sea ice and islands"]
     with pytest.raises(ValueError, match="heading_weight must be in"):
         spacy.blank("en").add_pipe("scicls_sections", config={"heading_weight": 1.0})
 
@@ -211,7 +211,7 @@ def test_heading_evidence_weighs_against_the_content():
 def test_by_default_a_heading_that_names_a_role_decides():
     nlp = spacy.blank("en")
     pipe = nlp.add_pipe("scicls_sections")
-    doc = nlp.make_doc("Results\nWe sampled again.\n\nSome heading\nText.")
+    doc = nlp.make_doc("Results\nWe sampled again.\n\nSea ice and islands\nWe counted the birds on each island twice.")
     segments = pipe.segments(doc)
     labels = list(pipe.labels)
     scores = numpy.full((2, len(labels)), 0.0, dtype="float32")

@@ -3,7 +3,9 @@
 ``iter_papers(data_dir, "plos", "test", nlp)`` yields the reader docs of one
 collection and split. Collections: ``plos`` (``papers/plos_jats``, JATS),
 ``unarxive`` (``papers/unarxive``, JSON Lines), ``s2orc``
-(``papers/s2orc_fixtures``: the S2ORC JSON files and the PMC JATS files).
+(``papers/s2orc_fixtures``: the S2ORC JSON files and the PMC JATS files),
+``jose`` (``papers/jose_pdf_jats``: the JATS of the Journal of Open Source
+Education papers), ``craft`` (``papers/craft_pmc_jats``: PMC JATS).
 The split of a paper is :func:`spacy_scicls.corpora.plain_text.split_of`
 of its file name (of its ``paper_id`` for JSON Lines records).
 """
@@ -16,7 +18,10 @@ from spacy.tokens import Doc
 from ..readers import ReaderError, read_paper, read_papers
 from .plain_text import split_of
 
+#: The collections the IMRaD head is trained and evaluated on.
 COLLECTIONS = ("plos", "unarxive", "s2orc")
+#: Collections read for heading detection only (its out-of-source papers).
+HEADING_ONLY_COLLECTIONS = ("jose", "craft")
 
 
 def _files(data_dir: Path, collection: str) -> List[Tuple[Path, str]]:
@@ -30,7 +35,12 @@ def _files(data_dir: Path, collection: str) -> List[Tuple[Path, str]]:
         return [(p, "s2orc") for p in sorted(root.glob("s2orc/*/*.json"))] + \
                [(p, "s2orc") for p in sorted(root.glob("pdf/*.json"))] + \
                [(p, "jats") for p in sorted(root.glob("jats/*.nxml"))]
-    raise ValueError(f"unknown collection {collection!r}; collections are {', '.join(COLLECTIONS)}")
+    if collection == "jose":
+        return [(p, "jats") for p in sorted((papers / "jose_pdf_jats").glob("*/*.jats"))]
+    if collection == "craft":
+        return [(p, "jats") for p in sorted((papers / "craft_pmc_jats").glob("*.nxml"))]
+    known = ", ".join(COLLECTIONS + HEADING_ONLY_COLLECTIONS)
+    raise ValueError(f"unknown collection {collection!r}; collections are {known}")
 
 
 def iter_papers(data_dir: Union[str, Path], collection: str, split: str, nlp: Language) -> Iterator[Doc]:

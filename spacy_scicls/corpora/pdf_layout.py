@@ -42,6 +42,7 @@ import numpy
 from ..readers._build import clean as _clean
 from ..readers._safe_xml import parse_xml
 from ..readers.json_formats import resolve_unarxive_markers
+from .printed import PrintedBlock, flatten
 
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+\*?|\\.")
 _LATEX_NOISE = re.compile(r"[{}$^_&~]")
@@ -199,12 +200,22 @@ def lay_out(blocks: Sequence[Block], seed: int, style: Optional[PageStyle] = Non
             floats: Sequence[Union[Block, Sequence[Block]]] = ()) -> Tuple[List[str], Set[int]]:
     """``(lines, gold)``: the blocks laid out as PDF text in ``style`` (drawn
     with :func:`draw_style` from ``seed`` when not given), one printed line
-    per line, no empty lines, and the indices of the lines of the headings.
+    per line, no empty lines, and the indices of the lines of the headings
+    (:func:`lay_out_blocks`, flattened)."""
+    return flatten(lay_out_blocks(blocks, seed, style, floats))
+
+
+def lay_out_blocks(blocks: Sequence[Block], seed: int, style: Optional[PageStyle] = None,
+                   floats: Sequence[Union[Block, Sequence[Block]]] = ()) -> List[PrintedBlock]:
+    """The blocks laid out as PDF text in ``style`` (drawn with
+    :func:`draw_style` from ``seed`` when not given): one :class:`PrintedBlock`
+    per heading, paragraph, caption and table, its lines as printed.
 
     ``floats`` (captions and tables, in order; a sequence of blocks, such as
     a table's caption, cells and footnotes, stays together) are set in order
     among the paragraphs, spread over the paper, each either between two
-    paragraphs or in the middle of one (where a page or column broke). A heading is wrapped
+    paragraphs or in the middle of one (where a page or column broke: the
+    paragraph is then two printed blocks). A heading is wrapped
     at the column width like a paragraph, without hyphenation; a run-in
     sub-heading (``style.run_in_subheadings``, level 2 or deeper) ends with a
     full stop and the first line of its paragraph is shorter, as the rest of
@@ -219,9 +230,12 @@ def lay_out(blocks: Sequence[Block], seed: int, style: Optional[PageStyle] = Non
     slots: List[int] = sorted(rng.choice(paragraphs, size=len(floats)).tolist()) if paragraphs and floats else \
         [-1] * len(floats)
     in_paragraph = [bool(rng.random() < style.float_in_paragraph) for _ in floats]
-    lines: List[str] = []
-    gold: Set[int] = set()
+    out: List[PrintedBlock] = []
     pending = list(range(len(floats)))
+
+    def emit(kind: str, lines: Sequence[str]) -> None:
+        if lines:
+            out.append(PrintedBlock(kind, tuple(lines)))
 
     def emit_float(group: Tuple[Block, ...]) -> None:
         for block in group:
@@ -229,17 +243,19 @@ def lay_out(blocks: Sequence[Block], seed: int, style: Optional[PageStyle] = Non
 
     def emit_block(block: Block) -> None:
         if block.kind == "caption":
-            lines.extend(wrap(block.text, style.caption_width, rng, 0.0, jitter=style.jitter)[0])
+            emit("caption", wrap(block.text, style.caption_width, rng, 0.0, jitter=style.jitter)[0])
         elif block.kind == "table":
+            table: List[str] = []
             for row in block.cells:
                 cells = [c for c in (_clean(c) for c in row) if c]
                 if not cells:
                     continue
                 if rng.random() < style.join_table_rows:
-                    lines.extend(wrap(" ".join(cells), style.caption_width)[0])
+                    table.extend(wrap(" ".join(cells), style.caption_width)[0])
                 else:
                     for cell in cells:
-                        lines.extend(wrap(cell, style.width)[0])
+                        table.extend(wrap(cell, style.width)[0])
+            emit("table", table)
         else:
             raise ValueError(f"a float is a caption or a table, not a {block.kind}")
 
@@ -254,8 +270,7 @@ def lay_out(blocks: Sequence[Block], seed: int, style: Optional[PageStyle] = Non
             if run_in and text[-1:] not in ".:?!":
                 text += "."
             heading_lines = wrap(text, style.width)[0]
-            gold.update(range(len(lines), len(lines) + len(heading_lines)))
-            lines.extend(heading_lines)
+            emit("heading", heading_lines)
             first_width = style.width - len(heading_lines[-1]) - 1 if run_in and heading_lines else None
             continue
         if block.kind != "paragraph":
@@ -269,14 +284,14 @@ def lay_out(blocks: Sequence[Block], seed: int, style: Optional[PageStyle] = Non
         cut = len(body)
         if here and len(body) > 2 and in_paragraph[here[0]]:
             cut = int(rng.integers(1, len(body)))
-        lines.extend(body[:cut])
+        emit("paragraph", body[:cut])
         for j in here:
             emit_float(floats[j])
             pending.remove(j)
-        lines.extend(body[cut:])
+        emit("paragraph", body[cut:])
     for j in pending:
         emit_float(floats[j])
-    return lines, gold
+    return out
 
 
 def reader_blocks(doc, render=None) -> List[Block]:

@@ -13,6 +13,7 @@ from typing import List, Set, Tuple, Union
 from xml.etree.ElementTree import Element
 
 from ..readers._safe_xml import parse_xml
+from .printed import PrintedBlock, flatten
 
 _SPACE = re.compile(r"[ \t\u00a0]+")
 
@@ -42,9 +43,14 @@ def _lines(element: Element) -> List[str]:
     return [normalise_line(line) for line in out if normalise_line(line)]
 
 
-def tei_plain_text(source: Union[str, Path, bytes]) -> Tuple[str, Set[int]]:
-    """``(text, gold)``: the body text of a GROBID training TEI file, one PDF
-    line per line, and the indices of its lines that belong to a ``<head>``."""
+_TEI_KINDS = {"head": "heading", "p": "paragraph", "item": "paragraph", "formula": "other", "note": "other"}
+
+
+def tei_blocks(source: Union[str, Path, bytes]) -> List[PrintedBlock]:
+    """The body of a GROBID training TEI file as printed blocks: each
+    ``<head>``, ``<p>``, ``<figure>`` (``table`` for ``type="table"``, else
+    ``other``: a figure's text holds its caption and the words inside it),
+    ``<formula>`` and list item with its PDF lines, in reading order."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     root = parse_xml(data)
     text_el = root.find("text")
@@ -52,20 +58,30 @@ def tei_plain_text(source: Union[str, Path, bytes]) -> Tuple[str, Set[int]]:
         raise ValueError("has no <text> element")
     body = text_el.find("body")
     container = body if body is not None else text_el
-    lines: List[str] = []
-    gold: Set[int] = set()
+    blocks: List[PrintedBlock] = []
 
     def visit(node: Element) -> None:
         for child in node:
             if child.tag in ("div", "list") and len(child):
                 visit(child)
                 continue
-            block = _lines(child)
-            if child.tag == "head":
-                gold.update(range(len(lines), len(lines) + len(block)))
-            lines.extend(block)
+            lines = _lines(child)
+            if not lines:
+                continue
+            if child.tag == "figure":
+                kind = "table" if child.get("type") == "table" else "other"
+            else:
+                kind = _TEI_KINDS.get(child.tag, "other")
+            blocks.append(PrintedBlock(kind, tuple(lines)))
 
     visit(container)
+    return blocks
+
+
+def tei_plain_text(source: Union[str, Path, bytes]) -> Tuple[str, Set[int]]:
+    """``(text, gold)``: the body text of a GROBID training TEI file, one PDF
+    line per line, and the indices of its lines that belong to a ``<head>``."""
+    lines, gold = flatten(tei_blocks(source))
     return "\n".join(lines) + ("\n" if lines else ""), gold
 
 

@@ -1,14 +1,17 @@
-"""Heading lines of plain text, scored from the line and its neighbours.
+"""Heading lines of plain text, scored from the line, its neighbours and its block.
 
 A line of a PDF-to-text paper is a heading when it looks like one (short,
 numbered, capitalised, a usual section name, no closing full stop) AND sits
 like one: the line before it ends a paragraph, the line after it starts
-one, and it is not one of many short lines in a row (a table, a list of
-authors). :func:`line_features` turns each line into such cues; a logistic
-regression over them (:class:`HeadingLineModel`, weights in
-``heading_lines.json``, made by ``scripts/train_heading_lines.py``) gives
-each line a probability of being a heading. The hand-written rules of
-:mod:`.rule_based` are one of its cues.
+one, it is a block of its own where the text sets empty lines between
+blocks, and it is not one of many short lines in a row (a table, a list of
+authors) nor page furniture (a running header, a page number).
+:func:`line_features` turns each line into such cues, read past a
+manuscript's line numbers (:func:`line_number_prefixes`); a small two-pass
+network over them (:class:`HeadingLineModel`, weights in
+``heading_lines.json``, made by ``scripts/train_heading_lines.py`` on many
+renderings of the gold papers) gives each line a probability of being a
+heading. The hand-written rules of :mod:`.rule_based` are one of its cues.
 """
 import json
 import math
@@ -48,6 +51,12 @@ FEATURES = (
     "ends_open_word", "prev_ends_open_word", "next_ends_period", "run_in_like", "bracket_ratio",
     "prev_all_caps_or_known", "next_continues_lower_short",
     "same_shape_prev", "same_shape_next", "similar_in_window", "ends_compound_label", "chemical",
+    # The layout of the whole text, and the line's place in its block (the run of non-empty lines it is in):
+    # with an empty line between blocks a heading is a block of its own, a paragraph's first line is not.
+    "doc_blank_ratio", "doc_long_lines", "doc_line_numbered", "block_lines_1", "block_lines_2",
+    "block_lines_3", "block_first", "block_last", "blank_before", "blank_after",
+    # Page furniture: running headers and footers repeat, page numbers stand alone.
+    "repeated", "page_number",
 )
 #: Cues of the previous and the next non-empty line that each line also reads
 #: (as ``prev:<cue>`` and ``next:<cue>`` in :data:`FEATURES`), so that the
@@ -56,12 +65,42 @@ NEIGHBOUR_CUES = (
     "rule", "known", "numbered", "all_caps", "caption", "ends_period", "ends_colon", "starts_upper", "starts_lower",
     "words_1", "words_2_3", "words_4_8", "words_15", "rel_len", "short", "title_ratio", "digit_ratio", "stop_ratio",
     "verbish", "ends_open_word", "symbol_ratio", "run_in_like", "ends_compound_label", "chemical",
+    "block_lines_1", "block_first", "block_last",
 )
 BASE_FEATURES = FEATURES
 FEATURES = BASE_FEATURES + tuple(f"prev:{c}" for c in NEIGHBOUR_CUES) + tuple(f"next:{c}" for c in NEIGHBOUR_CUES)
 #: Cues added to :data:`FEATURES` for the second pass: the first pass's
 #: probability of the line and of its two non-empty neighbours on each side.
 CONTEXT_FEATURES = ("p_self", "p_prev", "p_next", "p_prev2", "p_next2", "p_prev_x_open", "p_next_x_open")
+
+
+_LINE_NUMBER = re.compile(r"^\s*(\d{1,5})(?:\t|\s+)(?=\S)")
+_PAGE_NUMBER = re.compile(r"^(?:(?:page|p\.)\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$"  # 3, Page 3 of 12, p. 3
+                          r"|^[-\u2013\u2014]\s*\d{1,4}\s*[-\u2013\u2014]$", re.I)  # - 3 -
+
+
+def line_number_prefixes(lines: Sequence[str]) -> List[int]:
+    """How many characters of each line are a manuscript's line number (0 for none).
+
+    A text is line-numbered when most of its non-empty lines start with a
+    number followed by white space and those numbers count up by one from
+    line to line (or start again at 1, on a new page); then each such
+    number and the space after it are the prefix, and the line's own text
+    ("3 Results" in "117 3 Results") starts after it. In any other text
+    every prefix is 0, so a numbered heading keeps its number."""
+    matches = [_LINE_NUMBER.match(line) if line.strip() else None for line in lines]
+    nonempty = sum(1 for line in lines if line.strip())
+    numbered = [(i, int(m.group(1))) for i, m in enumerate(matches) if m]
+    if nonempty < 5 or len(numbered) < 0.6 * nonempty:
+        return [0] * len(lines)
+    steps = sum(1 for (_, a), (_, b) in zip(numbered, numbered[1:]) if b == a + 1 or b == 1)
+    if steps < 0.8 * (len(numbered) - 1):
+        return [0] * len(lines)
+    return [m.end() if m else 0 for m in matches]
+
+
+def _furniture_key(text: str) -> str:
+    return _SHAPE_DIGITS.sub("0", text.lower())
 
 
 def _bare(text: str) -> str:
@@ -72,14 +111,18 @@ def _known(bare: str) -> bool:
     return bare.lower().rstrip(":. ") in KNOWN_HEADINGS
 
 
+_KNOWN_PREFIX = re.compile("|".join(re.escape(k) + " " for k in sorted(KNOWN_HEADINGS) if len(k) > 5))
+
+
 def _known_prefix(bare: str) -> bool:
-    low = bare.lower()
-    return any(low.startswith(k + " ") for k in KNOWN_HEADINGS if len(k) > 5)
+    """The line starts with a usual section name of more than five letters and goes on."""
+    return bool(_KNOWN_PREFIX.match(bare.lower()))
 
 
 def line_features(lines: Sequence[str]) -> numpy.ndarray:
     """One row of cues (:data:`FEATURES`) per line; empty lines get a zero row."""
-    stripped = [line.strip() for line in lines]
+    prefixes = line_number_prefixes(lines)
+    stripped = [line[k:].strip() for line, k in zip(lines, prefixes)]
     lengths = [len(s) for s in stripped if s]
     typical = float(numpy.percentile(lengths, 75)) if lengths else 1.0
     typical = max(typical, 20.0)
@@ -87,11 +130,50 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
     rule = [bool(s) and is_heading_line(s) for s in stripped]
     short = [0 < len(s) < 0.55 * typical for s in stripped]
     nonempty = [i for i, s in enumerate(stripped) if s]
+    # Running headers and footers: a short line whose text (digits aside) comes back three times or more;
+    # page numbers: a number alone, "Page 3 of 12", "- 3 -".
+    keys = [_furniture_key(s) if s and len(s) <= max(typical, 60) else "" for s in stripped]
+    # Counted only 10 lines or more apart, so that a run of figure text ("Chromosome 1", "Chromosome 2")
+    # is no running header.
+    spaced: Dict[str, int] = {}
+    last_seen: Dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key and i - last_seen.get(key, -10) >= 10:
+            spaced[key] = spaced.get(key, 0) + 1
+            last_seen[key] = i
+    repeated = [bool(key) and spaced[key] >= 3 for key in keys]
+    page_number = [bool(s) and bool(_PAGE_NUMBER.match(s)) for s in stripped]
+    # A line's neighbours are the nearest non-empty lines that are not page furniture, so that a
+    # paragraph broken by a page break still reads as one.
+    text_lines = [i for i in nonempty if not (repeated[i] or page_number[i])]
     prev_of: Dict[int, Optional[int]] = {}
     next_of: Dict[int, Optional[int]] = {}
-    for k, i in enumerate(nonempty):
-        prev_of[i] = nonempty[k - 1] if k > 0 else None
-        next_of[i] = nonempty[k + 1] if k + 1 < len(nonempty) else None
+    k = 0
+    for i in nonempty:
+        while k < len(text_lines) and text_lines[k] < i:
+            k += 1
+        prev_of[i] = text_lines[k - 1] if k > 0 else None
+        after = k + 1 if k < len(text_lines) and text_lines[k] == i else k
+        next_of[i] = text_lines[after] if after < len(text_lines) else None
+    # Blocks: runs of non-empty lines between empty ones.
+    block_size = [0] * n
+    block_index = [0] * n
+    start = 0
+    while start < n:
+        if not stripped[start]:
+            start += 1
+            continue
+        end = start
+        while end < n and stripped[end]:
+            end += 1
+        for j in range(start, end):
+            block_size[j], block_index[j] = end - start, j - start
+        start = end
+    gaps = max(len(nonempty) - 1, 1)
+    blank_gaps = sum(1 for a, b in zip(nonempty, nonempty[1:]) if b > a + 1)
+    doc_blank_ratio = blank_gaps / gaps
+    doc_long_lines = min(typical / 150.0, 2.0)
+    doc_line_numbered = float(any(prefixes))
     shapes = [_SHAPE_DIGITS.sub("0", s.split()[0].lower()) if s else "" for s in stripped]
     X = numpy.zeros((n, len(FEATURES)), dtype="float32")
     for i, s in enumerate(stripped):
@@ -174,6 +256,18 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
             # Compound names used as headings: "1-(2-Iodo-5-nitrophenyl)ethanone 26.", "(8b)".
             "ends_compound_label": float(bool(_COMPOUND_LABEL.search(s))),
             "chemical": min(len(_CHEMICAL.findall(s)) / 3.0, 1.0),
+            "doc_blank_ratio": doc_blank_ratio,
+            "doc_long_lines": doc_long_lines,
+            "doc_line_numbered": doc_line_numbered,
+            "block_lines_1": float(block_size[i] == 1),
+            "block_lines_2": float(block_size[i] == 2),
+            "block_lines_3": float(block_size[i] >= 3),
+            "block_first": float(block_index[i] == 0),
+            "block_last": float(block_index[i] == block_size[i] - 1),
+            "blank_before": float(i > 0 and not stripped[i - 1]),
+            "blank_after": float(i + 1 < n and not stripped[i + 1]),
+            "repeated": float(repeated[i]),
+            "page_number": float(page_number[i]),
         }
         X[i, : len(BASE_FEATURES)] = [f[name] for name in BASE_FEATURES]
     base = {name: k for k, name in enumerate(BASE_FEATURES)}
@@ -326,14 +420,16 @@ def heading_spans(text: str, model: "HeadingLineModel") -> List[tuple]:
     raw_lines = text.splitlines(keepends=True)
     lines = [line.rstrip("\r\n") for line in raw_lines]
     flags = model.heading_lines(lines)
+    # A manuscript's line numbers are not part of the heading.
+    prefixes = line_number_prefixes(lines)
     spans: List[list] = []
     offset = 0
     previous = False
-    for line, raw, flag in zip(lines, raw_lines, flags):
+    for line, raw, flag, prefix in zip(lines, raw_lines, flags, prefixes):
         if flag:
-            lead = len(line) - len(line.lstrip())
+            lead = prefix + len(line[prefix:]) - len(line[prefix:].lstrip())
             start, end = offset + lead, offset + len(line.rstrip())
-            body = line.strip()
+            body = line[prefix:].strip()
             if previous and spans and (body[:1].islower() or _CONTINUES.search(text[spans[-1][0]:spans[-1][1]])):
                 spans[-1][1] = end
             else:
@@ -366,38 +462,62 @@ def make_line_model_segmenter_v1(path: Optional[str] = None):
 
 
 def train_two_pass(papers: Sequence[tuple], hidden: int = 8, l2: float = 1e-3, epochs: int = 1500, folds: int = 3,
-                   seed: int = 0, paper_weights: Optional[Sequence[float]] = None) -> tuple:
+                   seed: int = 0, paper_weights: Optional[Sequence[float]] = None,
+                   negative_rate: float = 1.0) -> tuple:
     """Fit both passes of :class:`HeadingLineModel` on ``papers``, a sequence of
     ``(lines, labels)`` (``labels``: 1.0 for a heading line, else 0.0), each
     paper's lines counting ``paper_weights[i]`` times in the loss (default 1).
 
     The second pass learns from first-pass probabilities that the first pass
     gave papers it was not fitted on (``folds``-fold, by paper), so that it
-    learns how far to trust them on new papers. Returns ``(params, context_params)``.
-    """
+    learns how far to trust them on new papers. Empty lines are left out (the
+    model gives them 0). ``negative_rate`` < 1 keeps that share of the other
+    lines, drawn at random (seeded), each counting ``1 / negative_rate``
+    times: the same loss in expectation, fitted faster on many renderings.
+    Returns ``(params, context_params)``."""
     if not papers:
         raise ValueError("no papers to train the heading-line model on")
-    feats = [line_features(lines) for lines, _ in papers]
-    ys = [numpy.asarray(labels, dtype="float64") for _, labels in papers]
-    y = numpy.concatenate(ys)
+    if not 0.0 < negative_rate <= 1.0:
+        raise ValueError("negative_rate must be in (0, 1]")
     if paper_weights is not None and len(paper_weights) != len(papers):
         raise ValueError(f"{len(paper_weights)} paper weights for {len(papers)} papers")
-    ws = [numpy.full(len(labels), 1.0 if paper_weights is None else float(paper_weights[i]))
-          for i, labels in enumerate(ys)]
-    w = None if paper_weights is None else numpy.concatenate(ws)
-    params = train_network(numpy.vstack(feats), y, hidden=hidden, l2=l2, epochs=epochs, seed=seed, weights=w)
+    rng = numpy.random.default_rng(seed)
+    feats, ys, ws, keeps = [], [], [], []
+    for i, (lines, labels) in enumerate(papers):
+        y = numpy.asarray(labels, dtype="float64")
+        if len(y) != len(lines):
+            raise ValueError(f"paper {i}: {len(y)} labels for {len(lines)} lines")
+        keep = numpy.asarray([bool(line.strip()) for line in lines], dtype=bool)
+        w = numpy.full(len(y), 1.0 if paper_weights is None else float(paper_weights[i]))
+        if negative_rate < 1.0:
+            drawn = rng.random(len(y)) < negative_rate
+            keep &= (y > 0) | drawn
+            w = numpy.where(y > 0, w, w / negative_rate)
+        feats.append(line_features(lines))
+        ys.append(y)
+        ws.append(w)
+        keeps.append(keep)
+
+    def rows(indices, blocks):
+        return numpy.concatenate([blocks[i][keeps[i]] for i in indices])
+
+    everything = range(len(papers))
+    y = rows(everything, ys)
+    w = rows(everything, ws)
+    params = train_network(numpy.vstack([feats[i][keeps[i]] for i in everything]), y, hidden=hidden, l2=l2,
+                           epochs=epochs, seed=seed, weights=w)
     folds = max(1, min(folds, len(papers)))
     Xc: List[numpy.ndarray] = [numpy.zeros((0, 0))] * len(papers)
     for k in range(folds):
-        held = [i for i in range(len(papers)) if i % folds == k]
-        rest = [i for i in range(len(papers)) if i % folds != k] or held
-        fold_params = train_network(numpy.vstack([feats[i] for i in rest]), numpy.concatenate([ys[i] for i in rest]),
-                                    hidden=hidden, l2=l2, epochs=epochs, seed=seed,
-                                    weights=None if w is None else numpy.concatenate([ws[i] for i in rest]))
+        held = [i for i in everything if i % folds == k]
+        rest = [i for i in everything if i % folds != k] or held
+        fold_params = train_network(numpy.vstack([feats[i][keeps[i]] for i in rest]), rows(rest, ys),
+                                    hidden=hidden, l2=l2, epochs=epochs, seed=seed, weights=rows(rest, ws))
         for i in held:
             lines = papers[i][0]
             first = forward(fold_params, feats[i])
             first[numpy.asarray([not line.strip() for line in lines], dtype=bool)] = 0.0
             Xc[i] = context_features(lines, feats[i], first)
-    context_params = train_network(numpy.vstack(Xc), y, hidden=hidden, l2=l2, epochs=epochs, seed=seed, weights=w)
+    context_params = train_network(numpy.vstack([Xc[i][keeps[i]] for i in everything]), y, hidden=hidden, l2=l2,
+                                   epochs=epochs, seed=seed, weights=w)
     return params, context_params
