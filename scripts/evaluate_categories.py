@@ -176,6 +176,9 @@ def main() -> None:
                         help="leave out the documents from outside the training data (climate, PLOS, unarXive, awards)")
     parser.add_argument("--outside-only", action="store_true",
                         help="print only the documents from outside the training data (no test split, no baselines)")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="the heads' figures alone: no LR-sent, LR-tok or ZS-desc columns (no sentence "
+                        "embeddings to compute), e.g. to compare two pipelines' heads quickly")
     parser.add_argument("--zero-shot-heads", action="store_true",
                         help="instead of --model, evaluate heads that were never trained: the default head "
                         "(DocClassifier.v6) of each taxonomy on the encoder of configs/categories.cfg, "
@@ -194,7 +197,7 @@ def main() -> None:
         nlp, splits["train"] + splits["dev"] + splits["test"],
         feature_cache_path(nlp, args.seed),
     )
-    sentence = sentence_embedding_cache(
+    sentence = None if args.no_baselines else sentence_embedding_cache(
         splits["train"] + splits["dev"] + splits["test"],
         REPO / "training" / "cats" / f"sentence-embeddings-seed{args.seed}.npz", threads=args.threads,
     )
@@ -227,10 +230,11 @@ def main() -> None:
         M = lambda rs: mean_pooled(cache, ids(rs), max_tokens=reading["max_tokens"])  # noqa: E731
         S = lambda rs: numpy.stack([sentence[i] for i in ids(rs)])  # noqa: E731
         T = lambda rs: [r.text for r in rs]  # noqa: E731
-        systems = [("LR-sent", S, logistic_regression), ("LR-tok", M, logistic_regression)]
-        descriptions = description_embeddings(tax, pipe.labels, threads=args.threads)
-        systems.append(("ZS-desc", S, lambda _X, _y, evaluated, _seed: [zero_shot(X, *descriptions)
-                                                                         for X in evaluated]))
+        systems = [] if args.no_baselines else [("LR-sent", S, logistic_regression), ("LR-tok", M, logistic_regression)]
+        if not args.no_baselines:
+            descriptions = description_embeddings(tax, pipe.labels, threads=args.threads)
+            systems.append(("ZS-desc", S, lambda _X, _y, evaluated, _seed: [zero_shot(X, *descriptions)
+                                                                             for X in evaluated]))
         if args.tfidf_baseline:
             systems.append(("LR-tfidf", T, tfidf_logistic_regression))
         baselines = {}
@@ -309,7 +313,8 @@ def print_outside(nlp, data, test_records, heads, zero_shot_fits, threads: int) 
         texts = [d.text for d in docs]
         annotated = list(nlp.pipe(texts, batch_size=16))
         torch.set_num_threads(threads)
-        embedded = sentence_embeddings(texts)
+        # ZS-desc's sentence embeddings, only where it was fitted (not with --no-baselines)
+        embedded = sentence_embeddings(texts) if any(h in zero_shot_fits for h in heads) else None
         print(f"\n-- {set_name}: {len(docs)} docs")
         for name in heads:
             pipe = nlp.get_pipe(name)
