@@ -46,6 +46,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sections", type=Path, default=REPO / "training" / "sections-pipeline")
     parser.add_argument("--categories", type=Path, default=REPO / "training" / "categories-pipeline")
+    parser.add_argument("--erc", type=Path, default=None,
+                        help="the ERC head's pipeline, when it was trained apart from the other category heads "
+                        "(default: --categories)")
     parser.add_argument("--entities", type=Path, default=REPO / "training" / "entities-climateie",
                         help="saved by: scripts/evaluate_entities.py eval --corpus climateie --systems scicls --save")
     parser.add_argument("--entities-component", default="scicls", help="the entity head's name in that pipeline")
@@ -69,6 +72,8 @@ def main(argv=None) -> int:
 
     folders = {"sections": args.sections, "entities": args.entities}
     folders.update({head: args.categories for head in CATEGORY_HEADS})
+    if args.erc is not None:
+        folders["erc"] = args.erc
     heads = [h.strip() for h in args.heads.split(",") if h.strip()]
     unknown = [h for h in heads if h not in folders]
     if unknown:

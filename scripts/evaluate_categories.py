@@ -176,6 +176,11 @@ def main() -> None:
                         help="leave out the documents from outside the training data (climate, PLOS, unarXive, awards)")
     parser.add_argument("--outside-only", action="store_true",
                         help="print only the documents from outside the training data (no test split, no baselines)")
+    parser.add_argument("--outside-sets", default="climate,plos,unarxive,awards",
+                        help="which documents from outside the training data to print (comma-separated)")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="the heads' figures alone: no LR-sent, LR-tok or ZS-desc columns (no sentence "
+                        "embeddings to compute), e.g. to compare two pipelines' heads quickly")
     parser.add_argument("--zero-shot-heads", action="store_true",
                         help="instead of --model, evaluate heads that were never trained: the default head "
                         "(DocClassifier.v6) of each taxonomy on the encoder of configs/categories.cfg, "
@@ -188,13 +193,14 @@ def main() -> None:
     nlp = zero_shot_pipeline(args.heads.split(",")) if args.zero_shot_heads else spacy.load(args.model)
     if args.outside_only:
         print(f"model: {'untrained DocClassifier.v6 heads' if args.zero_shot_heads else args.model}")
-        print_outside(nlp, data_dir(args.data), splits["test"], args.heads.split(","), {}, args.threads)
+        print_outside(nlp, data_dir(args.data), splits["test"], args.heads.split(","), {}, args.threads,
+                      args.outside_sets.split(","))
         return
     cache = feature_cache(
         nlp, splits["train"] + splits["dev"] + splits["test"],
         feature_cache_path(nlp, args.seed),
     )
-    sentence = sentence_embedding_cache(
+    sentence = None if args.no_baselines else sentence_embedding_cache(
         splits["train"] + splits["dev"] + splits["test"],
         REPO / "training" / "cats" / f"sentence-embeddings-seed{args.seed}.npz", threads=args.threads,
     )
@@ -227,10 +233,11 @@ def main() -> None:
         M = lambda rs: mean_pooled(cache, ids(rs), max_tokens=reading["max_tokens"])  # noqa: E731
         S = lambda rs: numpy.stack([sentence[i] for i in ids(rs)])  # noqa: E731
         T = lambda rs: [r.text for r in rs]  # noqa: E731
-        systems = [("LR-sent", S, logistic_regression), ("LR-tok", M, logistic_regression)]
-        descriptions = description_embeddings(tax, pipe.labels, threads=args.threads)
-        systems.append(("ZS-desc", S, lambda _X, _y, evaluated, _seed: [zero_shot(X, *descriptions)
-                                                                         for X in evaluated]))
+        systems = [] if args.no_baselines else [("LR-sent", S, logistic_regression), ("LR-tok", M, logistic_regression)]
+        if not args.no_baselines:
+            descriptions = description_embeddings(tax, pipe.labels, threads=args.threads)
+            systems.append(("ZS-desc", S, lambda _X, _y, evaluated, _seed: [zero_shot(X, *descriptions)
+                                                                             for X in evaluated]))
         if args.tfidf_baseline:
             systems.append(("LR-tfidf", T, tfidf_logistic_regression))
         baselines = {}
@@ -259,7 +266,8 @@ def main() -> None:
                 cols = " ".join(f"{b[key]:8.4f}" for _, b in baselines.values())
                 print(f"{label:42s} {head[key]:8.4f} {cols}{extra}")
     if not args.no_outside:
-        print_outside(nlp, data_dir(args.data), splits["test"], args.heads.split(","), zero_shot_fits, args.threads)
+        print_outside(nlp, data_dir(args.data), splits["test"], args.heads.split(","), zero_shot_fits, args.threads,
+                      args.outside_sets.split(","))
 
 
 def zero_shot_pipeline(heads):
@@ -298,18 +306,24 @@ def zero_shot(X, vectors, owners) -> numpy.ndarray:
     return 1.0 / (1.0 + numpy.exp(-20.0 * (best - 0.3)))
 
 
-def print_outside(nlp, data, test_records, heads, zero_shot_fits, threads: int) -> None:
+def print_outside(nlp, data, test_records, heads, zero_shot_fits, threads: int, which=None) -> None:
     """The share of outside documents that each head (and ZS-desc) labels, which labels, and the checks."""
     from _cats_outside import is_physics, outside_sets, summarise
     from spacy_scicls.training.sentence_embeddings import sentence_embeddings
 
     sets = outside_sets(data, test_records)
+    if which is not None:
+        unknown = sorted(set(which) - set(sets))
+        if unknown:
+            raise SystemExit(f"unknown outside sets {unknown}; choose among {list(sets)}")
+        sets = {name: docs for name, docs in sets.items() if name in which}
     print("\n== documents from outside the heads' training data (title and abstract)")
     for set_name, docs in sets.items():
         texts = [d.text for d in docs]
         annotated = list(nlp.pipe(texts, batch_size=16))
         torch.set_num_threads(threads)
-        embedded = sentence_embeddings(texts)
+        # ZS-desc's sentence embeddings, only where it was fitted (not with --no-baselines)
+        embedded = sentence_embeddings(texts) if any(h in zero_shot_fits for h in heads) else None
         print(f"\n-- {set_name}: {len(docs)} docs")
         for name in heads:
             pipe = nlp.get_pipe(name)
