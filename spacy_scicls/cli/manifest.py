@@ -27,6 +27,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from .durable import fsync_dir
+
 FORMAT = "spacy_scicls.annotate_manifest.v1"
 SUFFIX = ".manifest.json"
 #: Distributions whose versions are part of the manifest: each can change the floats of a record.
@@ -210,13 +212,7 @@ def write_manifest(output: Path, manifest: Mapping[str, Any]) -> None:
         file.flush()
         os.fsync(file.fileno())
     os.replace(tmp, path)
-    fd = os.open(str(path.parent), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def _show(value: Any) -> str:

@@ -23,6 +23,8 @@ from typing import Dict, List, Optional, Sequence
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
+from .durable import fsync_dir
+
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".spacy": "spacy"}
 SCORE_DIGITS = 6
 
@@ -94,19 +96,6 @@ def error_record(record_id: str, error: str, *, include_text: bool = True) -> Di
     return record
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(str(path), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 class Writer:
     """Base of the line writers (JSONL, CSV): complete lines are records, the tail may be torn.
 
@@ -155,7 +144,7 @@ class Writer:
                 self._write_at_end(self.header().encode("utf-8"))
             except OSError as err:
                 raise self._write_error(err) from err
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         self._n_records = len(done)
         return done
 
@@ -403,7 +392,7 @@ class DocBinWriter:
                 elif seen + len(docs) > keep:
                     self._write_part(part, docs[: keep - seen])
                 seen += len(docs)
-            _fsync_dir(self.parts)
+            fsync_dir(self.parts)
         files = self._part_files()
         self._n_parts = int(files[-1].stem.split("-")[1]) + 1 if files else 0
         self._pending = None
@@ -427,7 +416,7 @@ class DocBinWriter:
                 "records before the batch that failed, each complete: make room (or fix the folder) "
                 "and run the same command with --resume"
             ) from err
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
 
     def write_batch(self, items: Sequence[tuple]) -> None:
         if not items:
@@ -478,11 +467,11 @@ class DocBinWriter:
                 f"cannot write {self.path}: {err.strerror or err}. Every record is in {self.parts.name}: "
                 "make room and run the same command with --resume"
             ) from err
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         # Marked done before its removal starts: a run killed while removing it leaves an output that is
         # finished, and a folder that the next run knows to be a leftover.
         (self.parts / self.DONE_MARK).write_bytes(b"")
-        _fsync_dir(self.parts)
+        fsync_dir(self.parts)
         shutil.rmtree(self.parts)
 
 

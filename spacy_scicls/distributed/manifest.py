@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
+from ..cli.durable import fsync_dir
+
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "spacy_scicls.shards.v1"
 SHARD_FORMATS = ("jsonl", "parquet")
@@ -87,19 +89,6 @@ def write_json_atomic(path: Path, value: Dict) -> None:
         os.fsync(file.fileno())
     os.replace(tmp, path)
     fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(str(path), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load_manifest(folder: Path) -> Optional[Dict]:

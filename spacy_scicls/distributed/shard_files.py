@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
-from .manifest import MANIFEST_NAME, fsync_dir, load_manifest
+from ..cli.durable import fsync_dir
+from .manifest import MANIFEST_NAME, load_manifest
 
 
 def _parquet_schema(include_text: bool):
