@@ -21,7 +21,6 @@ import inspect
 import json
 import logging
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from ..cli import DEFAULT_MODEL
-from ..cli.inputs import Record, check_inputs, count_records, iter_records
+from ..cli.inputs import Record, check_inputs, iter_records
 from ..cli.progress import Progress
 from ..cli.run import Summary, error_kind
 from .manifest import (
