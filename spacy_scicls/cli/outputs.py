@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Sequence
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from .durable import fsync_dir
+from .durable import fsync_dir, replace_atomically
 
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".csv": "csv", ".spacy": "spacy"}
 SCORE_DIGITS = 6
@@ -399,24 +399,14 @@ class DocBinWriter:
 
     def _write_part(self, final: Path, docs: Sequence[Doc]) -> None:
         docbin = DocBin(store_user_data=True, docs=docs)
-        tmp = final.with_suffix(".tmp")
         try:
-            with tmp.open("wb") as file:
-                file.write(docbin.to_bytes())
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, final)
+            replace_atomically(final, docbin.to_bytes(), final.with_suffix(".tmp"))
         except OSError as err:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
             raise OutputError(
                 f"cannot write {final}: {err.strerror or err}. The output holds the {self._n_records:,} "
                 "records before the batch that failed, each complete: make room (or fix the folder) "
                 "and run the same command with --resume"
             ) from err
-        fsync_dir(final.parent)
 
     def write_batch(self, items: Sequence[tuple]) -> None:
         if not items:
@@ -451,23 +441,13 @@ class DocBinWriter:
         merged = DocBin(store_user_data=True)
         for part in self._part_files():
             merged.merge(DocBin(store_user_data=True).from_disk(part))
-        tmp = self.path.with_name(self.path.name + ".tmp")
         try:
-            with tmp.open("wb") as file:
-                file.write(merged.to_bytes())
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, self.path)
+            replace_atomically(self.path, merged.to_bytes(), self.path.with_name(self.path.name + ".tmp"))
         except OSError as err:
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
             raise OutputError(
                 f"cannot write {self.path}: {err.strerror or err}. Every record is in {self.parts.name}: "
                 "make room and run the same command with --resume"
             ) from err
-        fsync_dir(self.path.parent)
         # Marked done before its removal starts: a run killed while removing it leaves an output that is
         # finished, and a folder that the next run knows to be a leftover.
         (self.parts / self.DONE_MARK).write_bytes(b"")
