@@ -12,7 +12,8 @@ categories from short descriptions written for this project (HC_DESCRIPTIONS).
 """
 import argparse
 import csv
-import json, os, re, unicodedata
+import json
+import unicodedata
 from pathlib import Path
 
 _parser = argparse.ArgumentParser(description="Rebuild the packaged taxonomy files.")

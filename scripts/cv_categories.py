@@ -25,19 +25,7 @@ alone) is then scored on the same trained parts, so the sweep costs one training
 per fold. ``--lexical-l2``, ``--lexical-learn-rate``, ``--lexical-max-tokens`` and
 ``--lexicon-max-features`` set the lexical part for the run. ``--set`` overrides a
 setting of ``configs/categories.cfg`` as in ``scripts/train_categories.py``.
-
-``--text summary-first`` makes each record that has a plain-language summary
-(NIHR awards' ``Plain_English_Abstract``) the doc "title, summary, scientific
-abstract" instead of "title, abstract", for training and dev docs alike (their
-token vectors are cached apart, ``...-summary-first.npz``): it measures whether
-the summaries carry what the heads miss.
-
-``--layers MIX`` (e.g. ``4-6``: the token-wise mean of hidden layers 4, 5 and 6;
-``6``: the last layer, what the heads read now) trains and scores the head on the
-encoder's hidden layers cached by ``scripts/layer_features.py encode`` (training
-and dev docs, at most 256 tokens) instead of the last layer's cache.
 """
-import dataclasses
 import argparse
 import sys
 from pathlib import Path
@@ -81,8 +69,6 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--out-of-field", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--text", choices=("abstract", "summary-first"), default="abstract",
-                        help="the doc of a record with a plain-language summary (default: title and abstract)")
     parser.add_argument("--lexical-weights", default=None,
                         help="comma-separated mixes of the lexical part to score (DocClassifier.v5 heads; "
                         "default: the config's)")
@@ -92,8 +78,6 @@ def main() -> None:
     parser.add_argument("--lexical-learn-rate", type=float, default=LEXICAL_LEARN_RATE)
     parser.add_argument("--lexical-max-tokens", type=int, help="tokens the lexical part reads (default: the config's)")
     parser.add_argument("--lexicon-max-features", type=int, help="n-grams in the lexicon (default: the config's)")
-    parser.add_argument("--layers", help="read a mean of the encoder's hidden layers, e.g. 4-6, cached by "
-                        "scripts/layer_features.py (default: the last layer, as the heads read)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a setting of configs/categories.cfg (repeatable)")
     args = parser.parse_args()
@@ -104,18 +88,7 @@ def main() -> None:
 
     splits = load_splits(data_dir(args.data), args.seed)
     nlp = build_pipeline(splits["train"], overrides=dict(parse_setting(text) for text in args.set))
-    if args.layers:
-        from layer_features import LAYER_CACHE_TOKENS, layer_mean_cache, parse_mix
-
-        how, layers = parse_mix(args.layers)
-        if how != "mean" or any(c[0] > LAYER_CACHE_TOKENS for c in candidates):
-            raise SystemExit(f"--layers takes a layer mean (e.g. 4-6) and candidates of at most "
-                             f"{LAYER_CACHE_TOKENS} tokens")
-        cache = layer_mean_cache(layers, args.seed, LAYER_CACHE_TOKENS)
-        log(f"reading the mean of hidden layers {layers}")
-    else:
-        cache = feature_cache(nlp, splits["train"] + splits["dev"] + splits["test"],
-                              feature_cache_path(nlp, args.seed))
+    cache = feature_cache(nlp, splits["train"] + splits["dev"] + splits["test"], feature_cache_path(nlp, args.seed))
     pipe = nlp.get_pipe(args.head)
     if not pipe.model.has_ref("neighbours") and any(w > 0 for _, w, _ in candidates):
         raise SystemExit(f"[{args.head}] has no neighbour vote (DocClassifier.v4) in configs/categories.cfg")
@@ -126,17 +99,9 @@ def main() -> None:
         train, y_train, _ = with_out_of_field(splits["train"], train, y_train, args.out_of_field, args.seed)
         dev, y_dev, _ = with_out_of_field(splits["dev"], dev, y_dev, args.out_of_field, args.seed)
     fold = numpy.random.RandomState(args.seed).permutation(len(train)) % args.folds
-    caches = [cache]
-    if args.text == "summary-first":
-        rewritten = [dataclasses.replace(r, abstract=f"{r.summary}\n\n{r.abstract}")
-                     for r in train + dev if r.summary]
-        path = feature_cache_path(nlp, args.seed)
-        caches.insert(0, feature_cache(nlp, rewritten, path.with_name(path.stem + "-summary-first.npz")))
-        log(f"{len(rewritten)} of {len(train) + len(dev)} docs read as title, summary, abstract")
-
     def pooled(records, max_tokens):
         return numpy.stack([
-            pooled_features(next(c for c in caches if r.id in c), [r.id], max_tokens=max_tokens)[0]
+            pooled_features(cache, [r.id], max_tokens=max_tokens)[0]
             for r in records
         ])
     lexical = pipe.model.has_ref("lexical_features")
@@ -157,8 +122,7 @@ def main() -> None:
                            f"learn rate {args.lexical_learn_rate}")
     else:
         weights, lexical_setting = [("probability", 0.0)], ""
-    print(f"{args.head}: {args.folds}-fold cross-validation on {len(train)} training docs, text {args.text} "
-          + (f"(hidden layers {args.layers}) " if args.layers else "")
+    print(f"{args.head}: {args.folds}-fold cross-validation on {len(train)} training docs "
           + f"({int(y_train.any(axis=1).sum())} in the taxonomy); decisions fitted on {len(dev)} dev docs"
           + lexical_setting)
     for max_tokens, weight, k in candidates:

@@ -67,8 +67,6 @@ def main() -> None:
                         "of the head's own documents (0: none)")
     parser.add_argument("--weight-decay", type=float, help="for every head (default: WEIGHT_DECAY per head)")
     parser.add_argument("--encoder", help="the shared encoder's name or path (default: the config's)")
-    parser.add_argument("--window", type=int, help="transformer span window in tokens (default: the config's)")
-    parser.add_argument("--stride", type=int, help="transformer span stride in tokens (default: the config's)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a setting of configs/categories.cfg, e.g. "
                         "components.arxiv.model.hidden_width=256 (repeatable; VALUE read as JSON, else text)")
@@ -78,8 +76,7 @@ def main() -> None:
     fix_random_seed(args.seed)
     splits = load_splits(data_dir(args.data), args.seed)
     log("records: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
-    overrides = {f"components.transformer.model.get_spans.{key}": getattr(args, key)
-                 for key in ("window", "stride") if getattr(args, key) is not None}
+    overrides = {}
     if args.encoder:
         overrides["components.transformer.model.name"] = args.encoder
     overrides.update(parse_setting(text) for text in args.set)

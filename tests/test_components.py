@@ -56,7 +56,7 @@ def test_exclusive_doc_categories_decide_one_label(tiny_bert):
         tiny_bert,
         "scicls_doc_categories",
         "arxiv",
-        {"taxonomy": "arxiv", "model": {"@architectures": "spacy_scicls.DocClassifier.v1", "exclusive_classes": True,
+        {"taxonomy": "arxiv", "model": {"@architectures": "spacy_scicls.DocClassifier.v2", "exclusive_classes": True,
                                         "tok2vec": {"@architectures": "spacy-transformers.TransformerListener.v1",
                                                     "pooling": {"@layers": "reduce_mean.v1"}}}},
     )

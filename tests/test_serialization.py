@@ -46,7 +46,7 @@ def test_entry_points_resolve_without_importing_the_package():
         "nlp = spacy.blank('en')\n"
         "for name in ['scicls_sections', 'scicls_doc_categories', 'scicls_entities']:\n"
         "    nlp.add_pipe(name, name=name)\n"
-        "for name in ['spacy_scicls.TransformerModel.v1', 'spacy_scicls.DocClassifier.v1',\n"
+        "for name in ['spacy_scicls.TransformerModel.v1', 'spacy_scicls.DocClassifier.v2',\n"
         "             'spacy_scicls.SectionClassifier.v3', 'spacy_scicls.SpanEntityScorer.v2']:\n"
         "    registry.architectures.get(name)\n"
         "registry.misc.get('spacy_scicls.rule_based_sections.v1')\n"

@@ -18,7 +18,7 @@ from thinc.types import Floats2d
 from ..calibration import apply_temperature, fit_temperature, micro_macro_f1, tune_thresholds
 from ..decisions import decide, write_decisions
 from ..extensions import install_extensions
-from ..ml.doc_classifier import build_doc_classifier_v1, build_doc_classifier_v2  # noqa: F401 (registers architectures)
+from ..ml.doc_classifier import build_doc_classifier_v2  # noqa: F401 (registers architectures)
 from ..ml.doc_classifier_descriptions import build_doc_classifier_v6, embed_label_descriptions  # noqa: F401
 from ..ml.doc_classifier_lexical import fit_head_lexicon
 from ..taxonomies import TAXONOMY_NAMES, Taxonomy, TaxonomyFileError, load_taxonomy
