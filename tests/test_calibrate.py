@@ -75,3 +75,31 @@ def test_missing_dev_data_is_a_clear_error(tmp_path):
 
     with pytest.raises(ValueError, match="no dev data"):
         make_calibrate_on_dev(tmp_path / "missing.spacy")(spacy.blank("en"))
+
+
+def test_scicls_calibrate_fits_a_saved_pipeline(briefly_trained, tmp_path):
+    from typer.testing import CliRunner
+
+    from spacy_scicls.cli.app import app
+
+    nlp = briefly_trained
+    for name in CATEGORY_HEADS:  # as `spacy train` without the callback leaves them
+        nlp.get_pipe(name).cfg.update(thresholds={}, temperature=1.0)
+    nlp.get_pipe("sections").cfg["transitions"] = None
+    nlp.to_disk(tmp_path / "trained")
+    DocBin(docs=gold_docs(spacy.blank("en")), store_user_data=True).to_disk(tmp_path / "dev.spacy")
+
+    result = CliRunner().invoke(app, ["calibrate", str(tmp_path / "trained"), str(tmp_path / "dev.spacy"),
+                                      "--output", str(tmp_path / "calibrated")])
+    assert result.exit_code == 0, result.output
+    calibrated = spacy.load(tmp_path / "calibrated")
+    for name in CATEGORY_HEADS:
+        head = calibrated.get_pipe(name)
+        assert set(head.cfg["thresholds"]) == set(head.labels) and head.temperature != 1.0
+        assert f"{name}: " in result.stdout
+    assert calibrated.get_pipe("sections").cfg["transitions"] is not None
+
+    missing = CliRunner().invoke(app, ["calibrate", str(tmp_path / "trained"), str(tmp_path / "nope.spacy"),
+                                       "--output", str(tmp_path / "x")])
+    assert missing.exit_code == 2 and "no dev file" in missing.output
+    assert not (tmp_path / "x").exists()

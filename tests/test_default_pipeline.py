@@ -137,3 +137,17 @@ def test_a_bare_abstract_is_categorised_as_without_the_section_head(nlp):
             for key, score in without.cats.items():
                 assert abs(doc.cats[key] - score) < 1e-5, (label, key)
     assert len(nlp(text).spans["sections"]) == 1
+
+
+def test_the_example_annotations_use_the_pipelines_labels(nlp):
+    """examples/annotations.json (hand-made, read by benchmarks/pipelines.py) names entity types
+    and section labels as the shipped pipeline does."""
+    annotations = json.loads((REPO / "examples" / "annotations.json").read_text(encoding="utf8"))
+    entity_labels = set(nlp.get_pipe("entities").labels)
+    section_labels = set(nlp.get_pipe("sections").labels)
+    for name, paper in annotations.items():
+        if name.startswith("_"):
+            continue
+        assert (PAPERS / name).is_file(), name
+        assert {label for _, label in paper["entities"]} <= entity_labels, name
+        assert set(paper["section_labels"]) <= section_labels, name

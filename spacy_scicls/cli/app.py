@@ -413,6 +413,31 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batc
     return EXIT_RECORDS_FAILED if summary.failed else EXIT_OK
 
 
+@app.command("calibrate")
+def calibrate_command(
+    model: str = typer.Argument(..., help="A saved pipeline: a folder or an installed package's name."),
+    dev: Path = typer.Argument(..., help="Dev docs with gold annotations, a .spacy file (DocBin)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder the calibrated pipeline is saved to."),
+    limit: int = typer.Option(0, "--limit", min=0, help="Read only the first docs of the dev file (0: all)."),
+) -> None:
+    """Fit what a trained pipeline decides with on dev data: each category head's temperature and
+    per-label thresholds, the sections head's label order. `spacy train configs/full_pipeline.cfg`
+    does this itself; use this on a pipeline trained or assembled otherwise."""
+    from ..training.calibrate import calibrate_saved_pipeline
+
+    if not dev.is_file():
+        typer.echo(f"scicls calibrate: no dev file at {dev}", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    try:
+        report = calibrate_saved_pipeline(model, dev, output, limit)
+    except (OSError, ValueError) as error:
+        typer.echo(f"scicls calibrate: {error}", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
+    for name, fitted in report.items():
+        typer.echo(f"{name}: {fitted}")
+    typer.echo(f"scicls calibrate: saved {output}", err=True)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     app(args=argv, prog_name="scicls")
 

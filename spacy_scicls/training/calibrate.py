@@ -16,7 +16,8 @@ Used as ``spacy train``'s ``[training.before_to_disk]`` callback
 (``spacy_scicls.calibrate_on_dev.v1``, as ``configs/full_pipeline.cfg`` does), every saved
 ``model-best``/``model-last`` is fitted; on a saved pipeline:
 
-    python -m spacy_scicls.training.calibrate PIPELINE dev.spacy --output CALIBRATED
+    scicls calibrate PIPELINE dev.spacy --output CALIBRATED
+    python -m spacy_scicls.training.calibrate PIPELINE dev.spacy --output CALIBRATED   # the same
 """
 import argparse
 from pathlib import Path
@@ -93,19 +94,27 @@ def make_calibrate_on_dev(path: Optional[Path], limit: int = 0, smoothing: float
     return calibrate_on_dev
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def calibrate_saved_pipeline(model: str, dev: Path, output: Path, limit: int = 0) -> Dict[str, dict]:
+    """Load the pipeline ``model`` (path or package name), calibrate it on the dev docs of ``dev``
+    and save it to ``output``; returns what was fitted, per component. Raises ``ValueError`` when
+    ``dev`` does not exist."""
     import spacy
 
+    nlp = spacy.load(model)
+    report = calibrate_pipeline(nlp, read_examples(nlp, dev, limit))
+    nlp.to_disk(output)
+    return report
+
+
+def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="a saved pipeline (path or package name)")
     parser.add_argument("dev", type=Path, help="dev docs, a .spacy file")
     parser.add_argument("--output", type=Path, required=True, help="where the calibrated pipeline is saved")
     parser.add_argument("--limit", type=int, default=0, help="read only the first docs of the dev file (0: all)")
     args = parser.parse_args(argv)
-    nlp = spacy.load(args.model)
-    for name, fitted in calibrate_pipeline(nlp, read_examples(nlp, args.dev, args.limit)).items():
+    for name, fitted in calibrate_saved_pipeline(args.model, args.dev, args.output, args.limit).items():
         print(f"{name}: {fitted}")
-    nlp.to_disk(args.output)
     print(f"saved {args.output}")
 
 
