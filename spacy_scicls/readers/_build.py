@@ -9,7 +9,8 @@ heading line and ends before the next section's heading.
 """
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import AbstractSet, Dict, List, Optional
+from xml.etree.ElementTree import Element
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
@@ -27,6 +28,30 @@ _SPACE = re.compile(r"\s+")
 def clean(text: Optional[str]) -> str:
     """Collapse runs of white space (line breaks of a PDF or of XML layout) to one space."""
     return _SPACE.sub(" ", text or "").strip()
+
+
+def element_text(element: Element, skip: AbstractSet[str], breaks: AbstractSet[str] = frozenset()) -> str:
+    """The running text of an XML ``element``, white space collapsed: the elements of its subtree
+    whose tag is in ``skip`` (figures, tables, formulas) are left out but the text after them is
+    kept; an element whose tag is in ``breaks`` (a line break) stands for a space."""
+    out = []
+
+    def walk(node: Element) -> None:
+        if node is not element and node.tag in skip:
+            if node.tail:
+                out.append(node.tail)
+            return
+        if node.tag in breaks:
+            out.append(" ")
+        if node.text:
+            out.append(node.text)
+        for child in node:
+            walk(child)
+        if node.tail and node is not element:
+            out.append(node.tail)
+
+    walk(element)
+    return clean("".join(out))
 
 
 @dataclass

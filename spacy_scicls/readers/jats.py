@@ -10,7 +10,7 @@ top-level ``sec-type`` that names an IMRaD role gives the section its label.
 from typing import Iterable, Optional
 from xml.etree.ElementTree import Element
 
-from ._build import Paper, clean
+from ._build import Paper, clean, element_text
 
 # JATS sec-type values (PLOS, PMC) -> IMRaD label. A combined type takes its
 # first role: "results|discussion" is results.
@@ -54,22 +54,7 @@ def sec_type_label(sec_type: Optional[str]) -> Optional[str]:
 
 def text_of(element: Element) -> str:
     """The running text of ``element``, without figures, tables and formulas."""
-    out = []
-
-    def walk(node: Element) -> None:
-        if node.tag in SKIP:
-            if node.tail:
-                out.append(node.tail)
-            return
-        if node.text:
-            out.append(node.text)
-        for child in node:
-            walk(child)
-        if node.tail and node is not element:
-            out.append(node.tail)
-
-    walk(element)
-    return clean("".join(out))
+    return element_text(element, SKIP)
 
 
 def _child(element: Optional[Element], tag: str) -> Optional[Element]:

@@ -11,7 +11,7 @@ from nested ``<div>`` or from the dots of its number ("2.1" is level 2).
 from typing import Optional
 from xml.etree.ElementTree import Element
 
-from ._build import Paper, clean
+from ._build import Paper, clean, element_text
 
 SKIP = {"figure", "table", "listBibl", "note", "formula", "graphic"}
 BACK_TYPES = {"acknowledgement": "Acknowledgements", "annex": None, "funding": "Funding",
@@ -19,24 +19,8 @@ BACK_TYPES = {"acknowledgement": "Acknowledgements", "annex": None, "funding": "
 
 
 def text_of(element: Element) -> str:
-    out = []
-
-    def walk(node: Element) -> None:
-        if node.tag in SKIP and node is not element:
-            if node.tail:
-                out.append(node.tail)
-            return
-        if node.tag == "lb":
-            out.append(" ")
-        if node.text:
-            out.append(node.text)
-        for child in node:
-            walk(child)
-        if node.tail and node is not element:
-            out.append(node.tail)
-
-    walk(element)
-    return clean("".join(out))
+    """The running text of ``element``, without figures, tables, notes and formulas; ``<lb/>`` is a space."""
+    return element_text(element, SKIP, breaks={"lb"})
 
 
 def _level(head: Element, depth: int) -> int:
