@@ -19,6 +19,18 @@ def tiny_bert(tmp_path_factory) -> Path:
     return write_tiny_bert(tmp_path_factory.mktemp("tiny_bert"))
 
 
+def blank_with_transformer(encoder: Path):
+    """A blank English pipeline with one shared scicls transformer of ``encoder`` (short windows, so
+    that the tiny test papers span several)."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("transformer", config={"model": {
+        "@architectures": "spacy_scicls.TransformerModel.v1",
+        "name": str(encoder),
+        "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 32, "stride": 24},
+    }})
+    return nlp
+
+
 def build_full_pipeline(encoder: Path, **overrides):
     config = spacy.util.load_config(
         FULL_CONFIG, overrides={"components.transformer.model.name": str(encoder), **overrides}

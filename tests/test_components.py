@@ -1,25 +1,15 @@
 """Each head on its own: labels, errors for bad training data, edge cases."""
 import pytest
-import spacy
 from spacy.tokens import Span
 from spacy.training import Example
 from thinc.api import Adam, fix_random_seed
 
+from conftest import blank_with_transformer
 from spacy_scicls.taxonomies import UnknownLabelError
 
 
 def pipeline_with(tiny_bert, factory, name, config=None):
-    nlp = spacy.blank("en")
-    nlp.add_pipe(
-        "transformer",
-        config={
-            "model": {
-                "@architectures": "spacy_scicls.TransformerModel.v1",
-                "name": str(tiny_bert),
-                "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 32, "stride": 24},
-            }
-        },
-    )
+    nlp = blank_with_transformer(tiny_bert)
     nlp.add_pipe(factory, name=name, config=config or {})
     return nlp
 

@@ -7,6 +7,7 @@ from spacy.tokens import Span
 from spacy.training import Example
 from thinc.api import Adam, fix_random_seed
 
+from conftest import blank_with_transformer
 from spacy_scicls.ml.doc_classifier import reading_indices, title_end
 from spacy_scicls.taxonomies import UnknownLabelError
 
@@ -28,17 +29,7 @@ TRAIN = [
 
 
 def category_pipeline(tiny_bert, heads=("arxiv", "hrcs_hc"), **head_config):
-    nlp = spacy.blank("en")
-    nlp.add_pipe(
-        "transformer",
-        config={
-            "model": {
-                "@architectures": "spacy_scicls.TransformerModel.v1",
-                "name": str(tiny_bert),
-                "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 32, "stride": 24},
-            }
-        },
-    )
+    nlp = blank_with_transformer(tiny_bert)
     for name in heads:
         config = {
             "taxonomy": name,

@@ -7,9 +7,9 @@ import json
 import numpy
 import pytest
 import spacy
-from spacy.training import Example
 from thinc.api import fix_random_seed
 
+from conftest import blank_with_transformer
 from spacy_scicls.encoders import DEFAULT_ENCODER, packaged_encoder_path
 from spacy_scicls.ml.doc_classifier_descriptions import label_descriptions, n_descriptions, set_label_descriptions
 from spacy_scicls.taxonomies import TaxonomyFileError, load_taxonomy, read_taxonomy_file
@@ -191,11 +191,7 @@ def test_annotate_taxonomy_option_adds_a_head_for_the_run(tiny_bert, themes, tmp
     """``scicls annotate --taxonomy themes.csv``: the loaded pipeline gets a description-scored head."""
     from spacy_scicls.cli.app import CannotRun, run_annotate
 
-    nlp = spacy.blank("en")
-    nlp.add_pipe("transformer", config={"model": {
-        "@architectures": "spacy_scicls.TransformerModel.v1", "name": str(tiny_bert),
-        "get_spans": {"@span_getters": "spacy-transformers.strided_spans.v1", "window": 32, "stride": 24},
-    }})
+    nlp = blank_with_transformer(tiny_bert)
     nlp.initialize()
     nlp.to_disk(tmp_path / "pipeline")
     records = tmp_path / "in.jsonl"
