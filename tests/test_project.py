@@ -62,5 +62,5 @@ def test_workflow_runs_dry():
         capture_output=True, text=True, cwd=str(REPO),
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    for name in ("train-sections", "train-categories", "train-entities", "assemble", "package"):
+    for name in ("train-sections", "train-categories", "train-entities", "assemble", "package", "evaluate-pdf"):
         assert f"= {name} =" in re.sub(r"=+", "=", result.stdout), name
