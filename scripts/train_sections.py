@@ -196,14 +196,15 @@ def heading_roles(docs) -> numpy.ndarray:
 def component_accuracy(probs, rows, y, blind, owners, pooled, transitions, cfg) -> dict:
     """Hits of the labels the component would choose for sections ``rows`` (heading weight, labels
     decoded together, sub-sections inheriting as ``cfg`` says), with headings and content only."""
-    from spacy_scicls.pipeline.sections import decide_labels
+    from spacy_scicls.pipeline.sections import decide_labels, not_inherited
 
     lengths = [int((owners[rows] == doc).sum()) for doc in numpy.unique(owners[rows])]
     roles = [int(r) if r >= 0 else None for r in pooled["roles"][rows]]
     chosen, _ = decide_labels(probs, roles, pooled["levels"][rows], pooled["has_heading"][rows] > 0, lengths,
                               heading_weight=float(cfg.get("heading_weight", 0.0)),
                               inherit_threshold=float(cfg.get("inherit_threshold", 1.01)),
-                              transitions=transitions, order_weight=float(cfg.get("order_weight", 0.0)))
+                              transitions=transitions, order_weight=float(cfg.get("order_weight", 0.0)),
+                              not_inherited=not_inherited(cfg.get("labels", ())))
     chosen = numpy.asarray(chosen)
     scored = y[rows] >= 0
     return {b: (chosen[(blind[rows] == b) & scored] == y[rows][(blind[rows] == b) & scored]).tolist()

@@ -219,3 +219,26 @@ def test_by_default_a_heading_that_names_a_role_decides():
     scores[1, labels.index("discussion")] = 0.99   # no role in the heading: the content decides
     pipe.set_annotations([doc], ([segments], scores))
     assert [s.label_ for s in doc.spans["sections"]] == ["results", "discussion"]
+
+
+def test_a_heading_that_names_a_role_is_not_overridden_by_its_parent():
+    nlp = spacy.blank("en")
+    text = ("Summary\nThe book teaches.\n\n1.1 Statement of need\nTeachers lack it.\n\n"
+            "1.2 Acknowledgements\nWe thank.\n\n4 Results and Discussion\nIt works.\n\n4.1 Discussion\nWhy.")
+    doc = nlp.make_doc(text)
+    pipe = nlp.add_pipe("scicls_sections", config={"heading_weight": 0.5, "inherit_threshold": 0.99})
+    segments = pipe.segments(doc)
+    assert [s.heading for s in segments] == ["Summary", "1.1 Statement of need", "1.2 Acknowledgements",
+                                              "4 Results and Discussion", "4.1 Discussion"]
+    labels = list(pipe.labels)
+    scores = numpy.full((5, len(labels)), 0.01, dtype="float32")
+    scores[0, labels.index("abstract")] = 0.9
+    scores[1, labels.index("introduction")] = 0.6  # weak, but an abstract is not passed down
+    scores[2, labels.index("abstract")] = 0.6      # its heading says other
+    scores[3, labels.index("results")] = 0.8
+    scores[4, labels.index("results")] = 0.6       # its heading says discussion
+    pipe.cfg["order_weight"] = 0.0
+    pipe.set_annotations([doc], ([segments], scores))
+    spans = doc.spans["sections"]
+    assert [s._.section_level for s in spans] == [1, 2, 2, 1, 2]
+    assert [s.label_ for s in spans] == ["abstract", "introduction", "other", "results", "discussion"]

@@ -1,6 +1,6 @@
 """``scicls_sections``: one span per section in ``doc.spans["sections"]``,
 labelled with its IMRaD role."""
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.language import Language
@@ -185,6 +185,7 @@ class SectionClassifier(SharedEncoderHead):
             inherit_threshold=float(self.cfg.get("inherit_threshold", 1.01)),
             transitions=None if transitions is None else numpy.asarray(transitions, dtype="float64"),
             order_weight=float(self.cfg.get("order_weight", 0.0)),
+            not_inherited=not_inherited(self.labels),
         )
         row = 0
         for doc, doc_segments, doc_levels in zip(docs, segments, levels):
@@ -262,7 +263,7 @@ def _label_index(labels: Sequence[str], label: Optional[str]) -> Optional[int]:
 def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels: Sequence[int],
                   has_heading: Sequence[bool], lengths: Sequence[int], *, heading_weight: float,
                   inherit_threshold: float, transitions: Optional[numpy.ndarray] = None,
-                  order_weight: float = 0.0) -> Tuple[List[int], numpy.ndarray]:
+                  order_weight: float = 0.0, not_inherited: Collection[int] = ()) -> Tuple[List[int], numpy.ndarray]:
     """The label index of each section from the head's ``scores`` (one row per
     section, ``lengths`` sections per doc in reading order), as the component
     decides it, and the scores it decided from.
@@ -274,7 +275,12 @@ def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels:
     sub-section (``levels`` > 1) whose label's score is below
     ``inherit_threshold`` takes its parent's label, if the parent has a
     heading (``has_heading``): without one (headings withheld) the parent's
-    label is a guess from its content, no better than the child's own.
+    label is a guess from its content, no better than the child's own. A
+    sub-section whose own heading names a role, when ``heading_weight`` >= 0.5,
+    keeps it: "4.2 Discussion" under "4 Results and Discussion" is discussion,
+    and "Acknowledgements" nested under a paper's "Summary" is other. The
+    labels in ``not_inherited`` (the abstract: a summary that holds the whole
+    paper's sections is no reason to call them abstract) are never inherited.
     """
     scores = numpy.array(scores, dtype="float32")
     for row, role in enumerate(roles):
@@ -294,11 +300,18 @@ def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels:
         for row in range(start, start + n):
             while parents and parents[-1][0] >= levels[row]:
                 parents.pop()
-            if parents and parents[-1][2] and levels[row] > 1 and scores[row, chosen[row]] < inherit_threshold:
+            named = roles[row] is not None and heading_weight >= 0.5
+            if (parents and parents[-1][2] and levels[row] > 1 and not named
+                    and parents[-1][1] not in not_inherited and scores[row, chosen[row]] < inherit_threshold):
                 chosen[row] = parents[-1][1]
             parents.append((levels[row], chosen[row], bool(has_heading[row])))
         start += n
     return chosen, scores
+
+
+def not_inherited(labels: Sequence[str]) -> Tuple[int, ...]:
+    """Indices of the labels a sub-section never takes from its parent: the abstract."""
+    return tuple(i for i, label in enumerate(labels) if label == "abstract")
 
 
 def _levels(doc: Doc, segments: List[Segment], spans_key: str) -> List[int]:
