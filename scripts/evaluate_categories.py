@@ -35,6 +35,13 @@ scikit-learn) on
   temperature and thresholds are fitted on dev.
 ERC figures are against SILVER labels (from the arXiv/HRCS crosswalk), not gold.
 
+``--reviewed dev|test|all`` prints instead the ERC figures on real abstracts that the project's
+reviewers gave ERC panels (``scripts/data/erc_reviewed.csv``, read by ``scripts/_erc_reviewed.py``):
+for the ERC head of each ``--reviewed-models`` pipeline, an untrained ``DocClassifier.v6`` head and
+ZS-desc, whether the most probable panel is the reviewers' panel or their alternative and whether its
+domain is theirs, for the PE and LS abstracts, all of them, and per source. The dev half is for
+choosing settings, the test half for reporting.
+
 Then, for documents from outside every head's training data (``scripts/_cats_outside.py``:
 ClimateIE climate papers, PLOS articles, unarXive papers, NIHR test awards), per head and
 for ZS-desc: the share that get a label and the labels they get most often, and these checks:
