@@ -13,7 +13,9 @@ SCICLS_DATA_DIR). Steps:
    under ``training/cats/`` so later runs and the evaluation skip this step;
 4. train each head's classifier on the pooled rows of its training docs (binary
    cross-entropy, weight decay per head: ``WEIGHT_DECAY``), keeping the epoch with
-   the best dev micro-F1; a head with a neighbour vote (``DocClassifier.v4``, ``.v5``)
+   the best dev micro-F1 (a head's training docs weighted towards balanced primary labels
+   where ``BALANCE`` says so, and a head scored by descriptions also fitted on its labels'
+   description texts as short docs, ``DESCRIPTION_DOCS``); a head with a neighbour vote (``DocClassifier.v4``, ``.v5``)
    then stores its training docs (out-of-field ones included) for the vote; a head
    with a lexical part (``DocClassifier.v5``; its lexicon is fitted on every
    training doc when the pipeline is initialised) trains it beside, on the tf-idf
