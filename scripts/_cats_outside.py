@@ -57,7 +57,7 @@ def read_climate(data: Path) -> List[OutsideDoc]:
     for path in sorted(glob.glob(str(data / "papers" / "climateie" / "human_corpus" / "*.json"))):
         text = json.loads(Path(path).read_text(encoding="utf-8"))["text"]
         parts = [p for p in re.split(r"<heading>[^<]*</heading>", text) if p.strip()]
-        docs.append(OutsideDoc(f"climate:{Path(path).stem[:8]}", _short(parts[0] if parts else text),
+        docs.append(OutsideDoc(f"climate:{Path(path).stem}", _short(parts[0] if parts else text),
                                {"erc": ["PE10"], "arxiv": list(EARTH_SCIENCE_ARXIV)}))
     return docs
 

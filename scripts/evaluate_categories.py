@@ -35,6 +35,13 @@ scikit-learn) on
   temperature and thresholds are fitted on dev.
 ERC figures are against SILVER labels (from the arXiv/HRCS crosswalk), not gold.
 
+``--reviewed dev|test|all`` prints instead the ERC figures on real abstracts that the project's
+reviewers gave ERC panels (``scripts/data/erc_reviewed.csv``, read by ``scripts/_erc_reviewed.py``):
+for the ERC head of each ``--reviewed-models`` pipeline, an untrained ``DocClassifier.v6`` head and
+ZS-desc, whether the most probable panel is the reviewers' panel or their alternative and whether its
+domain is theirs, for the PE and LS abstracts, all of them, and per source. The dev half is for
+choosing settings, the test half for reporting.
+
 Then, for documents from outside every head's training data (``scripts/_cats_outside.py``:
 ClimateIE climate papers, PLOS articles, unarXive papers, NIHR test awards), per head and
 for ZS-desc: the share that get a label and the labels they get most often, and these checks:
@@ -181,6 +188,12 @@ def main() -> None:
     parser.add_argument("--no-baselines", action="store_true",
                         help="the heads' figures alone: no LR-sent, LR-tok or ZS-desc columns (no sentence "
                         "embeddings to compute), e.g. to compare two pipelines' heads quickly")
+    parser.add_argument("--reviewed", choices=("dev", "test", "all"),
+                        help="print only the ERC figures on this half of the reviewer-labelled set "
+                        "(scripts/data/erc_reviewed.csv): the ERC head of each --reviewed-models pipeline, "
+                        "an untrained DocClassifier.v6 ERC head and ZS-desc")
+    parser.add_argument("--reviewed-models", default=None,
+                        help="comma-separated pipelines whose ERC heads --reviewed scores (default: --model)")
     parser.add_argument("--zero-shot-heads", action="store_true",
                         help="instead of --model, evaluate heads that were never trained: the default head "
                         "(DocClassifier.v6) of each taxonomy on the encoder of configs/categories.cfg, "
@@ -189,6 +202,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     import spacy
 
+    if args.reviewed:
+        print_reviewed(data_dir(args.data), args.reviewed, (args.reviewed_models or args.model).split(","),
+                       args.threads)
+        return
     splits = load_splits(data_dir(args.data), args.seed)
     nlp = zero_shot_pipeline(args.heads.split(",")) if args.zero_shot_heads else spacy.load(args.model)
     if args.outside_only:
@@ -268,6 +285,40 @@ def main() -> None:
     if not args.no_outside:
         print_outside(nlp, data_dir(args.data), splits["test"], args.heads.split(","), zero_shot_fits, args.threads,
                       args.outside_sets.split(","))
+
+
+def print_reviewed(data, half: str, models, threads: int) -> None:
+    """ERC top panel and domain right on the reviewer-labelled set, per system, for PE+LS, all and per source."""
+    import spacy
+
+    from _erc_reviewed import format_figures, read_reviewed, reviewed_docs, reviewed_figures, split_of
+    from spacy_scicls.training.sentence_embeddings import sentence_embeddings
+
+    items = [item for item in read_reviewed() if half == "all" or split_of(item) == half]
+    texts = reviewed_docs(data, items)
+    print(f"ERC reviewer-labelled set ({half} half, {len(items)} abstracts): top panel right = the most probable "
+          "panel is the reviewers' panel or their alternative; domain right = its domain is theirs")
+
+    def top_panels(nlp):
+        keys = nlp.get_pipe("erc").cat_keys
+        codes = nlp.get_pipe("erc").labels
+        return [codes[max(range(len(keys)), key=lambda j: doc.cats[keys[j]])] for doc in nlp.pipe(texts, batch_size=16)]
+
+    systems = [(model, lambda model=model: top_panels(spacy.load(model))) for model in models]
+    systems.append(("untrained DocClassifier.v6", lambda: top_panels(zero_shot_pipeline(["erc"]))))
+
+    def zs_desc():
+        head = zero_shot_pipeline(["erc"]).get_pipe("erc")
+        vectors, owners = description_embeddings(head.taxonomy, head.labels, threads=threads)
+        torch.set_num_threads(threads)
+        return [head.labels[j] for j in zero_shot(sentence_embeddings(texts), vectors, owners).argmax(axis=1)]
+
+    systems.append(("ZS-desc", zs_desc))
+    for name, run in systems:
+        print()
+        for line in format_figures(Path(name).name if Path(name).exists() else name,
+                                   reviewed_figures(items, run())):
+            print(line)
 
 
 def zero_shot_pipeline(heads):

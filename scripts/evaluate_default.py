@@ -10,7 +10,9 @@ transformer:
   papers; IMRaD labels against PLOS gold ``sec-type`` and silver labels, with
   and without headings);
 - categories: ``scripts/evaluate_categories.py --model <name>`` (the seeded test
-  split of the arXiv and NIHR sets, beside the logistic-regression baselines);
+  split of the arXiv and NIHR sets, beside the logistic-regression baselines;
+  then ``--reviewed test``: the ERC head on the test half of the reviewer-labelled
+  real abstracts, ``scripts/data/erc_reviewed.csv``);
 - entities: the ClimateIE test papers (the seeded split the entity head was not
   trained or tuned on) as plain text through ``nlp.pipe``, entities compared with
   the gold ones by character offsets and type (strict), per type and overall.
@@ -88,6 +90,9 @@ def main(argv=None) -> int:
         print(f"== categories ({args.model})", flush=True)
         failed |= run_script("evaluate_categories.py", "--data", args.data_dir, "--model", str(folder),
                              "--seed", str(args.seed), "--threads", str(args.threads))
+        # The ERC head on real abstracts with the reviewers' panels (test half of scripts/data/erc_reviewed.csv).
+        failed |= run_script("evaluate_categories.py", "--data", args.data_dir, "--reviewed", "test",
+                             "--reviewed-models", str(folder), "--threads", str(args.threads))
     if "entities" in args.heads:
         import spacy
         import torch

@@ -13,7 +13,9 @@ SCICLS_DATA_DIR). Steps:
    under ``training/cats/`` so later runs and the evaluation skip this step;
 4. train each head's classifier on the pooled rows of its training docs (binary
    cross-entropy, weight decay per head: ``WEIGHT_DECAY``), keeping the epoch with
-   the best dev micro-F1; a head with a neighbour vote (``DocClassifier.v4``, ``.v5``)
+   the best dev micro-F1 (a head's training docs weighted towards balanced primary labels
+   where ``BALANCE`` says so, and a head scored by descriptions also fitted on its labels'
+   description texts as short docs, ``DESCRIPTION_DOCS``); a head with a neighbour vote (``DocClassifier.v4``, ``.v5``)
    then stores its training docs (out-of-field ones included) for the vote; a head
    with a lexical part (``DocClassifier.v5``; its lexicon is fitted on every
    training doc when the pipeline is initialised) trains it beside, on the tf-idf
@@ -44,8 +46,20 @@ from spacy_scicls.training.frozen import (  # noqa: E402
 )
 
 # Decoupled weight decay per head, chosen on dev: the linear HRCS heads (a few
-# hundred training docs) need strong decay, the MLP heads little.
-WEIGHT_DECAY = {"erc": 0.01, "arxiv": 0.01, "hrcs_rac": 1.0, "hrcs_hc": 1.0}
+# hundred training docs) need strong decay, the MLP heads little. The ERC head
+# (DocClassifier.v7) is a description score plus a linear residual: strong decay
+# keeps the residual a correction (chosen on the reviewer-labelled ERC set's dev half).
+WEIGHT_DECAY = {"erc": 1.0, "arxiv": 0.01, "hrcs_rac": 1.0, "hrcs_hc": 1.0}
+# Per head, how far each training doc's weight is moved towards balancing its primary
+# label: weight (mean count / count of the primary label) ** power (0: every doc
+# weighs 1). The ERC labels are silver, from a crosswalk of arXiv and HRCS labels, so
+# a few panels (PE9 from astro-ph, PE3 from cond-mat, LS7 from the awards) carry most
+# docs; balanced, they no longer teach the residual that those panels are the likely ones.
+BALANCE = {"erc": 1.0}
+# Per head scored by descriptions, the weight of each label's description texts
+# (name and description, each descriptor) added as short training docs of that label:
+# they teach the residual every label, those the silver labels never reach included.
+DESCRIPTION_DOCS = {"erc": 1.0}
 # The lexical part (DocClassifier.v5, trained by SGD): L2 penalty and learning rate,
 # chosen by cross-validation on the training split (scripts/cv_categories.py).
 LEXICAL_L2 = 1e-4
@@ -66,6 +80,11 @@ def main() -> None:
                         help="documents of the other corpora added as all-negative examples, as a multiple "
                         "of the head's own documents (0: none)")
     parser.add_argument("--weight-decay", type=float, help="for every head (default: WEIGHT_DECAY per head)")
+    parser.add_argument("--balance", type=float,
+                        help="power of the primary-label balancing weights, for every head (default: BALANCE per head)")
+    parser.add_argument("--description-docs", type=float,
+                        help="weight of the label description texts as training docs, for every head scored by "
+                        "descriptions (default: DESCRIPTION_DOCS per head; 0: none)")
     parser.add_argument("--encoder", help="the shared encoder's name or path (default: the config's)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a setting of configs/categories.cfg, e.g. "
@@ -103,7 +122,15 @@ def main() -> None:
             log(f"[{name}] out-of-field documents: {n_train} train / {n_dev} dev")
         X_train, X_dev = feats(train), feats(dev)
         log(f"[{name}] {len(pipe.labels)} labels, {len(train)} train / {len(dev)} dev docs")
-        mask = numpy.ones((len(train), 1), "float32")
+        # What the classifier is fitted on: the training docs, and for a head scored by
+        # descriptions its description texts (below); the neighbour vote and the lexical
+        # part keep to the training docs.
+        X_fit, y_fit = X_train, y_train
+        power = args.balance if args.balance is not None else BALANCE.get(name, 0.0)
+        mask = balancing_weights(train, pipe.taxonomy.name, power)[:, None]
+        if power:
+            log(f"[{name}] docs weighted towards balanced primary labels (power {power}): weights "
+                f"{mask.min():.2f} to {mask.max():.2f}")
         by_description = pipe.model.has_ref("label_descriptions")
         if by_description:
             # A label no training doc carries (ERC panels the crosswalk never reaches)
@@ -112,8 +139,14 @@ def main() -> None:
             mask = numpy.repeat(mask, len(pipe.labels), axis=1) * (y_train.sum(axis=0, keepdims=True) > 0)
             log(f"[{name}] scored by descriptions; {int((y_train.sum(axis=0) == 0).sum())} labels without "
                 "training docs left to their descriptions")
+            weight = args.description_docs if args.description_docs is not None else DESCRIPTION_DOCS.get(name, 0.0)
+            if weight > 0:
+                X_desc, y_desc = description_docs(nlp, pipe, reading)
+                X_fit, y_fit = numpy.vstack([X_train, X_desc]), numpy.vstack([y_train, y_desc])
+                mask = numpy.vstack([mask, numpy.full(y_desc.shape, weight, "float32")])
+                log(f"[{name}] {len(X_desc)} description texts added as training docs (weight {weight})")
         result = train_classifier(
-            pipe, X_train, (y_train, mask),
+            pipe, X_fit, (y_fit, mask),
             X_dev=X_dev, dev_score=lambda p: micro_macro_f1(p >= 0.5, y_dev)["micro_f"],
             epochs=args.epochs, learn_rate=args.learn_rate, seed=args.seed,
             l2=args.weight_decay if args.weight_decay is not None else WEIGHT_DECAY.get(name, 0.01),
@@ -147,6 +180,41 @@ def main() -> None:
     nlp.to_disk(output)
     log(f"saved {output}")
     check_saved_pipeline(output, splits["test"][:8], cache, args.heads.split(","))
+
+
+def balancing_weights(records, taxonomy: str, power: float) -> numpy.ndarray:
+    """One weight per record: ``(mean count / count of its primary label) ** power``; 1 for a
+    record without a label of ``taxonomy`` (the out-of-field docs) and for every record at power 0."""
+    from collections import Counter
+
+    primary = [r.labels[taxonomy][0] if r.labels.get(taxonomy) else None for r in records]
+    counts = Counter(code for code in primary if code)
+    weights = numpy.ones(len(records), "float32")
+    if power and counts:
+        mean = numpy.mean(list(counts.values()))
+        for i, code in enumerate(primary):
+            if code:
+                weights[i] = (mean / counts[code]) ** power
+    return weights
+
+
+def description_docs(nlp, pipe, reading):
+    """Pooled rows of each label's description texts, read as short docs by the frozen encoder, and
+    their truths (the describing label alone): what a description head adds to its training docs."""
+    from spacy_scicls.training.frozen import encode_token_vectors
+
+    texts, owners = [], []
+    for j, code in enumerate(pipe.labels):
+        for text in pipe.taxonomy.label(code).description_texts():
+            texts.append(text)
+            owners.append(j)
+    ids = [f"description:{i}" for i in range(len(texts))]
+    cache = encode_token_vectors(nlp, [nlp.make_doc(t) for t in texts], ids, head=pipe.name,
+                                 max_tokens=reading["max_tokens"])
+    X = pooled_features(cache, ids, max_tokens=reading["max_tokens"], max_title_tokens=reading["max_title_tokens"])
+    truths = numpy.zeros((len(texts), len(pipe.labels)), "float32")
+    truths[numpy.arange(len(texts)), owners] = 1.0
+    return X, truths
 
 
 def lexical_cost_ms(pipe, nlp, records) -> float:

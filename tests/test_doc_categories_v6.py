@@ -126,6 +126,33 @@ def test_labelled_docs_refit_the_head(themes):
     assert (P.argmax(axis=1)[:3] == [0, 1, 2]).all() and P[3].max() < 0.5
 
 
+@needs_minilm
+def test_v7_training_keeps_the_description_score_and_fits_the_residual(themes):
+    """DocClassifier.v7: labelled docs train the residual alone; the three scalars keep their values."""
+    from spacy_scicls.training.frozen import train_classifier
+
+    fix_random_seed(0)
+    nlp = minilm_pipeline({"taxonomy": str(themes), "loss": "cross_entropy", "model": {
+        "@architectures": "spacy_scicls.DocClassifier.v7",
+        "tok2vec": {"@architectures": "spacy-transformers.TransformerListener.v1", "grad_factor": 1.0,
+                    "upstream": "transformer", "pooling": {"@layers": "reduce_mean.v1"}},
+    }})
+    nlp.initialize()
+    head = nlp.get_pipe("themes")
+    docs = list(nlp.pipe(list(ABSTRACTS.values()) + [OFF_TOPIC]))
+    X = head.model.get_ref("reading").predict(docs)
+    # Wrong on purpose for the last two abstracts: the residual has to move to follow them.
+    truths = numpy.asarray([[1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 0]], "float32")
+    before = head.model.get_ref("label_descriptions").get_param("scalars").copy()
+    P_before = head.model.get_ref("classifier").predict(X)
+    train_classifier(head, X, (truths, numpy.ones((4, 1), "float32")), epochs=200, learn_rate=0.05)
+    numpy.testing.assert_array_equal(head.model.get_ref("label_descriptions").get_param("scalars"), before)
+    P = head.model.get_ref("classifier").predict(X)
+    assert P[1, 2] > P_before[1, 2] and P[2, 1] > P_before[2, 1]  # towards the taught labels
+    assert P[1, 1] < P_before[1, 1] and P[2, 2] < P_before[2, 2]  # away from the descriptions' choice
+    assert P.argmax(axis=1)[0] == 0
+
+
 def test_label_descriptions_layer_scores_the_best_descriptor():
     layer = label_descriptions(scale=10.0, offset=0.5, relative_scale=0.0)
     vectors = numpy.asarray([[1, 0, 0], [0, 1, 0], [0, 0, 1]], "float32")

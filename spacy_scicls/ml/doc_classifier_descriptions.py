@@ -135,6 +135,10 @@ def _descriptions_forward(model: Model, X: Floats2d, is_train: bool):
     def backprop(dZ: Floats2d) -> Floats2d:
         # Only the three scalars learn here: the description vectors are fixed,
         # and the pooled rows come from a frozen encoder (no gradient to them).
+        # With ``fixed_scalars`` they do not learn either (no gradient, so the
+        # optimizer leaves them): only the residual learns from labelled docs.
+        if model.attrs.get("fixed_scalars", False):
+            return model.ops.alloc2f(*X.shape)
         grad = numpy.asarray([
             float((dZ * (s - offset)).sum()),
             float((dZ * -scale).sum()),
@@ -222,6 +226,43 @@ def build_doc_classifier_v6(
     model.set_ref("scorer", scorer)
     model.attrs["multi_label"] = True
     model.attrs["hidden_width"] = hidden_width
+    return model
+
+
+@registry.architectures("spacy_scicls.DocClassifier.v7")
+def build_doc_classifier_v7(
+    tok2vec: Model[List[Doc], List[Floats2d]],
+    max_tokens: int = 256,
+    max_title_tokens: int = 64,
+    hidden_width: int = 0,
+    dropout: float = 0.1,
+    description_scale: float = DEFAULT_SCALE,
+    description_offset: float = DEFAULT_OFFSET,
+    relative_scale: float = DEFAULT_RELATIVE_SCALE,
+    fit_description_scalars: bool = False,
+    neighbours: int = 20,
+    neighbour_weight: float = 0.0,
+    neighbour_temperature: float = 0.1,
+    nO: Optional[int] = None,
+) -> Model[List[Doc], Floats2d]:
+    """v6, except that training leaves the description score as it is (``fit_description_scalars = False``).
+
+    In v6 the three scalars are trained with the residual, so a head trained on
+    labels from narrower corpora than its taxonomy (ERC panels from arXiv and NIHR
+    awards through a crosswalk) shrinks the description score until the residual
+    decides alone, and it relearns the corpora's view of the fields they never
+    show. Here ``scale``, ``offset`` and ``relative_scale`` stay at the given
+    values and only the residual learns: with strong weight decay it corrects the
+    description score where labelled docs disagree with it, and leaves it to
+    decide elsewhere. ``fit_description_scalars = True`` is v6.
+    """
+    model = build_doc_classifier_v6(
+        tok2vec, max_tokens=max_tokens, max_title_tokens=max_title_tokens, hidden_width=hidden_width,
+        dropout=dropout, description_scale=description_scale, description_offset=description_offset,
+        relative_scale=relative_scale, neighbours=neighbours, neighbour_weight=neighbour_weight,
+        neighbour_temperature=neighbour_temperature, nO=nO,
+    )
+    model.get_ref("label_descriptions").attrs["fixed_scalars"] = not fit_description_scalars
     return model
 
 
