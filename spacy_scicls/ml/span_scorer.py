@@ -432,15 +432,17 @@ def _projection(model: Model, docs: List[Doc], chunk_tokens: int) -> Tuple[Float
         Ps = fast_predict.predict(projection, _with_features(model, docs, Xs))
         P_flat = Ps[0] if len(Ps) == 1 else ops.flatten(Ps)  # flattened once
         return P_flat, doc_lengths
-    Fs = _token_features(model, docs, Xs)
     context = _stack_context(projection)
     P_flat = ops.alloc2f(sum(doc_lengths), 3 * model.get_dim("span_width") + 2)
     offset = 0
-    for i, n in enumerate(doc_lengths):
+    for doc, X, n in zip(docs, Xs, doc_lengths):
         for start in range(0, n, chunk_tokens):
             end = min(start + chunk_tokens, n)
             lo, hi = max(0, start - context), min(n, end + context)
-            part = Xs[i][lo:hi] if Fs is None else ops.xp.hstack([Xs[i][lo:hi], Fs[i][lo:hi]])
+            # The head's own token features too are computed for the chunk's
+            # tokens only: from a copy of them as a Doc (the same token
+            # attributes), which every feature layer reads.
+            part = _with_features(model, [doc[lo:hi].as_doc()], [X[lo:hi]])[0]
             P_flat[offset + start : offset + end] = fast_predict.predict(projection, [part])[0][start - lo : end - lo]
         offset += n
     return P_flat, doc_lengths
