@@ -21,8 +21,8 @@ from .tok2vec import no_rows_output, token_vectors
 # Candidates scored at once at prediction time.
 PREDICT_BLOCK = 16384
 # Tokens of a long doc that go through the token-level stack at once at
-# prediction (see ``_projection``): a 30-page paper (about 20k tokens) in two
-# chunks, a 300-page one in about 30.
+# prediction (see ``_projection``): a paper of 40 pages or so in one piece, the
+# 300-page PDF of benchmarks/pdf_reader.py (117k tokens) in 8 chunks.
 PREDICT_CHUNK_TOKENS = 16384
 
 
@@ -381,9 +381,9 @@ def _span_scorer_v2_predict(model: Model, docs: List[Doc], candidates: Ragged) -
     ops = model.ops
     xp = ops.xp
     n_out = model.get_ref("output_layer").get_dim("nO")
-    P_flat, doc_lengths = _projection(model, docs, PREDICT_CHUNK_TOKENS)
     if candidates.data.shape[0] == 0:
         return ops.alloc2f(0, n_out + 1)
+    P_flat, doc_lengths = _projection(model, docs, PREDICT_CHUNK_TOKENS)
     token_scores = P_flat[:, 3 * model.get_dim("span_width") :]
     starts, ends = _global_indices(model, doc_lengths, candidates)
     widths = _checked_widths(model, starts, ends)
