@@ -13,7 +13,10 @@ above what it held after its imports (and, for the pipeline, after loading
 it); the table also gives the size of the text read, so that one can see
 whether memory grows with the page count beyond the text itself. Times are
 the median of ``--runs`` runs (each its own process); ``--threads`` sets
-torch's threads for the pipeline.
+torch's threads for the pipeline. For the whole pipeline it also prints the
+peak and the resident memory after reading and after each component (the
+components run one at a time, as ``nlp(doc)`` runs them), which shows where
+the peak comes from.
 """
 import argparse
 import json
@@ -77,12 +80,16 @@ def child(mode: str, path: str, model: str, threads: int) -> dict:
     started = time.perf_counter()
     doc = read_paper(path, nlp)
     read_seconds = time.perf_counter() - started
+    steps = [("read", _rss_mb() - base, _current_rss_mb() - base)]
     if mode == "pipeline":
-        doc = nlp(doc)
+        # What nlp(doc) does, one component at a time, to see which one raises the peak.
+        for name, component in nlp.pipeline:
+            doc = component(doc)
+            steps.append((name, _rss_mb() - base, _current_rss_mb() - base))
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "read_seconds": read_seconds, "pages": doc._.scicls_meta["pages"],
-            "chars": len(doc.text), "peak_above_mb": _rss_mb() - base, "base_mb": base,
-            "sections": len(doc.spans["sections"])}
+            "chars": len(doc.text), "tokens": len(doc), "peak_above_mb": _rss_mb() - base, "base_mb": base,
+            "sections": len(doc.spans["sections"]), "steps": steps}
 
 
 def measure(mode: str, path: Path, model: str, threads: int) -> dict:
@@ -116,9 +123,12 @@ def main(argv=None) -> int:
                 seconds = statistics.median(r["seconds"] for r in runs)
                 rows.append({
                     "pages": pages, "mode": mode, "file_mb": size_mb, "seconds": seconds,
-                    "pages_per_s": pages / seconds, "chars": runs[0]["chars"],
+                    "pages_per_s": pages / seconds, "chars": runs[0]["chars"], "tokens": runs[0]["tokens"],
                     "peak_above_mb": statistics.median(r["peak_above_mb"] for r in runs),
                     "read_seconds": statistics.median(r["read_seconds"] for r in runs),
+                    "steps": [(name, statistics.median(r["steps"][i][1] for r in runs),
+                               statistics.median(r["steps"][i][2] for r in runs))
+                              for i, (name, _, _) in enumerate(runs[0]["steps"])],
                 })
                 print(json.dumps(rows[-1]), flush=True)  # each row as soon as it is measured
     print(f"source: {args.pdf.name}; median of {args.runs} runs, one process each; torch threads {args.threads}\n")
@@ -128,6 +138,14 @@ def main(argv=None) -> int:
         what = "reader alone" if row["mode"] == "reader" else "whole pipeline"
         print(f"| {row['pages']} | {row['file_mb']:.1f} | {what} | {row['pages_per_s']:.2f} | {row['seconds']:.2f} | "
               f"{row['chars']:,} | {row['peak_above_mb']:.1f} |")
+    pipeline_rows = [row for row in rows if row["mode"] == "pipeline"]
+    if pipeline_rows:
+        print("\nwhole pipeline, after each step: peak RSS / resident above start, MB")
+        print("| step | " + " | ".join(f"{row['pages']} pages ({row['tokens']:,} tokens)" for row in pipeline_rows) + " |")
+        print("|---|" + "---:|" * len(pipeline_rows))
+        for i, (name, _, _) in enumerate(pipeline_rows[0]["steps"]):
+            cells = [f"{row['steps'][i][1]:.0f} / {row['steps'][i][2]:.0f}" for row in pipeline_rows]
+            print(f"| {name} | " + " | ".join(cells) + " |")
     by = {(r["pages"], r["mode"]): r for r in rows}
     if len(args.pages) >= 2:
         small, large = min(args.pages), max(args.pages)

@@ -81,3 +81,15 @@ def test_negative_limit_is_an_error(trained):
     nlp, _, _ = trained
     with pytest.raises(ValueError, match="max_wordpieces"):
         use_sorted_prediction(nlp.get_pipe("transformer").model, -1)
+
+
+def test_free_memory_goes_back_after_every_pass(trained, monkeypatch):
+    from spacy_scicls import encoder_inference
+
+    nlp, _, _ = trained
+    real = encoder_inference.return_free_memory
+    trims = []
+    monkeypatch.setattr(encoder_inference, "return_free_memory", lambda: trims.append(1))
+    _, calls = annotate(nlp, 64)
+    assert calls > 3 and len(trims) == calls
+    real()  # glibc's malloc_trim, or nothing where the C library has none

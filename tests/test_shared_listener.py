@@ -18,14 +18,23 @@ TEXTS = [
 
 
 def count_pooling_calls(monkeypatch):
+    """Record ``(docs, is_train)`` of every pooling: at prediction by the
+    chunked pooling, in training by the stock one."""
     calls = []
-    original = shared_listener.trfs2arrays_forward
+    original_stock = shared_listener.trfs2arrays_forward
+    original_chunked = shared_listener.pool_in_chunks
 
-    def counting(model, trf_datas, is_train):
-        calls.append((len(trf_datas), is_train))
-        return original(model, trf_datas, is_train)
+    def counting_stock(model, trf_datas, is_train):
+        if is_train:
+            calls.append((len(trf_datas), is_train))
+        return original_stock(model, trf_datas, is_train)
 
-    monkeypatch.setattr(shared_listener, "trfs2arrays_forward", counting)
+    def counting_chunked(model, trf_datas, chunk_tokens):
+        calls.append((len(trf_datas), False))
+        return original_chunked(model, trf_datas, chunk_tokens)
+
+    monkeypatch.setattr(shared_listener, "trfs2arrays_forward", counting_stock)
+    monkeypatch.setattr(shared_listener, "pool_in_chunks", counting_chunked)
     return calls
 
 
@@ -102,3 +111,39 @@ def test_build_full_pipeline_with_shared_listeners_trains(tiny_bert):
         _share_listener_config(config["components"][name])
     shared = spacy.util.load_model_from_config(config, auto_fill=True)
     assert sorted(shared.get_pipe("transformer").listening_components) == sorted(shared.pipe_names[1:])
+
+
+@pytest.mark.parametrize("chunk_tokens", [1, 3, 7, 10_000])
+def test_pooling_in_chunks_gives_the_stock_pooling_bit_for_bit(pipelines, chunk_tokens):
+    """Each token pooled from the same wordpiece rows, chunk or not; empty docs included."""
+    _, shared = pipelines
+    long_text = " ".join([TEXTS[0]] * 8)
+    docs = list(shared.get_pipe("transformer").pipe([shared.make_doc(t) for t in [long_text] + TEXTS]))
+    assert len(docs[0]) > 3 * 7 and len(docs[-1]) == 0
+    listener = shared.get_pipe("erc").model.get_ref("tok2vec")
+    pooling_layer = listener.layers[-1]
+    trf_datas = [doc._.trf_data for doc in docs]
+    stock, _ = shared_listener.trfs2arrays_forward(pooling_layer, trf_datas, False)
+    chunked = shared_listener.pool_in_chunks(pooling_layer, trf_datas, chunk_tokens)
+    assert len(chunked) == len(stock)
+    for a, b in zip(stock, chunked):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        assert a.tobytes() == b.tobytes()
+    assert [len(x) for x in chunked[:-1]] == [len(doc) for doc in docs[:-1]]
+
+
+def test_a_pooling_that_is_not_row_wise_gets_the_stock_path(pipelines, monkeypatch):
+    _, shared = pipelines
+    docs = list(shared.get_pipe("transformer").pipe([shared.make_doc(t) for t in TEXTS[:2]]))
+    pooling_layer = shared.get_pipe("erc").model.get_ref("tok2vec").layers[-1]
+    monkeypatch.setattr(pooling_layer.layers[0], "name", "my_attention_pooling")
+    calls = []
+    original = shared_listener.trfs2arrays_forward
+
+    def stock(model, trf_datas, is_train):
+        calls.append(len(trf_datas))
+        return original(model, trf_datas, is_train)
+
+    monkeypatch.setattr(shared_listener, "trfs2arrays_forward", stock)
+    shared_listener.pool_in_chunks(pooling_layer, [doc._.trf_data for doc in docs], 1)
+    assert calls == [2]

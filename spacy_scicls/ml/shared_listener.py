@@ -17,12 +17,23 @@ those objects are. In training (``is_train``) it does nothing, so gradients
 and the heads' training are exactly those of the stock listener. The heads
 must not modify the arrays they are given in place (none of them does; the
 assembly tests compare every head with its stand-alone pipeline).
+
+At prediction the pooling also runs over ``POOL_CHUNK_TOKENS`` tokens at a
+time. The stock ``trfs2arrays`` first gathers every wordpiece vector that a
+token is aligned with (a token sits in one to two windows and spans one or
+more wordpieces) into one array for the whole doc, then pools it: on a
+300-page paper (117k tokens) that array is about twice the size of the
+pooled vectors, held at once. Chunk by chunk, each token is pooled from the
+very same rows by the same pooling layer, so the output is the same, bit for
+bit; only the largest array in flight is smaller.
 """
 import weakref
 from typing import List, Optional, Tuple
 
+import numpy
 from spacy.tokens import Doc
 from spacy.util import registry
+from spacy_transformers.data_classes import TransformerData
 from spacy_transformers.layers import TransformerListener
 from spacy_transformers.layers.trfs2arrays import forward as trfs2arrays_forward
 from thinc.api import Model, chain
@@ -30,6 +41,12 @@ from thinc.types import Floats2d, Ragged
 
 LISTENER_ARCHITECTURE = "spacy_scicls.SharedTransformerListener.v1"
 STOCK_LISTENER_ARCHITECTURE = "spacy-transformers.TransformerListener.v1"
+#: Tokens pooled at a time at prediction (see the module docstring).
+POOL_CHUNK_TOKENS = 4096
+#: Poolings that reduce each token's wordpiece rows on their own (thinc's
+#: reduce layers), so that pooling a chunk of tokens gives those tokens' rows
+#: of pooling the whole doc. Any other pooling layer gets the stock path.
+ROW_WISE_POOLINGS = ("reduce_mean", "reduce_sum", "reduce_max", "reduce_first", "reduce_last")
 
 
 class _LastBatch:
@@ -85,13 +102,50 @@ def _forward(model: Model, trf_datas: list, is_train: bool):
     key = (pooling.name, repr(sorted(pooling.attrs.items())), tuple(id(data) for data in trf_datas))
     outputs = _LAST_BATCH.get(key, trf_datas)
     if outputs is None:
-        outputs, _ = trfs2arrays_forward(model, trf_datas, False)
+        outputs = pool_in_chunks(model, trf_datas, POOL_CHUNK_TOKENS)
         _LAST_BATCH.put(key, trf_datas, outputs)
 
     def backprop(d_outputs):  # pragma: no cover - prediction has no backward pass
         raise ValueError("the shared listener's prediction output has no gradient")
 
     return outputs, backprop
+
+
+def pool_in_chunks(model: Model, trf_datas: list, chunk_tokens: int) -> List[Floats2d]:
+    """The stock ``trfs2arrays`` prediction of ``model``, each doc pooled
+    ``chunk_tokens`` tokens at a time where the pooling allows it."""
+    pooling = model.layers[0]
+    if pooling.name not in ROW_WISE_POOLINGS or chunk_tokens < 1 or not all(_chunkable(d) for d in trf_datas):
+        return trfs2arrays_forward(model, trf_datas, False)[0]
+    return [_pool_doc(pooling, data, chunk_tokens) for data in trf_datas]
+
+
+def _chunkable(trf_data) -> bool:
+    """A doc with an output and an alignment to pool it with; the stock path
+    handles the rest (empty docs, docs no wordpiece is aligned with)."""
+    if not isinstance(trf_data, TransformerData) or "last_hidden_state" not in trf_data.model_output:
+        return False
+    return trf_data.model_output.last_hidden_state.size > 0 and bool(trf_data.align.lengths.sum())
+
+
+def _pool_doc(pooling: Model, trf_data: TransformerData, chunk_tokens: int) -> Floats2d:
+    ops = pooling.ops
+    src = ops.reshape2f(trf_data.model_output.last_hidden_state, -1, trf_data.width)
+    indices = trf_data.align.dataXd
+    lengths = ops.asarray(trf_data.align.lengths)
+    n_tokens = lengths.shape[0]
+    if n_tokens <= chunk_tokens:
+        return pooling.predict(Ragged(src[indices], lengths))
+    # Where each token's rows begin in the alignment: the rows of tokens [a, b) are one slice.
+    offsets = numpy.concatenate([[0], numpy.cumsum(ops.to_numpy(lengths), dtype="int64")])
+    output = None
+    for a in range(0, n_tokens, chunk_tokens):
+        b = min(a + chunk_tokens, n_tokens)
+        pooled = pooling.predict(Ragged(src[indices[offsets[a] : offsets[b]]], lengths[a:b]))
+        if output is None:
+            output = ops.alloc((n_tokens,) + pooled.shape[1:], dtype=pooled.dtype)
+        output[a:b] = pooled
+    return output
 
 
 @registry.architectures(LISTENER_ARCHITECTURE)

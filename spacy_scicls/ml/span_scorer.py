@@ -20,13 +20,18 @@ from .tok2vec import no_rows_output, token_vectors
 
 # Candidates scored at once at prediction time.
 PREDICT_BLOCK = 16384
+# Tokens of a long doc that go through the token-level stack at once at
+# prediction (see ``_projection``): a paper of 40 pages or so in one piece, the
+# 300-page PDF of benchmarks/pdf_reader.py (117k tokens) in 8 chunks.
+PREDICT_CHUNK_TOKENS = 16384
 
 
-def _global_indices(model: Model, Ps: List[Floats2d], candidates: Ragged) -> Tuple[Ints1d, Ints1d]:
-    """Candidate starts and (exclusive) ends as rows of the stacked batch."""
+def _global_indices(model: Model, doc_lengths: List[int], candidates: Ragged) -> Tuple[Ints1d, Ints1d]:
+    """Candidate starts and (exclusive) ends as rows of the stacked batch
+    whose docs have ``doc_lengths`` tokens."""
     ops = model.ops
     xp = ops.xp
-    doc_lengths = xp.asarray([P.shape[0] for P in Ps], dtype="int64")
+    doc_lengths = xp.asarray(doc_lengths, dtype="int64")
     doc_offsets = xp.concatenate([xp.zeros(1, dtype="int64"), xp.cumsum(doc_lengths)[:-1]])
     per_candidate = xp.repeat(doc_offsets, xp.asarray(candidates.lengths, dtype="int64"))
     data = xp.asarray(candidates.data, dtype="int64").reshape(-1, 2)
@@ -59,7 +64,7 @@ def _span_parts(model: Model, Ps: List[Floats2d], candidates: Ragged):
     part, and the candidates' global start and end rows and widths."""
     ops = model.ops
     P = ops.flatten(Ps) if Ps else ops.alloc2f(0, 3 * model.get_dim("span_width"))
-    starts, ends = _global_indices(model, Ps, candidates)
+    starts, ends = _global_indices(model, [P.shape[0] for P in Ps], candidates)
     widths = _checked_widths(model, starts, ends)
     S, E, prefix = _token_parts(model, P)
     return S, E, prefix, starts, ends, widths
@@ -230,8 +235,7 @@ def _head_inputs(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Fl
     features = model.get_ref("features")
     ops = model.ops
     Fs, backprop_features = features(docs, is_train)
-    width = features.get_dim("nO")
-    Fs = [F if F.shape[0] == X.shape[0] and F.ndim == 2 else ops.alloc2f(X.shape[0], width) for F, X in zip(Fs, Xs)]
+    Fs = _fit_features(model, Fs, Xs)
     n_x = Xs[0].shape[1] if Xs else 0
     joined = [ops.xp.hstack([X, F]) for X, F in zip(Xs, Fs)]
 
@@ -240,6 +244,26 @@ def _head_inputs(model: Model, docs: List[Doc], is_train: bool) -> Tuple[List[Fl
         return backprop_tok2vec([ops.xp.ascontiguousarray(dJ[:, :n_x]) for dJ in dJs])
 
     return joined, backprop
+
+
+def _fit_features(model: Model, Fs: List[Floats2d], Xs: List[Floats2d]) -> List[Floats2d]:
+    """The head's token features, an all-zero ``(n_tokens, width)`` array for
+    a doc that got none of the right shape (an empty doc)."""
+    width = model.get_ref("features").get_dim("nO")
+    return [F if F.shape[0] == X.shape[0] and F.ndim == 2 else model.ops.alloc2f(X.shape[0], width) for F, X in zip(Fs, Xs)]
+
+
+def _token_features(model: Model, docs: List[Doc], Xs: List[Floats2d]) -> Optional[List[Floats2d]]:
+    """The head's own token features at prediction (None: it has none)."""
+    if not model.has_ref("features"):
+        return None
+    return _fit_features(model, model.get_ref("features").predict(docs), Xs)
+
+
+def _with_features(model: Model, docs: List[Doc], Xs: List[Floats2d]) -> List[Floats2d]:
+    """The token vectors at prediction, with the head's token features appended when it has them."""
+    Fs = _token_features(model, docs, Xs)
+    return Xs if Fs is None else [model.ops.xp.hstack([X, F]) for X, F in zip(Xs, Fs)]
 
 
 def _feature_dropout(model: Model, Xs: List[Floats2d], backprop_tok2vec: Callable, rate: float):
@@ -303,48 +327,24 @@ def _span_scorer_v2_forward(
     model: Model, inputs: Tuple[List[Doc], Ragged], is_train: bool
 ) -> Tuple[Floats2d, Callable]:
     docs, candidates = inputs
+    if not is_train:
+        return _span_scorer_v2_predict(model, docs, candidates), lambda dY: []
     tok2vec, projection, scorer = model.layers[:3]
     ops = model.ops
     xp = ops.xp
     Xs, backprop_tok2vec = _head_inputs(model, docs, is_train)
-    if is_train and model.attrs.get("input_dropout", 0.0) > 0 and Xs:
+    if model.attrs.get("input_dropout", 0.0) > 0 and Xs:
         Xs, backprop_tok2vec = _feature_dropout(model, Xs, backprop_tok2vec, model.attrs["input_dropout"])
-    if is_train:
-        Ps, backprop_projection = projection(Xs, is_train)
-    else:
-        # The token-level stack runs over every token of a paper: the numpy
-        # path (same weights) instead of thinc's layer-by-layer prediction.
-        Ps = fast_predict.predict(projection, Xs)
+    Ps, backprop_projection = projection(Xs, is_train)
     if candidates.data.shape[0] == 0:
         Y, backprop_empty = no_rows_output(model, Xs, backprop_tok2vec)
         return ops.alloc2f(0, Y.shape[1] + 1), backprop_empty
-    if is_train:
-        parts, token_scores = _split_projection(model, Ps)
-    else:
-        h3 = 3 * model.get_dim("span_width")
-        parts = Ps
-        P_flat = Ps[0] if len(Ps) == 1 else ops.flatten(Ps)  # flattened once
-        token_scores = P_flat[:, h3:]
-    starts, ends = _global_indices(model, parts, candidates)
+    parts, token_scores = _split_projection(model, Ps)
+    starts, ends = _global_indices(model, [P.shape[0] for P in parts], candidates)
     widths = _checked_widths(model, starts, ends)
     b_width = model.get_param("b_width")
     first = token_scores[starts, 0] + token_scores[ends - 1, 1] + b_width[widths - 1]
     n_out = model.get_ref("output_layer").get_dim("nO")
-    if not is_train:
-        ratio = model.attrs["prune_ratio"]
-        if ratio > 0:
-            doc_lengths = [P.shape[0] for P in Ps]
-            rows = _keep_best(xp, first, [int(n) for n in candidates.lengths], doc_lengths, ratio)
-        else:
-            rows = xp.arange(len(starts))
-        probs = ops.alloc2f(len(starts), n_out + 1)
-        probs[:, 0] = 1.0
-        probs[:, n_out] = _sigmoid(xp, first)
-        if len(rows):
-            logits = _predict_kept(model, P_flat, starts[rows], ends[rows], scorer)
-            logits[:, 1:] += first[rows][:, None]
-            probs[rows, :n_out] = _softmax(xp, logits)
-        return probs, lambda dY: []
     H, backprop_hidden = _span_hidden(model, parts, candidates)
     logits, backprop_scorer = scorer(H, is_train)
     logits = logits.copy()
@@ -373,3 +373,76 @@ def _span_scorer_v2_forward(
 
     return probs, backprop
 
+
+def _span_scorer_v2_predict(model: Model, docs: List[Doc], candidates: Ragged) -> Floats2d:
+    """The model's output at prediction: the token-level stack over every
+    token, then the first stage over every candidate, then the scorer over the
+    candidates it keeps."""
+    ops = model.ops
+    xp = ops.xp
+    n_out = model.get_ref("output_layer").get_dim("nO")
+    if candidates.data.shape[0] == 0:
+        return ops.alloc2f(0, n_out + 1)
+    P_flat, doc_lengths = _projection(model, docs, PREDICT_CHUNK_TOKENS)
+    token_scores = P_flat[:, 3 * model.get_dim("span_width") :]
+    starts, ends = _global_indices(model, doc_lengths, candidates)
+    widths = _checked_widths(model, starts, ends)
+    first = token_scores[starts, 0] + token_scores[ends - 1, 1] + model.get_param("b_width")[widths - 1]
+    ratio = model.attrs["prune_ratio"]
+    if ratio > 0:
+        rows = _keep_best(xp, first, [int(n) for n in candidates.lengths], doc_lengths, ratio)
+    else:
+        rows = xp.arange(len(starts))
+    probs = ops.alloc2f(len(starts), n_out + 1)
+    probs[:, 0] = 1.0
+    probs[:, n_out] = _sigmoid(xp, first)
+    if len(rows):
+        logits = _predict_kept(model, P_flat, starts[rows], ends[rows], model.layers[2])
+        logits[:, 1:] += first[rows][:, None]
+        probs[rows, :n_out] = _softmax(xp, logits)
+    return probs
+
+
+def _stack_context(projection: Model) -> int:
+    """Tokens on either side of a token that the token-level stack reads: the
+    padding its ``with_array`` puts around a doc (``context_depth *
+    context_window``; 0 for a stack of per-token layers)."""
+    return int(projection.attrs.get("pad", 0))
+
+
+def _projection(model: Model, docs: List[Doc], chunk_tokens: int) -> Tuple[Floats2d, List[int]]:
+    """The token-level stack's output for every token of the batch, as one
+    ``(n_tokens, 3 * span_width + 2)`` array, and each doc's number of tokens.
+
+    A batch whose docs all fit in ``chunk_tokens`` tokens goes through the
+    stack in one piece. A longer doc goes through it ``chunk_tokens`` tokens
+    at a time, each chunk with the context the stack's window layers read on
+    either side of it (``context_depth * context_window`` tokens, the padding
+    of the stack's ``with_array``), so that every token's output is computed
+    from the same neighbours; only the stack's intermediate arrays (a few
+    times the token vectors' size for the whole doc) are smaller.
+    """
+    ops = model.ops
+    projection = model.layers[1]
+    Xs, _ = token_vectors(model.layers[0], docs, is_train=False)
+    doc_lengths = [X.shape[0] for X in Xs]
+    if chunk_tokens < 1 or all(n <= chunk_tokens for n in doc_lengths):
+        # The token-level stack runs over every token of a paper: the numpy
+        # path (same weights) instead of thinc's layer-by-layer prediction.
+        Ps = fast_predict.predict(projection, _with_features(model, docs, Xs))
+        P_flat = Ps[0] if len(Ps) == 1 else ops.flatten(Ps)  # flattened once
+        return P_flat, doc_lengths
+    context = _stack_context(projection)
+    P_flat = ops.alloc2f(sum(doc_lengths), 3 * model.get_dim("span_width") + 2)
+    offset = 0
+    for doc, X, n in zip(docs, Xs, doc_lengths):
+        for start in range(0, n, chunk_tokens):
+            end = min(start + chunk_tokens, n)
+            lo, hi = max(0, start - context), min(n, end + context)
+            # The head's own token features too are computed for the chunk's
+            # tokens only: from a copy of them as a Doc (the same token
+            # attributes), which every feature layer reads.
+            part = _with_features(model, [doc[lo:hi].as_doc()], [X[lo:hi]])[0]
+            P_flat[offset + start : offset + end] = fast_predict.predict(projection, [part])[0][start - lo : end - lo]
+        offset += n
+    return P_flat, doc_lengths

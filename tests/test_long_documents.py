@@ -1,0 +1,105 @@
+"""Long documents at prediction: the chunked paths give the annotations of the unchunked ones.
+
+The shared listener pools the transformer's output ``POOL_CHUNK_TOKENS`` tokens
+at a time and the entity head runs its token-level stack
+``PREDICT_CHUNK_TOKENS`` tokens at a time (with the context its window layers
+read). Here both are made tiny so that a doc of a few hundred tokens is cut
+into many chunks, and compared with the same pipeline made to take every doc
+whole.
+"""
+import numpy
+import pytest
+import spacy
+
+from spacy_scicls.assembly import _share_listener_config
+from spacy_scicls.ml import shared_listener, span_scorer
+from tiny_data import PAPERS
+
+WHOLE = 10**9
+
+
+@pytest.fixture(scope="module")
+def shared(trained, tmp_path_factory):
+    """The trained tiny full pipeline with every listener shared, as in the default pipeline."""
+    folder = tmp_path_factory.mktemp("long_docs")
+    trained[0].to_disk(folder)
+    config = spacy.util.load_config(folder / "config.cfg")
+    for name in config["nlp"]["pipeline"]:
+        _share_listener_config(config["components"][name])
+    return spacy.util.load_model_from_config(config, auto_fill=True).from_disk(folder)
+
+
+@pytest.fixture(scope="module")
+def long_text():
+    # The tiny papers one after the other, several times over: sections, entities and line breaks throughout.
+    return "\n\n".join(text for text, *_ in PAPERS * 6)
+
+
+def annotate(nlp, texts, monkeypatch, pool_chunk: int, predict_chunk: int):
+    monkeypatch.setattr(shared_listener, "POOL_CHUNK_TOKENS", pool_chunk)
+    monkeypatch.setattr(span_scorer, "PREDICT_CHUNK_TOKENS", predict_chunk)
+    return list(nlp.pipe(texts, batch_size=len(texts)))
+
+
+def entity_head_output(nlp, doc, monkeypatch, predict_chunk: int):
+    """The entity head's probabilities of every candidate of ``doc`` (a doc with the transformer's output)."""
+    monkeypatch.setattr(span_scorer, "PREDICT_CHUNK_TOKENS", predict_chunk)
+    per_doc, probs = nlp.get_pipe("entities").predict([doc])
+    return per_doc[0], numpy.asarray(probs)
+
+
+def test_the_entity_head_scores_a_long_doc_in_chunks_as_whole(shared, long_text, monkeypatch):
+    doc = shared.get_pipe("transformer")(shared.make_doc(long_text))
+    context = shared.get_pipe("entities").model.layers[1].attrs["pad"]
+    assert context == 4 and len(doc) > 300  # context_depth 4, window 1
+    candidates, whole = entity_head_output(shared, doc, monkeypatch, WHOLE)
+    assert len(candidates) > 1000 and (whole[:, 1:-1].sum(axis=1) > 0).sum() > 100  # many candidates kept and scored
+    for chunk in (7, 50, 128):  # shorter and longer than the context; chunk edges inside candidates
+        chunk_candidates, chunked = entity_head_output(shared, doc, monkeypatch, chunk)
+        assert numpy.array_equal(candidates, chunk_candidates)
+        assert chunked.shape == whole.shape and chunked.dtype == whole.dtype
+        # Same rows, same pruning; the values agree to float32 rounding (the matrix
+        # products' blocking depends on how many rows they get).
+        assert numpy.array_equal(chunked[:, 1:-1].sum(axis=1) > 0, whole[:, 1:-1].sum(axis=1) > 0)
+        assert numpy.abs(chunked - whole).max() < 1e-5
+
+
+def test_without_context_the_chunks_would_differ(shared, long_text, monkeypatch):
+    """The check above can fail: chunks cut without the stack's context give other scores."""
+    doc = shared.get_pipe("transformer")(shared.make_doc(long_text))
+    projection = shared.get_pipe("entities").model.layers[1]
+    _, whole = entity_head_output(shared, doc, monkeypatch, WHOLE)
+    monkeypatch.setattr(span_scorer, "_stack_context", lambda layer: 0)
+    _, chunked = entity_head_output(shared, doc, monkeypatch, 7)
+    assert projection.attrs["pad"] == 4
+    assert numpy.abs(chunked - whole).max() > 1e-3
+
+
+def test_a_long_doc_gets_the_same_annotations_in_chunks(shared, long_text, monkeypatch):
+    texts = [long_text, PAPERS[0][0], ""]
+    whole = annotate(shared, texts, monkeypatch, WHOLE, WHOLE)
+    chunked = annotate(shared, texts, monkeypatch, 5, 13)
+    assert len(whole[0].spans["sections"]) >= 30
+    for a, b in zip(whole, chunked):
+        assert [(s.start, s.end, s.label_, s._.heading) for s in a.spans["sections"]] == [
+            (s.start, s.end, s.label_, s._.heading) for s in b.spans["sections"]
+        ]
+        # sections and categories read the pooled vectors only: bit for bit the same
+        assert [s._.section_score for s in a.spans["sections"]] == [s._.section_score for s in b.spans["sections"]]
+        assert a.cats == b.cats
+        assert [(e.start, e.end, e.label_) for e in a.ents] == [(e.start, e.end, e.label_) for e in b.ents]
+        assert numpy.allclose([e._.entity_score for e in a.ents], [e._.entity_score for e in b.ents], atol=1e-5)
+
+
+def test_a_batch_of_short_docs_takes_the_one_piece_path(shared, monkeypatch):
+    """Docs that fit in a chunk go through the stack together, as before chunking existed."""
+    calls = []
+    original = span_scorer.fast_predict.predict
+
+    def counting(layer, X):
+        calls.append(len(X) if isinstance(X, list) else None)
+        return original(layer, X)
+
+    monkeypatch.setattr(span_scorer.fast_predict, "predict", counting)
+    annotate(shared, [text for text, *_ in PAPERS], monkeypatch, WHOLE, 10_000)
+    assert calls[0] == len(PAPERS)
