@@ -139,18 +139,33 @@ def _follows(earlier: tuple, later: tuple) -> bool:
 
 def number_sequence(texts: Sequence[str]) -> tuple:
     """``(follows, followed)``: for each line, whether it starts with a section number that
-    comes right after the number of an earlier line, and whether a later line's number comes
-    right after its own. Numbered headings form such a sequence; a lone "3 mg" in a table or a
-    list item seldom does."""
+    comes right after the number of an earlier line (:func:`_follows`), and whether a later
+    line's number comes right after its own. Numbered headings form such a sequence; a lone
+    "3 mg" in a table or a list item less often does. Linear in the number of lines: each
+    number is looked up by the numbers that may come right before it."""
     numbers = [(i, heading_number(t)) for i, t in enumerate(texts) if t]
     numbers = [(i, n) for i, n in numbers if n is not None]
     follows = [False] * len(texts)
     followed = [False] * len(texts)
-    for a, (i, (scheme_i, ni)) in enumerate(numbers):
-        for j, (scheme_j, nj) in numbers[a + 1 :]:
-            if scheme_i == scheme_j and _follows(ni, nj):
-                followed[i] = True
-                follows[j] = True
+
+    def before(scheme: str, number: tuple) -> list:
+        # What an earlier number must be, or start with, for ``number`` to come right after it.
+        keys = [(scheme, "prefix", number[:-1] + (number[-1] - 1,))]
+        if len(number) > 1 and number[-1] == 1:
+            keys.append((scheme, "exact", number[:-1]))
+        return keys
+
+    def own_keys(scheme: str, number: tuple) -> list:
+        return [(scheme, "exact", number)] + [(scheme, "prefix", number[:k]) for k in range(1, len(number) + 1)]
+
+    seen: set = set()
+    for i, (scheme, number) in numbers:
+        follows[i] = any(key in seen for key in before(scheme, number))
+        seen.update(own_keys(scheme, number))
+    wanted: set = set()
+    for i, (scheme, number) in reversed(numbers):
+        followed[i] = any(key in wanted for key in own_keys(scheme, number))
+        wanted.update(before(scheme, number))
     return follows, followed
 
 
