@@ -99,7 +99,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sources", nargs="+", default=list(TRAIN_SOURCES), choices=TRAIN_SOURCES)
     parser.add_argument("--random-renderings", type=int, default=1,
                         help="random renderings of each paper besides the three core ones")
-    parser.add_argument("--hidden", type=int, default=8)
+    parser.add_argument("--hidden", type=int, default=16, help="hidden units of each pass")
     parser.add_argument("--l2", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=400)
     parser.add_argument("--threshold", type=float, default=0.5)

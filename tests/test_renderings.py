@@ -129,6 +129,7 @@ def test_drawn_renderings_are_valid_and_varied():
     assert any(r.reflow for r in drawn) and any(r.page_lines for r in drawn) and any(r.line_numbers for r in drawn)
     assert any(r.width and r.width < 56 for r in drawn) and any(r.width > 79 for r in drawn)
     assert {r.blank_lines for r in drawn} >= {0.0, 1.0}
+    assert 0.3 < sum(not r.heading_gap for r in drawn) / len(drawn) < 0.5
     for r in drawn[:20]:
         lines, gold = render(PAPER, r, 5)
         assert len(gold) >= len(HEADINGS)

@@ -291,3 +291,56 @@ def test_runs_of_same_shape_lines_and_compound_names():
     assert X[3, col["ends_compound_label"]] == 1 and X[4, col["ends_compound_label"]] == 1
     assert X[5, col["ends_compound_label"]] == 0
     assert X[3, col["chemical"]] > 0 and X[5, col["chemical"]] == 0
+
+
+# -- the paper's numbering, the column's width, the paper's heading style ----------------------------------------
+
+from spacy_scicls.segmentation.lines import heading_number, number_sequence  # noqa: E402
+
+
+def test_section_numbers_are_read_in_every_scheme():
+    assert heading_number("2.1 Data") == ("arabic", (2, 1))
+    assert heading_number("3. Results") == ("arabic", (3,))
+    assert heading_number("IV. Discussion") == ("roman", (4,))
+    assert heading_number("B. Set-up") == ("letter", (2,))
+    # a number must be followed by a word: a table row or a value is no section number
+    assert heading_number("12 0.5 0.7") is None and heading_number("Results") is None
+    assert heading_number("2.1") is None
+
+
+def test_numbers_that_follow_each_other_are_a_sequence():
+    texts = ["1 Introduction", "Some text with 3 samples.", "2 Methods", "2.1 Data", "7 mg of salt were added",
+             "2.2 Models", "3 Results", "", "IV. Other"]
+    follows, followed = number_sequence(texts)
+    assert follows == [False, False, True, True, False, True, True, False, False]
+    assert followed == [True, False, True, True, False, True, False, False, False]
+    # "2.3" is followed by "3" (the next top-level section) as well as by "2.4" or "2.3.1"
+    assert number_sequence(["2.3 Fits", "3 Results"]) == ([False, True], [True, False])
+    assert number_sequence(["2.3 Fits", "2.3.1 Priors"])[1] == [True, False]
+    assert number_sequence(["II. Data", "III. Models", "C. Extra"]) == ([False, True, False], [True, False, False])
+
+
+def test_line_length_against_the_column_around_it():
+    narrow = ["A narrow column of text that wraps", "at about forty characters in all of",
+              "its lines, as a two-column page does."] * 4
+    wide = ["A wide column of text that wraps at about ninety characters on each of its lines, as one"] * 12
+    lines = narrow + ["Results"] + wide
+    X = line_features(lines)
+    col = {name: i for i, name in enumerate(FEATURES)}
+    assert X[0, col["local_rel_len"]] == pytest.approx(1.0, abs=0.15)
+    assert X[len(narrow) - 1, col["rel_len"]] < 0.6  # against the whole text's width it looks short
+    assert X[len(narrow), col["local_rel_len"]] < 0.2
+
+
+def test_the_papers_heading_style_is_a_second_pass_cue():
+    lines = ["1 Introduction", "Text of the paper goes on here.", "2 Methods", "Text of the paper goes on here.",
+             "3 Results", "Text of the paper goes on here."]
+    X = line_features(lines)
+    first = numpy.asarray([0.9, 0.1, 0.2, 0.1, 0.8, 0.1], dtype="float32")
+    C = context_features(lines, X, first)
+    cols = {name: len(FEATURES) + i for i, name in enumerate(CONTEXT_FEATURES)}
+    # "2 Methods", unsure itself, shares its style with both sure headings
+    assert C[2, cols["style_share"]] == pytest.approx(1.0)
+    assert C[2, cols["style_mean"]] == pytest.approx(0.85)
+    # the paragraph lines share theirs with none of them
+    assert C[1, cols["style_share"]] == 0.0 and C[1, cols["style_mean"]] == pytest.approx(0.1)

@@ -82,7 +82,8 @@ def draw_rendering(rng: numpy.random.Generator) -> Rendering:
     or at random; reflowed paragraphs one time in four; otherwise the printed
     lines, or lines wrapped again at a narrow (32-55) or wide (80-130) width;
     pages with running headers and footers in half the papers, line numbers
-    in one in six."""
+    in one in six; a heading right on its paragraph (``heading_gap=False``)
+    in two in five, as the readers' text and many tools set it."""
     blank = float(rng.choice([0.0, 0.0, 1.0, 1.0, rng.uniform(0.2, 0.9)]))
     reflow = bool(rng.random() < 0.25)
     width = 0
@@ -99,6 +100,8 @@ def draw_rendering(rng: numpy.random.Generator) -> Rendering:
         hyphen_rate=float(rng.choice([0.0, 0.2, 0.5])) if width else 0.0,
         page_lines=int(rng.integers(30, 71)) if rng.random() < 0.5 else 0,
         line_numbers=bool(rng.random() < 1 / 6),
+        # Drawn last, so that the other options keep the values they were drawn with before it came.
+        heading_gap=bool(rng.random() >= 0.4),
     )
 
 

@@ -57,6 +57,10 @@ FEATURES = (
     "block_lines_3", "block_first", "block_last", "blank_before", "blank_after",
     # Page furniture: running headers and footers repeat, page numbers stand alone.
     "repeated", "page_number",
+    # The paper's numbering: a section number whose predecessor ("2" before "3", "2" before "2.1", "2.1"
+    # before "2.2") comes earlier in the text, or whose successor comes later; and the line's length against
+    # the lines around it (a column's width changes at a float, a table, a two-column page).
+    "number_follows", "number_followed", "local_rel_len",
 )
 #: Cues of the previous and the next non-empty line that each line also reads
 #: (as ``prev:<cue>`` and ``next:<cue>`` in :data:`FEATURES`), so that the
@@ -71,7 +75,12 @@ BASE_FEATURES = FEATURES
 FEATURES = BASE_FEATURES + tuple(f"prev:{c}" for c in NEIGHBOUR_CUES) + tuple(f"next:{c}" for c in NEIGHBOUR_CUES)
 #: Cues added to :data:`FEATURES` for the second pass: the first pass's
 #: probability of the line and of its two non-empty neighbours on each side.
-CONTEXT_FEATURES = ("p_self", "p_prev", "p_next", "p_prev2", "p_next2", "p_prev_x_open", "p_next_x_open")
+CONTEXT_FEATURES = ("p_self", "p_prev", "p_next", "p_prev2", "p_next2", "p_prev_x_open", "p_next_x_open",
+                    "style_share", "style_mean")
+#: The cues whose values make a line's style for the second pass's document-level cues: the paper's
+#: headings share a style (numbered or not, capitals, title case, a closing full stop), its other lines
+#: seldom have it.
+STYLE_CUES = ("numbered", "section_number", "roman", "markdown", "all_caps", "ends_period", "short", "starts_lower")
 
 
 _LINE_NUMBER = re.compile(r"^\s*(\d{1,5})(?:\t|\s+)(?=\S)")
@@ -97,6 +106,67 @@ def line_number_prefixes(lines: Sequence[str]) -> List[int]:
     if steps < 0.8 * (len(numbered) - 1):
         return [0] * len(lines)
     return [m.end() if m else 0 for m in matches]
+
+
+_HEADING_NUMBER = re.compile(r"^(?:(\d{1,2}(?:\.\d{1,2}){0,3})\.?|([IVX]{1,5})\.?|([A-H])\.)\s+[A-Za-z]")
+_ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10,
+                 "XI": 11, "XII": 12, "XIII": 13, "XIV": 14, "XV": 15}
+
+
+def heading_number(text: str) -> Optional[tuple]:
+    """``(scheme, parts)`` of the section number a line starts with: ``("arabic", (2, 1))`` for
+    "2.1 Data", ``("roman", (4,))`` for "IV. Results", ``("letter", (2,))`` for "B. Set-up"; None
+    when it starts with none (a number must be followed by a word)."""
+    m = _HEADING_NUMBER.match(text)
+    if not m:
+        return None
+    if m.group(1):
+        return "arabic", tuple(int(x) for x in m.group(1).split("."))
+    if m.group(2):
+        value = _ROMAN_VALUES.get(m.group(2))
+        return ("roman", (value,)) if value else None
+    return "letter", (ord(m.group(3)) - ord("A") + 1,)
+
+
+def _follows(earlier: tuple, later: tuple) -> bool:
+    """Whether section number ``later`` comes right after ``earlier`` in a paper's numbering:
+    its first sub-section (2 -> 2.1), its next sibling (2.1 -> 2.2, 2.3.4 -> 2.4, 2.3 -> 3)."""
+    if later == earlier + (1,):
+        return True
+    k = len(later)
+    return k <= len(earlier) and later[:-1] == earlier[: k - 1] and later[-1] == earlier[k - 1] + 1
+
+
+def number_sequence(texts: Sequence[str]) -> tuple:
+    """``(follows, followed)``: for each line, whether it starts with a section number that
+    comes right after the number of an earlier line (:func:`_follows`), and whether a later
+    line's number comes right after its own. Numbered headings form such a sequence; a lone
+    "3 mg" in a table or a list item less often does. Linear in the number of lines: each
+    number is looked up by the numbers that may come right before it."""
+    numbers = [(i, heading_number(t)) for i, t in enumerate(texts) if t]
+    numbers = [(i, n) for i, n in numbers if n is not None]
+    follows = [False] * len(texts)
+    followed = [False] * len(texts)
+
+    def before(scheme: str, number: tuple) -> list:
+        # What an earlier number must be, or start with, for ``number`` to come right after it.
+        keys = [(scheme, "prefix", number[:-1] + (number[-1] - 1,))]
+        if len(number) > 1 and number[-1] == 1:
+            keys.append((scheme, "exact", number[:-1]))
+        return keys
+
+    def own_keys(scheme: str, number: tuple) -> list:
+        return [(scheme, "exact", number)] + [(scheme, "prefix", number[:k]) for k in range(1, len(number) + 1)]
+
+    seen: set = set()
+    for i, (scheme, number) in numbers:
+        follows[i] = any(key in seen for key in before(scheme, number))
+        seen.update(own_keys(scheme, number))
+    wanted: set = set()
+    for i, (scheme, number) in reversed(numbers):
+        followed[i] = any(key in wanted for key in own_keys(scheme, number))
+        wanted.update(before(scheme, number))
+    return follows, followed
 
 
 def _furniture_key(text: str) -> str:
@@ -175,6 +245,14 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
     doc_long_lines = min(typical / 150.0, 2.0)
     doc_line_numbered = float(any(prefixes))
     shapes = [_SHAPE_DIGITS.sub("0", s.split()[0].lower()) if s else "" for s in stripped]
+    follows, followed = number_sequence(stripped)
+    # The typical length of the text lines around each line (the 75th percentile of up to 10 text lines on
+    # each side): the width of the column the line is in.
+    text_lengths = [len(stripped[i]) for i in text_lines]
+    local_typical: Dict[int, float] = {}
+    for k, i in enumerate(text_lines):
+        around = text_lengths[max(0, k - 10) : k + 11]
+        local_typical[i] = max(float(numpy.percentile(around, 75)), 20.0)
     X = numpy.zeros((n, len(FEATURES)), dtype="float32")
     for i, s in enumerate(stripped):
         if not s:
@@ -268,6 +346,9 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
             "blank_after": float(i + 1 < n and not stripped[i + 1]),
             "repeated": float(repeated[i]),
             "page_number": float(page_number[i]),
+            "number_follows": float(follows[i]),
+            "number_followed": float(followed[i]),
+            "local_rel_len": min(len(s) / local_typical.get(i, typical), 2.0),
         }
         X[i, : len(BASE_FEATURES)] = [f[name] for name in BASE_FEATURES]
     base = {name: k for k, name in enumerate(BASE_FEATURES)}
@@ -297,8 +378,29 @@ def context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarra
             return float(first[nonempty[j]]) if 0 <= j < len(nonempty) else 0.0
 
         prev_open = float(X[nonempty[k - 1], open_col]) if k > 0 else 0.0
-        C[i] = [first[i], at(-1), at(1), at(-2), at(2), at(-1) * max(prev_open, float(X[i, lower_col])),
-                at(1) * X[i, open_col]]
+        C[i, :7] = [first[i], at(-1), at(1), at(-2), at(2), at(-1) * max(prev_open, float(X[i, lower_col])),
+                    at(1) * X[i, open_col]]
+    # The paper's own heading style: how many of the lines the first pass takes for headings share this
+    # line's style, and how likely the first pass finds the other lines of its style.
+    if nonempty:
+        style_cols = [FEATURES.index(c) for c in STYLE_CUES]
+        styles = [tuple((X[i, style_cols] > 0.5).tolist()) + (bool(X[i, FEATURES.index("title_ratio")] >= 0.75),)
+                  for i in nonempty]
+        probs = numpy.asarray([float(first[i]) for i in nonempty])
+        sure = probs >= 0.5
+        total: Dict[tuple, float] = {}
+        count: Dict[tuple, int] = {}
+        sure_count: Dict[tuple, int] = {}
+        for style, p, is_sure in zip(styles, probs, sure):
+            total[style] = total.get(style, 0.0) + p
+            count[style] = count.get(style, 0) + 1
+            sure_count[style] = sure_count.get(style, 0) + int(is_sure)
+        n_sure = int(sure.sum())
+        for k, i in enumerate(nonempty):
+            style, own = styles[k], int(sure[k])
+            others = n_sure - own
+            C[i, 7] = (sure_count[style] - own) / others if others else 0.0
+            C[i, 8] = (total[style] - probs[k]) / (count[style] - 1) if count[style] > 1 else 0.0
     return numpy.hstack([X, C])
 
 
