@@ -43,8 +43,10 @@ def _wrap(text: str, width: float, size: float, font: str = "Helvetica") -> List
 
 
 def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of_filler: int = 0,
-                line_numbers: bool = False) -> Path:
-    """A paper of two or more pages (``line_numbers``: a review copy's numbers beside every line); returns ``path``."""
+                line_numbers: bool = False, author_lines: Sequence[str] = ()) -> Path:
+    """A paper of two or more pages (``line_numbers``: a review copy's numbers beside every line;
+    ``author_lines``: one line per author in the headings' bold type above the abstract, each with
+    its affiliation numbers, as some journals print them); returns ``path``."""
     page_width, page_height = A4
     margin = 60.0
     gap = 20.0
@@ -92,7 +94,9 @@ def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of
     c.drawString(margin, state["y"] - 34, "Ada Tester and Bob Example, University of Nowhere")
     state["y"] -= 70
     state["top"] = state["y"]
-    draw(["Abstract"], "Helvetica-Bold", 12)
+    for author in author_lines:
+        draw([author], "Helvetica-Bold", 12, before=4)
+    draw(["Abstract"], "Helvetica-Bold", 12, before=12 if author_lines else 0.0)
     draw(_wrap(ABSTRACT, column_width, 10), "Helvetica", 10, before=4)
     for number, (heading, text) in enumerate(SECTIONS, 1):
         title = f"{number} {heading}" if numbered else heading

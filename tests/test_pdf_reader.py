@@ -51,6 +51,16 @@ def test_sections_title_abstract_in_reading_order(papers, nlp, kind, headings):
         assert sentences == {text.split(". ")[0] + "."}, sentences
 
 
+@pytest.mark.parametrize("authors", [["Mira K. Dale 1"], ["Tomas K. Varga 1, 2"], ["Mira K. Dale 1", "Oskar P. Lind 2"]])
+def test_bold_author_lines_with_affiliation_numbers_are_not_headings(nlp, tmp_path, authors):
+    """Made-up names in a heading's bold type, as some journals print their authors (the line cues
+    alone took each of these for a heading)."""
+    path = pdf_papers.write_paper(tmp_path / "authors.pdf", author_lines=authors)
+    doc = read_paper(path, nlp)
+    assert [s._.heading for s in doc.spans["sections"]] == [
+        "Abstract", "1 Introduction", "2 Methods", "3 Results", "4 Discussion"]
+
+
 @pytest.mark.parametrize("kind", ["one", "two", "numbered lines"])
 def test_running_headers_page_numbers_captions_hyphens(papers, nlp, kind):
     doc = read_paper(papers[kind], nlp)

@@ -57,6 +57,39 @@ def numbering_depth(text: str) -> int:
     return 1 if match.group(2) else 2
 
 
+# An author line of a paper's first page: one or more names with an initial ("Sambit K. Giri", "A. B. Smith"),
+# each followed by the numbers of its affiliations ("1", "1, 2", "2*"). Styled like a heading and ending in a
+# number, it reads as one to the cues; no section heading looks like it. Read token by token, in one pass
+# (a regular expression of nested name patterns takes exponential time on hostile text).
+_AUTHOR_TOKEN = re.compile(r"[^\W\d_][\w'\-]*\.?|\d+|[,*\u2020\u2021&]")
+_NAME = re.compile(r"[A-Z][a-z'\-]+$")
+_INITIAL = re.compile(r"[A-Z]\.$")
+
+
+def _author_line(block: Block) -> bool:
+    if block.page != 0:
+        return False
+    text = block.text.strip()
+    tokens = _AUTHOR_TOKEN.findall(text)
+    if not tokens or sum(len(t) for t in tokens) < len(text.replace(" ", "")):
+        return False  # something else than names, numbers and separators
+    authors, name, in_affiliations = 0, [], False
+    for token in tokens:
+        if token.isdigit() or token in ",*\u2020\u2021&" or token == "and":
+            if token.isdigit() and name:
+                if len(name) < 2 or not any(_INITIAL.match(w) for w in name) or not _NAME.match(name[-1]):
+                    return False
+                authors, name, in_affiliations = authors + 1, [], True
+            elif name:
+                return False  # a separator inside a name
+            continue
+        if not (_NAME.match(token) or _INITIAL.match(token)):
+            return False
+        name.append(token)
+        in_affiliations = False
+    return authors > 0 and not name and in_affiliations
+
+
 def _caps(text: str) -> bool:
     letters = _LETTERS.findall(text)
     return len(letters) >= 3 and sum(1 for ch in letters if ch.isupper()) >= 0.8 * len(letters)
@@ -75,6 +108,8 @@ def decide_headings(blocks: List[Block], body_size: float, body_bold: bool) -> N
             continue
         if block.tags.get("shared_baseline"):
             continue  # a table's cell: another cell sits on its baseline
+        if _author_line(block):
+            continue
         if block.tags.get("indent", 0) > MAX_INDENT and not block.tags.get("centred"):
             continue  # an indented list item or quotation
         ratio = block.size / body_size
