@@ -1,7 +1,7 @@
 """The reviewer-labelled ERC set (``scripts/data/erc_reviewed.csv``), for scripts/evaluate_categories.py.
 
 No text with real ERC panels is available to this project, so its reviewers gave each of
-about 120 real abstracts of the data folder (arXiv papers of the category corpora's test
+150 real abstracts of the data folder (arXiv papers of the category corpora's test
 split, NIHR test awards, PLOS, CRAFT and JOSE articles, ClimateIE and unarXive papers) its
 ERC 2024 panel by reading the title and abstract and the panel and sub-panel descriptors, as
 an ERC reviewer would: one primary panel and, where two panels would be equally right, an

@@ -106,6 +106,14 @@ def test_descriptions_survive_to_disk_and_from_disk_without_the_taxonomy_file(ze
     assert copy_head.taxonomy.to_dict() == head.taxonomy.to_dict()
 
 
+def initialized_rows(nlp):
+    """``nlp`` initialized: its ``themes`` head and the pooled rows it reads of the three abstracts and the off-topic text."""
+    nlp.initialize()
+    head = nlp.get_pipe("themes")
+    docs = list(nlp.pipe(list(ABSTRACTS.values()) + [OFF_TOPIC]))
+    return head, head.model.get_ref("reading").predict(docs)
+
+
 @needs_minilm
 def test_labelled_docs_refit_the_head(themes):
     """A few labelled docs train the scalars and the residual from the zero-shot start."""
@@ -113,10 +121,7 @@ def test_labelled_docs_refit_the_head(themes):
 
     fix_random_seed(0)
     nlp = minilm_pipeline({"taxonomy": str(themes)})
-    nlp.initialize()
-    head = nlp.get_pipe("themes")
-    docs = list(nlp.pipe(list(ABSTRACTS.values()) + [OFF_TOPIC]))
-    X = head.model.get_ref("reading").predict(docs)
+    head, X = initialized_rows(nlp)
     truths = numpy.asarray([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]], "float32")
     before = head.model.get_ref("label_descriptions").get_param("scalars").copy()
     train_classifier(head, X, (truths, numpy.ones((4, 1), "float32")), epochs=30, learn_rate=0.01)
@@ -137,10 +142,7 @@ def test_v7_training_keeps_the_description_score_and_fits_the_residual(themes):
         "tok2vec": {"@architectures": "spacy-transformers.TransformerListener.v1", "grad_factor": 1.0,
                     "upstream": "transformer", "pooling": {"@layers": "reduce_mean.v1"}},
     }})
-    nlp.initialize()
-    head = nlp.get_pipe("themes")
-    docs = list(nlp.pipe(list(ABSTRACTS.values()) + [OFF_TOPIC]))
-    X = head.model.get_ref("reading").predict(docs)
+    head, X = initialized_rows(nlp)
     # Wrong on purpose for the last two abstracts: the residual has to move to follow them.
     truths = numpy.asarray([[1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 0]], "float32")
     before = head.model.get_ref("label_descriptions").get_param("scalars").copy()
