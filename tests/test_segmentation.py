@@ -83,6 +83,7 @@ import numpy  # noqa: E402
 
 from spacy_scicls.corpora.plain_text import normalise_line, split_of, tei_plain_text  # noqa: E402
 from spacy_scicls.segmentation import HeadingLineModel, LineModelSegmenter, heading_spans  # noqa: E402
+from spacy_scicls.segmentation.lines import paragraph_units  # noqa: E402
 from spacy_scicls.segmentation.lines import FEATURES, forward, line_features, train_network  # noqa: E402
 
 PAPERS = Path(__file__).parent / "fixtures" / "papers"
@@ -102,14 +103,53 @@ def test_packaged_heading_lines_on_a_tricky_paper():
     assert "Figure 1. Photographs per decade" in photographs and "Site A 12.5 13.7 14.2" in photographs
 
 
-def test_wrapped_heading_is_one_heading():
-    class Flags:
-        def heading_lines(self, lines):
-            return [line.startswith(("Comparison", "tissues", "Results")) for line in lines]
+class StartsWith:
+    """A stand-in heading-line model: probability 1 for a line that starts with one of ``starts``."""
 
-    text = "Comparison of profiles in microdissected\ntissues and cell lines\nBody text.\nResults\nMore."
-    spans = heading_spans(text, Flags())
+    threshold = 0.5
+
+    def __init__(self, *starts, partial=()):
+        self.starts, self.partial = starts, partial
+
+    def probabilities(self, lines):
+        return numpy.asarray([1.0 if line.startswith(self.starts) else 0.3 if line.startswith(self.partial) else 0.0
+                              for line in lines], dtype="float32")
+
+
+def test_wrapped_heading_is_one_heading():
+    body = "Body text of a paragraph that runs on to the end of the column."
+    text = f"Comparison of profiles in microdissected\ntissues and cell lines\n{body}\nResults\n{body}"
+    spans = heading_spans(text, StartsWith("Comparison", "tissues", "Results"))
     assert [text[a:b] for a, b in spans] == ["Comparison of profiles in microdissected\ntissues and cell lines", "Results"]
+
+
+def test_section_number_on_its_own_line_joins_its_title():
+    text = "Body text ends here.\n2.1\nData\nThe data are.\n3.\nResults\nMore.\n"
+    spans = heading_spans(text, StartsWith("Data", "Results"))
+    assert [text[a:b] for a, b in spans] == ["2.1\nData", "3.\nResults"]
+    # A lone integer can be a page number: joined only where the paper sets its numbers apart twice.
+    text = "Body text ends here.\n7\nResults\nMore text.\n"
+    assert [text[a:b] for a, b in heading_spans(text, StartsWith("Results"))] == ["Results"]
+    text = "Body.\n1\nIntroduction\nText.\n2\nMethods\nText.\n"
+    assert [text[a:b] for a, b in heading_spans(text, StartsWith("Introduction", "Methods"))] == [
+        "1\nIntroduction", "2\nMethods"]
+
+
+def test_rest_of_a_wrapped_heading_joins_it():
+    # The second line of a heading the model is unsure of alone joins a heading line that ends on "of".
+    text = "Earlier text ends here.\nQuantitative analysis of\nneural rosettes\nRosette centres were drawn.\n"
+    spans = heading_spans(text, StartsWith("Quantitative", partial=("neural",)))
+    assert [text[a:b] for a, b in spans] == ["Quantitative analysis of\nneural rosettes"]
+
+
+def test_heading_wrapped_in_a_narrow_column_is_read_reflowed():
+    # Line by line the model finds nothing; reading the paragraphs reflowed, the short one is a heading.
+    body = "a line of running text that fills its column"
+    text = "\n".join([body] * 4 + ["ends here.", "Radial organization is associated with", "rosette size", body,
+                                   body, "and ends."]) + "\n"
+    model = StartsWith("Radial organization is associated with rosette size")
+    assert [text[a:b] for a, b in heading_spans(text, model)] == ["Radial organization is associated with\nrosette size"]
+    assert paragraph_units(text.splitlines())[1] == [5, 6]
 
 
 def test_line_features_shape_and_empty_lines():

@@ -17,7 +17,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy
 from spacy.util import registry
@@ -37,6 +37,7 @@ _COMPOUND_LABEL = re.compile(r"(?:\(\s*[0-9]{1,3}[a-z]?\s*\)|\(\s*[a-z]\s*\)|\b[
 _CHEMICAL = re.compile(r"(?:\d,\d|\b[NOS]-|yl\b|yl\)|phenyl|methyl|ethyl|amino|hydroxy|oxo|oxy\b|carbonyl|pyr[ia]d|"
                        r"azol|triazol|amide|ate\b|ine\b|one\b|\(\d[RSEZ]\))", re.I)
 _SHAPE_DIGITS = re.compile(r"\d+")
+_SPLIT_WORD = re.compile(r"[a-z]-$")
 _CONTINUES = re.compile(r"(?:[-\u2010\u2011,;:&]|\b(?:and|or|of|the|in|for|on|with|to|a|an|by|from))$", re.I)
 
 FEATURES = (
@@ -514,16 +515,109 @@ def train_network(X: numpy.ndarray, y: numpy.ndarray, hidden: int = 8, l2: float
 
 
 
+_BARE_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.?|[A-H]\.)$")
+#: A line next to a heading that the model gives at least this probability may be part of it (see
+#: :func:`heading_flags`).
+CONTINUATION_FLOOR = 0.2
+#: A paragraph of 2 to :data:`UNIT_MAX_LINES` lines is a heading wrapped over them when the model,
+#: reading the text reflowed (each paragraph one line), gives it :data:`UNIT_THRESHOLD` or more.
+UNIT_THRESHOLD = 0.7
+UNIT_MAX_LINES = 4
+
+
+def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float = 0.5,
+                  prefixes: Optional[Sequence[int]] = None,
+                  unit_probs: Optional[Sequence[Tuple[List[int], float]]] = None) -> List[bool]:
+    """Which lines are heading lines: those the model gives ``threshold`` or more;
+    the lines of a short paragraph that the model takes for a heading when it reads
+    the text reflowed (``unit_probs``: ``(line indices, probability)`` of each
+    :func:`paragraph_units` unit; a long heading wrapped in a narrow column reads
+    like a paragraph line by line, not as one line); and two kinds of line next to
+    a heading line that the model scores alone, out of context:
+
+    - a section number on a line of its own ("2.1", "IV.") right above a heading
+      line that has no number of its own (PDF-to-text tools often set the number
+      and the title on separate lines). A bare integer ("3") counts only where the
+      paper does this at least twice, since a page number can also sit above a
+      heading;
+    - the rest of a wrapped heading: the line after a heading line, given
+      :data:`CONTINUATION_FLOOR` or more, when the heading line ends on a word that
+      cannot end a title ("of", "and", a hyphen, a comma) or the next line starts in
+      lower case."""
+    prefixes = prefixes if prefixes is not None else [0] * len(lines)
+    bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
+    flags = [bool(p >= threshold) for p in probs]
+    n = len(lines)
+    for unit, p in unit_probs or ():
+        if 2 <= len(unit) <= UNIT_MAX_LINES and p >= UNIT_THRESHOLD:
+            for i in unit:
+                flags[i] = True
+    numbers = []
+    for i in range(n - 1):
+        if not flags[i] and flags[i + 1] and _BARE_NUMBER.match(bodies[i]) and heading_number(bodies[i + 1] + " x") is None \
+                and not _NUMBER_PREFIX.match(bodies[i + 1]):
+            numbers.append(i)
+    integers = {bodies[i].rstrip(".") for i in numbers if bodies[i].isdigit()}
+    for i in numbers:
+        if not bodies[i].isdigit() or len(integers) >= 2:
+            flags[i] = True
+    for i in range(n - 1):
+        j = i + 1
+        if flags[i] and not flags[j] and bodies[j] and probs[j] >= CONTINUATION_FLOOR \
+                and (_CONTINUES.search(bodies[i]) or bodies[j][:1].islower()):
+            flags[j] = True
+    return flags
+
+
+def paragraph_units(lines: Sequence[str], prefixes: Optional[Sequence[int]] = None) -> List[List[int]]:
+    """The text's lines gathered into paragraphs as a reflowing tool would: a
+    paragraph ends at an empty line and after a line that stops well short of its
+    column (less than 0.8 of the typical length of the 10 text lines on each side),
+    the last line of a justified paragraph or a heading. Each unit is a list of
+    line indices; empty lines are in none."""
+    prefixes = prefixes if prefixes is not None else [0] * len(lines)
+    bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
+    nonempty = [i for i, b in enumerate(bodies) if b]
+    lengths = [len(bodies[i]) for i in nonempty]
+    units: List[List[int]] = []
+    current: List[int] = []
+    for k, i in enumerate(nonempty):
+        current.append(i)
+        around = lengths[max(0, k - 10) : k + 11]
+        width = max(float(numpy.percentile(around, 75)), 20.0)
+        nxt = nonempty[k + 1] if k + 1 < len(nonempty) else None
+        if nxt is None or nxt > i + 1 or len(bodies[i]) < 0.8 * width:
+            units.append(current)
+            current = []
+    return units
+
+
+def _join_unit(parts: Sequence[str]) -> str:
+    """Lines as one line, a word split at a line's end with a hyphen joined again."""
+    out = ""
+    for part in parts:
+        part = part.strip()
+        if out and _SPLIT_WORD.search(out) and part[:1].islower():
+            out = out[:-1] + part
+        else:
+            out = f"{out} {part}" if out else part
+    return out
+
+
 def heading_spans(text: str, model: "HeadingLineModel") -> List[tuple]:
-    """Character offsets ``(start, end)`` of the headings of ``text``; a
-    heading wrapped over two lines (the second starting in lower case, or
-    the first ending in a hyphen, a comma or a word such as "and") is one
-    heading."""
+    """Character offsets ``(start, end)`` of the headings of ``text`` (the lines of
+    :func:`heading_flags`); a heading wrapped over two lines (the second starting in
+    lower case, or the first ending in a hyphen, a comma or a word such as "and"), or
+    a section number on the line above its title, is one heading. The model reads the text twice: line by
+    line, and reflowed into the paragraphs of :func:`paragraph_units`."""
     raw_lines = text.splitlines(keepends=True)
     lines = [line.rstrip("\r\n") for line in raw_lines]
-    flags = model.heading_lines(lines)
     # A manuscript's line numbers are not part of the heading.
     prefixes = line_number_prefixes(lines)
+    units = paragraph_units(lines, prefixes)
+    reflowed = model.probabilities([_join_unit([lines[i][prefixes[i]:] for i in unit]) for unit in units])
+    flags = heading_flags(lines, model.probabilities(lines), model.threshold, prefixes,
+                          list(zip(units, reflowed.tolist())))
     spans: List[list] = []
     offset = 0
     previous = False
@@ -532,7 +626,8 @@ def heading_spans(text: str, model: "HeadingLineModel") -> List[tuple]:
             lead = prefix + len(line[prefix:]) - len(line[prefix:].lstrip())
             start, end = offset + lead, offset + len(line.rstrip())
             body = line[prefix:].strip()
-            if previous and spans and (body[:1].islower() or _CONTINUES.search(text[spans[-1][0]:spans[-1][1]])):
+            joined = text[spans[-1][0]:spans[-1][1]] if previous and spans else ""
+            if joined and (body[:1].islower() or _CONTINUES.search(joined) or _BARE_NUMBER.match(joined)):
                 spans[-1][1] = end
             else:
                 spans.append([start, end])
