@@ -548,8 +548,12 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
     bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
     flags = [bool(p >= threshold) for p in probs]
     n = len(lines)
-    for unit, p in unit_probs or ():
-        if 2 <= len(unit) <= UNIT_MAX_LINES and p >= UNIT_THRESHOLD:
+    units = list(unit_probs or ())
+    for k, (unit, p) in enumerate(units):
+        # A heading stands over a longer paragraph; a run of short paragraphs is a list whose bullets the
+        # text lost, or a table.
+        longer_after = k + 1 < len(units) and len(units[k + 1][0]) > len(unit)
+        if 2 <= len(unit) <= UNIT_MAX_LINES and p >= UNIT_THRESHOLD and longer_after:
             for i in unit:
                 flags[i] = True
     numbers = []
