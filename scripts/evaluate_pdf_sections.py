@@ -36,7 +36,8 @@ With ``--text-tools``, the same PDFs and gold titles judge the plain-text
 path instead: each PDF's text as another PDF-to-text tool gives it
 (:data:`TEXT_TOOLS`: pypdfium2's page text, pdfminer.six's ``extract_text``,
 pdfplumber's ``extract_text()`` and its side-by-side ``layout=True``, what a
-``pdftotext -layout`` user has) is read as a user's ``.txt`` file
+``pdftotext -layout`` user has, with its default character grid and with
+a finer one, :data:`FINE_GRID`) is read as a user's ``.txt`` file
 (``read_paper(text, nlp, format="text")``) and its headings are found by the
 plain-text segmenter that the sections component of ``en_scicls_default``
 runs on such a doc (``spacy_scicls.heading_line_sections.v1``, the shipped
@@ -140,21 +141,27 @@ def _pdfplumber_texts(path: Path) -> List[str]:
     import pdfplumber
 
     # Both renderings from one parse; pages joined as pdftotext joins them (a form feed after each).
-    plain, layout = [], []
+    plain, layout, fine = [], [], []
     with pdfplumber.open(str(path)) as pdf:
         for page in pdf.pages:
             plain.append(page.extract_text() or "")
             layout.append(page.extract_text(layout=True) or "")
+            fine.append(page.extract_text(layout=True, x_density=FINE_GRID) or "")
             page.close()
-    return ["\n".join(plain), "\f".join(layout) + "\f"]
+    return ["\n".join(plain), "\f".join(layout) + "\f", "\f".join(fine) + "\f"]
 
 
+#: pdfplumber's layout sets one character per 7.25 pt by default, coarser than a paper's small type: a
+#: side bar's or a column's lines then run on into the next column with one space between, where
+#: ``pdftotext -layout`` (whose grid follows the type) keeps a gutter. One character per 4 pt keeps it.
+FINE_GRID = 4.0
 #: name -> (module the tool needs, function giving the texts, which of its texts)
 TEXT_TOOLS = {
     "pypdfium2": ("pypdfium2", _pdfium_text, 0),
     "pdfminer": ("pdfminer", _pdfminer_text, 0),
     "pdfplumber": ("pdfplumber", _pdfplumber_texts, 0),
     "pdfplumber_layout": ("pdfplumber", _pdfplumber_texts, 1),
+    "pdfplumber_layout_fine": ("pdfplumber", _pdfplumber_texts, 2),
 }
 #: Headings the gold keeps out of its sections (metadata), as the PDF reader does.
 _NOT_SECTIONS = re.compile(r"^(?:abstract|references|bibliography|literature cited|reference list)$")
@@ -272,7 +279,7 @@ def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
     totals: Dict[Tuple[str, str], List[int]] = {}
     extract_s: Counter = Counter()
     read_s: Counter = Counter()
-    print(f"{'paper':<22} {'source':<7} {'tool':<18} {'P':>6} {'R':>6} {'F1':>6}  found/gold")
+    print(f"{'paper':<22} {'source':<7} {'tool':<22} {'P':>6} {'R':>6} {'F1':>6}  found/gold")
     for item in items:
         texts: Dict[object, List[str]] = {}
         for tool in available:
@@ -290,7 +297,7 @@ def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
                 found = [t for t in found if not normalise_title(t).startswith("acknowledg")]
             tp, spurious, missing = score(found, item["gold"])
             p, r, f = prf(tp, len(found), len(item["gold"]))
-            print(f"{item['name']:<22} {item['source']:<7} {tool:<18} {p:6.3f} {r:6.3f} {f:6.3f}  "
+            print(f"{item['name']:<22} {item['source']:<7} {tool:<22} {p:6.3f} {r:6.3f} {f:6.3f}  "
                   f"{tp}/{len(found)}/{len(item['gold'])}")
             if verbose and (spurious or missing):
                 print(f"    spurious: {spurious}\n    missing:  {missing}")
@@ -301,7 +308,7 @@ def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
                 acc[2] += len(item["gold"])
     sources = sorted({item["source"] for item in items}) + ["all"]
     print(f"\nsection titles from each tool's plain text ({len(items)} PDFs; micro over titles)")
-    print(f"{'tool':<18} " + " ".join(f"{s + ' P/R/F1':>22}" for s in sources) + "   extract s  segment s")
+    print(f"{'tool':<22} " + " ".join(f"{s + ' P/R/F1':>22}" for s in sources) + "   extract s  segment s")
     worst = None
     for tool in available:
         cells = []
@@ -310,7 +317,7 @@ def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
             cells.append(f"{p:.3f}/{r:.3f}/{f:.3f}")
             if source == "all" and (worst is None or f < worst[0]):
                 worst = (f, tool)
-        print(f"{tool:<18} " + " ".join(f"{c:>22}" for c in cells)
+        print(f"{tool:<22} " + " ".join(f"{c:>22}" for c in cells)
               + f"   {extract_s[tool]:9.1f}  {read_s[tool]:9.1f}")
     print("(extract s: a library's one parse of a PDF counts for the first of its tools)")
     print(f"worst tool: {worst[1]} F1 {worst[0]:.3f}")
