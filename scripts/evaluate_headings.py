@@ -4,10 +4,13 @@ Every test paper (``spacy_scicls.corpora.heading_papers``: the "test" split
 of GROBID's training TEI and of the PLOS, unarXive and S2ORC papers laid out
 as PDF text; all the JOSE and CRAFT papers, which no model is trained on) is
 rendered as plain text in each layout of
-``spacy_scicls.corpora.renderings.RENDERINGS``, its headings found by
+``spacy_scicls.corpora.renderings.RENDERINGS``, read as the text reader
+reads a file (pages set as two columns side by side read column by column,
+``spacy_scicls.readers.text_columns``), its headings found by
 ``spacy_scicls.segmentation.lines.heading_spans`` with the shipped weights
-(or ``--heading-model``), and every line of a found heading is scored
-against the gold heading lines (white space ignored).
+(or ``--heading-model``), and every line of the rendered text that a found
+heading comes from is scored against the gold heading lines (white space
+ignored).
 
 Printed, for each rendering: the papers with real PDF lines (GROBID TEI),
 all in-source test papers, and the out-of-source papers (JOSE, CRAFT), each
@@ -62,12 +65,16 @@ _MODEL: list = []  # the model the forked workers score with
 def _score_papers(items) -> List[Tuple[int, int, int]]:
     """``(tp, fp, fn)`` of each ``(blocks, rendering, seed)`` with the model in ``_MODEL``."""
     from spacy_scicls.corpora.renderings import render
+    from spacy_scicls.readers.text_columns import read_columns
     from spacy_scicls.segmentation.lines import heading_spans
 
     rows = []
     for blocks, rendering, seed in items:
         lines, gold = render(blocks, rendering, seed)
-        rows.append(line_counts(lines, gold, heading_spans("\n".join(lines) + "\n", _MODEL[0])))
+        # As the text reader does: pages set side by side are read column by column first; the
+        # headings found are scored on the lines of the rendered text they come from.
+        columns = read_columns("\n".join(lines) + "\n")
+        rows.append(line_counts(lines, gold, columns.source_spans(heading_spans(columns.text, _MODEL[0]))))
     return rows
 
 

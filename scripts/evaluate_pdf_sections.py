@@ -279,6 +279,7 @@ def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
     totals: Dict[Tuple[str, str], List[int]] = {}
     extract_s: Counter = Counter()
     read_s: Counter = Counter()
+    split_pages: Counter = Counter()
     print(f"{'paper':<22} {'source':<7} {'tool':<22} {'P':>6} {'R':>6} {'F1':>6}  found/gold")
     for item in items:
         texts: Dict[object, List[str]] = {}
@@ -292,13 +293,16 @@ def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
             doc = read_paper(texts[extract][which], nlp, format="text", name=f"{item['name']} ({tool})")
             found = [s.heading for s in segmenter(doc) if s.heading]
             read_s[tool] += time.perf_counter() - started
+            split = doc._.scicls_meta.get("columns_split") or {}
+            split_pages[tool] += len(split.get("pages", ()))
             found = [t for t in found if not _NOT_SECTIONS.match(normalise_title(t))]
             if item["source"] == "grobid":
                 found = [t for t in found if not normalise_title(t).startswith("acknowledg")]
             tp, spurious, missing = score(found, item["gold"])
             p, r, f = prf(tp, len(found), len(item["gold"]))
             print(f"{item['name']:<22} {item['source']:<7} {tool:<22} {p:6.3f} {r:6.3f} {f:6.3f}  "
-                  f"{tp}/{len(found)}/{len(item['gold'])}")
+                  f"{tp}/{len(found)}/{len(item['gold'])}"
+                  + (f"  (read column by column: pages {split['pages']})" if split.get("pages") else ""))
             if verbose and (spurious or missing):
                 print(f"    spurious: {spurious}\n    missing:  {missing}")
             for key in ((tool, item["source"]), (tool, "all")):
@@ -308,7 +312,7 @@ def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
                 acc[2] += len(item["gold"])
     sources = sorted({item["source"] for item in items}) + ["all"]
     print(f"\nsection titles from each tool's plain text ({len(items)} PDFs; micro over titles)")
-    print(f"{'tool':<22} " + " ".join(f"{s + ' P/R/F1':>22}" for s in sources) + "   extract s  segment s")
+    print(f"{'tool':<22} " + " ".join(f"{s + ' P/R/F1':>22}" for s in sources) + "   extract s  segment s  pages in columns")
     worst = None
     for tool in available:
         cells = []
@@ -318,7 +322,7 @@ def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
             if source == "all" and (worst is None or f < worst[0]):
                 worst = (f, tool)
         print(f"{tool:<22} " + " ".join(f"{c:>22}" for c in cells)
-              + f"   {extract_s[tool]:9.1f}  {read_s[tool]:9.1f}")
+              + f"   {extract_s[tool]:9.1f}  {read_s[tool]:9.1f}  {split_pages[tool]:16d}")
     print("(extract s: a library's one parse of a PDF counts for the first of its tools)")
     print(f"worst tool: {worst[1]} F1 {worst[0]:.3f}")
     return 0
