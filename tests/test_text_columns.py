@@ -213,3 +213,29 @@ def test_layout_text_of_a_two_column_pdf(tmp_path):
     assert doc._.scicls_meta["columns_split"]["pages"]
     headings = [s.heading for s in LineModelSegmenter()(doc) if s.heading]
     assert [h for h in headings if h in dict(SECTIONS)] == [name for name, _ in SECTIONS]
+
+
+# -- ligatures and TeX's separate accents (spacy_scicls.readers.text_glyphs) -------------------------------------
+
+
+def test_ligatures_and_tex_accents_become_letters_and_are_counted():
+    from spacy_scicls.readers.text_glyphs import normalise_glyphs
+
+    glyphs = normalise_glyphs("3. The Lema\u02c6\u0131tre\u2013Tolman model\nClassi\ufb01cation of e\ufb00ects in Schr\u00a8odinger's G\u00b4omez")
+    assert glyphs.text == "3. The Lema\u00eetre\u2013Tolman model\nClassification of effects in Schr\u00f6dinger's G\u00f3mez"
+    assert (glyphs.ligatures, glyphs.accents) == (2, 3)
+    assert glyphs.meta() == {"ligatures": 2, "accents": 3}
+
+
+@pytest.mark.parametrize("text", ["x^2 and `code` stay", "don\u00b4t", "an accent \u00b4 alone", "\u02c6 2", "plain text", ""])
+def test_text_without_ligatures_or_tex_accents_is_unchanged(text):
+    from spacy_scicls.readers.text_glyphs import normalise_glyphs
+
+    glyphs = normalise_glyphs(text)
+    assert glyphs.text == text and glyphs.meta() == {"ligatures": 0, "accents": 0}
+
+
+def test_text_reader_writes_ligatures_as_letters_and_says_so():
+    doc = read_paper("1 Introduction\nThe classi\ufb01cation of Lema\u02c6\u0131tre models.\n", spacy.blank("en"), format="text")
+    assert doc.text == "1 Introduction\nThe classification of Lema\u00eetre models.\n"
+    assert doc._.scicls_meta["glyphs_normalised"] == {"ligatures": 1, "accents": 1}

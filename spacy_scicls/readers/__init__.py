@@ -20,7 +20,10 @@ text. A span's label is the section's IMRaD role where the format states it
 except that pages set as two columns side by side (``pdftotext -layout``)
 are read column by column (:mod:`spacy_scicls.readers.text_columns`;
 ``doc._.scicls_meta["columns_split"]`` lists those pages and how many lines
-held both columns): no spans; the ``scicls_sections`` component finds its
+held both columns) and the fonts' ligatures ("ﬁ") and TeX's separate accents
+("Lemaˆıtre") are written as letters
+(:mod:`spacy_scicls.readers.text_glyphs`; counted in
+``doc._.scicls_meta["glyphs_normalised"]``): no spans; the ``scicls_sections`` component finds its
 headings. What the
 reader learnt about the paper is in ``doc._.scicls_meta``.
 
@@ -291,14 +294,17 @@ def _pdf_doc(data: bytes, name: str, nlp: Language) -> Doc:
 def _text_doc(text: str, name: str, nlp: Language) -> Doc:
     from ..extensions import install_extensions
     from .text_columns import read_columns
+    from .text_glyphs import normalise_glyphs
 
     install_extensions()
-    # Pages that a layout-keeping tool printed as two columns side by side are read column by column;
-    # the doc's text is that reading order, and the meta says which pages were rewritten.
+    # Pages that a layout-keeping tool printed as two columns side by side are read column by column,
+    # then the fonts' ligatures and TeX's separate accents are written as letters; the doc's text is
+    # the result, and the meta says what was rewritten.
     columns = read_columns(text)
-    doc = nlp.make_doc(columns.text)
+    glyphs = normalise_glyphs(columns.text)
+    doc = nlp.make_doc(glyphs.text)
     doc._.scicls_meta = {"id": None, "title": None, "abstract": None, "categories": [], "format": "text", "source": name,
-                         "columns_split": columns.meta()}
+                         "columns_split": columns.meta(), "glyphs_normalised": glyphs.meta()}
     return doc
 
 

@@ -20,8 +20,9 @@ character position ``R`` is the left edge of a column:
   its middle, so one-column text never qualifies);
 - what stands right of the gutter is running text, not a table's cells:
   a quarter of its lines or more have :data:`MIN_PROSE_CHARS` characters
-  or more, they are mostly letters and hardly any of code's symbols
-  (``=``, ``_``, brackets, ``#``); and the left side is running text too, or a narrow side bar
+  or more, three in four of their characters are letters, few are code's
+  symbols (``=``, ``_``, brackets, ``#``) and fewer than half of them start
+  like a comment (``#``, ``//``, ``%``); and the left side is running text too, or a narrow side bar
   (``R`` in the first :data:`SIDE_BAR_SHARE` of the page's width: the
   journal's box of dates, licence and links beside page 1's text).
 
@@ -50,9 +51,10 @@ MIN_SIDE_BY_SIDE = 4
 MAX_CROSSING = 0.3
 #: The length that a quarter of a running-text column's lines reach at least, and their least share of letters.
 MIN_PROSE_CHARS = 20
-MIN_LETTER_SHARE = 0.6
-#: Most of a running-text column's characters that may be the symbols that code is written with (``= _ { } [ ] ; #``).
-MAX_CODE_SHARE = 0.03
+MIN_LETTER_SHARE = 0.75
+#: Most of a running-text column's characters that may be the symbols that code is written with
+#: (``= _ { } [ ] ; #``): a page of mathematics has some, a page of code many.
+MAX_CODE_SHARE = 0.1
 #: A left column this narrow (share of the page's width) is a side bar: its lines need not be prose.
 SIDE_BAR_SHARE = 0.3
 #: The gutter: spaces before the right column's left edge on every line that does not cross it.
@@ -97,6 +99,8 @@ class ColumnText:
 
 
 _CODE_SYMBOLS = frozenset("=_{}[]<>;#\\|")
+#: How code's comments start: comments aligned beside code are a column of their own, but not running text.
+_COMMENT_MARKS = ("#", "//", "/*", "--", "%", ";")
 
 
 def _letter_share(texts: Sequence[str]) -> float:
@@ -117,8 +121,9 @@ def _prose(parts: Sequence[str]) -> bool:
     if not parts:
         return False
     lengths = sorted(len(p) for p in parts)
+    comments = sum(1 for p in parts if p.startswith(_COMMENT_MARKS))
     return (lengths[(3 * len(lengths)) // 4] >= MIN_PROSE_CHARS and _letter_share(parts) >= MIN_LETTER_SHARE
-            and _code_share(parts) <= MAX_CODE_SHARE)
+            and _code_share(parts) <= MAX_CODE_SHARE and comments < 0.5 * len(parts))
 
 
 def _clear(line: str, edge: int) -> bool:
