@@ -149,7 +149,11 @@ gauge         a rain gauge
 """
 
 
-@pytest.mark.parametrize("text", [ONE_COLUMN, TABLE, TABLE_IN_TEXT, CODE, POEM, GLOSSARY_LINES,
+LINE_NUMBERED = "\n".join(f"{n:>4}  {line}" for n, line in enumerate(
+    ["1 Introduction"] + [line for line in LEFT + RIGHT if line and not line[0].isdigit()] * 2, 1)) + "\n"
+
+
+@pytest.mark.parametrize("text", [ONE_COLUMN, TABLE, TABLE_IN_TEXT, CODE, POEM, GLOSSARY_LINES, LINE_NUMBERED,
                                   "", "\f", "one line", ONE_COLUMN.replace("\n", "\r\n") + "\f" + TABLE,
                                   "\n".join(PAGE).replace("    1 Introduction", "\t1 Introduction")])
 def test_one_column_tables_code_and_verse_come_through_unchanged(text):

@@ -21,20 +21,22 @@ character position ``R`` is the left edge of a column:
 - what stands right of the gutter is running text, not a table's cells:
   a quarter of its lines or more have :data:`MIN_PROSE_CHARS` characters
   or more, three in four of their characters are letters, few are code's
-  symbols (``=``, ``_``, brackets, ``#``) and fewer than half of them start
-  like a comment (``#``, ``//``, ``%``); and the left side is running text too, or a narrow side bar
-  (``R`` in the first :data:`SIDE_BAR_SHARE` of the page's width: the
-  journal's box of dates, licence and links beside page 1's text).
+  symbols (``=``, ``_``, brackets, ``#``) and fewer than half of its lines
+  start like a comment (``#``, ``//``, ``%``);
+- the left side is running text too, or a narrow side bar (``R`` in the
+  first :data:`SIDE_BAR_SHARE` of the page's width: the journal's box of
+  dates, licence and links beside page 1's text) whose lines are words,
+  not a manuscript's line numbers.
 
 Where several positions qualify, the one that the fewest lines cross wins
-(then the one with the most lines holding both columns). A page whose right column is too short to show this (the last
-page) takes the edge that most two-column pages of the text have, when its
-lines allow it.
-The lines that cross the gutter cut the page into bands, read top to bottom,
-each band left column first; a crossing line stays where it is, whole. A
-page with a tab is left as it is: tabs set tables and code, no PDF-to-text
-tool sets columns with them. One-column text, a table inside one-column
-text, code and verse come through unchanged.
+(then the one with the most lines holding both columns). A page whose
+right column is too short to show this (the last page) takes the edge that
+most two-column pages of the text have, when its lines allow it. The lines
+that cross the gutter cut the page into bands, read top to bottom, each
+band left column first; a crossing line stays where it is, whole. A page
+with a tab is left as it is: tabs set tables and code, no PDF-to-text tool
+sets columns with them. One-column text, a table inside one-column text,
+code, verse and a manuscript's line numbers come through unchanged.
 
 The reading-order text keeps every character of the page's lines (white
 space at the ends of the column lines aside) and :class:`ColumnText` says
@@ -55,8 +57,10 @@ MIN_LETTER_SHARE = 0.75
 #: Most of a running-text column's characters that may be the symbols that code is written with
 #: (``= _ { } [ ] ; #``): a page of mathematics has some, a page of code many.
 MAX_CODE_SHARE = 0.1
-#: A left column this narrow (share of the page's width) is a side bar: its lines need not be prose.
+#: A left column this narrow (share of the page's width) is a side bar: its lines need not be prose,
+#: but they are words (half of their characters letters at least), not a manuscript's line numbers.
 SIDE_BAR_SHARE = 0.3
+SIDE_BAR_LETTERS = 0.5
 #: The gutter: spaces before the right column's left edge on every line that does not cross it.
 GUTTER = 2
 
@@ -157,7 +161,7 @@ def column_edge(lines: Sequence[str]) -> Optional[int]:
         left = [line[:edge] for line in clear if line[:edge].strip()]
         if not _prose(right):
             continue
-        if not (_prose(left) or edge <= SIDE_BAR_SHARE * width):
+        if not (_prose(left) or (edge <= SIDE_BAR_SHARE * width and _letter_share(left) >= SIDE_BAR_LETTERS)):
             continue
         best = edge
         break
