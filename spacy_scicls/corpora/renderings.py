@@ -86,6 +86,7 @@ RENDERINGS: Dict[str, Rendering] = {
     "one_wide_column": Rendering(width=110, hyphen_rate=0.2, blank_lines=0.5),
     # Last, so that the renderings above keep their seeds in scripts/evaluate_headings.py.
     "reflowed_paragraph_gaps": Rendering(reflow=True, blank_lines=1.0, heading_gap=False),
+    # Appended after it for the same reason: two columns of 42 characters side by side, 47-53 lines each.
     "side_by_side": Rendering(width=42, hyphen_rate=0.5, blank_lines=0.5, side_by_side=50),
 }
 
