@@ -30,8 +30,9 @@ character position ``R`` is the left edge of a column:
 
 Where several positions qualify, the one that the fewest lines cross wins
 (then the one with the most lines holding both columns). A page whose
-right column is too short to show this (the last page) takes the edge that
-most two-column pages of the text have, when its lines allow it. The lines
+right column is too short or not running text (the last page, a page of
+tables) takes the edge that most two-column pages of the text have, when
+few of its lines cross it. The lines
 that cross the gutter cut the page into bands, read top to bottom, each
 band left column first; a crossing line stays where it is, whole. A page
 with a tab is left as it is: tabs set tables and code, no PDF-to-text tool
@@ -169,15 +170,17 @@ def column_edge(lines: Sequence[str]) -> Optional[int]:
 
 
 def _fits(lines: Sequence[str], edge: int) -> Optional[int]:
-    """``edge`` if a page's lines allow two columns there (a line with text on both sides of a
-    clear gutter, few lines crossing it, running text on the right), else None."""
+    """``edge`` if a page's lines allow two columns there, else None: few lines cross the gutter,
+    and the page has :data:`MIN_SIDE_BY_SIDE` lines with text on both sides of it (its right
+    column holds a table, say), or one such line and running text on the right (the last page)."""
     text_lines = [line for line in lines if line.strip()]
     clear = [line for line in text_lines if _clear(line, edge)]
     if len(text_lines) - len(clear) > MAX_CROSSING * len(text_lines):
         return None
-    if not any(line[:edge - GUTTER].strip() and line[edge:edge + 1].strip() for line in clear):
-        return None
-    return edge if _prose([line[edge:] for line in clear if line[edge:].strip()]) else None
+    both = sum(1 for line in clear if line[:edge - GUTTER].strip() and line[edge:edge + 1].strip())
+    if both >= MIN_SIDE_BY_SIDE:
+        return edge
+    return edge if both and _prose([line[edge:] for line in clear if line[edge:].strip()]) else None
 
 
 def _read_page(lines: List[str], edge: int) -> Tuple[List[Tuple[str, int, int]], int]:
