@@ -149,11 +149,26 @@ gauge         a rain gauge
 """
 
 
+def _justified(text, width=64):
+    """One column set justified with two spaces or more between words, as a layout-keeping tool prints it."""
+    import textwrap
+
+    out = []
+    for line in textwrap.wrap(text, width):
+        words = line.split()
+        spaces = [2] * (len(words) - 1)
+        for k in range(width - len(line)):
+            spaces[k % len(spaces)] += 1
+        out.append("".join(word + " " * space for word, space in zip(words, spaces + [0])))
+    return "\n".join(out) + "\n"
+
+
+JUSTIFIED = _justified(" ".join(line for line in LEFT + RIGHT if line and not line[0].isdigit()) * 3)
 LINE_NUMBERED = "\n".join(f"{n:>4}  {line}" for n, line in enumerate(
     ["1 Introduction"] + [line for line in LEFT + RIGHT if line and not line[0].isdigit()] * 2, 1)) + "\n"
 
 
-@pytest.mark.parametrize("text", [ONE_COLUMN, TABLE, TABLE_IN_TEXT, CODE, POEM, GLOSSARY_LINES, LINE_NUMBERED,
+@pytest.mark.parametrize("text", [ONE_COLUMN, TABLE, TABLE_IN_TEXT, CODE, POEM, GLOSSARY_LINES, LINE_NUMBERED, JUSTIFIED,
                                   "", "\f", "one line", ONE_COLUMN.replace("\n", "\r\n") + "\f" + TABLE,
                                   "\n".join(PAGE).replace("    1 Introduction", "\t1 Introduction")])
 def test_one_column_tables_code_and_verse_come_through_unchanged(text):

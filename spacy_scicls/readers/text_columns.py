@@ -14,6 +14,9 @@ character position ``R`` is the left edge of a column:
 
 - at least :data:`MIN_SIDE_BY_SIDE` lines have text, then two spaces or
   more, then text starting exactly at ``R`` (the two columns side by side);
+- of the lines with text on both sides of the gutter, :data:`MIN_ALIGNED`
+  or more start the right side exactly at ``R`` (a gap between words that
+  some lines of justified text share is followed by text anywhere);
 - at most :data:`MAX_CROSSING` of the page's text lines have a character in
   the two positions before ``R`` (a title, a wide caption, a running header
   cross the gutter; a paragraph of one-column text crosses any position in
@@ -52,6 +55,9 @@ from typing import List, Optional, Sequence, Tuple
 MIN_SIDE_BY_SIDE = 4
 #: Most of a page's text lines that may cross the gutter (title, furniture, a wide caption).
 MAX_CROSSING = 0.3
+#: Least share of the lines with text on both sides of the gutter whose right side starts right at
+#: the edge (a paragraph's indented first line does not).
+MIN_ALIGNED = 0.7
 #: The length that a quarter of a running-text column's lines reach at least, and their least share of letters.
 MIN_PROSE_CHARS = 20
 MIN_LETTER_SHARE = 0.75
@@ -158,6 +164,11 @@ def column_edge(lines: Sequence[str]) -> Optional[int]:
         if crossings[edge] > MAX_CROSSING * len(text_lines):
             break
         clear = [line for line in text_lines if _clear(line, edge)]
+        # A column's lines start at its edge; the gap between two words that a few lines of justified
+        # text share lets the text after it start anywhere.
+        two_sided = sum(1 for line in clear if line[:edge - GUTTER].strip() and line[edge:].strip())
+        if counts[edge] < MIN_ALIGNED * two_sided:
+            continue
         right = [line[edge:] for line in clear if line[edge:].strip()]
         left = [line[:edge] for line in clear if line[:edge].strip()]
         if not _prose(right):
