@@ -77,10 +77,10 @@ class ColumnText:
     """The text in reading order and what was done to get it.
 
     ``pages``: the 1-based pages read column by column; ``lines``: how many
-    of their lines held both columns; ``pieces``: for each rewritten part of
-    the text, ``(offset in text, offset in the source, length)``, in order
-    (the parts not listed are copied unchanged, at the same shift as the
-    piece before them)."""
+    of their lines held both columns; ``pieces``: ``(offset in text, offset
+    in the source, length)`` of each stretch of the text copied from the
+    source (a page left as it is, or one column's part of a line), in order;
+    empty when nothing was rewritten."""
 
     text: str
     pages: List[int] = field(default_factory=list)
@@ -236,8 +236,8 @@ def read_columns(text: str) -> ColumnText:
     found = [edge for edge in edges if edge is not None]
     if not found:
         return ColumnText(text)
-    # A page whose right column is too short to show the gutter (the last page) takes the edge most
-    # pages have, when its lines allow it.
+    # A page whose right column is too short or not running text to show the gutter (the last page,
+    # a page of tables) takes the edge most pages have, when its lines allow it.
     usual = Counter(found).most_common(1)[0][0]
     edges = [edge if edge is not None or "\t" in page else _fits(page.splitlines(), usual)
              for page, edge in zip(pages, edges)]
