@@ -140,7 +140,8 @@ def _pdfminer_text(path: Path) -> List[str]:
 def _pdfplumber_texts(path: Path) -> List[str]:
     import pdfplumber
 
-    # Both renderings from one parse; pages joined as pdftotext joins them (a form feed after each).
+    # The three texts from one parse; the layout ones' pages joined as pdftotext joins them (a form feed
+    # after each).
     plain, layout, fine = [], [], []
     with pdfplumber.open(str(path)) as pdf:
         for page in pdf.pages:
@@ -152,8 +153,9 @@ def _pdfplumber_texts(path: Path) -> List[str]:
 
 
 #: pdfplumber's layout sets one character per 7.25 pt by default, coarser than a paper's small type: a
-#: side bar's or a column's lines then run on into the next column with one space between, where
-#: ``pdftotext -layout`` (whose grid follows the type) keeps a gutter. One character per 4 pt keeps it.
+#: side bar's or a column's lines then run on into the next column with one space between, and no
+#: gutter is left. One character per 4 pt keeps it, as a user of a layout-keeping tool expects
+#: (``pdftotext -layout`` itself is a system program, not a Python package, and is not measured).
 FINE_GRID = 4.0
 #: name -> (module the tool needs, function giving the texts, which of its texts)
 TEXT_TOOLS = {
