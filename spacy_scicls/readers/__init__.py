@@ -20,12 +20,12 @@ text. A span's label is the section's IMRaD role where the format states it
 except that pages set as two columns side by side (``pdftotext -layout``)
 are read column by column (:mod:`spacy_scicls.readers.text_columns`;
 ``doc._.scicls_meta["columns_split"]`` lists those pages and how many lines
-held both columns) and the fonts' ligatures ("ﬁ") and TeX's separate accents
-("Lemaˆıtre") are written as letters
+held both columns) and the fonts' ligatures ("ﬁ") and TeX's separate
+accents ("Lemaˆıtre") are written as letters
 (:mod:`spacy_scicls.readers.text_glyphs`; counted in
-``doc._.scicls_meta["glyphs_normalised"]``): no spans; the ``scicls_sections`` component finds its
-headings. What the
-reader learnt about the paper is in ``doc._.scicls_meta``.
+``doc._.scicls_meta["glyphs_normalised"]``): no spans; the
+``scicls_sections`` component finds its headings. What the reader learnt
+about the paper is in ``doc._.scicls_meta``.
 
 XML is parsed safely (see :mod:`spacy_scicls.readers._safe_xml`): entity
 declarations are refused and external DTDs and entities are never fetched.
