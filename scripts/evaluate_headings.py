@@ -4,10 +4,13 @@ Every test paper (``spacy_scicls.corpora.heading_papers``: the "test" split
 of GROBID's training TEI and of the PLOS, unarXive and S2ORC papers laid out
 as PDF text; all the JOSE and CRAFT papers, which no model is trained on) is
 rendered as plain text in each layout of
-``spacy_scicls.corpora.renderings.RENDERINGS``, its headings found by
+``spacy_scicls.corpora.renderings.RENDERINGS``, read as the text reader
+reads a file (pages set as two columns side by side read column by column,
+``spacy_scicls.readers.text_columns``), its headings found by
 ``spacy_scicls.segmentation.lines.heading_spans`` with the shipped weights
-(or ``--heading-model``), and every line of a found heading is scored
-against the gold heading lines (white space ignored).
+(or ``--heading-model``), and every line of the rendered text that a found
+heading comes from is scored against the gold heading lines (white space
+ignored).
 
 Printed, for each rendering: the papers with real PDF lines (GROBID TEI),
 all in-source test papers, and the out-of-source papers (JOSE, CRAFT), each
@@ -59,16 +62,23 @@ def line_counts(lines: Sequence[str], gold: Set[int], spans: Sequence[Tuple[int,
 _MODEL: list = []  # the model the forked workers score with
 
 
-def _score_papers(items) -> List[Tuple[int, int, int]]:
-    """``(tp, fp, fn)`` of each ``(blocks, rendering, seed)`` with the model in ``_MODEL``."""
+def _score_papers(items) -> Tuple[List[Tuple[int, int, int]], int]:
+    """``(tp, fp, fn)`` of each ``(blocks, rendering, seed)`` with the model in ``_MODEL``, and how
+    many of the texts had pages read column by column."""
     from spacy_scicls.corpora.renderings import render
+    from spacy_scicls.readers.text_columns import read_columns
     from spacy_scicls.segmentation.lines import heading_spans
 
     rows = []
+    in_columns = 0
     for blocks, rendering, seed in items:
         lines, gold = render(blocks, rendering, seed)
-        rows.append(line_counts(lines, gold, heading_spans("\n".join(lines) + "\n", _MODEL[0])))
-    return rows
+        # As the text reader does: pages set side by side are read column by column first; the
+        # headings found are scored on the lines of the rendered text they come from.
+        columns = read_columns("\n".join(lines) + "\n")
+        in_columns += columns.changed
+        rows.append(line_counts(lines, gold, columns.source_spans(heading_spans(columns.text, _MODEL[0]))))
+    return rows, in_columns
 
 
 def f1_of(counts) -> Tuple[float, float, float, int]:
@@ -121,8 +131,10 @@ def main(argv=None) -> int:
             results = pool.map(_score_papers, [items for _, items in tasks])
     else:
         results = [_score_papers(items) for _, items in tasks]
-    for (key, _), rows in zip(tasks, results):
+    in_columns: Dict[str, int] = {}
+    for (key, _), (rows, split) in zip(tasks, results):
         counts[key] = rows
+        in_columns[key[1]] = in_columns.get(key[1], 0) + split
     print(f"heading lines, {args.split} split ({', '.join(f'{s} {n}' for s, n in n_papers.items())} papers; "
           f"{time.time() - start:.0f} s)")
     print("== per rendering ==")
@@ -143,6 +155,8 @@ def main(argv=None) -> int:
                       f"5th-95th percentile {low:.3f}-{high:.3f}, standard deviation {draws.std():.3f}")
             if group not in worst or f < worst[group][0]:
                 worst[group] = (f, name)
+    print("== texts with pages read column by column (two columns side by side) ==")
+    print("   " + ", ".join(f"{name} {in_columns[name]} of {sum(n_papers.values())}" for name in args.renderings))
     print("== worst rendering (the figure that counts) ==")
     for group, (f, name) in worst.items():
         print(f"   {group:30s} F1 {f:.3f}  ({name})")

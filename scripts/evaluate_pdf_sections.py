@@ -31,6 +31,24 @@ and the distribution of labels is printed (no gold IMRaD labels exist for
 these papers; the table shows each heading with its label).
 
     python scripts/evaluate_pdf_sections.py --data-dir $SCICLS_DATA_DIR
+
+With ``--text-tools``, the same PDFs and gold titles judge the plain-text
+path instead: each PDF's text as another PDF-to-text tool gives it
+(:data:`TEXT_TOOLS`: pypdfium2's page text, pdfminer.six's ``extract_text``,
+pdfplumber's ``extract_text()`` and its side-by-side ``layout=True``, what a
+``pdftotext -layout`` user has, with its default character grid and with
+a finer one, :data:`FINE_GRID`) is read as a user's ``.txt`` file
+(``read_paper(text, nlp, format="text")``) and its headings are found by the
+plain-text segmenter that the sections component of ``en_scicls_default``
+runs on such a doc (``spacy_scicls.heading_line_sections.v1``, the shipped
+heading-line weights): the component's boundaries and headings are the
+segmenter's, so the encoder is not run. A found "Abstract" heading and the
+reference list's heading are not counted (the gold, like the PDF reader, has
+them as metadata, not sections); nor, for the GROBID pairs, an
+acknowledgement (as above). A tool that is not installed is skipped with a
+message (``pip install -e ".[eval]"`` installs them all).
+
+    python scripts/evaluate_pdf_sections.py --data-dir $SCICLS_DATA_DIR --text-tools all
 """
 import argparse
 import os
@@ -97,6 +115,60 @@ def papers(data_dir: Path) -> List[Dict]:
     return out
 
 
+def _pdfium_text(path: Path) -> List[str]:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        pages = []
+        for page in pdf:
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return ["\n".join(pages)]
+    finally:
+        pdf.close()
+
+
+def _pdfminer_text(path: Path) -> List[str]:
+    from pdfminer.high_level import extract_text
+
+    return [extract_text(str(path))]
+
+
+def _pdfplumber_texts(path: Path) -> List[str]:
+    import pdfplumber
+
+    # The three texts from one parse; the layout ones' pages joined as pdftotext joins them (a form feed
+    # after each).
+    plain, layout, fine = [], [], []
+    with pdfplumber.open(str(path)) as pdf:
+        for page in pdf.pages:
+            plain.append(page.extract_text() or "")
+            layout.append(page.extract_text(layout=True) or "")
+            fine.append(page.extract_text(layout=True, x_density=FINE_GRID) or "")
+            page.close()
+    return ["\n".join(plain), "\f".join(layout) + "\f", "\f".join(fine) + "\f"]
+
+
+#: pdfplumber's layout sets one character per 7.25 pt by default, coarser than a paper's small type: a
+#: side bar's or a column's lines then run on into the next column with one space between, and no
+#: gutter is left. One character per 4 pt keeps it, as a user of a layout-keeping tool expects
+#: (``pdftotext -layout`` itself is a system program, not a Python package, and is not measured).
+FINE_GRID = 4.0
+#: name -> (module the tool needs, function giving the texts, which of its texts)
+TEXT_TOOLS = {
+    "pypdfium2": ("pypdfium2", _pdfium_text, 0),
+    "pdfminer": ("pdfminer", _pdfminer_text, 0),
+    "pdfplumber": ("pdfplumber", _pdfplumber_texts, 0),
+    "pdfplumber_layout": ("pdfplumber", _pdfplumber_texts, 1),
+    "pdfplumber_layout_fine": ("pdfplumber", _pdfplumber_texts, 2),
+}
+#: Headings the gold keeps out of its sections (metadata), as the PDF reader does.
+_NOT_SECTIONS = re.compile(r"^(?:abstract|references|bibliography|literature cited|reference list)$")
+
+
 def prf(tp: int, n_pred: int, n_gold: int) -> Tuple[float, float, float]:
     p = tp / n_pred if n_pred else (1.0 if not n_gold else 0.0)
     r = tp / n_gold if n_gold else 1.0
@@ -124,6 +196,9 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default="en_scicls_default", help="pipeline that labels the sections ('' to skip)")
     parser.add_argument("--split", choices=("all", "tune", "held-out"), default="all")
     parser.add_argument("--verbose", action="store_true", help="print every paper's missing and spurious titles")
+    parser.add_argument("--text-tools", nargs="+", metavar="TOOL", choices=["all", *TEXT_TOOLS],
+                        help="judge the plain-text path on each tool's text of the PDFs instead "
+                             f"({', '.join(TEXT_TOOLS)}, or all)")
     args = parser.parse_args(argv)
     if args.data_dir is None:
         parser.error("--data-dir (or SCICLS_DATA_DIR) is required")
@@ -136,6 +211,9 @@ def main(argv=None) -> int:
     if not items:
         print("no papers found", file=sys.stderr)
         return 1
+    if args.text_tools:
+        tools = list(TEXT_TOOLS) if "all" in args.text_tools else list(dict.fromkeys(args.text_tools))
+        return _text_tools(items, tools, nlp, args.verbose)
     docs = []
     totals: Dict[Tuple[str, str], List[int]] = {}
     rows = []
@@ -181,6 +259,74 @@ def main(argv=None) -> int:
                   f"(spurious {worst[7]}, missing {worst[8]})")
     if args.model:
         _imrad(args.model, docs)
+    return 0
+
+
+def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
+    import importlib
+
+    from spacy_scicls.readers import read_paper
+    from spacy_scicls.segmentation.lines import LineModelSegmenter
+
+    available = []
+    for tool in tools:
+        try:
+            importlib.import_module(TEXT_TOOLS[tool][0])
+            available.append(tool)
+        except ImportError:
+            print(f"{tool}: skipped, {TEXT_TOOLS[tool][0]} is not installed (pip install -e \".[eval]\")")
+    if not available:
+        return 1
+    segmenter = LineModelSegmenter()
+    totals: Dict[Tuple[str, str], List[int]] = {}
+    extract_s: Counter = Counter()
+    read_s: Counter = Counter()
+    split_pages: Counter = Counter()
+    print(f"{'paper':<22} {'source':<7} {'tool':<22} {'P':>6} {'R':>6} {'F1':>6}  found/gold")
+    for item in items:
+        texts: Dict[object, List[str]] = {}
+        for tool in available:
+            _, extract, which = TEXT_TOOLS[tool]
+            started = time.perf_counter()
+            if extract not in texts:
+                texts[extract] = extract(item["pdf"])
+            extract_s[tool] += time.perf_counter() - started
+            started = time.perf_counter()
+            doc = read_paper(texts[extract][which], nlp, format="text", name=f"{item['name']} ({tool})")
+            found = [s.heading for s in segmenter(doc) if s.heading]
+            read_s[tool] += time.perf_counter() - started
+            split = doc._.scicls_meta.get("columns_split") or {}
+            split_pages[tool] += len(split.get("pages", ()))
+            found = [t for t in found if not _NOT_SECTIONS.match(normalise_title(t))]
+            if item["source"] == "grobid":
+                found = [t for t in found if not normalise_title(t).startswith("acknowledg")]
+            tp, spurious, missing = score(found, item["gold"])
+            p, r, f = prf(tp, len(found), len(item["gold"]))
+            print(f"{item['name']:<22} {item['source']:<7} {tool:<22} {p:6.3f} {r:6.3f} {f:6.3f}  "
+                  f"{tp}/{len(found)}/{len(item['gold'])}"
+                  + (f"  (read column by column: pages {split['pages']})" if split.get("pages") else ""))
+            if verbose and (spurious or missing):
+                print(f"    spurious: {spurious}\n    missing:  {missing}")
+            for key in ((tool, item["source"]), (tool, "all")):
+                acc = totals.setdefault(key, [0, 0, 0])
+                acc[0] += tp
+                acc[1] += len(found)
+                acc[2] += len(item["gold"])
+    sources = sorted({item["source"] for item in items}) + ["all"]
+    print(f"\nsection titles from each tool's plain text ({len(items)} PDFs; micro over titles)")
+    print(f"{'tool':<22} " + " ".join(f"{s + ' P/R/F1':>22}" for s in sources) + "   extract s  segment s  pages in columns")
+    worst = None
+    for tool in available:
+        cells = []
+        for source in sources:
+            p, r, f = prf(*totals[(tool, source)])
+            cells.append(f"{p:.3f}/{r:.3f}/{f:.3f}")
+            if source == "all" and (worst is None or f < worst[0]):
+                worst = (f, tool)
+        print(f"{tool:<22} " + " ".join(f"{c:>22}" for c in cells)
+              + f"   {extract_s[tool]:9.1f}  {read_s[tool]:9.1f}  {split_pages[tool]:16d}")
+    print("(extract s: a library's one parse of a PDF counts for the first of its tools)")
+    print(f"worst tool: {worst[1]} F1 {worst[0]:.3f}")
     return 0
 
 

@@ -4,7 +4,8 @@ A paper arrives as plain text in many layouts: the PDF's lines with an
 empty line between blocks or with none, each paragraph on one line (a
 copy-paste, a word processor's export), with the running headers, footers
 and page numbers of each page left in, with a manuscript's line numbers in
-front of every line, from one wide column or two narrow ones.
+front of every line, from one wide column or two narrow ones, or with two
+narrow columns set side by side on each page, as ``pdftotext -layout`` prints them.
 :func:`render` writes a paper's :class:`~.printed.PrintedBlock` s in one of
 these layouts (a :class:`Rendering`) and says which output lines are its
 heading lines, so that the heading-line scorer can be trained and judged on
@@ -41,7 +42,13 @@ class Rendering:
     short title), drawn per paper. ``line_numbers``: a manuscript's running
     line number in front of every non-empty line. ``heading_gap``: False sets a
     heading right on top of its first paragraph, with the empty lines only
-    between the other blocks (as the readers' text and many tools give it)."""
+    between the other blocks (as the readers' text and many tools give it).
+    ``side_by_side``: 0 for one column, else pages of two columns of about
+    that many lines each (wrapped at ``width``) set side by side, each text
+    line holding a line of the left column, a gutter of spaces and a line of
+    the right one, with a running header and a page number across the page
+    and a form feed before each new page (``pdftotext -layout``); a line of
+    such a page is a heading line when a heading stands in either column."""
 
     blank_lines: float = 0.0
     reflow: bool = False
@@ -50,6 +57,7 @@ class Rendering:
     page_lines: int = 0
     line_numbers: bool = False
     heading_gap: bool = True
+    side_by_side: int = 0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.blank_lines <= 1.0 or not 0.0 <= self.hyphen_rate <= 1.0:
@@ -58,6 +66,10 @@ class Rendering:
             raise ValueError("width and page_lines are 0 (off) or positive")
         if self.width and self.width < 20:
             raise ValueError(f"a column of {self.width} characters is narrower than any printed page")
+        if self.side_by_side and (self.side_by_side < 10 or not self.width or self.reflow or self.page_lines
+                                  or self.line_numbers):
+            raise ValueError("side_by_side sets pages of 10 lines or more per column, wrapped at a width, "
+                             "and no other pages, reflow or line numbers")
 
 
 #: The layouts the evaluation reports, by name. The first three are the ones
@@ -74,6 +86,8 @@ RENDERINGS: Dict[str, Rendering] = {
     "one_wide_column": Rendering(width=110, hyphen_rate=0.2, blank_lines=0.5),
     # Last, so that the renderings above keep their seeds in scripts/evaluate_headings.py.
     "reflowed_paragraph_gaps": Rendering(reflow=True, blank_lines=1.0, heading_gap=False),
+    # Appended after it for the same reason: two columns of 42 characters side by side, 47-53 lines each.
+    "side_by_side": Rendering(width=42, hyphen_rate=0.5, blank_lines=0.5, side_by_side=50),
 }
 
 
@@ -217,6 +231,8 @@ def render(blocks: Sequence[PrintedBlock], rendering: Rendering, seed: int = 0) 
         lines.extend(body)
     if rendering.page_lines:
         lines, gold = _paginate(lines, gold, blocks, rendering, rng)
+    if rendering.side_by_side:
+        lines, gold = _side_by_side(lines, gold, blocks, rendering, rng)
     if rendering.line_numbers:
         lines = _number_lines(lines, rng)
     return lines, gold
@@ -257,6 +273,47 @@ def _paginate(lines: List[str], gold: Set[int], blocks: Sequence[PrintedBlock], 
         if i in gold:
             out_gold.add(len(out))
         out.append(line)
+    return out, out_gold
+
+
+def _side_by_side(lines: List[str], gold: Set[int], blocks: Sequence[PrintedBlock], rendering: Rendering,
+                  rng: numpy.random.Generator) -> Tuple[List[str], Set[int]]:
+    """Pages of two columns of about ``rendering.side_by_side`` lines each, set
+    side by side: the left column's lines padded to the column's width, then a
+    gutter of spaces, then the right column's line; a margin before both
+    (drawn per paper), the running header above and the page number below,
+    centred on the page; a form feed at the start of every page after the first."""
+    style = _page_style(blocks, rng)
+    margin = int(rng.choice([0, 0, 4, 8]))
+    gutter = int(rng.choice([2, 3, 4, 6, 8]))
+    width = rendering.width
+    page_width = 2 * width + gutter
+    out: List[str] = []
+    out_gold: Set[int] = set()
+    pages = []
+    at = 0
+    while at < len(lines):
+        height = max(10, rendering.side_by_side + int(rng.integers(-3, 4)))
+        pages.append((at, min(at + height, len(lines)), min(at + 2 * height, len(lines))))
+        at += 2 * height
+    first = style.first_page
+    for number, (start, middle, end) in enumerate(pages):
+        page_lines = []
+        for line in _header(style, first + number, first + len(pages) - 1):
+            page_lines.append((" " * margin + line.center(page_width).rstrip(), False))
+        left, right = lines[start:middle], lines[middle:end]
+        for k in range(max(len(left), len(right))):
+            left_line = left[k] if k < len(left) else ""
+            right_line = right[k] if k < len(right) else ""
+            text = (left_line.ljust(width + gutter) + right_line) if right_line else left_line
+            is_gold = (k < len(left) and start + k in gold) or (k < len(right) and middle + k in gold)
+            page_lines.append(((" " * margin + text).rstrip() if text.strip() else "", is_gold))
+        for line in _footer(style, first + number, first + len(pages) - 1):
+            page_lines.append((" " * margin + line.center(page_width).rstrip(), False))
+        for k, (text, is_gold) in enumerate(page_lines):
+            if is_gold:
+                out_gold.add(len(out))
+            out.append(("\f" if number and not k else "") + text)
     return out, out_gold
 
 

@@ -16,9 +16,16 @@ order (sub-sections are spans of their own, ``span._.section_level`` 2 and
 deeper), each starting at its heading line, ``span._.heading`` the heading
 text. A span's label is the section's IMRaD role where the format states it
 (JATS ``sec-type``, back matter), else ``"unlabelled"``, which the
-``scicls_sections`` component replaces. A ``text`` paper is taken as it is:
-no spans; the ``scicls_sections`` component finds its headings. What the
-reader learnt about the paper is in ``doc._.scicls_meta``.
+``scicls_sections`` component replaces. A ``text`` paper is taken as it is,
+except that pages set as two columns side by side (``pdftotext -layout``)
+are read column by column (:mod:`spacy_scicls.readers.text_columns`;
+``doc._.scicls_meta["columns_split"]`` lists those pages and how many lines
+held both columns) and the fonts' ligatures ("ﬁ") and TeX's separate
+accents ("Lemaˆıtre") are written as letters
+(:mod:`spacy_scicls.readers.text_glyphs`; counted in
+``doc._.scicls_meta["glyphs_normalised"]``): no spans; the
+``scicls_sections`` component finds its headings. What the reader learnt
+about the paper is in ``doc._.scicls_meta``.
 
 XML is parsed safely (see :mod:`spacy_scicls.readers._safe_xml`): entity
 declarations are refused and external DTDs and entities are never fetched.
@@ -286,10 +293,18 @@ def _pdf_doc(data: bytes, name: str, nlp: Language) -> Doc:
 
 def _text_doc(text: str, name: str, nlp: Language) -> Doc:
     from ..extensions import install_extensions
+    from .text_columns import read_columns
+    from .text_glyphs import normalise_glyphs
 
     install_extensions()
-    doc = nlp.make_doc(text)
-    doc._.scicls_meta = {"id": None, "title": None, "abstract": None, "categories": [], "format": "text", "source": name}
+    # Pages that a layout-keeping tool printed as two columns side by side are read column by column,
+    # then the fonts' ligatures and TeX's separate accents are written as letters; the doc's text is
+    # the result, and the meta says what was rewritten.
+    columns = read_columns(text)
+    glyphs = normalise_glyphs(columns.text)
+    doc = nlp.make_doc(glyphs.text)
+    doc._.scicls_meta = {"id": None, "title": None, "abstract": None, "categories": [], "format": "text", "source": name,
+                         "columns_split": columns.meta(), "glyphs_normalised": glyphs.meta()}
     return doc
 
 
