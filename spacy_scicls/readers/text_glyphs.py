@@ -25,6 +25,9 @@ _ACCENTS = {"\u02c6": "\u0302", "\u00b4": "\u0301", "\u00a8": "\u0308", "\u02dc"
             "\u00b8": "\u0327", "\u02da": "\u030a"}
 _SPACING_ACCENT = re.compile("([\u02c6\u00b4\u00a8\u02dc\u02c7\u00b8\u02da])([A-Za-z\u0131\u0237])")
 _DOTLESS = {"\u0131": "i", "\u0237": "j"}
+#: An acute accent typed for an apostrophe, as some keyboards give it ("it\u00b4s", "we\u00b4re"): a
+#: contraction's ending after it, then the end of the word. TeX's "Wi\u00b4sniewski" goes on after the "s".
+_APOSTROPHE = re.compile("(?<=[A-Za-z])\u00b4(?=(?:s|t|m|d|ll|re|ve)(?![A-Za-z]))")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ def normalise_glyphs(text: str) -> GlyphText:
 
     def compose(match: re.Match) -> str:
         nonlocal accents
+        if _APOSTROPHE.match(match.string, match.start()):
+            return match.group(0)
         letter = _DOTLESS.get(match.group(2), match.group(2))
         composed = unicodedata.normalize("NFC", letter + _ACCENTS[match.group(1)])
         if len(composed) != 1:
