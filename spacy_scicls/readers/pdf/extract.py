@@ -104,8 +104,8 @@ class Line:
     column: int = 0
     role: str = "body"
     shared_baseline: bool = False  # another line of its column sits on its baseline (a table's row)
-    # the start of the line set in bold (or italic) before the rest in another face: a run-in heading's
-    # place ("Participants. We recruited ..."); "" when the line has no such start
+    # the start of the line set in bold (or italic), all of it if the whole line is: a run-in heading's
+    # place ("Participants. We recruited ..."); "" when the line starts in another face
     lead: str = ""
     lead_face: str = ""
 
@@ -295,7 +295,8 @@ def _faked_small_caps(letters: list) -> float:
 
 
 def _lead(chars: list, text: str):
-    """(the line's start in bold or italic, that face) when the line goes on in another face, else ("", "")."""
+    """(the line's start in bold or italic, that face) when the line starts in bold or italic: the whole
+    line when all of it is in that face; ("", "") when it starts in the body's face."""
     first = next((c for c in chars if _LETTER.match(c[0])), None)
     if first is None:
         return "", ""
@@ -303,8 +304,8 @@ def _lead(chars: list, text: str):
     if not face:
         return "", ""
     end = next((i for i, c in enumerate(chars) if _LETTER.match(c[0]) and not c[face]), None)
-    if end is None:
-        return "", ""
+    if end is None:  # the whole line in that face: a run-in heading may go on to the next line
+        return text, "bold" if face == 6 else "italic"
     lead = "".join(c[0] for c in chars[:end]).strip()
     if sum(1 for ch in lead if ch.isalpha()) < 2 or not text.startswith(lead):
         return "", ""

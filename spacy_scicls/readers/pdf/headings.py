@@ -22,7 +22,7 @@ from typing import List, Sequence
 
 import numpy
 
-from .layout import Block
+from .layout import Block, join_lines
 
 MAX_WORDS = 16
 MAX_CHARS = 160
@@ -33,7 +33,7 @@ MIN_TEXT_PROBABILITY = 0.05
 TEXT_ONLY_PROBABILITY = 0.8
 ITALIC_TEXT_PROBABILITY = 0.3
 RUN_IN_TEXT_PROBABILITY = 0.3
-MAX_RUN_IN_WORDS = 12
+MAX_RUN_IN_WORDS = MAX_WORDS
 MAX_RUN_IN_INDENT = 4.0
 
 NUMBERED = re.compile(r"^(?:(\d{1,2}(?:\.\d{1,2}){0,3})\.?|([IVX]{1,5})\.|([A-H])\.)\s+\S")
@@ -125,13 +125,14 @@ def decide_headings(blocks: List[Block], body_size: float, body_bold: bool, body
     seen_heading = False
     out: List[Block] = []
     for block in blocks:
-        if block.role == "body" and _is_heading(block, p_text[id(block)], face, seen_heading):
-            seen_heading = True
-        elif id(block) in run_ins and _is_heading(run_ins[id(block)][0], p_text[id(run_ins[id(block)][0])],
-                                                  face, seen_heading, run_in=True):
+        # a run-in heading first: a block that starts with one is, as a whole, in two faces
+        if id(block) in run_ins and _is_heading(run_ins[id(block)][0], p_text[id(run_ins[id(block)][0])],
+                                                face, seen_heading, run_in=True):
             seen_heading = True
             out.extend(run_ins[id(block)])
             continue
+        if block.role == "body" and _is_heading(block, p_text[id(block)], face, seen_heading):
+            seen_heading = True
         out.append(block)
     blocks[:] = out
     _levels([b for b in blocks if b.role == "heading"])
@@ -188,23 +189,32 @@ def run_in_split(block: Block, body_bold: bool, body_italic: bool):
     in bold (or italic) type of at most ``MAX_RUN_IN_WORDS`` words ending in a full stop or a dash,
     followed on the same line by text in the body's face ("Participants. We recruited ...");
     else None."""
-    if block.role != "body":
-        return None
-    line = block.lines[0]
+    if block.role != "body" or not block.tags.get("opens", True):
+        return None  # not a paragraph's start: a phrase in bold or italic inside a sentence
+    line, before = block.lines[0], ""
+    if line.lead == line.text and len(block.lines) > 1:
+        if block.lines[1].lead_face == line.lead_face:
+            # a run-in heading over two lines: all of the first, the start of the second
+            before, line = line.text, block.lines[1]
+        elif not block.lines[1].lead:
+            # a run-in heading that fills its line: the paragraph starts on the next
+            before, line = line.text, replace(block.lines[1], lead="", lead_face=line.lead_face)
     lead = line.lead
-    if not lead or (line.lead_face == "bold" and body_bold) or (line.lead_face == "italic" and body_italic):
+    face = line.lead_face
+    if not (lead or before) or (face == "bold" and body_bold) or (face == "italic" and body_italic):
         return None
     rest = line.text[len(lead):].strip()
-    heading = lead.rstrip(".\u2014\u2013 ").strip()
-    if not _RUN_IN_END.search(lead) or not rest or rest[0].islower() or not heading:
+    heading = join_lines([before, lead]).rstrip(".\u2014\u2013 ").strip()
+    if not _RUN_IN_END.search(lead or before) or not rest or rest[0].islower() or not heading:
         return None
     if len(heading.split()) > MAX_RUN_IN_WORDS or not _LETTERS.search(heading):
         return None
-    bold, italic = (1.0, 0.0) if line.lead_face == "bold" else (0.0, 1.0)
-    head_line = replace(line, text=heading, lead="", lead_face="", bold=bold, italic=italic)
+    bold, italic = (1.0, 0.0) if face == "bold" else (0.0, 1.0)
+    head_line = replace(block.lines[0], text=heading, lead="", lead_face="", bold=bold, italic=italic)
     rest_line = replace(line, text=rest, lead="", lead_face="")
     head = Block([head_line], tags=dict(block.tags))
-    paragraph = Block([rest_line] + block.lines[1:], tags=dict(block.tags, indent=0.0))
+    following = block.lines[2:] if before else block.lines[1:]
+    paragraph = Block([rest_line] + following, tags=dict(block.tags, indent=0.0))
     return head, paragraph
 
 

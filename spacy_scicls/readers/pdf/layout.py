@@ -334,6 +334,7 @@ def blocks(ordered: List[Line], size: float, pitch: float) -> List[Block]:
         values.sort()
         column_right[key] = values[int(0.9 * (len(values) - 1))]
     stacked: List[bool] = []  # per block: whether it starts as a heading stacked under another
+    opens = True  # whether the block being gathered starts a paragraph (not the rest of a sentence)
     for line in ordered:
         if current:
             prev = current[-1]
@@ -353,14 +354,17 @@ def blocks(ordered: List[Line], size: float, pitch: float) -> List[Block]:
                 or _indented(line, prev, column_left, size)
                 or _CAPTION.match(line.text)
             )
+            if new and len(current) == 1 and _run_in_goes_on(prev, line, gap, pitch) and opens:
+                new = False
             under = not new and _stacked_heading(line, prev, gap, pitch, size, column_left, column_right)
             if new or under:
-                out.append(Block(current))
+                out.append(Block(current, tags={"opens": opens}))
                 stacked.append(bool(under))
+                opens = _opens_paragraph(prev, line, gap, pitch, size)
                 current = []
         current.append(line)
     if current:
-        out.append(Block(current))
+        out.append(Block(current, tags={"opens": opens}))
         stacked.append(False)
     out = _unstack_lists(out, stacked)
     for block in out:
@@ -386,7 +390,8 @@ def _unstack_lists(out: List[Block], stacked: List[bool]) -> List[Block]:
             j += 1
         # out[i:j] is a block followed by the blocks stacked under it
         if j - i - 1 > MAX_STACKED:
-            merged.append(Block([line for block in out[i:j] for line in block.lines], role=out[i].role))
+            merged.append(Block([line for block in out[i:j] for line in block.lines], role=out[i].role,
+                                 tags=dict(out[i].tags)))
         else:
             merged.extend(out[i:j])
         i = j
@@ -404,6 +409,25 @@ MAX_STACKED = 2
 _NUMBERED_START = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+[A-Z]")
 
 
+def _run_in_goes_on(prev: Line, line: Line, gap: float, pitch: float) -> bool:
+    """A paragraph's first line wholly in bold (or italic) over the next line at the line pitch: a run-in
+    heading over two lines (the next line starts in the same face and goes on in another), or one that
+    fills its line (it ends in a full stop or a dash and the next line is in another face)."""
+    if not (prev.lead == prev.text and prev.lead_face and line.page == prev.page and line.column == prev.column
+            and 0 < gap <= 1.2 * pitch and abs(line.size - prev.size) <= 0.6):
+        return False
+    if line.lead_face == prev.lead_face:
+        return bool(line.lead) and line.lead != line.text
+    return not line.lead and bool(re.search(r"[^\W\d_)]\.$|[\u2014\u2013]$", prev.text))
+
+
+def _opens_paragraph(prev: Line, line: Line, gap: float, pitch: float, size: float) -> bool:
+    """Whether ``line``, which starts a block, starts a paragraph after ``prev`` rather than going on
+    with its sentence in another face: after a sentence's end, a heading, a wider gap, or a column break."""
+    return (line.page != prev.page or line.column != prev.column or gap > 1.2 * pitch
+            or bool(re.search(r"[.!?:)\]]$", prev.text.strip())) or _set_apart(prev, size))
+
+
 def _set_apart(line: Line, size: float) -> bool:
     """A line in another type than the body's: bold, italic, small capitals, capitals, or another size."""
     letters = [ch for ch in line.text if ch.isalpha()]
@@ -413,14 +437,18 @@ def _set_apart(line: Line, size: float) -> bool:
 
 def _stacked_heading(line: Line, prev: Line, gap: float, pitch: float, size: float, column_left: Dict,
                      column_right: Dict) -> bool:
-    """A heading right under another with little space between them ("2. RESULTS" over "2.1 Data"):
-    both in a type set apart from the body's, the first stopping short of its column's right edge,
-    the second starting with a section's number or standing further below than the line pitch."""
+    """A heading with little space above it: a line in a type set apart from the body's that stands
+    further below the line before it than the line pitch, or that starts with a section's number
+    under another heading ("2. RESULTS" over "2.1 Data": a line set apart too, that stops short of
+    its column's right edge)."""
+    if not _set_apart(line, size):
+        return False
+    if gap > 1.2 * pitch:
+        return True
     key = (line.page, line.column)
     left, right = column_left[key], column_right[key]
-    if prev.x1 > left + 0.75 * (right - left) or not (_set_apart(prev, size) and _set_apart(line, size)):
-        return False
-    return gap > 1.2 * pitch or bool(_NUMBERED_START.match(line.text))
+    return (prev.x1 < left + 0.75 * (right - left) and _set_apart(prev, size)
+            and bool(_NUMBERED_START.match(line.text)))
 
 
 def _indented(line: Line, prev: Line, column_left: Dict, size: float) -> bool:
