@@ -240,3 +240,40 @@ def test_damaged_copies_of_a_good_pdf_read_or_give_a_reader_error(papers, nlp):
             assert str(err).startswith(f"damaged-{i}.pdf: ")
         else:
             assert doc._.scicls_meta["format"] == "pdf"
+
+
+def _line(text, x0, x1, top, size=10.0, **faces):
+    from spacy_scicls.readers.pdf.extract import Line
+
+    return Line(text=text, page=0, x0=x0, x1=x1, top=top, bottom=top + size, size=size, bold=faces.get("bold", 0.0),
+                italic=0.0, small_caps=False, font="Times", page_width=595, page_height=842)
+
+
+def test_two_columns_under_a_band_across_the_page_and_not_a_table_under_a_paragraph():
+    """A first page's title and abstract across both columns do not hide its gutter; a one-column
+    page with a table of two narrow columns under its text has none."""
+    from spacy_scicls.readers.pdf.layout import page_gutter
+
+    words = "the soil held its water for weeks after rain"
+    band = [_line(words * 5, 50, 545, 100 + 12 * i) for i in range(8)]
+    columns = [_line(words * 2, 50, 290, 220 + 12 * i) for i in range(25)] + \
+              [_line(words * 2, 305, 545, 220 + 12 * i) for i in range(25)]
+    gutter = page_gutter(band + columns)
+    assert gutter is not None and 290 <= gutter <= 305
+    text = [_line(words * 5, 50, 545, 100 + 12 * i) for i in range(30)]
+    table = [_line("Site number one", 50, 130, 480 + 12 * i) for i in range(12)] + \
+            [_line("Twelve weeks long", 350, 440, 480 + 12 * i) for i in range(12)]
+    assert page_gutter(text + table) is None
+
+
+def test_faked_small_capitals_take_their_capitals_size():
+    from spacy_scicls.readers.pdf.extract import _faked_small_caps
+
+    def chars(text, big=10.0, small=8.0):
+        return [(ch, 0, 0, 0, 0, big if i == 0 or not ch.isalpha() or text[i - 1] == " " else small)
+                for i, ch in enumerate(text) if ch.isalpha()]
+
+    assert _faked_small_caps(chars("INTRODUCTION AND AIMS")) == 10.0
+    assert _faked_small_caps(chars("Introduction")) == 0.0  # lower-case letters: not capitals
+    assert _faked_small_caps(chars("INTRODUCTION", small=10.0)) == 0.0  # one size: capitals
+    assert _faked_small_caps(chars("INTRODUCTION", small=5.0)) == 0.0  # far smaller: another thing
