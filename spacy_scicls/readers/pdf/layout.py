@@ -443,7 +443,10 @@ def _stacked_heading(line: Line, prev: Line, gap: float, pitch: float, size: flo
     its column's right edge)."""
     if not _set_apart(line, size):
         return False
-    if gap > 1.2 * pitch:
+    # from top to top and from bottom to bottom: a line without capitals or ascenders ("coverage") has its
+    # top lower, one with descenders its bottom; a larger heading's lines stand wider
+    step = min(gap, line.bottom - prev.bottom)
+    if step > 1.2 * pitch * max(1.0, line.size / size, prev.size / size):
         return True
     key = (line.page, line.column)
     left, right = column_left[key], column_right[key]
