@@ -10,10 +10,17 @@ heading-line model (the same one that finds headings in text files, see
 ``MIN_TEXT_PROBABILITY``, or when the layout alone is strong (numbered, or
 clearly larger type). A block in body type is a heading only when the text
 model is sure (``TEXT_ONLY_PROBABILITY``) and it is numbered or in capitals:
-so a PDF whose headings are not set apart by type still gets them.
+so a PDF whose headings are not set apart by type still gets them. An
+italic block is a heading after a heading set apart otherwise, when the
+text reads as one (``ITALIC_TEXT_PROBABILITY``). A paragraph that starts
+with a run-in heading (a bold or italic lead-in ending in a full stop:
+"Participants. We recruited ...") is split into that heading and its
+paragraph (:func:`run_in_split`).
 
 The constants were set on the tuning half of the JOSE papers (see
-docs/pdf.md and ``scripts/evaluate_pdf_sections.py --split tune``).
+docs/pdf.md and ``scripts/evaluate_pdf_sections.py --split tune``); those of
+italic and run-in headings on PLOS train papers typeset in many house styles
+(``--typeset train``).
 """
 import re
 from dataclasses import replace

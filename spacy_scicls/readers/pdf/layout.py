@@ -10,9 +10,9 @@ cross it (a title, a wide figure's caption) cut the page into bands, and
 each band is read left column first. Lines are then gathered into
 :class:`Block` s (a heading, a paragraph, a caption) at a gap wider than
 the body's line pitch, at a change of type size, weight, slant or small
-capitals, after a centred line, at an indented first line, or after a line
-that stops short of the column's edge when the next stands lower than the
-pitch or starts with a section's number.
+capitals, after a centred heading, at an indented first line, and before a
+heading with little space above it or stacked right under another; a
+run-in heading that runs over its first line stays with its paragraph.
 """
 import re
 from collections import Counter
@@ -24,6 +24,8 @@ from .extract import Line
 _DIGITS = re.compile(r"\d+")
 _NUMBER_ONLY = re.compile(r"^[\divxlcIVXLC\s.,:()\-–—/]{1,12}$")
 _SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.?|[A-H]\.)$")
+_NUMBERED_START = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+[A-Z]")
+MAX_STACKED = 2  # headings stacked under a heading; more in a row are a table of contents or a list
 _PAGE_WORD = re.compile(r"^(?:page|p\.)\s*\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)
 _ALNUM = re.compile(r"[^\W_]")
 _CAPTION = re.compile(
@@ -403,10 +405,6 @@ def _centred(line: Line, column_left: Dict, column_right: Dict, size: float) -> 
     key = (line.page, line.column)
     left, right = column_left[key], column_right[key]
     return abs((line.x0 + line.x1) / 2 - (left + right) / 2) < size and line.x0 - left > size
-
-
-MAX_STACKED = 2
-_NUMBERED_START = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+[A-Z]")
 
 
 def _run_in_goes_on(prev: Line, line: Line, gap: float, pitch: float) -> bool:
