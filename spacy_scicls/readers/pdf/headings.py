@@ -29,7 +29,7 @@ from typing import List, Sequence
 
 import numpy
 
-from .layout import Block, join_lines
+from .layout import RUN_IN_END, Block, join_lines
 
 MAX_WORDS = 16
 MAX_CHARS = 160
@@ -186,11 +186,6 @@ def _is_heading(block: Block, p_text: float, face, seen_heading: bool, run_in: b
     return heading
 
 
-# a run-in heading ends in a full stop or a dash; a bold lead-in ending in a colon is a label
-# ("Keywords:", "Question:", "Answer:") far more often than a heading
-_RUN_IN_END = re.compile(r"[^\W\d_)]\.$|\s?[\u2014\u2013]$")
-
-
 def run_in_split(block: Block, body_bold: bool, body_italic: bool):
     """(heading, paragraph) for a paragraph whose first line starts with a run-in heading: a lead-in
     in bold (or italic) type of at most ``MAX_RUN_IN_WORDS`` words ending in a full stop or a dash,
@@ -212,7 +207,7 @@ def run_in_split(block: Block, body_bold: bool, body_italic: bool):
         return None
     rest = line.text[len(lead):].strip()
     heading = join_lines([before, lead]).rstrip(".\u2014\u2013 ").strip()
-    if not _RUN_IN_END.search(lead or before) or not rest or rest[0].islower() or not heading:
+    if not RUN_IN_END.search(lead or before) or not rest or rest[0].islower() or not heading:
         return None
     if len(heading.split()) > MAX_RUN_IN_WORDS or not _LETTERS.search(heading):
         return None

@@ -25,6 +25,9 @@ _DIGITS = re.compile(r"\d+")
 _NUMBER_ONLY = re.compile(r"^[\divxlcIVXLC\s.,:()\-–—/]{1,12}$")
 _SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.?|[A-H]\.)$")
 _NUMBERED_START = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+[A-Z]")
+# how a run-in heading ends: a full stop after a word ("Participants.", "Experiment 2.", "(SNPs).") or a
+# dash; a bold lead-in ending in a colon is a label ("Keywords:", "Question:") far more often than a heading
+RUN_IN_END = re.compile(r"[^\W_]\.$|\)\.$|\s?[\u2014\u2013]$")
 MAX_STACKED = 2  # headings stacked under a heading; more in a row are a table of contents or a list
 _PAGE_WORD = re.compile(r"^(?:page|p\.)\s*\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)
 _ALNUM = re.compile(r"[^\W_]")
@@ -416,7 +419,7 @@ def _run_in_goes_on(prev: Line, line: Line, gap: float, pitch: float) -> bool:
         return False
     if line.lead_face == prev.lead_face:
         return bool(line.lead) and line.lead != line.text
-    return not line.lead and bool(re.search(r"[^\W\d_)]\.$|[\u2014\u2013]$", prev.text))
+    return not line.lead and bool(RUN_IN_END.search(prev.text))
 
 
 def _opens_paragraph(prev: Line, line: Line, gap: float, pitch: float, size: float) -> bool:
