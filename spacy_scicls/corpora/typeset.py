@@ -24,7 +24,7 @@ Needs reportlab (``pip install reportlab``; the ``dev`` extra has it).
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import List, Optional, Sequence, Tuple
 
 import numpy
@@ -427,14 +427,11 @@ def typeset(paper: TypesetPaper, style: HouseStyle) -> bytes:
 
 
 def _one_column(style: HouseStyle) -> HouseStyle:
-    from dataclasses import replace
-
     return replace(style, columns=1)
 
 
 def _plain(style: HeadingStyle) -> HeadingStyle:
-    from dataclasses import replace
-
+    """The "Abstract" heading: in the headings' face, not numbered, not run in."""
     return replace(style, numbering="none", run_in=False)
 
 
