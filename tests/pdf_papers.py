@@ -4,7 +4,9 @@
 type on page 1, authors, an "Abstract" heading, headings in bold (numbered
 "1 Introduction" or unnumbered "Methods"), one or two columns of 10-point
 text, a running header and a page number on every page, a figure caption in
-small type, and one word broken over two lines with a hyphen.
+small type, and one word broken over two lines with a hyphen; or with its
+headings set in another style (``headings``: small capitals, centred,
+italic, run in).
 """
 import zlib
 from pathlib import Path
@@ -133,7 +135,6 @@ def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of
             draw([[(lead, "Helvetica-Bold", 10), (first, "Helvetica", 10)]], "Helvetica", 10, before=4)
             text = text[len(first):].strip()
         elif headings == "small_caps":
-            title = printed_heading(number, heading, "small_caps", numbered)
             runs = [(ch, "Times-Roman", 10 if ch.isupper() or not ch.isalpha() else 8) for ch in
                     (f"{ROMAN[number - 1]}. {heading}" if numbered else heading)]
             draw([[(text_.upper(), font, size) for text_, font, size in runs]], "Times-Roman", 10, before=14,
