@@ -49,6 +49,18 @@ acknowledgement (as above). A tool that is not installed is skipped with a
 message (``pip install -e ".[eval]"`` installs them all).
 
     python scripts/evaluate_pdf_sections.py --data-dir $SCICLS_DATA_DIR --text-tools all
+
+With ``--typeset test`` (or ``train``), the reader is measured across
+typographic styles instead: every PLOS paper of that split with at least
+three headings (``papers/plos_jats``, split by
+:func:`spacy_scicls.corpora.plain_text.split_of`), shortened to its headings
+and the first two paragraphs under each (:func:`spacy_scicls.corpora.typeset.shorten`),
+is typeset as a PDF in each named house style and in ``--drawn`` styles drawn
+from seeds 0, 1, ... (:mod:`spacy_scicls.corpora.typeset`; needs reportlab),
+read back, and matched against the headings it prints, as above. It prints
+P/R/F1 per style and the worst style, the figure that counts:
+
+    python scripts/evaluate_pdf_sections.py --data-dir $SCICLS_DATA_DIR --typeset test
 """
 import argparse
 import os
@@ -199,9 +211,17 @@ def main(argv=None) -> int:
     parser.add_argument("--text-tools", nargs="+", metavar="TOOL", choices=["all", *TEXT_TOOLS],
                         help="judge the plain-text path on each tool's text of the PDFs instead "
                              f"({', '.join(TEXT_TOOLS)}, or all)")
+    parser.add_argument("--typeset", choices=("train", "test"),
+                        help="measure on the PLOS papers of this split typeset in many house styles instead")
+    parser.add_argument("--drawn", type=int, default=4, help="--typeset: how many drawn styles besides the named ones")
+    parser.add_argument("--max-papers", type=int, default=0, help="--typeset: the first N papers only (0: all)")
+    parser.add_argument("--only-style", action="append", default=[], help="--typeset: only these styles")
     args = parser.parse_args(argv)
     if args.data_dir is None:
         parser.error("--data-dir (or SCICLS_DATA_DIR) is required")
+    if args.typeset:
+        return typeset_styles(Path(args.data_dir), args.typeset, args.drawn, args.max_papers, args.only_style,
+                              args.verbose)
     import spacy
 
     from spacy_scicls.readers import read_paper
@@ -327,6 +347,72 @@ def _text_tools(items: List[Dict], tools: List[str], nlp, verbose: bool) -> int:
               + f"   {extract_s[tool]:9.1f}  {read_s[tool]:9.1f}  {split_pages[tool]:16d}")
     print("(extract s: a library's one parse of a PDF counts for the first of its tools)")
     print(f"worst tool: {worst[1]} F1 {worst[0]:.3f}")
+    return 0
+
+
+def _found_titles(doc) -> List[str]:
+    spans = list(doc.spans["sections"])
+    if spans and doc._.scicls_meta.get("abstract") and spans[0].label_ == "abstract":
+        spans = spans[1:]  # the abstract (metadata) laid out under an "Abstract" heading
+    return [s._.heading for s in spans if s._.heading]
+
+
+def typeset_styles(data_dir: Path, split: str, drawn: int, max_papers: int, only: List[str], verbose: bool) -> int:
+    """Section-title P/R/F1 of the PDF reader per house style, on PLOS papers typeset in each."""
+    import spacy
+
+    from spacy_scicls.corpora.papers import iter_papers
+    from spacy_scicls.corpora.pdf_layout import reader_blocks
+    from spacy_scicls.corpora.typeset import HOUSE_STYLES, TypesetPaper, draw_style, shorten, typeset
+    from spacy_scicls.readers import read_paper
+
+    nlp = spacy.blank("en")
+    papers = []
+    for doc in iter_papers(data_dir, "plos", split, nlp):
+        blocks = shorten(reader_blocks(doc))
+        if sum(1 for b in blocks if b.kind == "heading") >= 3:
+            meta = doc._.scicls_meta
+            papers.append((Path(str(meta.get("source"))).stem, meta.get("title") or "", meta.get("abstract") or "", blocks))
+        if max_papers and len(papers) >= max_papers:
+            break
+    styles = list(HOUSE_STYLES) + [draw_style(seed) for seed in range(drawn)]
+    if only:
+        styles = [s for s in styles if s.name in only]
+    if not papers or not styles:
+        print("no papers or no styles", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    rows = []
+    pages = 0
+    for style in styles:
+        tp = n_found = n_gold = 0
+        spurious, missing = Counter(), Counter()
+        per_paper = []
+        for name, title, abstract, blocks in papers:
+            paper = TypesetPaper(title, abstract, blocks)
+            doc = read_paper(typeset(paper, style), nlp, format="pdf", name=f"{name}.{style.name}.pdf")
+            pages += doc._.scicls_meta["pages"]
+            found = _found_titles(doc)
+            hit, extra, lost = score(found, paper.gold)
+            tp, n_found, n_gold = tp + hit, n_found + len(found), n_gold + len(paper.gold)
+            spurious.update(extra)
+            missing.update(lost)
+            per_paper.append(prf(hit, len(found), len(paper.gold))[2])
+        rows.append((style, prf(tp, n_found, n_gold), tp, n_found, n_gold, min(per_paper), spurious, missing))
+    elapsed = time.perf_counter() - started
+    print(f"PLOS {split} split: {len(papers)} papers x {len(styles)} styles, {pages} pages typeset and read "
+          f"in {elapsed:.1f} s\n")
+    print(f"{'style':<22} {'P':>6} {'R':>6} {'F1':>6}  {'worst paper F1':>14}  tp/found/gold")
+    for style, (p, r, f), tp, n_found, n_gold, worst_paper, spurious, missing in rows:
+        print(f"{style.name:<22} {p:6.3f} {r:6.3f} {f:6.3f}  {worst_paper:14.3f}  {tp}/{n_found}/{n_gold}")
+        if verbose:
+            print(f"    {style}\n    spurious: {spurious.most_common(6)}\n    missing:  {missing.most_common(6)}")
+    tp, n_found, n_gold = (sum(row[i] for row in rows) for i in (2, 3, 4))
+    p, r, f = prf(tp, n_found, n_gold)
+    print(f"{'all styles (micro)':<22} {p:6.3f} {r:6.3f} {f:6.3f}")
+    print(f"mean F1 over styles: {sum(row[1][2] for row in rows) / len(rows):.3f}")
+    worst = min(rows, key=lambda row: row[1][2])
+    print(f"worst style: {worst[0].name} F1 {worst[1][2]:.3f}")
     return 0
 
 

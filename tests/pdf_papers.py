@@ -4,7 +4,9 @@
 type on page 1, authors, an "Abstract" heading, headings in bold (numbered
 "1 Introduction" or unnumbered "Methods"), one or two columns of 10-point
 text, a running header and a page number on every page, a figure caption in
-small type, and one word broken over two lines with a hyphen.
+small type, and one word broken over two lines with a hyphen; or with its
+headings set in another style (``headings``: small capitals, centred,
+italic, run in).
 """
 import zlib
 from pathlib import Path
@@ -42,11 +44,30 @@ def _wrap(text: str, width: float, size: float, font: str = "Helvetica") -> List
     return lines
 
 
+HEADING_STYLES = ("bold", "small_caps", "centred", "italic", "run_in")
+ROMAN = ("I", "II", "III", "IV")
+
+
+def printed_heading(number: int, heading: str, style: str = "bold", numbered: bool = True) -> str:
+    """A section's heading as the reader should give it back in ``style`` (see :func:`write_paper`)."""
+    if style == "small_caps":
+        return f"{ROMAN[number - 1]}. {heading.upper()}" if numbered else heading.upper()
+    return f"{number} {heading}" if numbered else heading
+
+
 def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of_filler: int = 0,
-                line_numbers: bool = False, author_lines: Sequence[str] = ()) -> Path:
+                line_numbers: bool = False, author_lines: Sequence[str] = (), headings: str = "bold") -> Path:
     """A paper of two or more pages (``line_numbers``: a review copy's numbers beside every line;
     ``author_lines``: one line per author in the headings' bold type above the abstract, each with
-    its affiliation numbers, as some journals print them); returns ``path``."""
+    its affiliation numbers, as some journals print them); returns ``path``.
+
+    ``headings``: how the section headings are set: ``bold`` (12 points, bold), ``small_caps``
+    (IEEE's: capitals in the body's size with the other letters as smaller capitals, roman numbers,
+    centred), ``centred`` (bold, centred in the column), ``italic`` (the body's size, italic), or
+    ``run_in`` (bold, at the start of the section's first line, ending in a full stop: "Methods. We
+    measured ...")."""
+    if headings not in HEADING_STYLES:
+        raise ValueError(f"unknown heading style {headings!r}")
     page_width, page_height = A4
     margin = 60.0
     gap = 20.0
@@ -74,7 +95,8 @@ def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of
     def x() -> float:
         return margin + state["column"] * (column_width + gap)
 
-    def draw(lines: Sequence[str], font: str, size: float, before: float = 0.0) -> None:
+    def draw(lines: Sequence, font: str, size: float, before: float = 0.0, centred: bool = False) -> None:
+        """Lines of one font, or of runs (a list of (text, font, size) per line)."""
         state["y"] -= before
         for line in lines:
             if state["y"] < 60:
@@ -83,8 +105,13 @@ def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of
                 state["line"] += 1
                 c.setFont("Helvetica", 7)
                 c.drawRightString(x() - 6, state["y"], str(state["line"]))
-            c.setFont(font, size)
-            c.drawString(x(), state["y"], line)
+            runs = [(line, font, size)] if isinstance(line, str) else line
+            width = sum(stringWidth(text, f, s) for text, f, s in runs)
+            text_object = c.beginText(x() + ((column_width - width) / 2 if centred else 0.0), state["y"])
+            for text, f, s in runs:
+                text_object.setFont(f, s)
+                text_object.textOut(text)
+            c.drawText(text_object)
             state["y"] -= size * 1.25
 
     start_page()
@@ -100,10 +127,26 @@ def write_paper(path: Path, *, columns: int = 1, numbered: bool = True, pages_of
     draw(_wrap(ABSTRACT, column_width, 10), "Helvetica", 10, before=4)
     for number, (heading, text) in enumerate(SECTIONS, 1):
         title = f"{number} {heading}" if numbered else heading
-        draw([title], "Helvetica-Bold", 12, before=12)
+        if headings == "run_in":
+            state["y"] -= 8
+            lead = f"{title}. "
+            first_width = column_width - stringWidth(lead, "Helvetica-Bold", 10)
+            first = _wrap(text, first_width, 10)[0]
+            draw([[(lead, "Helvetica-Bold", 10), (first, "Helvetica", 10)]], "Helvetica", 10, before=4)
+            text = text[len(first):].strip()
+        elif headings == "small_caps":
+            runs = [(ch, "Times-Roman", 10 if ch.isupper() or not ch.isalpha() else 8) for ch in
+                    (f"{ROMAN[number - 1]}. {heading}" if numbered else heading)]
+            draw([[(text_.upper(), font, size) for text_, font, size in runs]], "Times-Roman", 10, before=14,
+                 centred=True)
+        elif headings == "italic":
+            draw([title], "Helvetica-Oblique", 10, before=12)
+        else:
+            draw([title], "Helvetica-Bold", 12, before=12, centred=headings == "centred")
         lines = _wrap(text, column_width, 10)
-        if number == 1:
-            # one word broken at the end of the second line
+        if number == 1 and headings != "run_in":
+            # one word broken at the end of the second line (not after a run-in heading: the lengthened
+            # line could run over a narrow column)
             words = lines[1].split()
             lines[1] = " ".join(words[:-1] + [f"{BROKEN_WORD[0]}-"])
             lines[2] = f"{BROKEN_WORD[1]} {words[-1]} " + lines[2]

@@ -51,6 +51,46 @@ def test_sections_title_abstract_in_reading_order(papers, nlp, kind, headings):
         assert sentences == {text.split(". ")[0] + "."}, sentences
 
 
+@pytest.mark.parametrize("style,columns,numbered", [
+    ("small_caps", 2, True),  # IEEE: "II. METHODS" in faked small capitals, centred
+    ("centred", 1, False),
+    ("italic", 1, False),
+    ("run_in", 1, False),  # "Methods. We measured ..." in bold at the start of the paragraph
+    ("run_in", 2, True),
+])
+def test_heading_styles_come_out_as_sections(nlp, tmp_path, style, columns, numbered):
+    path = pdf_papers.write_paper(tmp_path / f"{style}.pdf", columns=columns, numbered=numbered, headings=style)
+    doc = read_paper(path, nlp)
+    spans = list(doc.spans["sections"])
+    expected = [pdf_papers.printed_heading(n, h, style, numbered) for n, (h, _) in enumerate(pdf_papers.SECTIONS, 1)]
+    assert [s._.heading for s in spans] == ["Abstract"] + expected
+    for span, (_, text) in zip(spans[1:], pdf_papers.SECTIONS):
+        assert doc.text[span.start_char:].startswith(span._.heading + "\n")
+        body = span.text[len(span._.heading):]
+        # a run-in heading's paragraph keeps all of its words, and no heading is left in it
+        sentences = {s.strip() for s in re.split(r"(?<=\.)\s+", body.replace("hyphenated ", "")) if s.strip()}
+        assert sentences == {text.split(". ")[0] + "."}, sentences
+
+
+def test_a_bold_lead_in_that_is_a_label_stays_in_its_paragraph(nlp):
+    """A bold start of a line ending in a colon ("Question: ...") is a label, not a run-in heading;
+    nor is a bold start that does not read as a heading."""
+    from spacy_scicls.readers.pdf.extract import Line
+    from spacy_scicls.readers.pdf.headings import run_in_split
+    from spacy_scicls.readers.pdf.layout import Block
+
+    def block(text, lead):
+        line = Line(text=text, page=1, x0=50, x1=500, top=100, bottom=110, size=10, bold=0.1, italic=0.0,
+                    small_caps=False, font="Helvetica", page_width=595, page_height=842, lead=lead, lead_face="bold")
+        return Block([line])
+
+    assert run_in_split(block("Question: What is the name of the piece?", "Question:"), False, False) is None
+    assert run_in_split(block("Methods. we measured", "Methods."), False, False) is None  # goes on in lower case
+    head, paragraph = run_in_split(block("Participants. We recruited twelve.", "Participants."), False, False)
+    assert head.text == "Participants" and paragraph.text == "We recruited twelve."
+    assert run_in_split(block("Participants. We recruited twelve.", "Participants."), True, False) is None  # bold body
+
+
 @pytest.mark.parametrize("authors", [["Mira K. Dale 1"], ["Tomas K. Varga 1, 2"], ["Mira K. Dale 1", "Oskar P. Lind 2"]])
 def test_bold_author_lines_with_affiliation_numbers_are_not_headings(nlp, tmp_path, authors):
     """Made-up names in a heading's bold type, as some journals print their authors (the line cues
@@ -200,3 +240,40 @@ def test_damaged_copies_of_a_good_pdf_read_or_give_a_reader_error(papers, nlp):
             assert str(err).startswith(f"damaged-{i}.pdf: ")
         else:
             assert doc._.scicls_meta["format"] == "pdf"
+
+
+def _line(text, x0, x1, top, size=10.0, **faces):
+    from spacy_scicls.readers.pdf.extract import Line
+
+    return Line(text=text, page=0, x0=x0, x1=x1, top=top, bottom=top + size, size=size, bold=faces.get("bold", 0.0),
+                italic=0.0, small_caps=False, font="Times", page_width=595, page_height=842)
+
+
+def test_two_columns_under_a_band_across_the_page_and_not_a_table_under_a_paragraph():
+    """A first page's title and abstract across both columns do not hide its gutter; a one-column
+    page with a table of two narrow columns under its text has none."""
+    from spacy_scicls.readers.pdf.layout import page_gutter
+
+    words = "the soil held its water for weeks after rain"
+    band = [_line(words * 5, 50, 545, 100 + 12 * i) for i in range(8)]
+    columns = [_line(words * 2, 50, 290, 220 + 12 * i) for i in range(25)] + \
+              [_line(words * 2, 305, 545, 220 + 12 * i) for i in range(25)]
+    gutter = page_gutter(band + columns)
+    assert gutter is not None and 290 <= gutter <= 305
+    text = [_line(words * 5, 50, 545, 100 + 12 * i) for i in range(30)]
+    table = [_line("Site number one", 50, 130, 480 + 12 * i) for i in range(12)] + \
+            [_line("Twelve weeks long", 350, 440, 480 + 12 * i) for i in range(12)]
+    assert page_gutter(text + table) is None
+
+
+def test_faked_small_capitals_take_their_capitals_size():
+    from spacy_scicls.readers.pdf.extract import _faked_small_caps
+
+    def chars(text, big=10.0, small=8.0):
+        return [(ch, 0, 0, 0, 0, big if i == 0 or not ch.isalpha() or text[i - 1] == " " else small)
+                for i, ch in enumerate(text) if ch.isalpha()]
+
+    assert _faked_small_caps(chars("INTRODUCTION AND AIMS")) == 10.0
+    assert _faked_small_caps(chars("Introduction")) == 0.0  # lower-case letters: not capitals
+    assert _faked_small_caps(chars("INTRODUCTION", small=10.0)) == 0.0  # one size: capitals
+    assert _faked_small_caps(chars("INTRODUCTION", small=5.0)) == 0.0  # far smaller: another thing

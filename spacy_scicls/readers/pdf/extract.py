@@ -104,6 +104,10 @@ class Line:
     column: int = 0
     role: str = "body"
     shared_baseline: bool = False  # another line of its column sits on its baseline (a table's row)
+    # the start of the line set in bold (or italic), all of it if the whole line is: a run-in heading's
+    # place ("Participants. We recruited ..."); "" when the line starts in another face
+    lead: str = ""
+    lead_face: str = ""
 
     @property
     def width(self) -> float:
@@ -279,6 +283,35 @@ def _all_digits(chars: list) -> bool:
     return all(c[0].isdigit() or c[0] == " " for c in chars)
 
 
+def _faked_small_caps(letters: list) -> float:
+    """The size of the capitals of a line set in faked small capitals (every letter a capital, the
+    first ones of words larger than the rest, which are 0.6 to 0.9 of their size), else 0."""
+    if len(letters) < 3 or not all(c[0].isupper() for c in letters if c[0].isalpha()):
+        return 0.0
+    sizes = sorted({round(c[5] * 2) / 2 for c in letters})
+    if len(sizes) != 2 or not 0.6 * sizes[1] <= sizes[0] <= 0.9 * sizes[1]:
+        return 0.0
+    return sizes[1]
+
+
+def _lead(chars: list, text: str):
+    """(the line's start in bold or italic, that face) when the line starts in bold or italic: the whole
+    line when all of it is in that face; ("", "") when it starts in the body's face."""
+    first = next((c for c in chars if _LETTER.match(c[0])), None)
+    if first is None:
+        return "", ""
+    face = 6 if first[6] else 7 if first[7] else 0
+    if not face:
+        return "", ""
+    end = next((i for i, c in enumerate(chars) if _LETTER.match(c[0]) and not c[face]), None)
+    if end is None:  # the whole line in that face: a run-in heading may go on to the next line
+        return text, "bold" if face == 6 else "italic"
+    lead = "".join(c[0] for c in chars[:end]).strip()
+    if sum(1 for ch in lead if ch.isalpha()) < 2 or not text.startswith(lead):
+        return "", ""
+    return lead, "bold" if face == 6 else "italic"
+
+
 def _make_line(chars: list, page: int, width: float, height: float) -> Optional[Line]:
     while chars and chars[-1][0] == " ":
         chars.pop()
@@ -296,13 +329,21 @@ def _make_line(chars: list, page: int, width: float, height: float) -> Optional[
     bold = sum(1 for c in letters if c[6]) / len(letters)
     italic = sum(1 for c in letters if c[7]) / len(letters)
     small_caps = sum(1 for c in letters if c[8]) > len(letters) / 2
+    faked = _faked_small_caps(letters)
+    if faked:
+        # capitals in two sizes: small capitals made by scaling (TeX's Times, word processors); the
+        # line's type is that of its capitals, not of the smaller ones that are most of its letters
+        size, small_caps = faked, True
     fonts: dict = {}
     for c in ink:
         fonts[c[9]] = fonts.get(c[9], 0) + 1
     font = max(fonts, key=fonts.get)
     # the line's box from its characters of the line's own size (super- and subscripts left out)
     body = [c for c in ink if c[5] >= 0.8 * size] or ink
+    lead, lead_face = _lead(chars, text)
     return Line(
+        lead=lead,
+        lead_face=lead_face,
         text=text,
         page=page,
         x0=min(c[1] for c in ink),

@@ -9,8 +9,10 @@ a vertical gutter crossed by (almost) no line splits the page, lines that
 cross it (a title, a wide figure's caption) cut the page into bands, and
 each band is read left column first. Lines are then gathered into
 :class:`Block` s (a heading, a paragraph, a caption) at a gap wider than
-the body's line pitch, at a change of type size or weight, or at an
-indented first line.
+the body's line pitch, at a change of type size, weight, slant or small
+capitals, after a centred heading, at an indented first line, and before a
+heading with little space above it or stacked right under another; a
+run-in heading that runs over its first line stays with its paragraph.
 """
 import re
 from collections import Counter
@@ -22,6 +24,11 @@ from .extract import Line
 _DIGITS = re.compile(r"\d+")
 _NUMBER_ONLY = re.compile(r"^[\divxlcIVXLC\s.,:()\-–—/]{1,12}$")
 _SECTION_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.?|[A-H]\.)$")
+_NUMBERED_START = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+[A-Z]")
+# how a run-in heading ends: a full stop after a word ("Participants.", "Experiment 2.", "(SNPs).") or a
+# dash; a bold lead-in ending in a colon is a label ("Keywords:", "Question:") far more often than a heading
+RUN_IN_END = re.compile(r"[^\W_]\.$|\)\.$|\s?[\u2014\u2013]$")
+MAX_STACKED = 2  # headings stacked under a heading; more in a row are a table of contents or a list
 _PAGE_WORD = re.compile(r"^(?:page|p\.)\s*\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)
 _ALNUM = re.compile(r"[^\W_]")
 _CAPTION = re.compile(
@@ -52,6 +59,11 @@ class Block:
     def bold(self) -> float:
         total = sum(len(line.text) for line in self.lines)
         return sum(line.bold * len(line.text) for line in self.lines) / max(total, 1)
+
+    @property
+    def italic(self) -> float:
+        total = sum(len(line.text) for line in self.lines)
+        return sum(line.italic * len(line.text) for line in self.lines) / max(total, 1)
 
     @property
     def text(self) -> str:
@@ -249,8 +261,39 @@ def _gutter(lines: List[Line], width: float):
         if best_cross is None or cross < best_cross or (cross == best_cross and abs(x - width / 2) < abs(best - width / 2)):
             best, best_cross = x, cross
     if best is None or best_cross > 0.15 * len(texty):
-        return None
+        return _gutter_below_band(texty, width)
     return best
+
+
+def _gutter_below_band(texty: List[Line], width: float):
+    """The gutter of a page whose columns start below a band of lines across the page (a first
+    page's title, authors and abstract set across both columns): the strip must split the lines
+    below the band, each column holding at least a quarter of them in lines of running text."""
+    best, best_cross = None, None
+    for step in range(30, 71):
+        x = width * step / 100
+        left = [line for line in texty if line.x1 <= x]
+        right = [line for line in texty if line.x0 >= x]
+        if not left or not right:
+            continue
+        start = max(min(line.top for line in left), min(line.top for line in right)) - 1
+        below = [line for line in texty if line.top >= start]
+        cross = sum(1 for line in below if line.x0 < x - 2 and line.x1 > x + 2)
+        n_left = sum(1 for line in left if line.top >= start)
+        n_right = sum(1 for line in right if line.top >= start)
+        if min(n_left, n_right) < max(8, 0.25 * len(below)) or cross > 0.15 * len(below):
+            continue
+        # columns of running text fill their width; a table's cells or a side bar's lines do not
+        if min(_median([l.width for l in left]), _median([l.width for l in right])) < 0.28 * width:
+            continue
+        if best_cross is None or cross < best_cross or (cross == best_cross and abs(x - width / 2) < abs(best - width / 2)):
+            best, best_cross = x, cross
+    return best
+
+
+def _median(values: List[float]) -> float:
+    values = sorted(values)
+    return values[len(values) // 2] if values else 0.0
 
 
 def line_pitch(pages: List[List[Line]], size: float) -> float:
@@ -286,10 +329,17 @@ def blocks(ordered: List[Line], size: float, pitch: float) -> List[Block]:
     current: List[Line] = []
     column_left: Dict = {}
     column_right: Dict = {}
+    rights: Dict = {}
     for line in ordered:
         key = (line.page, line.column)
         column_left[key] = min(column_left.get(key, line.x0), line.x0)
-        column_right[key] = max(column_right.get(key, line.x1), line.x1)
+        rights.setdefault(key, []).append(line.x1)
+    for key, values in rights.items():
+        # the right edge most lines reach: a line that runs over it (a long word, a formula) does not move it
+        values.sort()
+        column_right[key] = values[int(0.9 * (len(values) - 1))]
+    stacked: List[bool] = []  # per block: whether it starts as a heading stacked under another
+    opens = True  # whether the block being gathered starts a paragraph (not the rest of a sentence)
     for line in ordered:
         if current:
             prev = current[-1]
@@ -301,15 +351,27 @@ def blocks(ordered: List[Line], size: float, pitch: float) -> List[Block]:
                 or gap < -0.5 * pitch
                 or abs(line.size - prev.size) > 0.6
                 or (line.bold >= 0.75) != (prev.bold >= 0.75)
+                or (line.italic >= 0.75) != (prev.italic >= 0.75)
+                or line.small_caps != prev.small_caps
+                # a centred heading in capitals over its paragraph, with no other change of type
+                or (_set_apart(prev, size) and _centred(prev, column_left, column_right, size)
+                    and not _centred(line, column_left, column_right, size))
                 or _indented(line, prev, column_left, size)
                 or _CAPTION.match(line.text)
             )
-            if new:
-                out.append(Block(current))
+            if new and len(current) == 1 and _run_in_goes_on(prev, line, gap, pitch) and opens:
+                new = False
+            under = not new and _stacked_heading(line, prev, gap, pitch, size, column_left, column_right)
+            if new or under:
+                out.append(Block(current, tags={"opens": opens}))
+                stacked.append(bool(under))
+                opens = _opens_paragraph(prev, line, gap, pitch, size)
                 current = []
         current.append(line)
     if current:
-        out.append(Block(current))
+        out.append(Block(current, tags={"opens": opens}))
+        stacked.append(False)
+    out = _unstack_lists(out, stacked)
     for block in out:
         if _CAPTION.match(block.lines[0].text):
             block.role = "caption"
@@ -317,9 +379,80 @@ def blocks(ordered: List[Line], size: float, pitch: float) -> List[Block]:
         key = (first.page, first.column)
         left, right = column_left[key], column_right[key]
         block.tags["indent"] = (first.x0 - left) / size
-        block.tags["centred"] = abs((first.x0 + first.x1) / 2 - (left + right) / 2) < size and first.x0 - left > size
+        block.tags["centred"] = _centred(first, column_left, column_right, size)
         block.tags["shared_baseline"] = any(line.shared_baseline for line in block.lines)
     return out
+
+
+def _unstack_lists(out: List[Block], stacked: List[bool]) -> List[Block]:
+    """Blocks split as stacked headings made one again where more than ``MAX_STACKED`` follow each other:
+    a table of contents or a list in bold, not headings over headings."""
+    merged: List[Block] = []
+    i = 0
+    while i < len(out):
+        j = i + 1
+        while j < len(out) and stacked[j - 1]:
+            j += 1
+        # out[i:j] is a block followed by the blocks stacked under it
+        if j - i - 1 > MAX_STACKED:
+            merged.append(Block([line for block in out[i:j] for line in block.lines], role=out[i].role,
+                                 tags=dict(out[i].tags)))
+        else:
+            merged.extend(out[i:j])
+        i = j
+    return merged
+
+
+def _centred(line: Line, column_left: Dict, column_right: Dict, size: float) -> bool:
+    """A line set in the middle of its column (a centred heading), not from its left edge."""
+    key = (line.page, line.column)
+    left, right = column_left[key], column_right[key]
+    return abs((line.x0 + line.x1) / 2 - (left + right) / 2) < size and line.x0 - left > size
+
+
+def _run_in_goes_on(prev: Line, line: Line, gap: float, pitch: float) -> bool:
+    """A paragraph's first line wholly in bold (or italic) over the next line at the line pitch: a run-in
+    heading over two lines (the next line starts in the same face and goes on in another), or one that
+    fills its line (it ends in a full stop or a dash and the next line is in another face)."""
+    if not (prev.lead == prev.text and prev.lead_face and line.page == prev.page and line.column == prev.column
+            and 0 < gap <= 1.2 * pitch and abs(line.size - prev.size) <= 0.6):
+        return False
+    if line.lead_face == prev.lead_face:
+        return bool(line.lead) and line.lead != line.text
+    return not line.lead and bool(RUN_IN_END.search(prev.text))
+
+
+def _opens_paragraph(prev: Line, line: Line, gap: float, pitch: float, size: float) -> bool:
+    """Whether ``line``, which starts a block, starts a paragraph after ``prev`` rather than going on
+    with its sentence in another face: after a sentence's end, a heading, a wider gap, or a column break."""
+    return (line.page != prev.page or line.column != prev.column or gap > 1.2 * pitch
+            or bool(re.search(r"[.!?:)\]]$", prev.text.strip())) or _set_apart(prev, size))
+
+
+def _set_apart(line: Line, size: float) -> bool:
+    """A line in another type than the body's: bold, italic, small capitals, capitals, or another size."""
+    letters = [ch for ch in line.text if ch.isalpha()]
+    caps = len(letters) >= 3 and sum(1 for ch in letters if ch.isupper()) >= 0.8 * len(letters)
+    return line.bold >= 0.75 or line.italic >= 0.75 or line.small_caps or caps or abs(line.size - size) > 0.6
+
+
+def _stacked_heading(line: Line, prev: Line, gap: float, pitch: float, size: float, column_left: Dict,
+                     column_right: Dict) -> bool:
+    """A heading with little space above it: a line in a type set apart from the body's that stands
+    further below the line before it than the line pitch, or that starts with a section's number
+    under another heading ("2. RESULTS" over "2.1 Data": a line set apart too, that stops short of
+    its column's right edge)."""
+    if not _set_apart(line, size):
+        return False
+    # from top to top and from bottom to bottom: a line without capitals or ascenders ("coverage") has its
+    # top lower, one with descenders its bottom; a larger heading's lines stand wider
+    step = min(gap, line.bottom - prev.bottom)
+    if step > 1.2 * pitch * max(1.0, line.size / size, prev.size / size):
+        return True
+    key = (line.page, line.column)
+    left, right = column_left[key], column_right[key]
+    return (prev.x1 < left + 0.75 * (right - left) and _set_apart(prev, size)
+            and bool(_NUMBERED_START.match(line.text)))
 
 
 def _indented(line: Line, prev: Line, column_left: Dict, size: float) -> bool:

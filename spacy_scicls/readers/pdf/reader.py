@@ -72,11 +72,12 @@ def read_pdf(data: bytes, paper: Paper, limits: Optional[Limits] = None) -> Pape
     pitch = line_pitch(ordered, size)
     body_lines = [line for lines in ordered for line in lines if abs(line.size - size) <= 0.6]
     body_bold = bool(body_lines) and sum(line.bold for line in body_lines) / len(body_lines) >= 0.5
+    body_italic = bool(body_lines) and sum(line.italic for line in body_lines) / len(body_lines) >= 0.5
     all_blocks: List[Block] = []
     for lines in ordered:
         all_blocks.extend(blocks(lines, size, pitch))
     title_blocks = _title(all_blocks, size)
-    decide_headings(all_blocks, size, body_bold)
+    decide_headings(all_blocks, size, body_bold, body_italic)
     vocabulary = _vocabulary(all_lines)
     _assemble(paper, all_blocks, title_blocks, vocabulary)
     paper.extra.update({
