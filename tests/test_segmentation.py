@@ -111,7 +111,7 @@ class StartsWith:
     def __init__(self, *starts, partial=()):
         self.starts, self.partial = starts, partial
 
-    def probabilities(self, lines):
+    def probabilities(self, lines, features=None):
         return numpy.asarray([1.0 if line.startswith(self.starts) else 0.3 if line.startswith(self.partial) else 0.0
                               for line in lines], dtype="float32")
 
@@ -147,9 +147,30 @@ def test_heading_wrapped_in_a_narrow_column_is_read_reflowed():
     body = "a line of running text that fills its column"
     text = "\n".join([body] * 4 + ["ends here.", "Radial organization is associated with", "rosette size", body,
                                    body, "and ends."]) + "\n"
-    model = StartsWith("Radial organization is associated with rosette size")
+    model = StartsWith("Radial organization is associated with rosette size", partial=("Radial", "rosette"))
     assert [text[a:b] for a, b in heading_spans(text, model)] == ["Radial organization is associated with\nrosette size"]
     assert paragraph_units(text.splitlines())[1] == [5, 6]
+    # Not where a line of it reads as no heading at all by itself, nor over a paragraph no longer than it.
+    assert heading_spans(text, StartsWith("Radial organization is associated with rosette size", partial=("Radial",))) == []
+    shorter = text.replace(f"{body}\n{body}\nand ends.", "and ends.")
+    assert heading_spans(shorter, model) == []
+
+
+def test_a_running_footer_with_its_page_number_is_no_wrapped_heading():
+    body = "a line of running text that fills its column"
+    page = [body] * 20 + ["ends here.", "Smith et al. (2024). A made-up paper. Journal of Tests, 3(1), 9.", "{}"]
+    text = "\n".join("\n".join(page).format(k) for k in range(1, 5)) + "\n"
+    # The model would take the footer and its page number, read as one line, for a heading.
+    model = StartsWith("Smith et al. (2024). A made-up paper. Journal of Tests, 3(1), 9. ", partial=("Smith", "1", "2", "3"))
+    assert heading_spans(text, model) == []
+
+
+def test_a_heading_ending_in_a_colon_or_followed_by_a_long_line_takes_no_more_lines():
+    body = "Body text of a paragraph that runs on to the end of the column."
+    text = f"Author contributions:\nmj and dlr designed the code.\n{body}\n"
+    assert [text[a:b] for a, b in heading_spans(text, StartsWith("Author", partial=("mj",)))] == ["Author contributions:"]
+    text = f"Summary\nevolved is an open-source R package for teaching evolution through virtual inquiries\n{body}\n"
+    assert [text[a:b] for a, b in heading_spans(text, StartsWith("Summary", partial=("evolved",)))] == ["Summary"]
 
 
 def test_line_features_shape_and_empty_lines():

@@ -423,11 +423,12 @@ class HeadingLineModel:
         self.threshold = float(threshold)
         self.meta = dict(meta or {})
 
-    def probabilities(self, lines: Sequence[str]) -> numpy.ndarray:
+    def probabilities(self, lines: Sequence[str], features: Optional[numpy.ndarray] = None) -> numpy.ndarray:
+        """P(heading) of each line; ``features``: the lines' :func:`line_features`, if already made."""
         if not len(lines):
             return numpy.zeros((0,), dtype="float32")
         empty = numpy.asarray([not line.strip() for line in lines])
-        X = line_features(lines)
+        X = line_features(lines) if features is None else features
         probs = forward(self.params, X)
         probs[empty] = 0.0
         if self.context_params is not None:
@@ -523,11 +524,17 @@ CONTINUATION_FLOOR = 0.2
 #: reading the text reflowed (each paragraph one line), gives it :data:`UNIT_THRESHOLD` or more.
 UNIT_THRESHOLD = 0.7
 UNIT_MAX_LINES = 4
+#: ... and each of its lines at least this much read alone.
+UNIT_LINE_FLOOR = 0.02
+#: The rest of a wrapped heading is short, and a heading that ends in a colon is a label that the text
+#: after it belongs to ("Author contributions: MJ and DLR designed ...").
+CONTINUATION_MAX_WORDS = 10
 
 
 def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float = 0.5,
                   prefixes: Optional[Sequence[int]] = None,
-                  unit_probs: Optional[Sequence[Tuple[List[int], float]]] = None) -> List[bool]:
+                  unit_probs: Optional[Sequence[Tuple[List[int], float]]] = None,
+                  furniture: Optional[Sequence[bool]] = None) -> List[bool]:
     """Which lines are heading lines: those the model gives ``threshold`` or more;
     the lines of a short paragraph that the model takes for a heading when it reads
     the text reflowed (``unit_probs``: ``(line indices, probability)`` of each
@@ -542,8 +549,13 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
       heading;
     - the rest of a wrapped heading: the line after a heading line, given
       :data:`CONTINUATION_FLOOR` or more, when the heading line ends on a word that
-      cannot end a title ("of", "and", a hyphen, a comma) or the next line starts in
-      lower case."""
+      cannot end a title ("of", "and", a hyphen, a comma; not a colon) or the next
+      line starts in lower case, and the next line has at most
+      :data:`CONTINUATION_MAX_WORDS` words.
+
+    A paragraph read as a heading also needs :data:`UNIT_LINE_FLOOR` on each of its
+    lines read alone and no line of ``furniture`` (running headers, footers, page
+    numbers)."""
     prefixes = prefixes if prefixes is not None else [0] * len(lines)
     bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
     flags = [bool(p >= threshold) for p in probs]
@@ -553,7 +565,10 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
         # A heading stands over a longer paragraph; a run of short paragraphs is a list whose bullets the
         # text lost, or a table.
         longer_after = k + 1 < len(units) and len(units[k + 1][0]) > len(unit)
-        if 2 <= len(unit) <= UNIT_MAX_LINES and p >= UNIT_THRESHOLD and longer_after:
+        # Every line must look a little like a heading line by itself, and none be page furniture (a running
+        # footer with its page number reads like a short paragraph).
+        plausible = all(probs[i] >= UNIT_LINE_FLOOR and not (furniture and furniture[i]) for i in unit)
+        if 2 <= len(unit) <= UNIT_MAX_LINES and p >= UNIT_THRESHOLD and longer_after and plausible:
             for i in unit:
                 flags[i] = True
     numbers = []
@@ -568,6 +583,7 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
     for i in range(n - 1):
         j = i + 1
         if flags[i] and not flags[j] and bodies[j] and probs[j] >= CONTINUATION_FLOOR \
+                and len(bodies[j].split()) <= CONTINUATION_MAX_WORDS and not bodies[i].endswith(":") \
                 and (_CONTINUES.search(bodies[i]) or bodies[j][:1].islower()):
             flags[j] = True
     return flags
@@ -620,8 +636,10 @@ def heading_spans(text: str, model: "HeadingLineModel") -> List[tuple]:
     prefixes = line_number_prefixes(lines)
     units = paragraph_units(lines, prefixes)
     reflowed = model.probabilities([_join_unit([lines[i][prefixes[i]:] for i in unit]) for unit in units])
-    flags = heading_flags(lines, model.probabilities(lines), model.threshold, prefixes,
-                          list(zip(units, reflowed.tolist())))
+    X = line_features(lines)
+    furniture = ((X[:, FEATURES.index("repeated")] > 0) | (X[:, FEATURES.index("page_number")] > 0)).tolist()
+    flags = heading_flags(lines, model.probabilities(lines, X), model.threshold, prefixes,
+                          list(zip(units, reflowed.tolist())), furniture)
     spans: List[list] = []
     offset = 0
     previous = False
