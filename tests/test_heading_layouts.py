@@ -1,4 +1,6 @@
 """Cues of the heading-line scorer that hold up whatever the text's layout (spacy_scicls.segmentation.lines)."""
+import numpy
+
 from spacy_scicls.segmentation import heading_spans
 from spacy_scicls.segmentation.lines import FEATURES, line_features, line_number_prefixes
 
@@ -28,11 +30,15 @@ def test_numbered_headings_are_no_line_numbers():
 
 
 class _Flags:
+    """A stand-in heading-line model: probability 1 for the lines that end with ``wanted``."""
+
+    threshold = 0.5
+
     def __init__(self, wanted):
         self.wanted = wanted
 
-    def heading_lines(self, lines):
-        return [line.rstrip().endswith(self.wanted) for line in lines]
+    def probabilities(self, lines, features=None):
+        return numpy.asarray([float(line.rstrip().endswith(self.wanted)) for line in lines], dtype="float32")
 
 
 def test_a_heading_span_leaves_the_line_number_out():
