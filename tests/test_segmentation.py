@@ -405,3 +405,13 @@ def test_the_papers_heading_style_is_a_second_pass_cue():
     assert C[2, cols["style_mean"]] == pytest.approx(0.85)
     # the paragraph lines share theirs with none of them
     assert C[1, cols["style_share"]] == 0.0 and C[1, cols["style_mean"]] == pytest.approx(0.1)
+
+
+def test_a_paragraph_holding_a_heading_found_by_itself_is_not_taken_whole():
+    # "Keywords: ..." does not stop short of its column, so the reflowing joins it to the heading under it.
+    body = "Body text of a paragraph that runs on to the end of the column, and on."
+    text = "\n".join([body] * 3 + ["which ends here.", "Keywords: answer validation, textual entailment, synthesis",
+                                  "1 Introduction"] + [body] * 4) + "\n"
+    model = StartsWith("1 Introduction", "Keywords: answer validation, textual entailment, synthesis 1",
+                       partial=("Keywords",))
+    assert [text[a:b] for a, b in heading_spans(text, model)] == ["1 Introduction"]

@@ -554,8 +554,8 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
       :data:`CONTINUATION_MAX_WORDS` words.
 
     A paragraph read as a heading also needs :data:`UNIT_LINE_FLOOR` on each of its
-    lines read alone and no line of ``furniture`` (running headers, footers, page
-    numbers)."""
+    lines read alone, none of them a heading line already, and no line of
+    ``furniture`` (running headers, footers, page numbers)."""
     prefixes = prefixes if prefixes is not None else [0] * len(lines)
     bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
     flags = [bool(p >= threshold) for p in probs]
@@ -568,7 +568,11 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
         # Every line must look a little like a heading line by itself, and none be page furniture (a running
         # footer with its page number reads like a short paragraph).
         plausible = all(probs[i] >= UNIT_LINE_FLOOR and not (furniture and furniture[i]) for i in unit)
-        if 2 <= len(unit) <= UNIT_MAX_LINES and p >= UNIT_THRESHOLD and longer_after and plausible:
+        # A paragraph that holds a line found by itself is a line before a heading that did not stop short
+        # ("Keywords: ..." over "1 Introduction"), or a heading found already: its other lines are left to
+        # the joins below.
+        if 2 <= len(unit) <= UNIT_MAX_LINES and p >= UNIT_THRESHOLD and longer_after and plausible \
+                and not any(flags[i] for i in unit):
             for i in unit:
                 flags[i] = True
     numbers = []
