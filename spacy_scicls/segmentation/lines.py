@@ -577,10 +577,11 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
                 flags[i] = True
     numbers = []
     for i in range(n - 1):
-        if not flags[i] and flags[i + 1] and _BARE_NUMBER.match(bodies[i]) and heading_number(bodies[i + 1] + " x") is None \
-                and not _NUMBER_PREFIX.match(bodies[i + 1]):
+        title = bodies[i + 1]
+        if not flags[i] and flags[i + 1] and _BARE_NUMBER.match(bodies[i]) \
+                and not (_NUMBER_PREFIX.match(title) or _BARE_NUMBER.match(title)):
             numbers.append(i)
-    integers = {bodies[i].rstrip(".") for i in numbers if bodies[i].isdigit()}
+    integers = {bodies[i] for i in numbers if bodies[i].isdigit()}
     for i in numbers:
         if not bodies[i].isdigit() or len(integers) >= 2:
             flags[i] = True
@@ -632,8 +633,9 @@ def heading_spans(text: str, model: "HeadingLineModel") -> List[tuple]:
     """Character offsets ``(start, end)`` of the headings of ``text`` (the lines of
     :func:`heading_flags`); a heading wrapped over two lines (the second starting in
     lower case, or the first ending in a hyphen, a comma or a word such as "and"), or
-    a section number on the line above its title, is one heading. The model reads the text twice: line by
-    line, and reflowed into the paragraphs of :func:`paragraph_units`."""
+    a section number on the line above its title, is one heading. The model reads
+    the text twice: line by line, and reflowed into the paragraphs of
+    :func:`paragraph_units`."""
     raw_lines = text.splitlines(keepends=True)
     lines = [line.rstrip("\r\n") for line in raw_lines]
     # A manuscript's line numbers are not part of the heading.
