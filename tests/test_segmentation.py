@@ -415,3 +415,11 @@ def test_a_paragraph_holding_a_heading_found_by_itself_is_not_taken_whole():
     model = StartsWith("1 Introduction", "Keywords: answer validation, textual entailment, synthesis 1",
                        partial=("Keywords",))
     assert [text[a:b] for a, b in heading_spans(text, model)] == ["1 Introduction"]
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 21, 22, 300])
+def test_local_widths_are_the_75th_percentile_of_each_window(n):
+    from spacy_scicls.segmentation.lines import local_widths
+
+    lengths = numpy.random.default_rng(n).integers(0, 120, n).tolist()
+    assert local_widths(lengths) == [float(numpy.percentile(lengths[max(0, k - 10) : k + 11], 75)) for k in range(n)]

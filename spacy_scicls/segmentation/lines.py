@@ -190,6 +190,22 @@ def _known_prefix(bare: str) -> bool:
     return bool(_KNOWN_PREFIX.match(bare.lower()))
 
 
+def local_widths(lengths: Sequence[int], reach: int = 10) -> List[float]:
+    """For each line length, the 75th percentile of the lengths of up to ``reach``
+    lines on each side and its own (fewer at the ends): the width of the column the
+    line is in. One vectorised percentile over all full windows, so that a text of
+    tens of thousands of lines costs no more than a few of numpy's calls."""
+    values = numpy.asarray(lengths, dtype="float64")
+    n, size = len(values), 2 * reach + 1
+    if n <= size:
+        return [float(numpy.percentile(values[max(0, k - reach) : k + reach + 1], 75)) for k in range(n)]
+    out = numpy.empty(n)
+    out[reach : n - reach] = numpy.percentile(numpy.lib.stride_tricks.sliding_window_view(values, size), 75, axis=1)
+    for k in list(range(reach)) + list(range(n - reach, n)):
+        out[k] = numpy.percentile(values[max(0, k - reach) : k + reach + 1], 75)
+    return out.tolist()
+
+
 def line_features(lines: Sequence[str]) -> numpy.ndarray:
     """One row of cues (:data:`FEATURES`) per line; empty lines get a zero row."""
     prefixes = line_number_prefixes(lines)
@@ -251,9 +267,8 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
     # each side): the width of the column the line is in.
     text_lengths = [len(stripped[i]) for i in text_lines]
     local_typical: Dict[int, float] = {}
-    for k, i in enumerate(text_lines):
-        around = text_lengths[max(0, k - 10) : k + 11]
-        local_typical[i] = max(float(numpy.percentile(around, 75)), 20.0)
+    for i, width in zip(text_lines, local_widths(text_lengths)):
+        local_typical[i] = max(width, 20.0)
     X = numpy.zeros((n, len(FEATURES)), dtype="float32")
     for i, s in enumerate(stripped):
         if not s:
@@ -603,13 +618,12 @@ def paragraph_units(lines: Sequence[str], prefixes: Optional[Sequence[int]] = No
     prefixes = prefixes if prefixes is not None else [0] * len(lines)
     bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
     nonempty = [i for i, b in enumerate(bodies) if b]
-    lengths = [len(bodies[i]) for i in nonempty]
+    widths = local_widths([len(bodies[i]) for i in nonempty])
     units: List[List[int]] = []
     current: List[int] = []
     for k, i in enumerate(nonempty):
         current.append(i)
-        around = lengths[max(0, k - 10) : k + 11]
-        width = max(float(numpy.percentile(around, 75)), 20.0)
+        width = max(widths[k], 20.0)
         nxt = nonempty[k + 1] if k + 1 < len(nonempty) else None
         if nxt is None or nxt > i + 1 or len(bodies[i]) < 0.8 * width:
             units.append(current)
