@@ -13,18 +13,17 @@ all of them. :data:`RENDERINGS` names the layouts the evaluation reports;
 :func:`draw_rendering` draws a random one for training. The same blocks,
 rendering and seed give the same text.
 """
-import re
 from dataclasses import dataclass
 from typing import Dict, List, Sequence, Set, Tuple
 
 import numpy
 
+from ..segmentation.lines import join_lines
 from .pdf_layout import wrap
 from .printed import PrintedBlock
 
 #: Blocks that a reflowing tool joins into one line; tables and figure text keep their lines.
 _JOINED = ("heading", "paragraph", "caption")
-_SPLIT_WORD = re.compile(r"[a-z]-$")
 
 
 @dataclass(frozen=True)
@@ -117,21 +116,6 @@ def draw_rendering(rng: numpy.random.Generator) -> Rendering:
         # Drawn last, so that the other options keep the values they were drawn with before it came.
         heading_gap=bool(rng.random() >= 0.4),
     )
-
-
-def join_lines(lines: Sequence[str]) -> str:
-    """Printed lines as one line: a word split at the line end with a hyphen
-    ("hyphen-" + "ation") is joined without it; other lines with a space."""
-    out = ""
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        if out and _SPLIT_WORD.search(out) and line[:1].islower():
-            out = out[:-1] + line
-        else:
-            out = f"{out} {line}" if out else line
-    return out
 
 
 def _block_lines(block: PrintedBlock, rendering: Rendering, rng: numpy.random.Generator) -> List[str]:

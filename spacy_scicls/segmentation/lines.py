@@ -631,15 +631,19 @@ def paragraph_units(lines: Sequence[str], prefixes: Optional[Sequence[int]] = No
     return units
 
 
-def _join_unit(parts: Sequence[str]) -> str:
-    """Lines as one line, a word split at a line's end with a hyphen joined again."""
+def join_lines(lines: Sequence[str]) -> str:
+    """Printed lines as one line, as a reflowing tool joins them: a word split at
+    the line end with a hyphen ("hyphen-" + "ation") is joined without it; other
+    lines with a space; empty lines are left out."""
     out = ""
-    for part in parts:
-        part = part.strip()
-        if out and _SPLIT_WORD.search(out) and part[:1].islower():
-            out = out[:-1] + part
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if out and _SPLIT_WORD.search(out) and line[:1].islower():
+            out = out[:-1] + line
         else:
-            out = f"{out} {part}" if out else part
+            out = f"{out} {line}" if out else line
     return out
 
 
@@ -655,7 +659,7 @@ def heading_spans(text: str, model: "HeadingLineModel") -> List[tuple]:
     # A manuscript's line numbers are not part of the heading.
     prefixes = line_number_prefixes(lines)
     units = paragraph_units(lines, prefixes)
-    reflowed = model.probabilities([_join_unit([lines[i][prefixes[i]:] for i in unit]) for unit in units])
+    reflowed = model.probabilities([join_lines([lines[i][prefixes[i]:] for i in unit]) for unit in units])
     X = line_features(lines)
     furniture = ((X[:, FEATURES.index("repeated")] > 0) | (X[:, FEATURES.index("page_number")] > 0)).tolist()
     flags = heading_flags(lines, model.probabilities(lines, X), model.threshold, prefixes,
