@@ -83,7 +83,7 @@ import numpy  # noqa: E402
 
 from spacy_scicls.corpora.plain_text import normalise_line, split_of, tei_plain_text  # noqa: E402
 from spacy_scicls.segmentation import HeadingLineModel, LineModelSegmenter, heading_spans  # noqa: E402
-from spacy_scicls.segmentation.lines import paragraph_units  # noqa: E402
+from spacy_scicls.segmentation.lines import UNIT_FEATURES, reflowed_units, unit_features  # noqa: E402
 from spacy_scicls.segmentation.lines import FEATURES, forward, line_features, train_network  # noqa: E402
 
 PAPERS = Path(__file__).parent / "fixtures" / "papers"
@@ -142,27 +142,34 @@ def test_rest_of_a_wrapped_heading_joins_it():
     assert [text[a:b] for a, b in spans] == ["Quantitative analysis of\nneural rosettes"]
 
 
-def test_heading_wrapped_in_a_narrow_column_is_read_reflowed():
-    # Line by line the model finds nothing; reading the paragraphs reflowed, the short one is a heading.
+def test_each_line_reads_the_paragraph_it_is_in_reflowed():
+    # A heading wrapped in a narrow column: two short-ish lines between paragraphs that fill the column.
     body = "a line of running text that fills its column"
-    text = "\n".join([body] * 4 + ["ends here.", "Radial organization is associated with", "rosette size", body,
-                                   body, "and ends."]) + "\n"
-    model = StartsWith("Radial organization is associated with rosette size", partial=("Radial", "rosette"))
-    assert [text[a:b] for a, b in heading_spans(text, model)] == ["Radial organization is associated with\nrosette size"]
-    assert paragraph_units(text.splitlines())[1] == [5, 6]
-    # Not where a line of it reads as no heading at all by itself, nor over a paragraph no longer than it.
-    assert heading_spans(text, StartsWith("Radial organization is associated with rosette size", partial=("Radial",))) == []
-    shorter = text.replace(f"{body}\n{body}\nand ends.", "and ends.")
-    assert heading_spans(shorter, model) == []
-
-
-def test_a_running_footer_with_its_page_number_is_no_wrapped_heading():
-    body = "a line of running text that fills its column"
-    page = [body] * 20 + ["ends here.", "Smith et al. (2024). A made-up paper. Journal of Tests, 3(1), 9.", "{}"]
-    text = "\n".join("\n".join(page).format(k) for k in range(1, 5)) + "\n"
-    # The model would take the footer and its page number, read as one line, for a heading.
-    model = StartsWith("Smith et al. (2024). A made-up paper. Journal of Tests, 3(1), 9. ", partial=("Smith", "1", "2", "3"))
-    assert heading_spans(text, model) == []
+    lines = [body] * 4 + ["ends here.", "Radial organization is associated with", "rosette size", body, body,
+                          "and ends."]
+    units, texts = reflowed_units(lines)
+    assert units[1] == [5, 6] and texts[1] == "Radial organization is associated with rosette size"
+    unit_first = numpy.asarray([0.1, 0.9, 0.05], dtype="float32")
+    first = numpy.asarray([0.0] * 5 + [0.3, 0.2] + [0.0] * 3, dtype="float32")
+    U = unit_features(len(lines), units, unit_first, first)
+    col = {name: k for k, name in enumerate(UNIT_FEATURES)}
+    for i in (5, 6):
+        assert U[i, col["unit_p"]] == pytest.approx(0.9) and U[i, col["unit_lines_2"]] == 1.0
+        assert U[i, col["unit_prev_p"]] == pytest.approx(0.1) and U[i, col["unit_next_p"]] == pytest.approx(0.05)
+        assert U[i, col["unit_min_line_p"]] == pytest.approx(0.2) and U[i, col["unit_max_line_p"]] == pytest.approx(0.3)
+        assert U[i, col["unit_next_longer"]] == 1.0
+    assert U[5, col["unit_first"]] == 1.0 and U[6, col["unit_first"]] == 0.0
+    assert U[0, col["unit_lines_5"]] == 1.0 and U[0, col["unit_next_longer"]] == 0.0
+    # A line the first pass is sure of alone is a paragraph of its own: a label that runs to the column's edge is
+    # not read as one line with the heading under it.
+    labelled = [body] * 3 + ["which ends here.", "Keywords: answer validation, textual entailment, synthesis and",
+                             "1 Introduction"] + [body] * 3
+    assert reflowed_units(labelled)[0][1] == [4, 5]
+    sure = [0.0] * 5 + [0.99] + [0.0] * 3
+    assert reflowed_units(labelled, sure)[0][1:3] == [[4], [5]]
+    # A manuscript's line numbers are left out of the reflowed text.
+    numbered = [f"{k + 1} {line}" for k, line in enumerate(lines)]
+    assert reflowed_units(numbered)[1][1] == "Radial organization is associated with rosette size"
 
 
 def test_a_heading_ending_in_a_colon_or_followed_by_a_long_line_takes_no_more_lines():
@@ -253,7 +260,7 @@ def test_context_features_read_the_neighbours():
     lines = ["1 Introduction", "", "Some text of a paragraph.", "More text."]
     X = line_features(lines)
     first = numpy.asarray([0.9, 0.0, 0.2, 0.1], dtype="float32")
-    C = context_features(lines, X, first)
+    C = context_features(lines, X, first, numpy.zeros((4, len(UNIT_FEATURES)), dtype="float32"))
     assert C.shape == (4, len(FEATURES) + len(CONTEXT_FEATURES))
     cols = {name: len(FEATURES) + i for i, name in enumerate(CONTEXT_FEATURES)}
     # The empty line is skipped: the paragraph's previous line is the heading.
@@ -398,23 +405,13 @@ def test_the_papers_heading_style_is_a_second_pass_cue():
              "3 Results", "Text of the paper goes on here."]
     X = line_features(lines)
     first = numpy.asarray([0.9, 0.1, 0.2, 0.1, 0.8, 0.1], dtype="float32")
-    C = context_features(lines, X, first)
+    C = context_features(lines, X, first, numpy.zeros((6, len(UNIT_FEATURES)), dtype="float32"))
     cols = {name: len(FEATURES) + i for i, name in enumerate(CONTEXT_FEATURES)}
     # "2 Methods", unsure itself, shares its style with both sure headings
     assert C[2, cols["style_share"]] == pytest.approx(1.0)
     assert C[2, cols["style_mean"]] == pytest.approx(0.85)
     # the paragraph lines share theirs with none of them
     assert C[1, cols["style_share"]] == 0.0 and C[1, cols["style_mean"]] == pytest.approx(0.1)
-
-
-def test_a_paragraph_holding_a_heading_found_by_itself_is_not_taken_whole():
-    # "Keywords: ..." does not stop short of its column, so the reflowing joins it to the heading under it.
-    body = "Body text of a paragraph that runs on to the end of the column, and on."
-    text = "\n".join([body] * 3 + ["which ends here.", "Keywords: answer validation, textual entailment, synthesis",
-                                  "1 Introduction"] + [body] * 4) + "\n"
-    model = StartsWith("1 Introduction", "Keywords: answer validation, textual entailment, synthesis 1",
-                       partial=("Keywords",))
-    assert [text[a:b] for a, b in heading_spans(text, model)] == ["1 Introduction"]
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 21, 22, 300])

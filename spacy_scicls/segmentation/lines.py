@@ -11,7 +11,9 @@ manuscript's line numbers (:func:`line_number_prefixes`); a small two-pass
 network over them (:class:`HeadingLineModel`, weights in
 ``heading_lines.json``, made by ``scripts/train_heading_lines.py`` on many
 renderings of the gold papers) gives each line a probability of being a
-heading. The hand-written rules of :mod:`.rule_based` are one of its cues.
+heading; its second pass also reads the text reflowed, each paragraph as one
+line, since a long heading wrapped in a narrow column reads like a paragraph
+line by line. The hand-written rules of :mod:`.rule_based` are one of its cues.
 """
 import json
 import math
@@ -75,9 +77,21 @@ NEIGHBOUR_CUES = (
 BASE_FEATURES = FEATURES
 FEATURES = BASE_FEATURES + tuple(f"prev:{c}" for c in NEIGHBOUR_CUES) + tuple(f"next:{c}" for c in NEIGHBOUR_CUES)
 #: Cues added to :data:`FEATURES` for the second pass: the first pass's
-#: probability of the line and of its two non-empty neighbours on each side.
-CONTEXT_FEATURES = ("p_self", "p_prev", "p_next", "p_prev2", "p_next2", "p_prev_x_open", "p_next_x_open",
+#: probability of the line and of its two non-empty neighbours on each side, and
+#: of the lines that share its style.
+PROBABILITY_CUES = ("p_self", "p_prev", "p_next", "p_prev2", "p_next2", "p_prev_x_open", "p_next_x_open",
                     "style_share", "style_mean")
+#: Cues of the text read reflowed, added to the second pass: a PDF's lines cut a long heading in a narrow
+#: column into lines that each read like a paragraph's, while the heading joined into one line reads like a
+#: heading. :func:`paragraph_units` gathers the lines into paragraphs as a reflowing tool would; the first
+#: pass scores each paragraph as one line (``unit_p``, and the paragraphs before and after it), and the
+#: second pass also reads how many lines the paragraph has, whether the next one is longer (a heading stands
+#: over a longer paragraph; a run of short paragraphs is a list that lost its bullets), and the least and
+#: the most the first pass gives any of its lines alone.
+UNIT_FEATURES = ("unit_p", "unit_prev_p", "unit_next_p", "unit_min_line_p", "unit_max_line_p", "unit_lines_1",
+                 "unit_lines_2", "unit_lines_3_4", "unit_lines_5", "unit_first", "unit_next_longer")
+#: All that the second pass reads besides :data:`FEATURES`.
+CONTEXT_FEATURES = PROBABILITY_CUES + UNIT_FEATURES
 #: The cues whose values make a line's style for the second pass's document-level cues: the paper's
 #: headings share a style (numbered or not, capitals, title case, a closing full stop), its other lines
 #: seldom have it.
@@ -379,13 +393,72 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
     return X
 
 
-def context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarray) -> numpy.ndarray:
+#: A line that the first pass gives this much alone is a paragraph of its own in the reflowed reading: a
+#: label that runs to the column's edge ("Keywords: ...") is not joined to the heading under it.
+UNIT_BREAK = 0.5
+
+
+def reflowed_units(lines: Sequence[str], first: Optional[Sequence[float]] = None) -> Tuple[List[List[int]], List[str]]:
+    """The lines' :func:`paragraph_units`, each line that the first pass gives
+    :data:`UNIT_BREAK` or more alone (``first``) set apart as a unit of its own,
+    and each unit's text as one line (:func:`join_lines`), read past a
+    manuscript's line numbers."""
+    prefixes = line_number_prefixes(lines)
+    units: List[List[int]] = []
+    for unit in paragraph_units(lines, prefixes):
+        run: List[int] = []
+        for i in unit:
+            if first is not None and first[i] >= UNIT_BREAK:
+                units += [run, [i]] if run else [[i]]
+                run = []
+            else:
+                run.append(i)
+        if run:
+            units.append(run)
+    return units, [join_lines([lines[i][prefixes[i]:] for i in unit]) for unit in units]
+
+
+def reflowed_cues(lines: Sequence[str], params: Dict[str, numpy.ndarray], first: numpy.ndarray) -> numpy.ndarray:
+    """:func:`unit_features` of the lines: the first pass (``params``; ``first``, its
+    probabilities of the lines read alone) reads the :func:`reflowed_units`."""
+    units, texts = reflowed_units(lines, first)
+    unit_first = forward(params, line_features(texts)) if texts else numpy.zeros(0)
+    return unit_features(len(lines), units, unit_first, first)
+
+
+def unit_features(n: int, units: Sequence[Sequence[int]], unit_first: Sequence[float],
+                  first: Sequence[float]) -> numpy.ndarray:
+    """:data:`UNIT_FEATURES` of each of ``n`` lines, from the :func:`paragraph_units`
+    ``units``, the first pass's probability of each unit read as one line
+    (``unit_first``) and of each line read alone (``first``); zero rows for empty lines."""
+    U = numpy.zeros((n, len(UNIT_FEATURES)), dtype="float32")
+    for k, unit in enumerate(units):
+        size = len(unit)
+        alone = [float(first[i]) for i in unit]
+        row = [
+            float(unit_first[k]),
+            float(unit_first[k - 1]) if k > 0 else 0.0,
+            float(unit_first[k + 1]) if k + 1 < len(units) else 0.0,
+            min(alone), max(alone),
+            float(size == 1), float(size == 2), float(3 <= size <= 4), float(size >= 5),
+            0.0,
+            float(k + 1 < len(units) and len(units[k + 1]) > size),
+        ]
+        for j, i in enumerate(unit):
+            U[i] = row
+            U[i, UNIT_FEATURES.index("unit_first")] = float(j == 0)
+    return U
+
+
+def context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarray,
+                     unit_cues: numpy.ndarray) -> numpy.ndarray:
     """:data:`FEATURES` of each line followed by :data:`CONTEXT_FEATURES`, from the
     first pass's probabilities ``first`` (so that the second line of a wrapped
-    heading, or a run-in heading between two headings, can lean on its neighbours)."""
+    heading, or a run-in heading between two headings, can lean on its neighbours)
+    and the :func:`unit_features` of the text read reflowed (``unit_cues``)."""
     n = len(lines)
     nonempty = [i for i, line in enumerate(lines) if line.strip()]
-    C = numpy.zeros((n, len(CONTEXT_FEATURES)), dtype="float32")
+    C = numpy.zeros((n, len(PROBABILITY_CUES)), dtype="float32")
     open_col = FEATURES.index("ends_open_word")
     lower_col = FEATURES.index("starts_lower")
     for k, i in enumerate(nonempty):
@@ -417,7 +490,7 @@ def context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarra
             others = n_sure - own
             C[i, 7] = (sure_count[style] - own) / others if others else 0.0
             C[i, 8] = (total[style] - probs[k]) / (count[style] - 1) if count[style] > 1 else 0.0
-    return numpy.hstack([X, C])
+    return numpy.hstack([X, C, unit_cues])
 
 
 class HeadingLineModel:
@@ -425,7 +498,8 @@ class HeadingLineModel:
     tanh hidden layer, a sigmoid output): P(line is a heading). With
     ``context_params``, a second network of the same shape reads the cues
     again together with the first network's probabilities of the line and
-    its neighbours (:func:`context_features`) and gives the final one."""
+    its neighbours, and of the text read reflowed (the paragraph the line is
+    in, scored as one line: :func:`context_features`), and gives the final one."""
 
     def __init__(self, params: Dict, threshold: float = 0.5, features: Sequence[str] = FEATURES,
                  meta: Optional[Dict] = None, context_params: Optional[Dict] = None) -> None:
@@ -447,7 +521,8 @@ class HeadingLineModel:
         probs = forward(self.params, X)
         probs[empty] = 0.0
         if self.context_params is not None:
-            probs = forward(self.context_params, context_features(lines, X, probs))
+            cues = context_features(lines, X, probs, reflowed_cues(lines, self.params, probs))
+            probs = forward(self.context_params, cues)
             probs[empty] = 0.0
         return probs
 
@@ -535,27 +610,15 @@ _BARE_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.?|[A-H]
 #: A line next to a heading that the model gives at least this probability may be part of it (see
 #: :func:`heading_flags`).
 CONTINUATION_FLOOR = 0.2
-#: A paragraph of 2 to :data:`UNIT_MAX_LINES` lines is a heading wrapped over them when the model,
-#: reading the text reflowed (each paragraph one line), gives it :data:`UNIT_THRESHOLD` or more.
-UNIT_THRESHOLD = 0.7
-UNIT_MAX_LINES = 4
-#: ... and each of its lines at least this much read alone.
-UNIT_LINE_FLOOR = 0.02
 #: The rest of a wrapped heading is short, and a heading that ends in a colon is a label that the text
 #: after it belongs to ("Author contributions: MJ and DLR designed ...").
 CONTINUATION_MAX_WORDS = 10
 
 
 def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float = 0.5,
-                  prefixes: Optional[Sequence[int]] = None,
-                  unit_probs: Optional[Sequence[Tuple[List[int], float]]] = None,
-                  furniture: Optional[Sequence[bool]] = None) -> List[bool]:
-    """Which lines are heading lines: those the model gives ``threshold`` or more;
-    the lines of a short paragraph that the model takes for a heading when it reads
-    the text reflowed (``unit_probs``: ``(line indices, probability)`` of each
-    :func:`paragraph_units` unit; a long heading wrapped in a narrow column reads
-    like a paragraph line by line, not as one line); and two kinds of line next to
-    a heading line that the model scores alone, out of context:
+                  prefixes: Optional[Sequence[int]] = None) -> List[bool]:
+    """Which lines are heading lines: those the model gives ``threshold`` or more,
+    and two kinds of line next to a heading line that belong to it:
 
     - a section number on a line of its own ("2.1", "IV.") right above a heading
       line that has no number of its own (PDF-to-text tools often set the number
@@ -566,30 +629,11 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
       :data:`CONTINUATION_FLOOR` or more, when the heading line ends on a word that
       cannot end a title ("of", "and", a hyphen, a comma; not a colon) or the next
       line starts in lower case, and the next line has at most
-      :data:`CONTINUATION_MAX_WORDS` words.
-
-    A paragraph read as a heading also needs :data:`UNIT_LINE_FLOOR` on each of its
-    lines read alone, none of them a heading line already, and no line of
-    ``furniture`` (running headers, footers, page numbers)."""
+      :data:`CONTINUATION_MAX_WORDS` words."""
     prefixes = prefixes if prefixes is not None else [0] * len(lines)
     bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
     flags = [bool(p >= threshold) for p in probs]
     n = len(lines)
-    units = list(unit_probs or ())
-    for k, (unit, p) in enumerate(units):
-        # A heading stands over a longer paragraph; a run of short paragraphs is a list whose bullets the
-        # text lost, or a table.
-        longer_after = k + 1 < len(units) and len(units[k + 1][0]) > len(unit)
-        # Every line must look a little like a heading line by itself, and none be page furniture (a running
-        # footer with its page number reads like a short paragraph).
-        plausible = all(probs[i] >= UNIT_LINE_FLOOR and not (furniture and furniture[i]) for i in unit)
-        # A paragraph that holds a line found by itself is a line before a heading that did not stop short
-        # ("Keywords: ..." over "1 Introduction"), or a heading found already: its other lines are left to
-        # the joins below.
-        if 2 <= len(unit) <= UNIT_MAX_LINES and p >= UNIT_THRESHOLD and longer_after and plausible \
-                and not any(flags[i] for i in unit):
-            for i in unit:
-                flags[i] = True
     numbers = []
     for i in range(n - 1):
         title = bodies[i + 1]
@@ -652,18 +696,13 @@ def heading_spans(text: str, model: "HeadingLineModel") -> List[tuple]:
     :func:`heading_flags`); a heading wrapped over two lines (the second starting in
     lower case, or the first ending in a hyphen, a comma or a word such as "and"), or
     a section number on the line above its title, is one heading. The model reads
-    the text twice: line by line, and reflowed into the paragraphs of
-    :func:`paragraph_units`."""
+    the text twice (:meth:`HeadingLineModel.probabilities`): line by line, and
+    reflowed into the paragraphs of :func:`paragraph_units`."""
     raw_lines = text.splitlines(keepends=True)
     lines = [line.rstrip("\r\n") for line in raw_lines]
     # A manuscript's line numbers are not part of the heading.
     prefixes = line_number_prefixes(lines)
-    units = paragraph_units(lines, prefixes)
-    reflowed = model.probabilities([join_lines([lines[i][prefixes[i]:] for i in unit]) for unit in units])
-    X = line_features(lines)
-    furniture = ((X[:, FEATURES.index("repeated")] > 0) | (X[:, FEATURES.index("page_number")] > 0)).tolist()
-    flags = heading_flags(lines, model.probabilities(lines, X), model.threshold, prefixes,
-                          list(zip(units, reflowed.tolist())), furniture)
+    flags = heading_flags(lines, model.probabilities(lines), model.threshold, prefixes)
     spans: List[list] = []
     offset = 0
     previous = False
@@ -706,7 +745,7 @@ def make_line_model_segmenter_v1(path: Optional[str] = None):
 
 def train_two_pass(papers: Sequence[tuple], hidden: int = 8, l2: float = 1e-3, epochs: int = 1500, folds: int = 3,
                    seed: int = 0, paper_weights: Optional[Sequence[float]] = None,
-                   negative_rate: float = 1.0) -> tuple:
+                   negative_rate: float = 1.0, features: Optional[Sequence[numpy.ndarray]] = None) -> tuple:
     """Fit both passes of :class:`HeadingLineModel` on ``papers``, a sequence of
     ``(lines, labels)`` (``labels``: 1.0 for a heading line, else 0.0), each
     paper's lines counting ``paper_weights[i]`` times in the loss (default 1).
@@ -717,6 +756,8 @@ def train_two_pass(papers: Sequence[tuple], hidden: int = 8, l2: float = 1e-3, e
     model gives them 0). ``negative_rate`` < 1 keeps that share of the other
     lines, drawn at random (seeded), each counting ``1 / negative_rate``
     times: the same loss in expectation, fitted faster on many renderings.
+    ``features``: each paper's :func:`line_features`, if already made (where one
+    paper is trained on many times).
     Returns ``(params, context_params)``."""
     if not papers:
         raise ValueError("no papers to train the heading-line model on")
@@ -724,6 +765,8 @@ def train_two_pass(papers: Sequence[tuple], hidden: int = 8, l2: float = 1e-3, e
         raise ValueError("negative_rate must be in (0, 1]")
     if paper_weights is not None and len(paper_weights) != len(papers):
         raise ValueError(f"{len(paper_weights)} paper weights for {len(papers)} papers")
+    if features is not None and len(features) != len(papers):
+        raise ValueError(f"features of {len(features)} papers for {len(papers)} papers")
     rng = numpy.random.default_rng(seed)
     feats, ys, ws, keeps = [], [], [], []
     for i, (lines, labels) in enumerate(papers):
@@ -736,7 +779,7 @@ def train_two_pass(papers: Sequence[tuple], hidden: int = 8, l2: float = 1e-3, e
             drawn = rng.random(len(y)) < negative_rate
             keep &= (y > 0) | drawn
             w = numpy.where(y > 0, w, w / negative_rate)
-        feats.append(line_features(lines))
+        feats.append(features[i] if features is not None else line_features(lines))
         ys.append(y)
         ws.append(w)
         keeps.append(keep)
@@ -760,7 +803,7 @@ def train_two_pass(papers: Sequence[tuple], hidden: int = 8, l2: float = 1e-3, e
             lines = papers[i][0]
             first = forward(fold_params, feats[i])
             first[numpy.asarray([not line.strip() for line in lines], dtype=bool)] = 0.0
-            Xc[i] = context_features(lines, feats[i], first)
+            Xc[i] = context_features(lines, feats[i], first, reflowed_cues(lines, fold_params, first))
     context_params = train_network(numpy.vstack([Xc[i][keeps[i]] for i in everything]), y, hidden=hidden, l2=l2,
                                    epochs=epochs, seed=seed, weights=w)
     return params, context_params
