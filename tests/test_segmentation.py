@@ -160,13 +160,14 @@ def test_each_line_reads_the_paragraph_it_is_in_reflowed():
         assert U[i, col["unit_next_longer"]] == 1.0
     assert U[5, col["unit_first"]] == 1.0 and U[6, col["unit_first"]] == 0.0
     assert U[0, col["unit_lines_5"]] == 1.0 and U[0, col["unit_next_longer"]] == 0.0
-    # A line the first pass is sure of alone is a paragraph of its own: a label that runs to the column's edge is
-    # not read as one line with the heading under it.
+    # A line the first pass is sure of alone starts a paragraph: a label that runs to the column's edge is not
+    # read as one line with the heading under it; the rest of a wrapped heading still is.
     labelled = [body] * 3 + ["which ends here.", "Keywords: answer validation, textual entailment, synthesis and",
                              "1 Introduction"] + [body] * 3
     assert reflowed_units(labelled)[0][1] == [4, 5]
     sure = [0.0] * 5 + [0.99] + [0.0] * 3
     assert reflowed_units(labelled, sure)[0][1:3] == [[4], [5]]
+    assert reflowed_units(lines, [0.0] * 5 + [0.99] + [0.0] * 4)[0][1] == [5, 6]
     # A manuscript's line numbers are left out of the reflowed text.
     numbered = [f"{k + 1} {line}" for k, line in enumerate(lines)]
     assert reflowed_units(numbered)[1][1] == "Radial organization is associated with rosette size"

@@ -393,28 +393,26 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
     return X
 
 
-#: A line that the first pass gives this much alone is a paragraph of its own in the reflowed reading: a
-#: label that runs to the column's edge ("Keywords: ...") is not joined to the heading under it.
+#: A line that the first pass gives this much alone starts a paragraph in the reflowed reading: a label
+#: that runs to the column's edge ("Keywords: ...") is not joined to the heading under it, while the rest
+#: of a wrapped heading still is.
 UNIT_BREAK = 0.5
 
 
 def reflowed_units(lines: Sequence[str], first: Optional[Sequence[float]] = None) -> Tuple[List[List[int]], List[str]]:
-    """The lines' :func:`paragraph_units`, each line that the first pass gives
-    :data:`UNIT_BREAK` or more alone (``first``) set apart as a unit of its own,
-    and each unit's text as one line (:func:`join_lines`), read past a
-    manuscript's line numbers."""
+    """The lines' :func:`paragraph_units`, a new unit started at each line that the
+    first pass gives :data:`UNIT_BREAK` or more alone (``first``), and each unit's
+    text as one line (:func:`join_lines`), read past a manuscript's line numbers."""
     prefixes = line_number_prefixes(lines)
     units: List[List[int]] = []
     for unit in paragraph_units(lines, prefixes):
         run: List[int] = []
         for i in unit:
-            if first is not None and first[i] >= UNIT_BREAK:
-                units += [run, [i]] if run else [[i]]
+            if run and first is not None and first[i] >= UNIT_BREAK:
+                units.append(run)
                 run = []
-            else:
-                run.append(i)
-        if run:
-            units.append(run)
+            run.append(i)
+        units.append(run)
     return units, [join_lines([lines[i][prefixes[i]:] for i in unit]) for unit in units]
 
 
