@@ -26,6 +26,7 @@ from spacy.tokens import Doc
 
 from .. import readers
 
+from .record_fields import id_fields, text_fields
 from .formats import INPUT_FORMATS, PAPER_FORMATS, RECORD_FORMATS  # noqa: F401 (re-exported)
 
 #: File name endings picked up when a folder is given (other files are skipped and counted).
@@ -50,9 +51,8 @@ SUFFIXES = {
 TOO_DEEP = "nested too deeply to read"
 #: The largest PDF file read (its images count, not only its text).
 PDF_MAX_BYTES = 256 * 1024 * 1024
-#: Record fields tried, in order, when no text columns are given.
-DEFAULT_TEXT_FIELDS = (("text",), ("title", "abstract"))
-DEFAULT_ID_FIELDS = ("id", "paper_id", "doc_id", "record_id")
+# Without --text-columns and --id-column, a record's text and id fields are found by their
+# names, as the usual exports spell them (record_fields.py).
 #: How title and abstract (or any text columns) are joined into one document:
 #: each column a paragraph of its own, the title first, as a paper begins. The
 #: category heads and the seed-model adapters (``spacy_scicls.title_and_abstract.v1``)
@@ -430,7 +430,7 @@ def _read_structured(source: Union[bytes, dict], nlp: Language, fmt: str, name: 
 
 
 def _record_id(obj: Dict, id_column: Optional[str], fallback: str) -> str:
-    fields = (id_column,) if id_column else DEFAULT_ID_FIELDS
+    fields = (id_column,) if id_column else id_fields(obj)
     for field in fields:
         value = obj.get(field)
         if value is not None and str(value) != "":
@@ -453,13 +453,13 @@ def record_text(obj: Dict, text_columns: Optional[Sequence[str]]) -> str:
         if len(missing) == len(text_columns):
             raise RecordError(f"record has none of the text fields {', '.join(text_columns)}")
         return join_fields(obj.get(c) for c in text_columns)
-    for fields in DEFAULT_TEXT_FIELDS:
-        if any(f in obj for f in fields):
-            for f in fields:
-                if obj.get(f) is not None and not isinstance(obj.get(f), (str, int, float)):
-                    raise RecordError(f"field {f!r} is not text")
-            return join_fields(obj.get(f) for f in fields)
-    raise RecordError("record has no text field (pass --text-columns)")
+    fields = text_fields(obj)
+    if fields is None:
+        raise RecordError("record has no text field (pass --text-columns)")
+    for f in fields:
+        if obj.get(f) is not None and not isinstance(obj.get(f), (str, int, float)):
+            raise RecordError(f"field {f!r} is not text")
+    return join_fields(obj.get(f) for f in fields)
 
 
 def iter_jsonl_records(
@@ -570,8 +570,8 @@ def iter_csv_records(
     become error records.
     """
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
+        delimiter = csv_delimiter(path)
         file = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as err:
         yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
@@ -601,6 +601,30 @@ def iter_csv_records(
             yield Record(rid, _json_loader(row, text_columns, None, max_chars, fallback), fallback)
 
 
+#: Field separators a CSV file may use: Excel writes ";" where "," is the decimal comma.
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def csv_delimiter(path: Path) -> str:
+    """A ``.tsv`` file's is a tab; a CSV file's is the separator its header line holds most often
+    outside quotes (``,`` on a tie or when it holds none), so that files saved by Excel with ``;``
+    or tab-separated files named ``.csv`` are read as their columns."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header = _head(path, 65536).decode("utf-8", errors="replace").lstrip("\ufeff")
+    counts = dict.fromkeys(CSV_DELIMITERS, 0)
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "\r\n":
+            break
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(CSV_DELIMITERS, key=lambda d: counts[d])  # max keeps the first (",") on a tie
+    return best if counts[best] > 0 else ","
+
+
 def check_csv_header(
     header: Sequence[str], name: str, text_columns: Optional[Sequence[str]], id_column: Optional[str]
 ) -> None:
@@ -610,8 +634,10 @@ def check_csv_header(
         raise InputError(
             f"{name}: no column {', '.join(repr(c) for c in missing)}; columns are {', '.join(header)}"
         )
-    if not text_columns and not any(f in header for fields in DEFAULT_TEXT_FIELDS for f in fields):
-        raise InputError(f"{name}: pass --text-columns (columns are {', '.join(header)})")
+    if not text_columns and text_fields(header) is None:
+        raise InputError(
+            f"{name}: no text, title or abstract column; pass --text-columns (columns are {', '.join(header)})"
+        )
 
 
 def check_inputs(
@@ -637,8 +663,8 @@ def check_inputs(
         except (OSError, RecordError):
             continue  # an error record for this file, later
         if fmt == "csv":
-            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
             try:
+                delimiter = csv_delimiter(path)
                 with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
                     header = next(csv.reader(file, delimiter=delimiter), [])
             except (OSError, csv.Error):
