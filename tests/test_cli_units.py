@@ -104,10 +104,13 @@ def test_inputs_fail_early_on_missing_paths_and_columns(tmp_path):
         check_inputs([str(tmp_path / "nothing.txt")])
     with pytest.raises(InputError, match="no file matches"):
         check_inputs([str(tmp_path / "*.nothing")])
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("Key,Name,Narrative\n1,T,A\n", encoding="utf8")
+    with pytest.raises(InputError, match="pass --text-columns"):
+        check_inputs([str(unknown)])
     csv_file = tmp_path / "awards.csv"
     csv_file.write_text("AwardID,AwardTitle,AwardAbstract\n1,T,A\n", encoding="utf8")
-    with pytest.raises(InputError, match="pass --text-columns"):
-        check_inputs([str(csv_file)])
+    check_inputs([str(csv_file)])  # a title and an abstract column, by their names
     with pytest.raises(InputError, match="no column 'Abstract'"):
         check_inputs([str(csv_file)], text_columns=["AwardTitle", "Abstract"])
     check_inputs([str(csv_file)], text_columns=["AwardTitle", "AwardAbstract"], id_column="AwardID")

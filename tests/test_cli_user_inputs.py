@@ -79,3 +79,51 @@ def test_comma_csv_with_semicolons_in_quoted_header_stays_comma(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text('id,"notes; misc",title,abstract\nX1,n; m,T,"A; b; c"\n', encoding="utf8")
     assert _texts(path) == [("X1", "T\n\nA; b; c")]
+
+
+def test_gzipped_files_are_read_as_what_they_hold(tmp_path):
+    import gzip
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    jats = (Path(__file__).parent / "fixtures" / "papers" / "paper.jats.xml").read_bytes()
+    (folder / "a.nxml.gz").write_bytes(gzip.compress(jats))
+    (folder / "b.txt.gz").write_bytes(gzip.compress(f"{TITLE}\n\n{ABSTRACT}\n".encode("utf8")))
+    (folder / "c.jsonl.gz").write_bytes(gzip.compress(json.dumps({"id": "J1", "text": ABSTRACT}).encode() + b"\n"))
+    (folder / "d.csv.gz").write_bytes(gzip.compress(f"id;title;abstract\nC1;{TITLE};{ABSTRACT}\n".encode()))
+    out = _texts(folder)
+    assert [rid for rid, _ in out] == ["a.nxml.gz", "b.txt.gz", "J1", "C1"]
+    assert out[0][1].spans["sections"], "the JATS reader's sections"
+    assert out[1][1] == f"{TITLE}\n\n{ABSTRACT}\n"
+    assert out[2][1] == ABSTRACT
+    assert out[3][1] == f"{TITLE}\n\n{ABSTRACT}"
+
+
+def test_broken_gzip_archives_and_bombs_get_error_records(tmp_path):
+    import gzip
+    import io
+    import tarfile
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    whole = gzip.compress(b"".join(json.dumps({"id": f"J{i}", "text": ABSTRACT}).encode() + b"\n" for i in range(200)))
+    (folder / "a_cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])  # a download that broke off
+    (folder / "b_bomb.txt.gz").write_bytes(gzip.compress(b"a" * 5_000_000))
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo("paper.txt")
+        info.size = len(ABSTRACT)
+        tar.addfile(info, io.BytesIO(ABSTRACT.encode()))
+    (folder / "c_papers.tar.gz").write_bytes(buffer.getvalue())
+    (folder / "d_source.gz").write_bytes(buffer.getvalue())  # arXiv's sources: a tar inside a bare .gz
+    (folder / "e_notgzip.txt.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    out = _texts(folder, max_chars=1_000_000)
+    cut = out[:-4]  # the lines read before the break, then an error record for the rest
+    assert 1 < len(cut) < 200 and cut[-1][0] == f"a_cut.jsonl.gz:{len(cut)}"
+    assert cut[-1][1].startswith("ERROR cannot read file") and cut[-1][1].endswith("(the rest of the file is not read)")
+    assert cut[:-1] == [(f"J{i}", ABSTRACT) for i in range(len(cut) - 1)]
+    rest = dict(out[-4:])
+    assert rest["b_bomb.txt.gz"].startswith("ERROR text too long: the file inflates to more than")
+    assert rest["c_papers.tar.gz"] == "ERROR tar archive: unpack it (tar xf) and give the folder"
+    assert rest["d_source.gz"] == "ERROR tar archive: unpack it (tar xf) and give the folder"
+    assert rest["e_notgzip.txt.gz"].startswith("ERROR cannot read file")

@@ -14,9 +14,11 @@ S2ORC/unarXive papers) and :func:`iter_csv_records`.
 """
 import csv
 import glob
+import io
 import json
 import os
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
@@ -26,6 +28,7 @@ from spacy.tokens import Doc
 
 from .. import readers
 
+from .compressed import READ_ERRORS, TooLarge, content_name, is_tar, open_binary, read_limited
 from .record_fields import id_fields, text_fields
 from .formats import INPUT_FORMATS, PAPER_FORMATS, RECORD_FORMATS  # noqa: F401 (re-exported)
 
@@ -46,6 +49,9 @@ SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
     ".pdf": "pdf",
+    ".gz": None,  # gzip: the format of what it holds (compressed.py)
+    ".tgz": None,  # an archive: an error record that says so
+    ".tar": None,
 }
 #: Why a JSON value nested deeper than Python's parser goes is refused.
 TOO_DEEP = "nested too deeply to read"
@@ -118,18 +124,31 @@ def check_text(text: str, max_chars: int) -> None:
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise RecordError(f"text too long: the file has {size:,} bytes, more than --max-chars allows")
-    return path.read_bytes()
+    try:
+        return read_limited(path, max_bytes)
+    except TooLarge as err:
+        raise RecordError(f"text too long: {err}, more than --max-chars allows") from None
+    except READ_ERRORS as err:
+        raise _unreadable(err) from None
+
+
+def _unreadable(err: BaseException) -> RecordError:
+    """A file that cannot be read, or a gzip file that is damaged or cut off."""
+    if isinstance(err, OSError) and err.strerror:
+        return RecordError(f"cannot read file: {err.strerror}")
+    return RecordError(f"cannot read file: {err or type(err).__name__}")
 
 
 # --- format detection --------------------------------------------------------------------
 
 
 def _head(path: Path, n: int = 4096) -> bytes:
-    with path.open("rb") as file:
-        return file.read(n)
+    """The first ``n`` bytes of the content (inflated, for gzip)."""
+    try:
+        with open_binary(path) as file:
+            return file.read(n)
+    except (EOFError, zlib.error) as err:
+        raise RecordError(f"cannot read file: {err or type(err).__name__}") from None
 
 
 def _is_paper_record(obj: object) -> bool:
@@ -157,22 +176,25 @@ def detect_input_format(path: Path) -> Optional[str]:
     ``.xml`` is JATS or TEI by its first bytes. Raises :class:`RecordError`
     for a file whose format neither tells.
     """
-    suffix = path.suffix.lower()
+    inner = Path(content_name(path))  # paper.nxml for paper.nxml.gz
+    suffix = inner.suffix.lower()
     head = _head(path)
+    if is_tar(head, inner.name):
+        raise RecordError("tar archive: unpack it (tar xf) and give the folder")
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
         return "pdf"  # a PDF whatever its name says
     if suffix == ".pdf":
         if b"%PDF-" in head[:1024]:  # the header may follow some junk bytes
             return "pdf"
         raise RecordError("not a PDF: the file does not start with %PDF-")
-    if path.name.lower().endswith(".tei.xml"):
+    if inner.name.lower().endswith(".tei.xml"):
         return "tei"
     if suffix in SUFFIXES and SUFFIXES[suffix] not in (None, "jsonl"):
         return SUFFIXES[suffix]
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
         try:
-            return readers.detect_format(path, head)
+            return readers.detect_format(inner, head)
         except readers.ReaderError as err:
             raise RecordError(f"unknown input format: {err}") from None
     if stripped.startswith((b"{", b"[")):
@@ -183,16 +205,18 @@ def detect_input_format(path: Path) -> Optional[str]:
             if suffix != ".json":
                 return "jsonl"  # a malformed first line: an error record, the others go on
             try:
-                obj = json.loads(path.read_bytes())
+                obj = json.loads(_read_bytes(path, 1 << 30))
             except ValueError as err:
                 raise RecordError(f"malformed JSON: {err}") from None
             except RecursionError:
                 raise RecordError(f"malformed JSON: {TOO_DEEP}") from None
         if isinstance(obj, list):
             obj = obj[0] if obj else {}
-        return _paper_json_format(path, head, obj) if _is_paper_record(obj) else "jsonl"
-    if suffix in SUFFIXES:
-        return SUFFIXES[suffix] or ("jats" if suffix == ".xml" else "jsonl")
+        return _paper_json_format(inner, head, obj) if _is_paper_record(obj) else "jsonl"
+    if suffix in (".xml", ".json"):
+        return "jats" if suffix == ".xml" else "jsonl"  # its reader says what is wrong with it
+    if suffix in SUFFIXES and SUFFIXES[suffix]:
+        return SUFFIXES[suffix]
     return None
 
 
@@ -351,7 +375,7 @@ def iter_file(
         return
     if fmt is None:
         yield Record(name, _error_loader("unknown input format (pass --format)"), name)
-    elif fmt == "jsonl" and path.suffix.lower() == ".json":
+    elif fmt == "jsonl" and _suffix(path) == ".json":
         yield from iter_json_file(path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars)
     elif fmt == "csv":
         yield from iter_csv_records(
@@ -363,7 +387,7 @@ def iter_file(
         yield from iter_parquet_records(
             path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars
         )
-    elif fmt == "jsonl" or (fmt in ("s2orc", "unarxive") and path.suffix.lower() in (".jsonl", ".ndjson")):
+    elif fmt == "jsonl" or (fmt in ("s2orc", "unarxive") and _suffix(path) in (".jsonl", ".ndjson")):
         yield from iter_jsonl_records(
             path,
             name,
@@ -401,10 +425,23 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
 
 
 def _read_pdf_bytes(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > PDF_MAX_BYTES:
-        raise RecordError(f"PDF too large: the file has {size:,} bytes, more than {PDF_MAX_BYTES:,}")
-    return path.read_bytes()
+    try:
+        return read_limited(path, PDF_MAX_BYTES)
+    except TooLarge as err:
+        raise RecordError(f"PDF too large: {err}, more than {PDF_MAX_BYTES:,}") from None
+    except READ_ERRORS as err:
+        raise _unreadable(err) from None
+
+
+def _suffix(path: Path) -> str:
+    """The ending of what the file holds (``.nxml`` for ``paper.nxml.gz``), lower case."""
+    return Path(content_name(path)).suffix.lower()
+
+
+def _open_text(path: Path):
+    """A CSV file as text: UTF-8 (a byte-order mark dropped), undecodable bytes kept as surrogates
+    so that only their rows are refused; inflated when it is gzip."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def _read_pdf(data: bytes, nlp: Language, name: str, max_chars: int) -> Doc:
@@ -478,12 +515,22 @@ def iter_jsonl_records(
     line is one paper given to the structured reader.
     """
     try:
-        file = path.open("rb")
+        file = open_binary(path)
     except OSError as err:
         yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
         return
     with file:
-        for lineno, raw in enumerate(file, 1):
+        lineno = 0
+        while True:
+            lineno += 1
+            try:
+                raw = file.readline()
+            except READ_ERRORS as err:  # a damaged or cut-off gzip file
+                where = f"{name}:{lineno}"
+                yield Record(where, _error_loader(f"{_unreadable(err)} (the rest of the file is not read)"), where)
+                return
+            if not raw:
+                return
             if not raw.strip():
                 continue
             fallback = f"{name}:{lineno}"
@@ -563,7 +610,7 @@ def iter_csv_records(
     id_column: Optional[str] = None,
     max_chars: int = 1_000_000,
 ) -> Iterator[Record]:
-    """One record per row (header first); ``.tsv`` files are tab-separated.
+    """One record per row (header first), with the separator of :func:`csv_delimiter`.
 
     A column named by ``--text-columns`` or ``--id-column`` that the header lacks
     is an :class:`InputError` before any row is read. Rows that are not UTF-8
@@ -572,13 +619,21 @@ def iter_csv_records(
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
         delimiter = csv_delimiter(path)
-        file = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
-    except OSError as err:
-        yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
+        file = _open_text(path)
+    except RecordError as err:
+        yield Record(name, _error_loader(str(err)), name)
+        return
+    except READ_ERRORS as err:
+        yield Record(name, _error_loader(str(_unreadable(err))), name)
         return
     with file:
         reader = csv.DictReader(file, delimiter=delimiter)
-        check_csv_header(reader.fieldnames or [], name, text_columns, id_column)
+        try:
+            header = reader.fieldnames or []
+        except (*READ_ERRORS, csv.Error) as err:
+            yield Record(name, _error_loader(str(_unreadable(err))), name)
+            return
+        check_csv_header(header, name, text_columns, id_column)
         rowno = 0
         while True:
             rowno += 1
@@ -589,6 +644,9 @@ def iter_csv_records(
                 return
             except csv.Error as err:  # the rest of the file cannot be split into rows
                 yield Record(fallback, _error_loader(f"malformed CSV: {err} (the rest of the file is not read)"), fallback)
+                return
+            except READ_ERRORS as err:  # a damaged or cut-off gzip file
+                yield Record(fallback, _error_loader(f"{_unreadable(err)} (the rest of the file is not read)"), fallback)
                 return
             row = {k: v for k, v in row.items() if k is not None}
             bad = any(_has_surrogates(v) for v in row.values() if isinstance(v, str))
@@ -609,7 +667,7 @@ def csv_delimiter(path: Path) -> str:
     """A ``.tsv`` file's is a tab; a CSV file's is the separator its header line holds most often
     outside quotes (``,`` on a tie or when it holds none), so that files saved by Excel with ``;``
     or tab-separated files named ``.csv`` are read as their columns."""
-    if path.suffix.lower() == ".tsv":
+    if _suffix(path) == ".tsv":
         return "\t"
     header = _head(path, 65536).decode("utf-8", errors="replace").lstrip("\ufeff")
     counts = dict.fromkeys(CSV_DELIMITERS, 0)
@@ -665,9 +723,9 @@ def check_inputs(
         if fmt == "csv":
             try:
                 delimiter = csv_delimiter(path)
-                with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+                with _open_text(path) as file:
                     header = next(csv.reader(file, delimiter=delimiter), [])
-            except (OSError, csv.Error):
+            except (*READ_ERRORS, RecordError, csv.Error):
                 continue  # an error record for this file, later
             check_csv_header(header, path.name, text_columns, id_column)
         elif fmt == "parquet":
@@ -706,12 +764,12 @@ def count_records(
 
                 total += parquet_num_rows(path)
                 continue
-            if fmt in ("jsonl", "csv") or path.suffix.lower() in (".jsonl", ".ndjson"):
-                with path.open("rb") as file:
+            if fmt in ("jsonl", "csv") or _suffix(path) in (".jsonl", ".ndjson"):
+                with open_binary(path) as file:
                     lines = sum(1 for line in file if line.strip())
                 total += max(0, lines - 1) if fmt == "csv" else lines
             else:
                 total += 1
-        except (OSError, RecordError, InputError):  # an unreadable Parquet file: one error record
+        except (*READ_ERRORS, RecordError, InputError):  # an unreadable Parquet file: one error record
             total += 1
     return total
