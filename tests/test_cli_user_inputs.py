@@ -127,3 +127,17 @@ def test_broken_gzip_archives_and_bombs_get_error_records(tmp_path):
     assert rest["c_papers.tar.gz"] == "ERROR tar archive: unpack it (tar xf) and give the folder"
     assert rest["d_source.gz"] == "ERROR tar archive: unpack it (tar xf) and give the folder"
     assert rest["e_notgzip.txt.gz"].startswith("ERROR cannot read file")
+
+
+def test_binary_junk_and_other_encodings_are_told_apart(tmp_path):
+    import random
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    rng = random.Random(0)
+    (folder / "a_junk.txt").write_bytes(bytes(rng.randrange(256) for _ in range(3000)))
+    (folder / "b_latin1.txt").write_bytes("Caf\u00e9 culture and drought in Brazil.".encode("latin-1"))
+    out = dict(_texts(folder))
+    assert out["a_junk.txt"] == "ERROR binary content: the file is not text"
+    assert out["b_latin1.txt"].startswith("ERROR not UTF-8 text: invalid byte 0xe9 at offset 3")
+    assert "iconv -f cp1252 -t utf-8" in out["b_latin1.txt"]

@@ -95,12 +95,31 @@ def _error_loader(message: str) -> Callable[[Language], Content]:
 # --- decoding and checks -----------------------------------------------------------------
 
 
+#: What to do with text in another encoding (the records say it, once per record).
+RECODE_HINT = "save it as UTF-8, e.g. iconv -f cp1252 -t utf-8"
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 text exactly as stored (line endings and byte-order mark kept), or :class:`RecordError`."""
+    """UTF-8 text exactly as stored (line endings and byte-order mark kept), or :class:`RecordError`.
+
+    Bytes that are not text at all (NUL bytes, mostly control characters: a binary file under a
+    text file's name) are ``binary content``; other bytes that are not UTF-8 are text in another
+    encoding (Latin-1, Windows-1252), which the error says how to convert.
+    """
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise RecordError(f"not UTF-8 text: invalid byte at offset {err.start}") from None
+        if _looks_binary(data[:4096]):
+            raise RecordError("binary content: the file is not text") from None
+        raise RecordError(
+            f"not UTF-8 text: invalid byte 0x{data[err.start]:02x} at offset {err.start} "
+            f"(another encoding, such as Latin-1 or Windows-1252? {RECODE_HINT})"
+        ) from None
+
+
+def _looks_binary(sample: bytes) -> bool:
+    control = sum(1 for byte in sample if byte < 0x20 and byte not in b"\t\n\r\f\v")
+    return b"\x00" in sample or control > max(8, len(sample) // 20)
 
 
 def check_text(text: str, max_chars: int) -> None:
@@ -654,7 +673,7 @@ def iter_csv_records(
             if _has_surrogates(rid):
                 rid = fallback
             if bad:
-                yield Record(rid, _error_loader("not UTF-8 text"), fallback)
+                yield Record(rid, _error_loader(f"not UTF-8 text ({RECODE_HINT})"), fallback)
                 continue
             yield Record(rid, _json_loader(row, text_columns, None, max_chars, fallback), fallback)
 
