@@ -141,3 +141,9 @@ def test_binary_junk_and_other_encodings_are_told_apart(tmp_path):
     assert out["a_junk.txt"] == "ERROR binary content: the file is not text"
     assert out["b_latin1.txt"].startswith("ERROR not UTF-8 text: invalid byte 0xe9 at offset 3")
     assert "iconv -f cp1252 -t utf-8" in out["b_latin1.txt"]
+
+
+def test_standard_input_is_refused_with_a_reason(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="standard input is not read"):
+        check_inputs(["-"])

@@ -269,6 +269,8 @@ def _expand(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
     skipped: List[Path] = []
     for item in inputs:
         path = Path(item)
+        if item == "-" and not path.exists():
+            raise InputError("standard input is not read: save the records or papers to a file and name it")
         if path.is_dir():
             try:
                 found = sorted(_walk(path), key=lambda p: p.relative_to(path).as_posix())
