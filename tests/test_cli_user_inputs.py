@@ -147,3 +147,47 @@ def test_standard_input_is_refused_with_a_reason(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InputError, match="standard input is not read"):
         check_inputs(["-"])
+
+
+def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys):
+    """The command on a folder as a user has it: an NSF export, Excel's CSV, a gzipped paper, an
+    archive, a figure; a second run into the same output keeps it and says what to do."""
+    import gzip
+
+    from spacy_scicls.cli import run_annotate
+    from spacy_scicls.cli.app import CannotRun
+
+    spacy.blank("en").to_disk(tmp_path / "pipe")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a_nsf.csv").write_text(f'AwardNumber,AwardTitle,AbstractNarration\n2145678,{TITLE},"{ABSTRACT}"\n', encoding="utf8")
+    (folder / "b_excel.csv").write_bytes(f"\ufeffid;title;abstract\r\nX1;{TITLE};\r\n".encode("utf8"))
+    (folder / "c.txt.gz").write_bytes(gzip.compress(ABSTRACT.encode("utf8")))
+    (folder / "d.tgz").write_bytes(gzip.compress(bytes(257) + b"ustar" + bytes(250)))
+    (folder / "e_figure.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
+    out = tmp_path / "out.jsonl"
+    assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True) == 1
+    records = [json.loads(line) for line in out.read_text(encoding="utf8").splitlines()]
+    assert [(r["id"], r["text"], r["error"]) for r in records] == [
+        ("2145678", f"{TITLE}\n\n{ABSTRACT}", None),
+        ("X1", TITLE, None),
+        ("c.txt.gz", ABSTRACT, None),
+        ("d.tgz", None, "tar archive: unpack it (tar xf) and give the folder"),
+    ]
+    assert "skipping 1 file(s) of unknown type in the input folders (.png: 1)" in capsys.readouterr().err
+    before = out.read_bytes()
+    with pytest.raises(CannotRun, match="exists: pass --resume to continue it or --overwrite"):
+        run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True)
+    assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True, resume=True) == 1
+    assert out.read_bytes() == before
+
+
+def test_a_row_longer_than_the_header_is_an_error_not_a_cut_text(tmp_path):
+    path = tmp_path / "awards.csv"
+    path.write_text(
+        f"id,title,abstract\nR1,{TITLE},{ABSTRACT}\nR2,{TITLE},\"{ABSTRACT}\",,\n", encoding="utf8"
+    )  # R1: an unquoted comma splits the abstract; R2: empty trailing fields, as some exports write
+    out = _texts(path)
+    assert out[0] == ("R1", "ERROR malformed CSV: the row has 4 fields, the header 3 (a separator inside a value "
+                      "that is not quoted?)")
+    assert out[1] == ("R2", f"{TITLE}\n\n{ABSTRACT}")

@@ -669,11 +669,16 @@ def iter_csv_records(
             except READ_ERRORS as err:  # a damaged or cut-off gzip file
                 yield Record(fallback, _error_loader(f"{_unreadable(err)} (the rest of the file is not read)"), fallback)
                 return
-            row = {k: v for k, v in row.items() if k is not None}
+            extra = row.pop(None, None) or []  # values beyond the header's columns
             bad = any(_has_surrogates(v) for v in row.values() if isinstance(v, str))
             rid = _record_id(row, id_column, fallback)
             if _has_surrogates(rid):
                 rid = fallback
+            if any(v.strip() for v in extra):  # empty trailing fields are harmless; values would be lost
+                n = len(header) + len(extra)
+                message = f"malformed CSV: the row has {n} fields, the header {len(header)} (a separator inside a value that is not quoted?)"
+                yield Record(rid, _error_loader(message), fallback)
+                continue
             if bad:
                 yield Record(rid, _error_loader(f"not UTF-8 text ({RECODE_HINT})"), fallback)
                 continue
