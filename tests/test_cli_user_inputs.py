@@ -99,7 +99,7 @@ def test_gzipped_files_are_read_as_what_they_hold(tmp_path):
     assert out[3][1] == f"{TITLE}\n\n{ABSTRACT}"
 
 
-def test_broken_gzip_archives_and_bombs_get_error_records(tmp_path):
+def test_broken_gzip_and_bombs_get_error_records(tmp_path):
     import gzip
     import io
     import tarfile
@@ -124,8 +124,8 @@ def test_broken_gzip_archives_and_bombs_get_error_records(tmp_path):
     assert cut[:-1] == [(f"J{i}", ABSTRACT) for i in range(len(cut) - 1)]
     rest = dict(out[-4:])
     assert rest["b_bomb.txt.gz"].startswith("ERROR text too long: the file inflates to more than")
-    assert rest["c_papers.tar.gz"] == "ERROR tar archive: unpack it (tar xf) and give the folder"
-    assert rest["d_source.gz"] == "ERROR tar archive: unpack it (tar xf) and give the folder"
+    assert rest["c_papers.tar.gz/paper.txt"] == ABSTRACT  # a tar archive: its papers, each a record
+    assert rest["d_source.gz/paper.txt"] == ABSTRACT
     assert rest["e_notgzip.txt.gz"].startswith("ERROR cannot read file")
 
 
@@ -163,7 +163,7 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
     (folder / "a_nsf.csv").write_text(f'AwardNumber,AwardTitle,AbstractNarration\n2145678,{TITLE},"{ABSTRACT}"\n', encoding="utf8")
     (folder / "b_excel.csv").write_bytes(f"\ufeffid;title;abstract\r\nX1;{TITLE};\r\n".encode("utf8"))
     (folder / "c.txt.gz").write_bytes(gzip.compress(ABSTRACT.encode("utf8")))
-    (folder / "d.tgz").write_bytes(gzip.compress(bytes(257) + b"ustar" + bytes(250)))
+    (folder / "d.tgz").write_bytes(_tar({"PMC1/paper.nxml": b"<article><front/><body/></article>", "PMC1/fig1.jpg": b"\xff\xd8"}))
     (folder / "e_figure.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
     out = tmp_path / "out.jsonl"
     assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True) == 1
@@ -172,7 +172,7 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
         ("2145678", f"{TITLE}\n\n{ABSTRACT}", None),
         ("X1", TITLE, None),
         ("c.txt.gz", ABSTRACT, None),
-        ("d.tgz", None, "tar archive: unpack it (tar xf) and give the folder"),
+        ("d.tgz/PMC1/paper.nxml", None, "empty text"),  # a JATS paper with neither title nor text
     ]
     assert "skipping 1 file(s) of unknown type in the input folders (.png: 1)" in capsys.readouterr().err
     before = out.read_bytes()
@@ -191,3 +191,57 @@ def test_a_row_longer_than_the_header_is_an_error_not_a_cut_text(tmp_path):
     assert out[0] == ("R1", "ERROR malformed CSV: the row has 4 fields, the header 3 (a separator inside a value "
                       "that is not quoted?)")
     assert out[1] == ("R2", f"{TITLE}\n\n{ABSTRACT}")
+
+
+def _tar(members: dict, compress: bool = True) -> bytes:
+    import gzip
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return gzip.compress(buffer.getvalue()) if compress else buffer.getvalue()
+
+
+def test_papers_inside_a_tar_archive_are_records_in_archive_order(tmp_path):
+    import gzip
+
+    jats = (Path(__file__).parent / "fixtures" / "papers" / "paper.jats.xml").read_bytes()
+    members = {
+        "oa_package/PMC2/paper.nxml": jats,
+        "oa_package/PMC2/figure.jpg": b"\xff\xd8\xff",  # skipped, as in a folder
+        "oa_package/PMC1/paper.nxml.gz": gzip.compress(jats),
+        "oa_package/notes.txt": f"{TITLE}\n\n{ABSTRACT}".encode(),
+        "oa_package/records.jsonl": b'{"text": "x"}\n',
+        "oa_package/empty.txt": b"",
+    }
+    for name, data in (("pmc.tar.gz", _tar(members)), ("pmc.tar", _tar(members, compress=False))):
+        (tmp_path / name).write_bytes(data)
+        out = _texts(tmp_path / name)
+        assert [rid for rid, _ in out] == [
+            f"{name}/oa_package/PMC2/paper.nxml",
+            f"{name}/oa_package/PMC1/paper.nxml.gz",
+            f"{name}/oa_package/notes.txt",
+            f"{name}/oa_package/records.jsonl",
+            f"{name}/oa_package/empty.txt",
+        ]
+        assert out[0][1].text == out[1][1].text and out[0][1].spans["sections"]
+        assert out[2][1] == f"{TITLE}\n\n{ABSTRACT}"
+        assert out[3][1] == "ERROR records or an archive inside an archive: unpack it (tar xf) and give the folder"
+        assert out[4][1] == "ERROR empty text"
+
+
+def test_an_archive_that_breaks_off_keeps_what_was_read(tmp_path):
+    whole = _tar({f"p{i}.txt": (ABSTRACT + str(i) + " " * 600).encode() for i in range(40)})
+    (tmp_path / "cut.tar.gz").write_bytes(whole[: len(whole) // 2])
+    out = _texts(tmp_path / "cut.tar.gz")
+    assert 1 < len(out) < 41
+    assert out[:-1] == [(f"cut.tar.gz/p{i}.txt", (ABSTRACT + str(i)) + " " * 600) for i in range(len(out) - 1)]
+    # the member being read when the archive broke off (or the archive, between members) says so
+    assert out[-1][0] in (f"cut.tar.gz/p{len(out) - 1}.txt", "cut.tar.gz")
+    assert out[-1][1].startswith("ERROR cannot read archive")
+    assert out[-1][1].endswith("(the rest of the archive is not read)")

@@ -150,7 +150,8 @@ def annotate_command(
         ...,
         help="Files, folders or globs (not standard input): papers as .pdf, .txt, .md, JATS (.nxml/.xml), "
         "GROBID TEI (.tei.xml/.xml), S2ORC/unarXive .json(l); records as .jsonl, .json, .csv/.tsv, .parquet; "
-        "any of them gzipped (.gz). Other files in a folder are skipped, and counted.",
+        "any of them gzipped (.gz); tar archives of papers (.tar, .tar.gz, .tgz). Other files in a folder "
+        "are skipped, and counted.",
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Output file: .jsonl (default contract), .csv or .spacy."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Name or path of a spaCy pipeline."),

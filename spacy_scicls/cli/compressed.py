@@ -7,7 +7,7 @@ is read through ``gzip`` and its format is that of its name without ``.gz``
 an uncompressed file would be, so a small file that inflates to gigabytes is
 an error record, not a full memory. A tar archive (``.tar``, ``.tar.gz``,
 ``.tgz``, or a ``.gz`` that holds one, as arXiv's sources do) holds many
-files: it is not unpacked here, it gets an error record that says so.
+files: :mod:`spacy_scicls.cli.archive_input` reads its papers.
 """
 import gzip
 import zlib

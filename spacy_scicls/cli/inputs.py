@@ -192,14 +192,20 @@ def detect_input_format(path: Path) -> Optional[str]:
 
     ``.jsonl`` and ``.json`` files hold records (``jsonl``) unless their first
     record is a paper with a ``body_text`` list (``s2orc`` or ``unarxive``);
-    ``.xml`` is JATS or TEI by its first bytes. Raises :class:`RecordError`
-    for a file whose format neither tells.
+    ``.xml`` is JATS or TEI by its first bytes; a tar archive is ``tar``.
+    Raises :class:`RecordError` for a file whose format neither tells.
     """
-    inner = Path(content_name(path))  # paper.nxml for paper.nxml.gz
-    suffix = inner.suffix.lower()
     head = _head(path)
+    return content_format(content_name(path), head, lambda: _read_bytes(path, 1 << 30))
+
+
+def content_format(name: str, head: bytes, whole: Callable[[], bytes]) -> Optional[str]:
+    """The format of content named ``name`` (without ``.gz``) whose first bytes are ``head``;
+    ``whole()`` gives all of it, read only for a ``.json`` file whose first line does not parse."""
+    inner = Path(name)
+    suffix = inner.suffix.lower()
     if is_tar(head, inner.name):
-        raise RecordError("tar archive: unpack it (tar xf) and give the folder")
+        return "tar"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
         return "pdf"  # a PDF whatever its name says
     if suffix == ".pdf":
@@ -224,7 +230,7 @@ def detect_input_format(path: Path) -> Optional[str]:
             if suffix != ".json":
                 return "jsonl"  # a malformed first line: an error record, the others go on
             try:
-                obj = json.loads(_read_bytes(path, 1 << 30))
+                obj = json.loads(whole())
             except ValueError as err:
                 raise RecordError(f"malformed JSON: {err}") from None
             except RecursionError:
@@ -396,6 +402,10 @@ def iter_file(
         return
     if fmt is None:
         yield Record(name, _error_loader("unknown input format (pass --format)"), name)
+    elif fmt == "tar":
+        from .archive_input import iter_tar_members
+
+        yield from iter_tar_members(path, name, format=format, max_chars=max_chars)
     elif fmt == "jsonl" and _suffix(path) == ".json":
         yield from iter_json_file(path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars)
     elif fmt == "csv":
@@ -434,15 +444,21 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
             data = _read_pdf_bytes(path) if fmt == "pdf" else _read_bytes(path, max_bytes)
         except OSError as err:
             raise RecordError(f"cannot read file: {err.strerror or err}") from None
-        if fmt == "text":
-            text = decode_text(data)
-            check_text(text, max_chars)
-            return text
-        if fmt == "pdf":
-            return _read_pdf(data, nlp, name, max_chars)
-        return _read_structured(data, nlp, fmt, name)
+        return paper_content(data, nlp, fmt, name, max_chars)
 
     return Record(name, load, name)
+
+
+def paper_content(data: bytes, nlp: Language, fmt: str, name: str, max_chars: int) -> Content:
+    """A paper file's bytes as what the pipeline is given: a text paper's text as it is, else the
+    reader's Doc."""
+    if fmt == "text":
+        text = decode_text(data)
+        check_text(text, max_chars)
+        return text
+    if fmt == "pdf":
+        return _read_pdf(data, nlp, name, max_chars)
+    return _read_structured(data, nlp, fmt, name)
 
 
 def _read_pdf_bytes(path: Path) -> bytes:
@@ -785,6 +801,8 @@ def count_records(
     for path in files:
         try:
             fmt = format or detect_input_format(path)
+            if fmt == "tar":
+                return None  # counting its papers would read the whole archive once more
             if fmt == "parquet":
                 from .parquet_input import parquet_num_rows
 
