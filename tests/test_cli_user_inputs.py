@@ -245,3 +245,10 @@ def test_an_archive_that_breaks_off_keeps_what_was_read(tmp_path):
     assert out[-1][0] in (f"cut.tar.gz/p{len(out) - 1}.txt", "cut.tar.gz")
     assert out[-1][1].startswith("ERROR cannot read archive")
     assert out[-1][1].endswith("(the rest of the archive is not read)")
+
+
+def test_an_archive_without_papers_is_one_error_record(tmp_path):
+    (tmp_path / "2004.14974.gz").write_bytes(_tar({"main.tex": b"\\documentclass{article}", "fig.png": b"x", "refs.bib": b"@a{}"}))
+    assert _texts(tmp_path / "2004.14974.gz") == [
+        ("2004.14974.gz", "ERROR no papers in the archive (files of other types: .tex: 1, .png: 1, .bib: 1)")
+    ]

@@ -10,11 +10,13 @@ folders) are skipped, as in a folder. A member is read when the archive
 reaches it (a tar stream cannot go back), bounded like a file of its own; a
 member holding records (JSONL, CSV, Parquet) or another archive gets an error
 record that says to unpack it. An archive that breaks off mid-way gives an
-error record for the rest, after the papers read before the break.
+error record for the rest, after the papers read before the break; one with no
+paper at all (LaTeX sources, say) gives one error record that says what it holds.
 """
 import gzip
 import io
 import tarfile
+from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Optional
 
@@ -88,11 +90,16 @@ def iter_tar_members(path: Path, name: str, *, format: Optional[str] = None, max
         yield Record(name, _error_loader(f"cannot read archive: {err or type(err).__name__}"), name)
         return
     members = iter(tar)
+    found = 0
+    other: Counter = Counter()  # endings of the files skipped, for an archive with no paper at all
     with tar:
         while True:
             try:
                 member = next(members)
             except StopIteration:
+                if not found:  # never nothing for an input: an archive of, say, LaTeX sources says so
+                    kinds = ", ".join(f"{e}: {n}" for e, n in other.most_common(5)) or "none"
+                    yield Record(name, _error_loader(f"no papers in the archive (files of other types: {kinds})"), name)
                 return
             except (tarfile.TarError, *READ_ERRORS) as err:
                 yield Record(name, _error_loader(
@@ -102,7 +109,9 @@ def iter_tar_members(path: Path, name: str, *, format: Optional[str] = None, max
                 continue
             inner = content_name(Path(member.name))  # a.nxml for a.nxml.gz
             if Path(inner).suffix.lower() not in SUFFIXES:
+                other[Path(member.name).suffix.lower() or "(no ending)"] += 1
                 continue  # a figure or another file of no known type, as in a folder
+            found += 1
             rid = _member_id(name, member.name)
             try:
                 record = _member_record(tar, member, rid, inner, format, max_chars)
