@@ -96,7 +96,7 @@ def _error_loader(message: str) -> Callable[[Language], Content]:
 
 
 #: What to do with text in another encoding (the records say it, once per record).
-RECODE_HINT = "save it as UTF-8, e.g. iconv -f cp1252 -t utf-8"
+RECODE_HINT = "save it as UTF-8: Excel's 'CSV UTF-8', or iconv -f cp1252 -t utf-8"
 
 
 def decode_text(data: bytes) -> str:
