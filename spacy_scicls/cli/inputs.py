@@ -50,7 +50,7 @@ SUFFIXES = {
     ".pq": "parquet",
     ".pdf": "pdf",
     ".gz": None,  # gzip: the format of what it holds (compressed.py)
-    ".tgz": None,  # an archive: an error record that says so
+    ".tgz": None,  # a tar archive: its papers (archive_input.py)
     ".tar": None,
 }
 #: Why a JSON value nested deeper than Python's parser goes is refused.
