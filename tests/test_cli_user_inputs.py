@@ -165,6 +165,8 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
     (folder / "c.txt.gz").write_bytes(gzip.compress(ABSTRACT.encode("utf8")))
     (folder / "d.tgz").write_bytes(_tar({"PMC1/paper.nxml": b"<article><front/><body/></article>", "PMC1/fig1.jpg": b"\xff\xd8"}))
     (folder / "e_figure.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
+    (folder / "f_latin1.csv").write_bytes(b"id,title\nL1,Caf\xe9 society\n")
+    (folder / "g_source.tar").write_bytes(_tar({"main.tex": b"x"}, compress=False))
     out = tmp_path / "out.jsonl"
     assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True) == 1
     records = [json.loads(line) for line in out.read_text(encoding="utf8").splitlines()]
@@ -173,8 +175,14 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
         ("X1", TITLE, None),
         ("c.txt.gz", ABSTRACT, None),
         ("d.tgz/PMC1/paper.nxml", None, "empty text"),  # a JATS paper with neither title nor text
+        ("L1", None, "not UTF-8 text: a byte of another encoding (save it as UTF-8: Excel's 'CSV UTF-8', "
+                     "or iconv -f cp1252 -t utf-8)"),
+        ("g_source.tar", None, "no papers in the archive: it holds files of other types (.tex: 1)"),
     ]
-    assert "skipping 1 file(s) of unknown type in the input folders (.png: 1)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "skipping 1 file(s) of unknown type in the input folders (.png: 1)" in err
+    # the summary counts each failure by its reason, the text before the first colon
+    assert "failed records: empty text (1), not UTF-8 text (1), no papers in the archive (1)" in err
     before = out.read_bytes()
     with pytest.raises(CannotRun, match="exists: pass --resume to continue it or --overwrite"):
         run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True)
@@ -250,5 +258,5 @@ def test_an_archive_that_breaks_off_keeps_what_was_read(tmp_path):
 def test_an_archive_without_papers_is_one_error_record(tmp_path):
     (tmp_path / "2004.14974.gz").write_bytes(_tar({"main.tex": b"\\documentclass{article}", "fig.png": b"x", "refs.bib": b"@a{}"}))
     assert _texts(tmp_path / "2004.14974.gz") == [
-        ("2004.14974.gz", "ERROR no papers in the archive (files of other types: .tex: 1, .png: 1, .bib: 1)")
+        ("2004.14974.gz", "ERROR no papers in the archive: it holds files of other types (.tex: 1, .png: 1, .bib: 1)")
     ]

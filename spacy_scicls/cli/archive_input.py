@@ -99,7 +99,7 @@ def iter_tar_members(path: Path, name: str, *, format: Optional[str] = None, max
             except StopIteration:
                 if not found:  # never nothing for an input: an archive of, say, LaTeX sources says so
                     kinds = ", ".join(f"{e}: {n}" for e, n in other.most_common(5)) or "none"
-                    yield Record(name, _error_loader(f"no papers in the archive (files of other types: {kinds})"), name)
+                    yield Record(name, _error_loader(f"no papers in the archive: it holds files of other types ({kinds})"), name)
                 return
             except (tarfile.TarError, *READ_ERRORS) as err:
                 yield Record(name, _error_loader(

@@ -696,7 +696,7 @@ def iter_csv_records(
                 yield Record(rid, _error_loader(message), fallback)
                 continue
             if bad:
-                yield Record(rid, _error_loader(f"not UTF-8 text ({RECODE_HINT})"), fallback)
+                yield Record(rid, _error_loader(f"not UTF-8 text: a byte of another encoding ({RECODE_HINT})"), fallback)
                 continue
             yield Record(rid, _json_loader(row, text_columns, None, max_chars, fallback), fallback)
 
