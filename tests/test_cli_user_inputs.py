@@ -260,3 +260,13 @@ def test_an_archive_without_papers_is_one_error_record(tmp_path):
     assert _texts(tmp_path / "2004.14974.gz") == [
         ("2004.14974.gz", "ERROR no papers in the archive: it holds files of other types (.tex: 1, .png: 1, .bib: 1)")
     ]
+
+
+def test_the_progress_total_counts_csv_rows_not_lines(tmp_path):
+    from spacy_scicls.cli.inputs import count_records
+
+    path = tmp_path / "awards.csv"
+    path.write_text(
+        f'id;title;abstract\nA1;{TITLE};"{ABSTRACT}\n\nSecond paragraph."\n\nA2;{TITLE};"{ABSTRACT}"\n', encoding="utf8"
+    )
+    assert count_records([str(path)]) == 2 == len(_texts(path))

@@ -789,6 +789,20 @@ def _has_surrogates(value: str) -> bool:
     return False
 
 
+def _count_csv_rows(path: Path) -> int:
+    """Rows, not lines: an abstract in quotes may span many lines. A file that cannot be split
+    into rows counts the rows before the break and one error record."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # as for the records: a long abstract is a field
+    rows = 0
+    try:
+        with _open_text(path) as file:
+            for row in csv.reader(file, delimiter=csv_delimiter(path)):
+                rows += 1 if row else 0  # blank lines are no rows, as for the reader of records
+    except csv.Error:
+        rows += 1
+    return max(0, rows - 1)
+
+
 def count_records(
     inputs: Sequence[str], *, format: Optional[str] = None, exclude: Sequence[Path] = ()
 ) -> Optional[int]:
@@ -808,10 +822,11 @@ def count_records(
 
                 total += parquet_num_rows(path)
                 continue
-            if fmt in ("jsonl", "csv") or _suffix(path) in (".jsonl", ".ndjson"):
+            if fmt == "csv":
+                total += _count_csv_rows(path)
+            elif fmt == "jsonl" or _suffix(path) in (".jsonl", ".ndjson"):
                 with open_binary(path) as file:
-                    lines = sum(1 for line in file if line.strip())
-                total += max(0, lines - 1) if fmt == "csv" else lines
+                    total += sum(1 for line in file if line.strip())
             else:
                 total += 1
         except (*READ_ERRORS, RecordError, InputError):  # an unreadable Parquet file: one error record
