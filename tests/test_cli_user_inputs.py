@@ -270,3 +270,19 @@ def test_the_progress_total_counts_csv_rows_not_lines(tmp_path):
         f'id;title;abstract\nA1;{TITLE};"{ABSTRACT}\n\nSecond paragraph."\n\nA2;{TITLE};"{ABSTRACT}"\n', encoding="utf8"
     )
     assert count_records([str(path)]) == 2 == len(_texts(path))
+
+
+def test_read_paper_reads_a_gzipped_paper_and_names_a_damaged_one(tmp_path):
+    import gzip
+
+    from spacy_scicls.readers import ReaderError, read_paper
+
+    nlp = spacy.blank("en")
+    source = Path(__file__).parent / "fixtures" / "papers" / "paper.jats.xml"
+    (tmp_path / "PMC1.nxml.gz").write_bytes(gzip.compress(source.read_bytes()))
+    doc = read_paper(tmp_path / "PMC1.nxml.gz", nlp)
+    assert doc.text == read_paper(source, nlp).text and doc.spans["sections"]
+    assert read_paper(gzip.compress(source.read_bytes()), nlp).text == doc.text  # bytes too
+    (tmp_path / "cut.nxml.gz").write_bytes(gzip.compress(source.read_bytes())[:200])
+    with pytest.raises(ReaderError, match="cut.nxml.gz: damaged gzip file"):
+        read_paper(tmp_path / "cut.nxml.gz", nlp)
