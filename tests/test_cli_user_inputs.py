@@ -181,6 +181,10 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
     ]
     err = capsys.readouterr().err
     assert "skipping 1 file(s) of unknown type in the input folders (.png: 1)" in err
+    # where the columns were found by name, the run says which it took
+    assert "a_nsf.csv: text from 'AwardTitle' + 'AbstractNarration', id from 'AwardNumber'" in err
+    assert "b_excel.csv: text from 'title' + 'abstract', id from 'id'" in err
+    assert "f_latin1.csv: text from 'title', id from 'id'" in err
     # the summary counts each failure by its reason, the text before the first colon
     assert "failed records: empty text (1), not UTF-8 text (1), no papers in the archive (1)" in err
     before = out.read_bytes()

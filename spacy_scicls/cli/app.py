@@ -309,9 +309,12 @@ def run_annotate(
     output = Path(output)
     fmt = output_format(output)
     exclude = companion_paths(output)
+    fields_read: List[tuple] = []
     _, skipped = check_inputs(
-        inputs, format=format, text_columns=text_columns, id_column=id_column, exclude=exclude
+        inputs, format=format, text_columns=text_columns, id_column=id_column, exclude=exclude,
+        fields_read=fields_read,
     )
+    say_fields_read(fields_read)
     if output.is_dir():
         raise CannotRun(f"{output} is a folder: name the output file")
     try:
@@ -330,6 +333,17 @@ def run_annotate(
         )
     finally:
         lock.release()
+
+
+def say_fields_read(fields_read: Sequence[tuple]) -> None:
+    """One line per way of reading columns, with the files read that way: the user sees which
+    columns became the text and the id where they were found by name."""
+    by_description: dict = {}
+    for name, description in fields_read:
+        by_description.setdefault(description, []).append(name)
+    for description, names in by_description.items():
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        typer.echo(f"scicls annotate: {names[0]}{more}: {description}", err=True)
 
 
 def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batch_size, n_process, gpu_id,

@@ -747,10 +747,13 @@ def check_inputs(
     text_columns: Optional[Sequence[str]] = None,
     id_column: Optional[str] = None,
     exclude: Sequence[Path] = (),
+    fields_read: Optional[List[Tuple[str, str]]] = None,
 ) -> Tuple[List[Path], List[Path]]:
     """Fail early, before any output is written, on inputs that cannot be used at all.
 
-    Returns the files and the skipped files of :func:`expand_inputs`.
+    Returns the files and the skipped files of :func:`expand_inputs`. Given a list as
+    ``fields_read``, appends ``(file name, which columns make its text and id)`` for each CSV or
+    Parquet file whose columns were found by name (:func:`describe_fields`).
     """
     if format is not None and format not in INPUT_FORMATS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
@@ -770,6 +773,8 @@ def check_inputs(
             except (*READ_ERRORS, RecordError, csv.Error):
                 continue  # an error record for this file, later
             check_csv_header(header, path.name, text_columns, id_column)
+            if fields_read is not None and not (text_columns and id_column):
+                fields_read.append((path.name, describe_fields(header, text_columns, id_column)))
         elif fmt == "parquet":
             from .parquet_input import ParquetFileError, parquet_columns
 
@@ -778,7 +783,17 @@ def check_inputs(
             except ParquetFileError:
                 continue  # an error record for this file, later
             check_csv_header(columns, path.name, text_columns, id_column)
+            if fields_read is not None and not (text_columns and id_column):
+                fields_read.append((path.name, describe_fields(columns, text_columns, id_column)))
     return files, skipped
+
+
+def describe_fields(header: Sequence[str], text_columns: Optional[Sequence[str]], id_column: Optional[str]) -> str:
+    """Which columns of ``header`` make a record's text and id, in words, so that a run says what it
+    took from a file whose columns it found by name."""
+    text = list(text_columns or text_fields(header) or [])
+    ids = [id_column] if id_column else id_fields(header)[:1]
+    return f"text from {' + '.join(repr(c) for c in text)}, id from {repr(ids[0]) if ids else '<file>:<row>'}"
 
 
 def _has_surrogates(value: str) -> bool:
