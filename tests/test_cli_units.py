@@ -68,7 +68,7 @@ def test_check_text_accepts_papers_with_tabs_and_form_feeds():
 def test_decode_text_keeps_content_exactly_and_names_bad_bytes():
     data = "\ufeffCafé\r\nline".encode("utf8")
     assert decode_text(data) == "\ufeffCafé\r\nline"
-    with pytest.raises(RecordError, match="not UTF-8 text: invalid byte at offset 3"):
+    with pytest.raises(RecordError, match="not UTF-8 text: invalid byte 0xe9 at offset 3 .*iconv -f cp1252"):
         decode_text(b"Caf\xe9")
 
 
@@ -104,10 +104,13 @@ def test_inputs_fail_early_on_missing_paths_and_columns(tmp_path):
         check_inputs([str(tmp_path / "nothing.txt")])
     with pytest.raises(InputError, match="no file matches"):
         check_inputs([str(tmp_path / "*.nothing")])
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("Key,Name,Narrative\n1,T,A\n", encoding="utf8")
+    with pytest.raises(InputError, match="pass --text-columns"):
+        check_inputs([str(unknown)])
     csv_file = tmp_path / "awards.csv"
     csv_file.write_text("AwardID,AwardTitle,AwardAbstract\n1,T,A\n", encoding="utf8")
-    with pytest.raises(InputError, match="pass --text-columns"):
-        check_inputs([str(csv_file)])
+    check_inputs([str(csv_file)])  # a title and an abstract column, by their names
     with pytest.raises(InputError, match="no column 'Abstract'"):
         check_inputs([str(csv_file)], text_columns=["AwardTitle", "Abstract"])
     check_inputs([str(csv_file)], text_columns=["AwardTitle", "AwardAbstract"], id_column="AwardID")

@@ -44,8 +44,9 @@ def test_parquet_columns_ids_and_bad_files(tmp_path):
     assert got == [("7", "Drought\n\nHeat waves in Europe.", None), ("awards.parquet:2", "Rainfall in Africa.", None)]
     with pytest.raises(InputError, match="no column 'Text'"):
         check_inputs([str(path)], text_columns=["Text"])
-    with pytest.raises(InputError, match="pass --text-columns"):
-        check_inputs([str(path)])
+    # Title, Abstract and AwardID are found by their names (as in CSV) when no columns are given.
+    check_inputs([str(path)])
+    assert _texts(iter_records([str(path)])) == got
 
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"PAR1 this is not a parquet file")

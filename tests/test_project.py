@@ -64,3 +64,17 @@ def test_workflow_runs_dry():
     assert result.returncode == 0, result.stderr[-2000:]
     for name in ("train-sections", "train-categories", "train-entities", "assemble", "package", "evaluate-pdf"):
         assert f"= {name} =" in re.sub(r"=+", "=", result.stdout), name
+
+
+def test_every_dependency_and_output_stays_one_path_after_the_vars_are_filled(project):
+    """weasel fills ${vars...} by writing the config out and reading it back; a list entry that ends in
+    a variable followed by one that starts with one came back as ONE path joined by a comma, so that
+    `spacy project run evaluate-pdf` refused to run ("Missing dependency") with every file there."""
+    import yaml
+
+    raw = {c["name"]: c for c in yaml.safe_load((REPO / "project.yml").read_text(encoding="utf8"))["commands"]}
+    for command in project["commands"]:
+        for key in ("deps", "outputs", "script"):
+            filled = command.get(key, [])
+            assert len(filled) == len(raw[command["name"]].get(key, [])), (command["name"], key, filled)
+            assert not any(", " in item for item in filled if key != "script"), (command["name"], key, filled)

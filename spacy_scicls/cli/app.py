@@ -17,6 +17,7 @@ run the same command with --resume.
 """
 import os
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -146,7 +147,11 @@ def _columns(value: Optional[str]) -> Optional[List[str]]:
 @app.command("annotate")
 def annotate_command(
     inputs: List[str] = typer.Argument(
-        ..., help="Files, folders or globs: .txt/.md papers, JATS or TEI XML, S2ORC/unarXive JSON(L), JSONL records, CSV."
+        ...,
+        help="Files, folders or globs (not standard input): papers as .pdf, .txt, .md, JATS (.nxml/.xml), "
+        "GROBID TEI (.tei.xml/.xml), S2ORC/unarXive .json(l); records as .jsonl, .json, .csv/.tsv, .parquet; "
+        "any of them gzipped (.gz); tar archives of papers (.tar, .tar.gz, .tgz). Other files in a folder "
+        "are skipped, and counted.",
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Output file: .jsonl (default contract), .csv or .spacy."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help="Name or path of a spaCy pipeline."),
@@ -157,9 +162,17 @@ def annotate_command(
         None, "--format", "-f", help=f"Input format, instead of detecting it: {', '.join(INPUT_FORMATS)}."
     ),
     text_columns: Optional[str] = typer.Option(
-        None, "--text-columns", help="Comma-separated text columns of CSV/JSONL records, joined in order (e.g. AwardTitle,AwardAbstract)."
+        None,
+        "--text-columns",
+        help="Comma-separated text columns of CSV/JSONL/Parquet records, joined in order (e.g. AwardTitle,AwardAbstract). "
+        "Default: a 'text' column, else a title and an abstract column found by name (title, Project Title, "
+        "AwardTitle, PROJECT_TITLE; abstract, AbstractNarration, ABSTRACT_TEXT, Scientific_Abstract, objective, "
+        "summary; case, spaces and _ ignored).",
     ),
-    id_column: Optional[str] = typer.Option(None, "--id-column", help="Id column of CSV/JSONL records."),
+    id_column: Optional[str] = typer.Option(
+        None, "--id-column", help="Id column of CSV/JSONL/Parquet records. Default: found by name (id, paper_id, "
+        "AwardNumber, APPLICATION_ID, Project_ID, ProjectReference, pmid, doi, ...), else <file>:<row>."
+    ),
     no_text: bool = typer.Option(False, "--no-text", help="Leave the text out of JSONL records."),
     keep_trf_data: bool = typer.Option(
         False, "--keep-trf-data", help="Keep each doc's transformer output (doc._.trf_data) in a .spacy output (large)."
@@ -167,7 +180,8 @@ def annotate_command(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run's output."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
     max_chars: Optional[int] = typer.Option(
-        None, "--max-chars", min=1, help="Longest text annotated, in characters (default: the pipeline's max_length)."
+        None, "--max-chars", min=1, help="Longest text annotated, in characters (default: the pipeline's max_length, 1,000,000 for "
+        "en_scicls_default); a longer one gets an error record."
     ),
     threads: int = typer.Option(
         0, "--threads", min=0, help="Torch threads per process (0: torch's default; --n-process > 1 uses 1)."
@@ -295,9 +309,12 @@ def run_annotate(
     output = Path(output)
     fmt = output_format(output)
     exclude = companion_paths(output)
+    fields_read: List[tuple] = []
     _, skipped = check_inputs(
-        inputs, format=format, text_columns=text_columns, id_column=id_column, exclude=exclude
+        inputs, format=format, text_columns=text_columns, id_column=id_column, exclude=exclude,
+        fields_read=fields_read,
     )
+    say_fields_read(fields_read)
     if output.is_dir():
         raise CannotRun(f"{output} is a folder: name the output file")
     try:
@@ -316,6 +333,17 @@ def run_annotate(
         )
     finally:
         lock.release()
+
+
+def say_fields_read(fields_read: Sequence[tuple]) -> None:
+    """One line per way of reading columns, with the files read that way: the user sees which
+    columns became the text and the id where they were found by name."""
+    by_description: dict = {}
+    for name, description in fields_read:
+        by_description.setdefault(description, []).append(name)
+    for description, names in by_description.items():
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        typer.echo(f"scicls annotate: {names[0]}{more}: {description}", err=True)
 
 
 def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batch_size, n_process, gpu_id,
@@ -357,9 +385,10 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batc
         check_resume(output, manifest)
     writer = make_writer(output, nlp, keep_trf_data=keep_trf_data)
     if skipped:
+        endings = Counter(p.suffix.lower() or "(no ending)" for p in skipped)
         typer.echo(
-            f"scicls annotate: skipping {len(skipped)} file(s) of unknown type in the input folders, "
-            f"e.g. {skipped[0]}",
+            f"scicls annotate: skipping {len(skipped)} file(s) of unknown type in the input folders "
+            f"({', '.join(f'{e}: {n}' for e, n in endings.most_common())}), e.g. {skipped[0]}",
             err=True,
         )
 

@@ -14,9 +14,11 @@ S2ORC/unarXive papers) and :func:`iter_csv_records`.
 """
 import csv
 import glob
+import io
 import json
 import os
 import sys
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
@@ -26,6 +28,8 @@ from spacy.tokens import Doc
 
 from .. import readers
 
+from .compressed import READ_ERRORS, TooLarge, content_name, is_tar, open_binary, read_limited
+from .record_fields import id_fields, text_fields
 from .formats import INPUT_FORMATS, PAPER_FORMATS, RECORD_FORMATS  # noqa: F401 (re-exported)
 
 #: File name endings picked up when a folder is given (other files are skipped and counted).
@@ -45,14 +49,16 @@ SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
     ".pdf": "pdf",
+    ".gz": None,  # gzip: the format of what it holds (compressed.py)
+    ".tgz": None,  # a tar archive: its papers (archive_input.py)
+    ".tar": None,
 }
 #: Why a JSON value nested deeper than Python's parser goes is refused.
 TOO_DEEP = "nested too deeply to read"
 #: The largest PDF file read (its images count, not only its text).
 PDF_MAX_BYTES = 256 * 1024 * 1024
-#: Record fields tried, in order, when no text columns are given.
-DEFAULT_TEXT_FIELDS = (("text",), ("title", "abstract"))
-DEFAULT_ID_FIELDS = ("id", "paper_id", "doc_id", "record_id")
+# Without --text-columns and --id-column, a record's text and id fields are found by their
+# names, as the usual exports spell them (record_fields.py).
 #: How title and abstract (or any text columns) are joined into one document:
 #: each column a paragraph of its own, the title first, as a paper begins. The
 #: category heads and the seed-model adapters (``spacy_scicls.title_and_abstract.v1``)
@@ -89,12 +95,31 @@ def _error_loader(message: str) -> Callable[[Language], Content]:
 # --- decoding and checks -----------------------------------------------------------------
 
 
+#: What to do with text in another encoding (the records say it, once per record).
+RECODE_HINT = "save it as UTF-8: Excel's 'CSV UTF-8', or iconv -f cp1252 -t utf-8"
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 text exactly as stored (line endings and byte-order mark kept), or :class:`RecordError`."""
+    """UTF-8 text exactly as stored (line endings and byte-order mark kept), or :class:`RecordError`.
+
+    Bytes that are not text at all (NUL bytes, mostly control characters: a binary file under a
+    text file's name) are ``binary content``; other bytes that are not UTF-8 are text in another
+    encoding (Latin-1, Windows-1252), which the error says how to convert.
+    """
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise RecordError(f"not UTF-8 text: invalid byte at offset {err.start}") from None
+        if _looks_binary(data[:4096]):
+            raise RecordError("binary content: the file is not text") from None
+        raise RecordError(
+            f"not UTF-8 text: invalid byte 0x{data[err.start]:02x} at offset {err.start} "
+            f"(another encoding, such as Latin-1 or Windows-1252? {RECODE_HINT})"
+        ) from None
+
+
+def _looks_binary(sample: bytes) -> bool:
+    control = sum(1 for byte in sample if byte < 0x20 and byte not in b"\t\n\r\f\v")
+    return b"\x00" in sample or control > max(8, len(sample) // 20)
 
 
 def check_text(text: str, max_chars: int) -> None:
@@ -118,18 +143,31 @@ def check_text(text: str, max_chars: int) -> None:
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise RecordError(f"text too long: the file has {size:,} bytes, more than --max-chars allows")
-    return path.read_bytes()
+    try:
+        return read_limited(path, max_bytes)
+    except TooLarge as err:
+        raise RecordError(f"text too long: {err}, more than --max-chars allows") from None
+    except READ_ERRORS as err:
+        raise _unreadable(err) from None
+
+
+def _unreadable(err: BaseException) -> RecordError:
+    """A file that cannot be read, or a gzip file that is damaged or cut off."""
+    if isinstance(err, OSError) and err.strerror:
+        return RecordError(f"cannot read file: {err.strerror}")
+    return RecordError(f"cannot read file: {err or type(err).__name__}")
 
 
 # --- format detection --------------------------------------------------------------------
 
 
 def _head(path: Path, n: int = 4096) -> bytes:
-    with path.open("rb") as file:
-        return file.read(n)
+    """The first ``n`` bytes of the content (inflated, for gzip)."""
+    try:
+        with open_binary(path) as file:
+            return file.read(n)
+    except (EOFError, zlib.error) as err:
+        raise RecordError(f"cannot read file: {err or type(err).__name__}") from None
 
 
 def _is_paper_record(obj: object) -> bool:
@@ -154,25 +192,34 @@ def detect_input_format(path: Path) -> Optional[str]:
 
     ``.jsonl`` and ``.json`` files hold records (``jsonl``) unless their first
     record is a paper with a ``body_text`` list (``s2orc`` or ``unarxive``);
-    ``.xml`` is JATS or TEI by its first bytes. Raises :class:`RecordError`
-    for a file whose format neither tells.
+    ``.xml`` is JATS or TEI by its first bytes; a tar archive is ``tar``.
+    Raises :class:`RecordError` for a file whose format neither tells.
     """
-    suffix = path.suffix.lower()
     head = _head(path)
+    return content_format(content_name(path), head, lambda: _read_bytes(path, 1 << 30))
+
+
+def content_format(name: str, head: bytes, whole: Callable[[], bytes]) -> Optional[str]:
+    """The format of content named ``name`` (without ``.gz``) whose first bytes are ``head``;
+    ``whole()`` gives all of it, read only for a ``.json`` file whose first line does not parse."""
+    inner = Path(name)
+    suffix = inner.suffix.lower()
+    if is_tar(head, inner.name):
+        return "tar"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
         return "pdf"  # a PDF whatever its name says
     if suffix == ".pdf":
         if b"%PDF-" in head[:1024]:  # the header may follow some junk bytes
             return "pdf"
         raise RecordError("not a PDF: the file does not start with %PDF-")
-    if path.name.lower().endswith(".tei.xml"):
+    if inner.name.lower().endswith(".tei.xml"):
         return "tei"
     if suffix in SUFFIXES and SUFFIXES[suffix] not in (None, "jsonl"):
         return SUFFIXES[suffix]
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"<"):
         try:
-            return readers.detect_format(path, head)
+            return readers.detect_format(inner, head)
         except readers.ReaderError as err:
             raise RecordError(f"unknown input format: {err}") from None
     if stripped.startswith((b"{", b"[")):
@@ -183,16 +230,18 @@ def detect_input_format(path: Path) -> Optional[str]:
             if suffix != ".json":
                 return "jsonl"  # a malformed first line: an error record, the others go on
             try:
-                obj = json.loads(path.read_bytes())
+                obj = json.loads(whole())
             except ValueError as err:
                 raise RecordError(f"malformed JSON: {err}") from None
             except RecursionError:
                 raise RecordError(f"malformed JSON: {TOO_DEEP}") from None
         if isinstance(obj, list):
             obj = obj[0] if obj else {}
-        return _paper_json_format(path, head, obj) if _is_paper_record(obj) else "jsonl"
-    if suffix in SUFFIXES:
-        return SUFFIXES[suffix] or ("jats" if suffix == ".xml" else "jsonl")
+        return _paper_json_format(inner, head, obj) if _is_paper_record(obj) else "jsonl"
+    if suffix in (".xml", ".json"):
+        return "jats" if suffix == ".xml" else "jsonl"  # its reader says what is wrong with it
+    if suffix in SUFFIXES and SUFFIXES[suffix]:
+        return SUFFIXES[suffix]
     return None
 
 
@@ -226,6 +275,8 @@ def _expand(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
     skipped: List[Path] = []
     for item in inputs:
         path = Path(item)
+        if item == "-" and not path.exists():
+            raise InputError("standard input is not read: save the records or papers to a file and name it")
         if path.is_dir():
             try:
                 found = sorted(_walk(path), key=lambda p: p.relative_to(path).as_posix())
@@ -351,7 +402,11 @@ def iter_file(
         return
     if fmt is None:
         yield Record(name, _error_loader("unknown input format (pass --format)"), name)
-    elif fmt == "jsonl" and path.suffix.lower() == ".json":
+    elif fmt == "tar":
+        from .archive_input import iter_tar_members
+
+        yield from iter_tar_members(path, name, format=format, max_chars=max_chars)
+    elif fmt == "jsonl" and _suffix(path) == ".json":
         yield from iter_json_file(path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars)
     elif fmt == "csv":
         yield from iter_csv_records(
@@ -363,7 +418,7 @@ def iter_file(
         yield from iter_parquet_records(
             path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars
         )
-    elif fmt == "jsonl" or (fmt in ("s2orc", "unarxive") and path.suffix.lower() in (".jsonl", ".ndjson")):
+    elif fmt == "jsonl" or (fmt in ("s2orc", "unarxive") and _suffix(path) in (".jsonl", ".ndjson")):
         yield from iter_jsonl_records(
             path,
             name,
@@ -389,22 +444,41 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
             data = _read_pdf_bytes(path) if fmt == "pdf" else _read_bytes(path, max_bytes)
         except OSError as err:
             raise RecordError(f"cannot read file: {err.strerror or err}") from None
-        if fmt == "text":
-            text = decode_text(data)
-            check_text(text, max_chars)
-            return text
-        if fmt == "pdf":
-            return _read_pdf(data, nlp, name, max_chars)
-        return _read_structured(data, nlp, fmt, name)
+        return paper_content(data, nlp, fmt, name, max_chars)
 
     return Record(name, load, name)
 
 
+def paper_content(data: bytes, nlp: Language, fmt: str, name: str, max_chars: int) -> Content:
+    """A paper file's bytes as what the pipeline is given: a text paper's text as it is, else the
+    reader's Doc."""
+    if fmt == "text":
+        text = decode_text(data)
+        check_text(text, max_chars)
+        return text
+    if fmt == "pdf":
+        return _read_pdf(data, nlp, name, max_chars)
+    return _read_structured(data, nlp, fmt, name)
+
+
 def _read_pdf_bytes(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > PDF_MAX_BYTES:
-        raise RecordError(f"PDF too large: the file has {size:,} bytes, more than {PDF_MAX_BYTES:,}")
-    return path.read_bytes()
+    try:
+        return read_limited(path, PDF_MAX_BYTES)
+    except TooLarge as err:
+        raise RecordError(f"PDF too large: {err}, more than {PDF_MAX_BYTES:,}") from None
+    except READ_ERRORS as err:
+        raise _unreadable(err) from None
+
+
+def _suffix(path: Path) -> str:
+    """The ending of what the file holds (``.nxml`` for ``paper.nxml.gz``), lower case."""
+    return Path(content_name(path)).suffix.lower()
+
+
+def _open_text(path: Path):
+    """A CSV file as text: UTF-8 (a byte-order mark dropped), undecodable bytes kept as surrogates
+    so that only their rows are refused; inflated when it is gzip."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
 def _read_pdf(data: bytes, nlp: Language, name: str, max_chars: int) -> Doc:
@@ -430,7 +504,7 @@ def _read_structured(source: Union[bytes, dict], nlp: Language, fmt: str, name: 
 
 
 def _record_id(obj: Dict, id_column: Optional[str], fallback: str) -> str:
-    fields = (id_column,) if id_column else DEFAULT_ID_FIELDS
+    fields = (id_column,) if id_column else id_fields(obj)
     for field in fields:
         value = obj.get(field)
         if value is not None and str(value) != "":
@@ -453,13 +527,13 @@ def record_text(obj: Dict, text_columns: Optional[Sequence[str]]) -> str:
         if len(missing) == len(text_columns):
             raise RecordError(f"record has none of the text fields {', '.join(text_columns)}")
         return join_fields(obj.get(c) for c in text_columns)
-    for fields in DEFAULT_TEXT_FIELDS:
-        if any(f in obj for f in fields):
-            for f in fields:
-                if obj.get(f) is not None and not isinstance(obj.get(f), (str, int, float)):
-                    raise RecordError(f"field {f!r} is not text")
-            return join_fields(obj.get(f) for f in fields)
-    raise RecordError("record has no text field (pass --text-columns)")
+    fields = text_fields(obj)
+    if fields is None:
+        raise RecordError("record has no text field (pass --text-columns)")
+    for f in fields:
+        if obj.get(f) is not None and not isinstance(obj.get(f), (str, int, float)):
+            raise RecordError(f"field {f!r} is not text")
+    return join_fields(obj.get(f) for f in fields)
 
 
 def iter_jsonl_records(
@@ -478,12 +552,22 @@ def iter_jsonl_records(
     line is one paper given to the structured reader.
     """
     try:
-        file = path.open("rb")
+        file = open_binary(path)
     except OSError as err:
         yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
         return
     with file:
-        for lineno, raw in enumerate(file, 1):
+        lineno = 0
+        while True:
+            lineno += 1
+            try:
+                raw = file.readline()
+            except READ_ERRORS as err:  # a damaged or cut-off gzip file
+                where = f"{name}:{lineno}"
+                yield Record(where, _error_loader(f"{_unreadable(err)} (the rest of the file is not read)"), where)
+                return
+            if not raw:
+                return
             if not raw.strip():
                 continue
             fallback = f"{name}:{lineno}"
@@ -563,22 +647,30 @@ def iter_csv_records(
     id_column: Optional[str] = None,
     max_chars: int = 1_000_000,
 ) -> Iterator[Record]:
-    """One record per row (header first); ``.tsv`` files are tab-separated.
+    """One record per row (header first), with the separator of :func:`csv_delimiter`.
 
     A column named by ``--text-columns`` or ``--id-column`` that the header lacks
     is an :class:`InputError` before any row is read. Rows that are not UTF-8
     become error records.
     """
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        file = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
-    except OSError as err:
-        yield Record(name, _error_loader(f"cannot read file: {err.strerror or err}"), name)
+        delimiter = csv_delimiter(path)
+        file = _open_text(path)
+    except RecordError as err:
+        yield Record(name, _error_loader(str(err)), name)
+        return
+    except READ_ERRORS as err:
+        yield Record(name, _error_loader(str(_unreadable(err))), name)
         return
     with file:
         reader = csv.DictReader(file, delimiter=delimiter)
-        check_csv_header(reader.fieldnames or [], name, text_columns, id_column)
+        try:
+            header = reader.fieldnames or []
+        except (*READ_ERRORS, csv.Error) as err:
+            yield Record(name, _error_loader(str(_unreadable(err))), name)
+            return
+        check_csv_header(header, name, text_columns, id_column)
         rowno = 0
         while True:
             rowno += 1
@@ -590,15 +682,47 @@ def iter_csv_records(
             except csv.Error as err:  # the rest of the file cannot be split into rows
                 yield Record(fallback, _error_loader(f"malformed CSV: {err} (the rest of the file is not read)"), fallback)
                 return
-            row = {k: v for k, v in row.items() if k is not None}
+            except READ_ERRORS as err:  # a damaged or cut-off gzip file
+                yield Record(fallback, _error_loader(f"{_unreadable(err)} (the rest of the file is not read)"), fallback)
+                return
+            extra = row.pop(None, None) or []  # values beyond the header's columns
             bad = any(_has_surrogates(v) for v in row.values() if isinstance(v, str))
             rid = _record_id(row, id_column, fallback)
             if _has_surrogates(rid):
                 rid = fallback
+            if any(v.strip() for v in extra):  # empty trailing fields are harmless; values would be lost
+                n = len(header) + len(extra)
+                message = f"malformed CSV: the row has {n} fields, the header {len(header)} (a separator inside a value that is not quoted?)"
+                yield Record(rid, _error_loader(message), fallback)
+                continue
             if bad:
-                yield Record(rid, _error_loader("not UTF-8 text"), fallback)
+                yield Record(rid, _error_loader(f"not UTF-8 text: a byte of another encoding ({RECODE_HINT})"), fallback)
                 continue
             yield Record(rid, _json_loader(row, text_columns, None, max_chars, fallback), fallback)
+
+
+#: Field separators a CSV file may use: Excel writes ";" where "," is the decimal comma.
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def csv_delimiter(path: Path) -> str:
+    """A ``.tsv`` file's is a tab; a CSV file's is the separator its header line holds most often
+    outside quotes (``,`` on a tie or when it holds none), so that files saved by Excel with ``;``
+    or tab-separated files named ``.csv`` are read as their columns."""
+    if _suffix(path) == ".tsv":
+        return "\t"
+    header = _head(path, 65536).decode("utf-8", errors="replace").lstrip("\ufeff")
+    counts = dict.fromkeys(CSV_DELIMITERS, 0)
+    quoted = False
+    for ch in header:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "\r\n":
+            break
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(CSV_DELIMITERS, key=lambda d: counts[d])  # max keeps the first (",") on a tie
+    return best if counts[best] > 0 else ","
 
 
 def check_csv_header(
@@ -610,8 +734,10 @@ def check_csv_header(
         raise InputError(
             f"{name}: no column {', '.join(repr(c) for c in missing)}; columns are {', '.join(header)}"
         )
-    if not text_columns and not any(f in header for fields in DEFAULT_TEXT_FIELDS for f in fields):
-        raise InputError(f"{name}: pass --text-columns (columns are {', '.join(header)})")
+    if not text_columns and text_fields(header) is None:
+        raise InputError(
+            f"{name}: no text, title or abstract column; pass --text-columns (columns are {', '.join(header)})"
+        )
 
 
 def check_inputs(
@@ -621,10 +747,13 @@ def check_inputs(
     text_columns: Optional[Sequence[str]] = None,
     id_column: Optional[str] = None,
     exclude: Sequence[Path] = (),
+    fields_read: Optional[List[Tuple[str, str]]] = None,
 ) -> Tuple[List[Path], List[Path]]:
     """Fail early, before any output is written, on inputs that cannot be used at all.
 
-    Returns the files and the skipped files of :func:`expand_inputs`.
+    Returns the files and the skipped files of :func:`expand_inputs`. Given a list as
+    ``fields_read``, appends ``(file name, which columns make its text and id)`` for each CSV or
+    Parquet file whose columns were found by name (:func:`describe_fields`).
     """
     if format is not None and format not in INPUT_FORMATS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
@@ -637,13 +766,15 @@ def check_inputs(
         except (OSError, RecordError):
             continue  # an error record for this file, later
         if fmt == "csv":
-            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
             try:
-                with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+                delimiter = csv_delimiter(path)
+                with _open_text(path) as file:
                     header = next(csv.reader(file, delimiter=delimiter), [])
-            except (OSError, csv.Error):
+            except (*READ_ERRORS, RecordError, csv.Error):
                 continue  # an error record for this file, later
             check_csv_header(header, path.name, text_columns, id_column)
+            if fields_read is not None and not (text_columns and id_column):
+                fields_read.append((path.name, describe_fields(header, text_columns, id_column)))
         elif fmt == "parquet":
             from .parquet_input import ParquetFileError, parquet_columns
 
@@ -652,7 +783,17 @@ def check_inputs(
             except ParquetFileError:
                 continue  # an error record for this file, later
             check_csv_header(columns, path.name, text_columns, id_column)
+            if fields_read is not None and not (text_columns and id_column):
+                fields_read.append((path.name, describe_fields(columns, text_columns, id_column)))
     return files, skipped
+
+
+def describe_fields(header: Sequence[str], text_columns: Optional[Sequence[str]], id_column: Optional[str]) -> str:
+    """Which columns of ``header`` make a record's text and id, in words, so that a run says what it
+    took from a file whose columns it found by name."""
+    text = list(text_columns or text_fields(header) or [])
+    ids = [id_column] if id_column else id_fields(header)[:1]
+    return f"text from {' + '.join(repr(c) for c in text)}, id from {repr(ids[0]) if ids else '<file>:<row>'}"
 
 
 def _has_surrogates(value: str) -> bool:
@@ -661,6 +802,20 @@ def _has_surrogates(value: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def _count_csv_rows(path: Path) -> int:
+    """Rows, not lines: an abstract in quotes may span many lines. A file that cannot be split
+    into rows counts the rows before the break and one error record."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # as for the records: a long abstract is a field
+    rows = 0
+    try:
+        with _open_text(path) as file:
+            for row in csv.reader(file, delimiter=csv_delimiter(path)):
+                rows += 1 if row else 0  # blank lines are no rows, as for the reader of records
+    except csv.Error:
+        rows += 1
+    return max(0, rows - 1)
 
 
 def count_records(
@@ -675,17 +830,20 @@ def count_records(
     for path in files:
         try:
             fmt = format or detect_input_format(path)
+            if fmt == "tar":
+                return None  # counting its papers would read the whole archive once more
             if fmt == "parquet":
                 from .parquet_input import parquet_num_rows
 
                 total += parquet_num_rows(path)
                 continue
-            if fmt in ("jsonl", "csv") or path.suffix.lower() in (".jsonl", ".ndjson"):
-                with path.open("rb") as file:
-                    lines = sum(1 for line in file if line.strip())
-                total += max(0, lines - 1) if fmt == "csv" else lines
+            if fmt == "csv":
+                total += _count_csv_rows(path)
+            elif fmt == "jsonl" or _suffix(path) in (".jsonl", ".ndjson"):
+                with open_binary(path) as file:
+                    total += sum(1 for line in file if line.strip())
             else:
                 total += 1
-        except (OSError, RecordError, InputError):  # an unreadable Parquet file: one error record
+        except (*READ_ERRORS, RecordError, InputError):  # an unreadable Parquet file: one error record
             total += 1
     return total

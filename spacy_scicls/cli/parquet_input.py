@@ -2,8 +2,8 @@
 
 Large corpora travel as Parquet (a million abstracts is a few files of row
 groups). Rows are records like CSV and JSONL ones: their text is
-``--text-columns`` (default ``text``, else ``title`` and ``abstract``) and their
-id ``--id-column`` (default ``id``, ``paper_id``, ...), else ``<file>:<row>``.
+``--text-columns`` (default: found by name, :mod:`spacy_scicls.cli.record_fields`) and
+their id ``--id-column`` (default: found by name too), else ``<file>:<row>``.
 pyarrow is not a core requirement: it comes with the ``ray`` extra
 (``pip install "spacy_scicls[ray]"``) or on its own (``pip install pyarrow``).
 """

@@ -7,7 +7,8 @@
 Formats (:data:`FORMATS`): ``jats`` (JATS/NLM XML: PLOS, PMC), ``tei``
 (GROBID TEI XML), ``s2orc`` (S2ORC / doc2json JSON), ``unarxive`` (unarXive
 JSON), ``pdf`` (a PDF with a text layer: :mod:`spacy_scicls.readers.pdf`),
-``markdown`` and ``text`` (plain text, e.g. from a PDF-to-text tool).
+``markdown`` and ``text`` (plain text, e.g. from a PDF-to-text tool); any of
+them gzipped (``paper.nxml.gz``), read as the file it holds.
 
 The structured formats give a ``Doc`` whose text is the title, the abstract
 (under an "Abstract" heading) and the body, each heading on its own line,
@@ -110,7 +111,7 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
 
 
 #: Endings that make a one-line str a file name rather than a paper's text.
-_FILE_SUFFIXES = (".xml", ".nxml", ".tei", ".json", ".jsonl", ".md", ".markdown", ".txt", ".text")
+_FILE_SUFFIXES = (".xml", ".nxml", ".tei", ".json", ".jsonl", ".md", ".markdown", ".txt", ".text", ".gz")
 TOO_DEEP = "nested too deeply to read"
 
 
@@ -142,6 +143,26 @@ def _load(source: Source, name: Optional[str]):
     if isinstance(source, str):
         return source.encode("utf-8"), name or "input", None
     raise ReaderError(f"{name or 'input'}: a paper is a path, str, bytes or dict, not {type(source).__name__}")
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+#: The most a gzipped paper may inflate to (a small file that inflates to gigabytes is refused).
+MAX_INFLATED_BYTES = 256 * 1024 * 1024
+
+
+def _gunzip(data: bytes, name: str) -> bytes:
+    import gzip
+    import io
+    import zlib
+
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as file:
+            out = file.read(MAX_INFLATED_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as err:
+        raise ReaderError(f"{name}: damaged gzip file ({err or type(err).__name__})") from None
+    if len(out) > MAX_INFLATED_BYTES:
+        raise ReaderError(f"{name}: inflates to more than {MAX_INFLATED_BYTES:,} bytes")
+    return out
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -225,7 +246,12 @@ def read_papers(source: Source, nlp: Language, *, format: Optional[str] = None, 
             raise ReaderError(f"{display}: a parsed JSON record can only be read as {' or '.join(JSON_FORMATS)}, not {fmt}")
         yield _paper(content, fmt, display, nlp)
         return
-    fmt = _check_format(format or detect_format(path if path is not None else (name if name else None), content[:4096]), display)
+    named = path if path is not None else (name if name else None)
+    if content[:2] == GZIP_MAGIC:  # a gzipped paper (PMC's .nxml.gz): read as the file it holds
+        content = _gunzip(content, display)
+        if named is not None and str(named).lower().endswith(".gz"):
+            named = str(named)[:-3]
+    fmt = _check_format(format or detect_format(named, content[:4096]), display)
     if fmt == "text":
         yield _named(_text_doc, display, _decode(content, display), display, nlp)
     elif fmt == "pdf":
