@@ -1,9 +1,9 @@
 """Long documents at prediction: the chunked paths give the annotations of the unchunked ones.
 
 The shared listener pools the transformer's output ``POOL_CHUNK_TOKENS`` tokens
-at a time and the entity head runs its token-level stack
-``PREDICT_CHUNK_TOKENS`` tokens at a time (with the context its window layers
-read). Here both are made tiny so that a doc of a few hundred tokens is cut
+at a time and the entity head scores a long doc ``PREDICT_CHUNK_TOKENS``
+tokens at a time (with the context its window layers read), and a batch in
+groups of docs of at most that many tokens. Here both are made tiny so that a doc of a few hundred tokens is cut
 into many chunks, and compared with the same pipeline made to take every doc
 whole.
 """
@@ -103,3 +103,70 @@ def test_a_batch_of_short_docs_takes_the_one_piece_path(shared, monkeypatch):
     monkeypatch.setattr(span_scorer.fast_predict, "predict", counting)
     annotate(shared, [text for text, *_ in PAPERS], monkeypatch, WHOLE, 10_000)
     assert calls[0] == len(PAPERS)
+
+
+def stack_calls(monkeypatch, model):
+    """Record the number of token rows of every input of the entity head's token-level stack."""
+    projection = model.layers[1]
+    rows = []
+    original = span_scorer.fast_predict.predict
+
+    def recording(layer, X):
+        if layer is projection:
+            rows.append(sum(x.shape[0] for x in X))
+        return original(layer, X)
+
+    monkeypatch.setattr(span_scorer.fast_predict, "predict", recording)
+    return rows
+
+
+def test_a_long_doc_never_goes_through_the_stack_whole(shared, long_text, monkeypatch):
+    """What bounds the head's memory: no input of the stack is longer than a chunk with its
+    overhang (the widest candidate) and context, and the scores are those of the whole doc."""
+    doc = shared.get_pipe("transformer")(shared.make_doc(long_text))
+    model = shared.get_pipe("entities").model
+    _, whole = entity_head_output(shared, doc, monkeypatch, WHOLE)
+    rows = stack_calls(monkeypatch, model)
+    scored_rows = []  # the token rows the candidates are scored from
+    logits = span_scorer._logits
+
+    def recording_logits(model, parts, starts, ends, scorer):
+        scored_rows.append(parts[0].shape[0])
+        return logits(model, parts, starts, ends, scorer)
+
+    monkeypatch.setattr(span_scorer, "_logits", recording_logits)
+    _, chunked = entity_head_output(shared, doc, monkeypatch, 50)
+    overhang = model.attrs["max_width"] - 1
+    reach = overhang + 2 * model.layers[1].attrs["pad"]
+    assert len(rows) >= len(doc) // 50 and max(rows) <= 50 + reach
+    assert len(scored_rows) >= len(doc) // 50 and max(scored_rows) <= 50 + overhang
+    assert numpy.array_equal(chunked[:, 1:-1].sum(axis=1) > 0, whole[:, 1:-1].sum(axis=1) > 0)
+    assert numpy.abs(chunked - whole).max() < 1e-5
+
+
+def test_a_batch_is_scored_in_groups_of_docs(shared, monkeypatch):
+    """A batch longer than a chunk, of docs each shorter than one, goes through the stack in
+    groups of whole docs, with the scores of the batch in one piece."""
+    docs = list(shared.get_pipe("transformer").pipe([shared.make_doc(text) for text, *_ in PAPERS * 2]))
+    model = shared.get_pipe("entities").model
+    chunk = max(len(doc) for doc in docs) + 1
+    assert sum(len(doc) for doc in docs) > 2 * chunk
+    monkeypatch.setattr(span_scorer, "PREDICT_CHUNK_TOKENS", WHOLE)
+    per_doc, whole = shared.get_pipe("entities").predict(docs)
+    rows = stack_calls(monkeypatch, model)
+    monkeypatch.setattr(span_scorer, "PREDICT_CHUNK_TOKENS", chunk)
+    per_doc_grouped, grouped = shared.get_pipe("entities").predict(docs)
+    assert len(rows) >= 3 and max(rows) <= chunk
+    assert all(numpy.array_equal(a, b) for a, b in zip(per_doc, per_doc_grouped))
+    assert numpy.array_equal(grouped[:, 1:-1].sum(axis=1) > 0, whole[:, 1:-1].sum(axis=1) > 0)
+    assert numpy.abs(grouped - whole).max() < 1e-5
+
+
+def test_a_long_doc_s_candidates_may_come_in_any_order(shared, long_text, monkeypatch):
+    doc = shared.get_pipe("transformer")(shared.make_doc(long_text))
+    model = shared.get_pipe("entities").model
+    candidates, in_order = entity_head_output(shared, doc, monkeypatch, 50)
+    shuffled = numpy.random.default_rng(0).permutation(len(candidates))
+    ragged = span_scorer.Ragged(model.ops.asarray2i(candidates[shuffled]), model.ops.asarray1i([len(candidates)]))
+    probs = numpy.asarray(model.predict(([doc], ragged)))
+    assert numpy.abs(probs - in_order[shuffled]).max() < 1e-6
