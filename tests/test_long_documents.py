@@ -170,3 +170,80 @@ def test_a_long_doc_s_candidates_may_come_in_any_order(shared, long_text, monkey
     ragged = span_scorer.Ragged(model.ops.asarray2i(candidates[shuffled]), model.ops.asarray1i([len(candidates)]))
     probs = numpy.asarray(model.predict(([doc], ragged)))
     assert numpy.abs(probs - in_order[shuffled]).max() < 1e-6
+
+
+# --- the transformer's output let go once pooled (scicls annotate) ---------------------------
+
+
+def annotations(doc):
+    return (
+        [(s.start, s.end, s.label_, s._.heading, s._.section_score) for s in doc.spans["sections"]],
+        doc.cats,
+        [(e.start, e.end, e.label_, e._.entity_score) for e in doc.ents],
+    )
+
+
+def test_the_transformer_output_is_released_only_where_every_listener_shares_one_pooling(trained, shared):
+    assert shared_listener.release_allowed(shared)
+    assert not shared_listener.release_allowed(trained[0])  # the stock listeners would read it again
+    with shared_listener.releasing_transformer_output(trained[0]) as released:
+        assert not released
+    with shared_listener.releasing_transformer_output(shared, enabled=False) as released:
+        assert not released
+
+
+def test_released_output_same_annotations(shared, long_text):
+    texts = [long_text, PAPERS[0][0], "", PAPERS[1][0]]
+    kept = list(shared.pipe(texts, batch_size=2))
+    with shared_listener.releasing_transformer_output(shared) as released:
+        assert released
+        let_go = list(shared.pipe(texts, batch_size=2))
+    assert [annotations(a) for a in kept] == [annotations(b) for b in let_go]
+    for a, b in zip(kept, let_go):
+        if len(a):
+            assert a._.trf_data.model_output.last_hidden_state.shape[0] > 0
+            assert b._.trf_data.model_output.last_hidden_state.shape[0] == 0
+    # outside the block nothing is released
+    assert shared(texts[1])._.trf_data.model_output.last_hidden_state.shape[0] > 0
+
+
+def test_a_head_that_would_pool_a_released_output_again_fails_clearly(shared, monkeypatch):
+    docs = [shared.make_doc(text) for text, *_ in PAPERS[:2]]
+    with shared_listener.releasing_transformer_output(shared):
+        docs = list(shared.get_pipe("transformer").pipe(docs))
+        shared.get_pipe("sections").predict(docs)  # pools, then lets the output go
+        shared_listener._LAST_BATCH.clear()  # as if a head pooled otherwise
+        with pytest.raises(RuntimeError, match="released"):
+            shared.get_pipe("entities").predict(docs)
+
+
+def test_annotate_releases_the_output_and_writes_the_same_records(shared, tmp_path, monkeypatch):
+    from spacy.tokens import DocBin
+
+    from spacy_scicls.cli import run_annotate
+
+    shared.to_disk(tmp_path / "pipeline")
+    inputs = tmp_path / "papers"
+    inputs.mkdir()
+    for i, (text, *_) in enumerate(PAPERS):
+        (inputs / f"p{i}.txt").write_text(text, encoding="utf8")
+    options = dict(model=str(tmp_path / "pipeline"), batch_size=2, quiet=True)
+    seen = []
+    release = shared_listener.releasing_transformer_output
+
+    def recording(nlp, enabled=True):
+        seen.append(enabled and shared_listener.release_allowed(nlp))
+        return release(nlp, enabled)
+
+    monkeypatch.setattr(shared_listener, "releasing_transformer_output", recording)
+    assert run_annotate([str(inputs)], tmp_path / "released.jsonl", **options) == 0
+    monkeypatch.setattr(shared_listener, "release_allowed", lambda nlp: False)
+    assert run_annotate([str(inputs)], tmp_path / "kept.jsonl", **options) == 0
+    assert seen == [True, False]
+    released = (tmp_path / "released.jsonl").read_text(encoding="utf8")
+    assert released and released == (tmp_path / "kept.jsonl").read_text(encoding="utf8")
+    # Asked to keep the transformer's output, a .spacy output has all of it.
+    monkeypatch.undo()
+    assert run_annotate([str(inputs)], tmp_path / "out.spacy", keep_trf_data=True, **options) == 0
+    docs = list(DocBin().from_disk(tmp_path / "out.spacy").get_docs(shared.vocab))
+    assert all(doc._.trf_data.model_output.last_hidden_state.shape[0] > 0 for doc in docs)
