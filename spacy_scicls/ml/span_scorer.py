@@ -15,17 +15,18 @@ from spacy.util import registry
 from thinc.api import Linear, Maxout, Model, chain, with_array
 from thinc.types import Floats2d, Ints1d, Ragged
 
+from ..encoder_inference import return_free_memory
 from . import fast_predict
 from .tok2vec import no_rows_output, token_vectors
 
 # Candidates scored at once at prediction time.
 PREDICT_BLOCK = 16384
 # Tokens that go through the token-level stack at once at prediction (see
-# ``_span_scorer_v2_predict``): a paper of some 18 pages, or a batch of short
+# ``_span_scorer_v2_predict``): a paper of some 9 pages, or a batch of short
 # docs of that many tokens together, in one piece; the 300-page PDF of
-# benchmarks/pdf_reader.py (117k tokens) in 15 chunks. The stack's working
-# memory is about 10 KB a token.
-PREDICT_CHUNK_TOKENS = 8192
+# benchmarks/pdf_reader.py (117k tokens) in 29 chunks. The stack's working
+# memory is about 10 KB a token, some 40 MB for a chunk.
+PREDICT_CHUNK_TOKENS = 4096
 
 
 def _global_indices(model: Model, doc_lengths: List[int], candidates: Ragged) -> Tuple[Ints1d, Ints1d]:
@@ -540,6 +541,12 @@ def _predict_long_doc(model: Model, doc: Doc, X: Floats2d, spans, probs: Floats2
         s, e = starts[rows] - a, ends[rows] - a
         first[rows] = P[s, 3 * h] + P[e - 1, 3 * h + 1] + b_width[widths[rows] - 1]
         probs[rows, :n_out] = _logits(model, (P[:, :h], P[:, h : 2 * h], prefix), s, e, scorer)
+        del P, prefix, part
+        # A chunk's arrays (a few MB to a few tens of MB each) are freed here, but
+        # glibc keeps such sizes in its heap, and the next chunk's, of other
+        # sizes, do not all fit in the holes: without this the heap grows chunk
+        # after chunk (encoder_inference does the same after each pass).
+        return_free_memory()
     ratio = model.attrs["prune_ratio"]
     kept = xp.zeros(len(starts), dtype=bool)
     kept[_keep_best(xp, first, [len(starts)], [n], ratio) if ratio > 0 else slice(None)] = True
