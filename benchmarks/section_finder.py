@@ -62,8 +62,9 @@ def long_text(papers: List[Tuple[str, str]], n_chars: int) -> str:
     return joined[: cut + 1] if cut > 0 else joined[:n_chars]
 
 
-def step_seconds(text: str, model) -> Dict[str, float]:
-    """Seconds of each step of ``heading_spans(text, model)``, taken as it takes them."""
+def step_seconds(text: str, model) -> Tuple[Dict[str, float], List[bool]]:
+    """Seconds of each step of ``heading_spans(text, model)``, taken as it takes them,
+    and the heading flags of the lines that they give."""
     from spacy_scicls.segmentation import lines as L
 
     times: Dict[str, float] = {}
@@ -84,9 +85,9 @@ def step_seconds(text: str, model) -> Dict[str, float]:
     X = timed("line_features", L.line_features, lines)
     furniture = ((X[:, L.FEATURES.index("repeated")] > 0) | (X[:, L.FEATURES.index("page_number")] > 0)).tolist()
     probs = timed("model (both passes)", model.probabilities, lines, X)
-    timed("heading_flags", L.heading_flags, lines, probs, model.threshold, prefixes,
-          list(zip(units, reflowed.tolist())), furniture)
-    return times
+    flags = timed("heading_flags", L.heading_flags, lines, probs, model.threshold, prefixes,
+                  list(zip(units, reflowed.tolist())), furniture)
+    return times, flags
 
 
 def measure(text: str, model, runs: int) -> Dict[str, float]:
@@ -99,7 +100,7 @@ def measure(text: str, model, runs: int) -> Dict[str, float]:
         start = time.perf_counter()
         heading_spans(text, model)
         whole.append(time.perf_counter() - start)
-        steps.append(step_seconds(text, model))
+        steps.append(step_seconds(text, model)[0])
     out = {"heading_spans": statistics.median(whole)}
     for name in steps[0]:
         out[name] = statistics.median(s[name] for s in steps)
