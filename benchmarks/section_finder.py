@@ -127,7 +127,8 @@ def main(argv=None) -> int:
     if not papers:
         raise SystemExit(f"no papers of {', '.join(args.sources)} in {args.data_dir}")
     name, paper = min(papers, key=lambda p: abs(len(p[1]) - args.paper_kb * 1000))
-    texts = [(f"paper {name}", paper), ("papers one after another", long_text(papers, int(args.long_mb * 1e6)))]
+    texts = [(f"paper {name}", paper),
+             ("papers one after another", long_text(papers, int(args.long_mb * 1e6)))]
     model = HeadingLineModel.from_disk()
     results = []
     for label, text in texts:

@@ -3,9 +3,10 @@
 The shared listener pools the transformer's output ``POOL_CHUNK_TOKENS`` tokens
 at a time and the entity head scores a long doc ``PREDICT_CHUNK_TOKENS``
 tokens at a time (with the context its window layers read), and a batch in
-groups of docs of at most that many tokens. Here both are made tiny so that a doc of a few hundred tokens is cut
-into many chunks, and compared with the same pipeline made to take every doc
-whole.
+groups of docs of at most that many tokens. Here both are made tiny so that a
+doc of a few hundred tokens is cut into many chunks, and compared with the
+same pipeline made to take every doc whole. Then ``scicls annotate``'s release
+of the transformer's output once it is pooled.
 """
 import numpy
 import pytest
@@ -162,7 +163,7 @@ def test_a_batch_is_scored_in_groups_of_docs(shared, monkeypatch):
     assert numpy.abs(grouped - whole).max() < 1e-5
 
 
-def test_a_long_doc_s_candidates_may_come_in_any_order(shared, long_text, monkeypatch):
+def test_a_long_doc_with_its_candidates_in_any_order(shared, long_text, monkeypatch):
     doc = shared.get_pipe("transformer")(shared.make_doc(long_text))
     model = shared.get_pipe("entities").model
     candidates, in_order = entity_head_output(shared, doc, monkeypatch, 50)
@@ -207,7 +208,7 @@ def test_released_output_same_annotations(shared, long_text):
     assert shared(texts[1])._.trf_data.model_output.last_hidden_state.shape[0] > 0
 
 
-def test_a_head_that_would_pool_a_released_output_again_fails_clearly(shared, monkeypatch):
+def test_a_head_that_would_pool_a_released_output_again_fails_clearly(shared):
     docs = [shared.make_doc(text) for text, *_ in PAPERS[:2]]
     with shared_listener.releasing_transformer_output(shared):
         docs = list(shared.get_pipe("transformer").pipe(docs))

@@ -423,7 +423,8 @@ def _span_scorer_v2_predict(model: Model, docs: List[Doc], candidates: Ragged) -
             _predict_long_doc(model, docs[i], Xs[i], data[a:b], probs[a:b], chunk_tokens)
         else:
             lengths = ops.asarray1i([n_candidates[i] for i in group])
-            probs[a:b] = _predict_group(model, [docs[i] for i in group], [Xs[i] for i in group], Ragged(data[a:b], lengths))
+            group_candidates = Ragged(data[a:b], lengths)
+            probs[a:b] = _predict_group(model, [docs[i] for i in group], [Xs[i] for i in group], group_candidates)
     return probs
 
 
