@@ -172,3 +172,28 @@ def test_overrides_half_precision_and_larger_batches_on_gpu_only(tmp_path):
     )
     other = load_overrides(gpu=True, path=tmp_path)["components"]["transformer"]["model"]
     assert "predict_max_wordpieces" not in other
+
+
+def test_section_finder_times_the_steps_that_heading_spans_takes():
+    """The benchmark's steps, one by one, give the heading lines of heading_spans itself."""
+    from benchmarks import section_finder
+    from spacy_scicls.segmentation.lines import HeadingLineModel, heading_spans
+
+    model = HeadingLineModel.from_disk()
+    for text, *_ in PAPERS:
+        times, flags = section_finder.step_seconds(text, model)
+        assert "line_features" in times and "model (both passes)" in times and "reflowed: line_features" in times
+        lines, offset = [], 0  # (start, end) of each line's text
+        for line in text.splitlines(keepends=True):
+            lines.append((offset, offset + len(line.rstrip("\r\n"))))
+            offset += len(line)
+        spans = heading_spans(text, model)
+        touched = {i for i, (start, end) in enumerate(lines) if any(a < end and start < b for a, b in spans)}
+        assert touched and {i for i, flag in enumerate(flags) if flag} == touched
+
+
+def test_section_finder_long_text_is_the_papers_in_turn_cut_after_a_line():
+    from benchmarks.section_finder import long_text
+
+    text = long_text([("a", "one\ntwo\n"), ("b", "three\n")], 30)
+    assert text == "one\ntwo\n\nthree\n\none\ntwo\n\n"  # 25 characters: the next line would pass 30

@@ -353,6 +353,7 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batc
     from .outputs import output_exists
     from .progress import Progress
     from .run import annotate_records, skip_done
+    from ..ml.shared_listener import releasing_transformer_output
     from ..threads import set_cpu_threads
 
     exists = output_exists(output)
@@ -421,7 +422,9 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batc
     progress = Progress(count_records(inputs, format=format, exclude=exclude), interval=log_interval, enabled=not quiet)
     complete = False
     try:
-        with tied_workers():
+        # No output holds the transformer's output unless --keep-trf-data: a batch's is let go
+        # once the first head has pooled it (less memory for long papers, the same records).
+        with tied_workers(), releasing_transformer_output(nlp, enabled=not options.keep_trf_data):
             summary = annotate_records(
                 nlp,
                 records(),

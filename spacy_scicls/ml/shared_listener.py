@@ -26,9 +26,19 @@ more wordpieces) into one array for the whole doc, then pools it: on a
 pooled vectors, held at once. Chunk by chunk, each token is pooled from the
 very same rows by the same pooling layer, so the output is the same, bit for
 bit; only the largest array in flight is smaller.
+
+Within ``releasing_transformer_output(nlp)`` (``scicls annotate`` uses it
+when its output leaves the transformer's output out), once the first head
+has pooled a batch, the transformer's output arrays in the batch's
+``doc._.trf_data`` (some 3.3 KB a token: 389 MB for a 300-page paper) are
+replaced by empty ones: every later head gets the pooled vectors from the
+memo, so nothing reads them again. It does so only for a pipeline whose every
+listener is this one with one pooling; outside the block ``doc._.trf_data``
+is never touched.
 """
+import contextlib
 import weakref
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy
 from spacy.tokens import Doc
@@ -84,6 +94,11 @@ class _LastBatch:
 
 
 _LAST_BATCH = _LastBatch()
+#: Whether the transformer's output is released once pooled (see ``releasing_transformer_output``).
+_RELEASE = {"enabled": False}
+#: The outputs released so far (by id; TransformerData is not hashable), so that a head that
+#: would pool one again fails clearly.
+_RELEASED: "weakref.WeakValueDictionary[int, TransformerData]" = weakref.WeakValueDictionary()
 
 
 def shared_trfs2arrays(pooling: Model[Ragged, Floats2d], grad_factor: float) -> Model:
@@ -102,13 +117,69 @@ def _forward(model: Model, trf_datas: list, is_train: bool):
     key = (pooling.name, repr(sorted(pooling.attrs.items())), tuple(id(data) for data in trf_datas))
     outputs = _LAST_BATCH.get(key, trf_datas)
     if outputs is None:
+        if any(_RELEASED.get(id(data)) is data for data in trf_datas):
+            raise RuntimeError(
+                "the transformer's output of this batch was released after the first head pooled it "
+                "(releasing_transformer_output), and a head asks to pool it again"
+            )
         outputs = pool_in_chunks(model, trf_datas, POOL_CHUNK_TOKENS)
         _LAST_BATCH.put(key, trf_datas, outputs)
+        if _RELEASE["enabled"] and _LAST_BATCH.outputs is outputs:
+            for data in trf_datas:
+                _release(data)
 
     def backprop(d_outputs):  # pragma: no cover - prediction has no backward pass
         raise ValueError("the shared listener's prediction output has no gradient")
 
     return outputs, backprop
+
+
+def _release(trf_data) -> None:
+    """Replace the arrays of ``trf_data``'s model output by empty ones of the same
+    trailing shape and type (the object stays: the memo knows the batch by it)."""
+    if not isinstance(trf_data, TransformerData):
+        return
+    output = trf_data.model_output
+    for name in list(output.keys()):
+        array = output[name]
+        if getattr(array, "ndim", 0) >= 1 and array.shape[0] and hasattr(array, "copy"):
+            output[name] = array[:0].copy()  # a copy: a view would keep the whole array alive
+    _RELEASED[id(trf_data)] = trf_data
+
+
+def release_allowed(nlp) -> bool:
+    """Whether every transformer listener of ``nlp`` is the shared one, all with
+    the same pooling, so that the first head's pooling serves them all."""
+    keys, n_listeners, n_pooled = set(), 0, 0
+    for _, component in nlp.pipeline:
+        model = getattr(component, "model", None)
+        if not isinstance(model, Model):
+            continue
+        for node in model.walk():
+            if node.name == "transformer-listener":
+                n_listeners += 1
+            elif node.name == "trfs2arrays":
+                if node._func is not _forward:
+                    return False  # the stock listener's pooling: it would read the output again
+                n_pooled += 1
+                pooling = node.layers[0]
+                keys.add((pooling.name, repr(sorted(pooling.attrs.items()))))
+    return n_listeners > 0 and n_listeners == n_pooled and len(keys) == 1
+
+
+@contextlib.contextmanager
+def releasing_transformer_output(nlp, enabled: bool = True) -> Iterator[bool]:
+    """Within the block, the transformer's output of a batch is released once the
+    first head has pooled it (see the module docstring), where ``enabled`` and
+    :func:`release_allowed` allow it; yields whether it is. For a program that
+    drops each doc's ``doc._.trf_data`` anyway, as ``scicls annotate`` does
+    unless asked to keep it."""
+    before = _RELEASE["enabled"]
+    _RELEASE["enabled"] = bool(enabled) and release_allowed(nlp)
+    try:
+        yield _RELEASE["enabled"]
+    finally:
+        _RELEASE["enabled"] = before
 
 
 def pool_in_chunks(model: Model, trf_datas: list, chunk_tokens: int) -> List[Floats2d]:

@@ -15,15 +15,18 @@ from spacy.util import registry
 from thinc.api import Linear, Maxout, Model, chain, with_array
 from thinc.types import Floats2d, Ints1d, Ragged
 
+from ..encoder_inference import return_free_memory
 from . import fast_predict
 from .tok2vec import no_rows_output, token_vectors
 
 # Candidates scored at once at prediction time.
 PREDICT_BLOCK = 16384
-# Tokens of a long doc that go through the token-level stack at once at
-# prediction (see ``_projection``): a paper of 40 pages or so in one piece, the
-# 300-page PDF of benchmarks/pdf_reader.py (117k tokens) in 8 chunks.
-PREDICT_CHUNK_TOKENS = 16384
+# Tokens that go through the token-level stack at once at prediction (see
+# ``_span_scorer_v2_predict``): a paper of some 9 pages, or a batch of short
+# docs of that many tokens together, in one piece; the 300-page PDF of
+# benchmarks/pdf_reader.py (117k tokens) in 29 chunks. The stack's working
+# memory is about 10 KB a token, some 40 MB for a chunk.
+PREDICT_CHUNK_TOKENS = 4096
 
 
 def _global_indices(model: Model, doc_lengths: List[int], candidates: Ragged) -> Tuple[Ints1d, Ints1d]:
@@ -314,7 +317,13 @@ def _keep_best(xp, first: "numpy.ndarray", lengths, doc_lengths, ratio: float):
 def _predict_kept(model: Model, P: Floats2d, starts, ends, scorer: Model) -> Floats2d:
     """Logits of the kept candidates (global rows of the batch's flattened
     projection ``P``), PREDICT_BLOCK at a time."""
-    S, E, prefix = _token_parts(model, P)
+    return _logits(model, _token_parts(model, P), starts, ends, scorer)
+
+
+def _logits(model: Model, parts, starts, ends, scorer: Model) -> Floats2d:
+    """Logits of the candidates ``(starts, ends)``, rows of the token parts
+    ``parts`` (start, end, content prefix sums), PREDICT_BLOCK at a time."""
+    S, E, prefix = parts
     widths = ends - starts
     blocks = []
     for i in range(0, len(starts), PREDICT_BLOCK):
@@ -375,15 +384,78 @@ def _span_scorer_v2_forward(
 
 
 def _span_scorer_v2_predict(model: Model, docs: List[Doc], candidates: Ragged) -> Floats2d:
-    """The model's output at prediction: the token-level stack over every
-    token, then the first stage over every candidate, then the scorer over the
-    candidates it keeps."""
+    """The model's output at prediction, as the training forward pass gives it
+    (without dropout), in memory bounded by ``PREDICT_CHUNK_TOKENS``.
+
+    The batch is cut into groups of consecutive docs of at most that many
+    tokens together, each scored as one piece (``_predict_group``); a doc
+    longer than that is scored chunk by chunk (``_predict_long_doc``). A
+    batch of 32 papers of 12k tokens is then never one array of 384k tokens
+    in the stack, and a 300-page paper never holds the stack's output for all
+    its tokens.
+    """
     ops = model.ops
-    xp = ops.xp
     n_out = model.get_ref("output_layer").get_dim("nO")
     if candidates.data.shape[0] == 0:
         return ops.alloc2f(0, n_out + 1)
-    P_flat, doc_lengths = _projection(model, docs, PREDICT_CHUNK_TOKENS)
+    Xs, _ = token_vectors(model.layers[0], docs, is_train=False)
+    doc_lengths = [X.shape[0] for X in Xs]
+    n_candidates = [int(n) for n in candidates.lengths]
+    data = candidates.data.reshape(-1, 2)
+    chunk_tokens = PREDICT_CHUNK_TOKENS
+    groups = _doc_groups(doc_lengths, chunk_tokens)
+
+    def is_long(group: List[int]) -> bool:
+        return len(group) == 1 and 0 < chunk_tokens < doc_lengths[group[0]]
+
+    if len(groups) == 1 and not is_long(groups[0]):
+        return _predict_group(model, docs, Xs, candidates)
+    probs = ops.alloc2f(data.shape[0], n_out + 1)
+    offsets = [0]
+    for n in n_candidates:
+        offsets.append(offsets[-1] + n)
+    for group in groups:
+        a, b = offsets[group[0]], offsets[group[-1] + 1]
+        if a == b:
+            continue  # no candidate in these docs
+        if is_long(group):
+            i = group[0]
+            _predict_long_doc(model, docs[i], Xs[i], data[a:b], probs[a:b], chunk_tokens)
+        else:
+            lengths = ops.asarray1i([n_candidates[i] for i in group])
+            group_candidates = Ragged(data[a:b], lengths)
+            probs[a:b] = _predict_group(model, [docs[i] for i in group], [Xs[i] for i in group], group_candidates)
+    return probs
+
+
+def _doc_groups(doc_lengths: List[int], chunk_tokens: int) -> List[List[int]]:
+    """Consecutive docs of at most ``chunk_tokens`` tokens together (a longer
+    doc alone); ``chunk_tokens < 1``: the whole batch as one group."""
+    if chunk_tokens < 1:
+        return [list(range(len(doc_lengths)))]
+    groups: List[List[int]] = []
+    total = 0
+    for i, n in enumerate(doc_lengths):
+        if not groups or total + n > chunk_tokens:
+            groups.append([])
+            total = 0
+        groups[-1].append(i)
+        total += n
+    return groups
+
+
+def _predict_group(model: Model, docs: List[Doc], Xs: List[Floats2d], candidates: Ragged) -> Floats2d:
+    """The output for a group of docs as one piece: the token-level stack over
+    every token, then the first stage over every candidate, then the scorer
+    over the candidates it keeps."""
+    ops = model.ops
+    xp = ops.xp
+    n_out = model.get_ref("output_layer").get_dim("nO")
+    doc_lengths = [X.shape[0] for X in Xs]
+    # The token-level stack runs over every token of a paper: the numpy path
+    # (same weights) instead of thinc's layer-by-layer prediction.
+    Ps = fast_predict.predict(model.layers[1], _with_features(model, docs, Xs))
+    P_flat = Ps[0] if len(Ps) == 1 else ops.flatten(Ps)  # flattened once
     token_scores = P_flat[:, 3 * model.get_dim("span_width") :]
     starts, ends = _global_indices(model, doc_lengths, candidates)
     widths = _checked_widths(model, starts, ends)
@@ -410,39 +482,83 @@ def _stack_context(projection: Model) -> int:
     return int(projection.attrs.get("pad", 0))
 
 
-def _projection(model: Model, docs: List[Doc], chunk_tokens: int) -> Tuple[Floats2d, List[int]]:
-    """The token-level stack's output for every token of the batch, as one
-    ``(n_tokens, 3 * span_width + 2)`` array, and each doc's number of tokens.
+def _predict_long_doc(model: Model, doc: Doc, X: Floats2d, spans, probs: Floats2d, chunk_tokens: int) -> None:
+    """Fill ``probs`` (one row per candidate ``(start, end)`` of ``spans``, a
+    doc's own token rows) for a doc longer than ``chunk_tokens`` tokens.
 
-    A batch whose docs all fit in ``chunk_tokens`` tokens goes through the
-    stack in one piece. A longer doc goes through it ``chunk_tokens`` tokens
-    at a time, each chunk with the context the stack's window layers read on
-    either side of it (``context_depth * context_window`` tokens, the padding
-    of the stack's ``with_array``), so that every token's output is computed
-    from the same neighbours; only the stack's intermediate arrays (a few
-    times the token vectors' size for the whole doc) are smaller.
+    The doc goes through the token-level stack ``chunk_tokens`` tokens at a
+    time. A chunk takes the candidates that start in it, with the tokens they
+    reach past its end (up to ``max_width - 1``) and, on either side, the
+    context the stack's window layers read (``context_depth *
+    context_window`` tokens, the padding of the stack's ``with_array``), so
+    that every token's output is computed from the same neighbours as in one
+    piece. Its candidates get their first-stage score and their label logits
+    there and then. The first stage keeps the doc's best candidates, which
+    needs every candidate's score; rather than keep the stack's output for
+    the whole doc (386 floats a token) until then, every candidate is scored,
+    and the logits wait in ``probs`` (its own rows) until the pruning picks
+    which become probabilities. Nothing the size of the doc is held but the
+    candidates' scores: the extra work is the scorer over the pruned
+    candidates too, a fraction of the stack's.
     """
     ops = model.ops
-    projection = model.layers[1]
-    Xs, _ = token_vectors(model.layers[0], docs, is_train=False)
-    doc_lengths = [X.shape[0] for X in Xs]
-    if chunk_tokens < 1 or all(n <= chunk_tokens for n in doc_lengths):
-        # The token-level stack runs over every token of a paper: the numpy
-        # path (same weights) instead of thinc's layer-by-layer prediction.
-        Ps = fast_predict.predict(projection, _with_features(model, docs, Xs))
-        P_flat = Ps[0] if len(Ps) == 1 else ops.flatten(Ps)  # flattened once
-        return P_flat, doc_lengths
+    xp = ops.xp
+    h = model.get_dim("span_width")
+    n_out = model.get_ref("output_layer").get_dim("nO")
+    n = X.shape[0]
+    projection, scorer = model.layers[1], model.layers[2]
     context = _stack_context(projection)
-    P_flat = ops.alloc2f(sum(doc_lengths), 3 * model.get_dim("span_width") + 2)
-    offset = 0
-    for doc, X, n in zip(docs, Xs, doc_lengths):
-        for start in range(0, n, chunk_tokens):
-            end = min(start + chunk_tokens, n)
-            lo, hi = max(0, start - context), min(n, end + context)
-            # The head's own token features too are computed for the chunk's
-            # tokens only: from a copy of them as a Doc (the same token
-            # attributes), which every feature layer reads.
-            part = _with_features(model, [doc[lo:hi].as_doc()], [X[lo:hi]])[0]
-            P_flat[offset + start : offset + end] = fast_predict.predict(projection, [part])[0][start - lo : end - lo]
-        offset += n
-    return P_flat, doc_lengths
+    b_width = model.get_param("b_width")
+    starts, ends = spans[:, 0], spans[:, 1]
+    widths = _checked_widths(model, starts, ends)
+    # Candidates in order of their start, to find a chunk's by bisection
+    # (candidate_spans gives them in that order already: a chunk's are then
+    # a slice of the doc's).
+    order = None if bool((starts[1:] >= starts[:-1]).all()) else xp.argsort(starts, kind="stable")
+    sorted_starts = starts if order is None else starts[order]
+    first = ops.alloc1f(len(starts))
+    # The content part's prefix sum over the tokens before the chunk: each
+    # chunk continues the sum where the last one stopped, adding row after
+    # row as one cumulative sum over the doc does (float32 sums depend on the
+    # order they are made in).
+    carry = ops.alloc2f(1, h)
+    for a in range(0, n, chunk_tokens):
+        b = min(a + chunk_tokens, n)
+        rows = slice(int(xp.searchsorted(sorted_starts, a)), int(xp.searchsorted(sorted_starts, b)))
+        if order is not None:
+            rows = order[rows]
+        n_rows = len(starts[rows])
+        top = max(b, int(ends[rows].max())) if n_rows else b
+        lo, hi = max(0, a - context), min(n, top + context)
+        # The head's own token features too are computed for the chunk's
+        # tokens only: from a copy of them as a Doc (the same token
+        # attributes), which every feature layer reads.
+        part = _with_features(model, [doc[lo:hi].as_doc()], [X[lo:hi]])[0]
+        P = fast_predict.predict(projection, [part])[0][a - lo : top - lo]  # tokens a .. top
+        prefix = xp.cumsum(xp.concatenate([carry, P[:, 2 * h : 3 * h]]), axis=0)
+        carry = prefix[b - a : b - a + 1].copy()
+        if not n_rows:
+            continue
+        s, e = starts[rows] - a, ends[rows] - a
+        first[rows] = P[s, 3 * h] + P[e - 1, 3 * h + 1] + b_width[widths[rows] - 1]
+        probs[rows, :n_out] = _logits(model, (P[:, :h], P[:, h : 2 * h], prefix), s, e, scorer)
+        del P, prefix, part
+        # A chunk's arrays (a few MB to a few tens of MB each) are freed here, but
+        # glibc keeps such sizes in its heap, and the next chunk's, of other
+        # sizes, do not all fit in the holes: without this the heap grows chunk
+        # after chunk (encoder_inference does the same after each pass).
+        return_free_memory()
+    ratio = model.attrs["prune_ratio"]
+    kept = xp.zeros(len(starts), dtype=bool)
+    kept[_keep_best(xp, first, [len(starts)], [n], ratio) if ratio > 0 else slice(None)] = True
+    for i in range(0, len(starts), PREDICT_BLOCK):
+        block = slice(i, i + PREDICT_BLOCK)
+        logits = probs[block, :n_out]
+        logits[:, 1:] += first[block][:, None]
+        block_probs = _softmax(xp, logits)
+        # A candidate the first stage drops is "not an entity", as in one piece.
+        dropped = ~kept[block]
+        block_probs[dropped] = 0.0
+        block_probs[dropped, 0] = 1.0
+        probs[block, :n_out] = block_probs
+    probs[:, n_out] = _sigmoid(xp, first)
