@@ -16,10 +16,12 @@ For each text it prints the median seconds of ``--runs`` runs of
 ``spacy_scicls.segmentation.lines.heading_spans`` with the packaged weights,
 and of each step that it takes, timed one by one in the order it takes them
 (the same calls with the same arguments): the line-number prefixes; the
+cues of the lines (``line_features``); the first pass over them; the
 reflowed reading (the lines gathered into paragraphs, each paragraph joined
-into one line, then the cues of those lines and the model over them); the
-cues of the lines (``line_features``); the model over the lines (both
-passes, with the cues already made); and ``heading_flags``. The whole also
+into one line, then the cues of those lines and the first pass over them, and
+each line's cues of its paragraph); the second pass; and ``heading_flags``
+(HeadingLineModel.probabilities takes the steps from the cues of the lines
+to the second pass). The whole also
 assembles the spans from the flags (not timed on its own: the whole and the
 steps are separate runs, so their difference is within the runs' spread).
 """
@@ -30,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
+
+import numpy
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -78,15 +82,18 @@ def step_seconds(text: str, model) -> Tuple[Dict[str, float], List[bool]]:
     raw_lines = text.splitlines(keepends=True)
     lines = [line.rstrip("\r\n") for line in raw_lines]
     prefixes = timed("line-number prefixes", L.line_number_prefixes, lines)
-    units = timed("reflowed: paragraph units", L.paragraph_units, lines, prefixes)
-    joined = timed("reflowed: join lines", lambda: [L.join_lines([lines[i][prefixes[i]:] for i in u]) for u in units])
-    X_units = timed("reflowed: line_features", L.line_features, joined)
-    reflowed = timed("reflowed: model", model.probabilities, joined, X_units)
     X = timed("line_features", L.line_features, lines)
-    furniture = ((X[:, L.FEATURES.index("repeated")] > 0) | (X[:, L.FEATURES.index("page_number")] > 0)).tolist()
-    probs = timed("model (both passes)", model.probabilities, lines, X)
-    flags = timed("heading_flags", L.heading_flags, lines, probs, model.threshold, prefixes,
-                  list(zip(units, reflowed.tolist())), furniture)
+    empty = numpy.asarray([not line.strip() for line in lines], dtype=bool)
+    first = timed("model: first pass", L.forward, model.params, X)
+    first[empty] = 0.0
+    units, joined = timed("reflowed: paragraph units, joined", L.reflowed_units, lines, first)
+    X_units = timed("reflowed: line_features", L.line_features, joined)
+    unit_first = timed("reflowed: first pass", L.forward, model.params, X_units)
+    unit_cues = timed("reflowed: cues of each line", L.unit_features, len(lines), units, unit_first, first)
+    cues = timed("model: second pass cues", L.context_features, lines, X, first, unit_cues)
+    probs = timed("model: second pass", L.forward, model.context_params, cues)
+    probs[empty] = 0.0
+    flags = timed("heading_flags", L.heading_flags, lines, probs, model.threshold, prefixes)
     return times, flags
 
 
@@ -145,7 +152,8 @@ def main(argv=None) -> int:
     groups = {
         "reflowed reading (all its steps)": [s for s in steps if s.startswith("reflowed")],
         "line_features (lines and reflowed)": ["line_features", "reflowed: line_features"],
-        "model (lines and reflowed)": ["model (both passes)", "reflowed: model"],
+        "model (both passes, lines and reflowed)": [s for s in steps
+                                                    if s.startswith("model") or s == "reflowed: first pass"],
     }
     for group, members in groups.items():
         print(f"| {group} | " + " | ".join(f"{sum(r[m] for m in members):.4f}" for r in results)

@@ -182,7 +182,7 @@ def test_section_finder_times_the_steps_that_heading_spans_takes():
     model = HeadingLineModel.from_disk()
     for text, *_ in PAPERS:
         times, flags = section_finder.step_seconds(text, model)
-        assert "line_features" in times and "model (both passes)" in times and "reflowed: line_features" in times
+        assert "line_features" in times and "model: second pass" in times and "reflowed: line_features" in times
         lines, offset = [], 0  # (start, end) of each line's text
         for line in text.splitlines(keepends=True):
             lines.append((offset, offset + len(line.rstrip("\r\n"))))
