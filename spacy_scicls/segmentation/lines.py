@@ -426,10 +426,11 @@ def reflowed_cues(lines: Sequence[str], params: Dict[str, numpy.ndarray], first:
 
 def unit_features(n: int, units: Sequence[Sequence[int]], unit_first: Sequence[float],
                   first: Sequence[float]) -> numpy.ndarray:
-    """:data:`UNIT_FEATURES` of each of ``n`` lines, from the :func:`paragraph_units`
+    """:data:`UNIT_FEATURES` of each of ``n`` lines, from the :func:`reflowed_units`
     ``units``, the first pass's probability of each unit read as one line
     (``unit_first``) and of each line read alone (``first``); zero rows for empty lines."""
     U = numpy.zeros((n, len(UNIT_FEATURES)), dtype="float32")
+    first_col = UNIT_FEATURES.index("unit_first")
     for k, unit in enumerate(units):
         size = len(unit)
         alone = [float(first[i]) for i in unit]
@@ -439,12 +440,12 @@ def unit_features(n: int, units: Sequence[Sequence[int]], unit_first: Sequence[f
             float(unit_first[k + 1]) if k + 1 < len(units) else 0.0,
             min(alone), max(alone),
             float(size == 1), float(size == 2), float(3 <= size <= 4), float(size >= 5),
-            0.0,
+            0.0,  # unit_first, set per line below
             float(k + 1 < len(units) and len(units[k + 1]) > size),
         ]
         for j, i in enumerate(unit):
             U[i] = row
-            U[i, UNIT_FEATURES.index("unit_first")] = float(j == 0)
+            U[i, first_col] = float(j == 0)
     return U
 
 
