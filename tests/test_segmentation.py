@@ -83,7 +83,7 @@ import numpy  # noqa: E402
 
 from spacy_scicls.corpora.plain_text import normalise_line, split_of, tei_plain_text  # noqa: E402
 from spacy_scicls.segmentation import HeadingLineModel, LineModelSegmenter, heading_spans  # noqa: E402
-from spacy_scicls.segmentation.lines import UNIT_FEATURES, reflowed_units, unit_features  # noqa: E402
+from spacy_scicls.segmentation.lines import UNIT_FEATURES, paragraph_units, reflowed_units, unit_features  # noqa: E402
 from spacy_scicls.segmentation.lines import FEATURES, forward, line_features, train_network  # noqa: E402
 
 PAPERS = Path(__file__).parent / "fixtures" / "papers"
@@ -171,6 +171,37 @@ def test_each_line_reads_the_paragraph_it_is_in_reflowed():
     # A manuscript's line numbers are left out of the reflowed text.
     numbered = [f"{k + 1} {line}" for k, line in enumerate(lines)]
     assert reflowed_units(numbered)[1][1] == "Radial organization is associated with rosette size"
+
+
+def test_in_a_text_of_short_lines_a_heading_is_a_paragraph_of_its_own():
+    lines = ["Summary", "The book teaches.", "", "1.1 Statement of need", "Teachers lack it.", "",
+             "1.2 Acknowledgements", "We thank."]
+    assert paragraph_units(lines)[1:3] == [[1], [3]]
+
+
+def test_nothing_at_the_end_of_the_text_is_a_heading():
+    text = "4 Results\nIt works.\n\n4.1 Discussion\nWhy.\n\n"
+    assert [text[a:b] for a, b in heading_spans(text, StartsWith("4", "Why"))] == ["4 Results", "4.1 Discussion"]
+    text = "Methods\nWe did things.\nResults"
+    assert [text[a:b] for a, b in heading_spans(text, StartsWith("Methods", "Results"))] == ["Methods"]
+
+
+def test_the_last_line_of_a_reference_is_no_heading_after_the_reference_list_heading():
+    text = "\n".join([
+        "Conclusion.", "We conclude here.", "References",
+        "Smith, J. (2019). A book about many things. New York:", "Guilford Publications.",
+        "EUMETSAT. (2019). Meteosat third generation. https://www.eumetsat.int/x",
+        "Acknowledgements.", "We thank the reviewers.", "A. Proofs of the lemmas", "The proofs follow.",
+        "Appendix B. More data.", "Further tables.",
+    ]) + "\n"
+    model = StartsWith("Conclusion", "References", "Guilford", "EUMETSAT", "Acknowledgements", "A. Proofs",
+                       "Appendix B")
+    found = [text[a:b] for a, b in heading_spans(text, model)]
+    assert found == ["Conclusion.", "References", "Acknowledgements.", "A. Proofs of the lemmas",
+                     "Appendix B. More data."]
+    # Before a reference list's heading, a heading ending in a full stop stays one.
+    assert [text[a:b] for a, b in heading_spans(text, StartsWith("Conclusion", "Guilford"))] == [
+        "Conclusion.", "Guilford Publications."]
 
 
 def test_a_heading_ending_in_a_colon_or_followed_by_a_long_line_takes_no_more_lines():

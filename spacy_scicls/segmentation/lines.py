@@ -40,6 +40,8 @@ _CHEMICAL = re.compile(r"(?:\d,\d|\b[NOS]-|yl\b|yl\)|phenyl|methyl|ethyl|amino|h
                        r"azol|triazol|amide|ate\b|ine\b|one\b|\(\d[RSEZ]\))", re.I)
 _SHAPE_DIGITS = re.compile(r"\d+")
 _SPLIT_WORD = re.compile(r"[a-z]-$")
+_UNIT = re.compile(r"%|\b(?:mg|ml|kg|nm|mm|cm|µm|Hz|kDa)\b")
+_PARENS_END = re.compile(r"\([^)]*\)\.?$")
 _CONTINUES = re.compile(r"(?:[-\u2010\u2011,;:&]|\b(?:and|or|of|the|in|for|on|with|to|a|an|by|from))$", re.I)
 
 FEATURES = (
@@ -290,7 +292,7 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
         bare = _bare(s)
         words = s.split()
         nw = len(words)
-        letters = [c for c in bare if c.isalpha()]
+        letters = "".join(filter(str.isalpha, bare))
         long_words = [w for w in bare.split() if len(w) >= 4 and w[0].isalpha()]
         p = prev_of[i]
         q = next_of[i]
@@ -306,7 +308,7 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
             "section_number": float(bool(_SECTION_NUMBER.match(s))),
             "roman": float(bool(_ROMAN.match(s))),
             "markdown": float(bool(_MARKDOWN.match(s))),
-            "all_caps": float(len(letters) >= 4 and all(c.isupper() for c in letters)),
+            "all_caps": float(len(letters) >= 4 and all(map(str.isupper, letters))),
             "caption": float(bool(_CAPTION.match(s))),
             "ends_period": float(s.endswith(".")),
             "ends_colon": float(s.endswith(":")),
@@ -326,11 +328,12 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
             "rel_len": min(len(s) / typical, 2.0),
             "short": float(short[i]),
             "title_ratio": (sum(w[0].isupper() for w in long_words) / len(long_words)) if long_words else 0.0,
-            "digit_ratio": sum(c.isdigit() for c in bare) / max(len(bare), 1),
-            "symbol_ratio": sum(not (c.isalnum() or c.isspace()) for c in bare) / max(len(bare), 1),
+            "digit_ratio": sum(map(str.isdigit, bare)) / max(len(bare), 1),
+            # No character is both alphanumeric and white space: the rest are symbols.
+            "symbol_ratio": (len(bare) - sum(map(str.isalnum, bare)) - sum(map(str.isspace, bare))) / max(len(bare), 1),
             "stop_ratio": sum(w.lower() in _STOP for w in words) / max(nw, 1),
             "verbish": float(bool(_VERBS.search(bare))),
-            "single_token_caps": float(nw == 1 and len(letters) <= 8 and all(c.isupper() for c in letters)),
+            "single_token_caps": float(nw == 1 and len(letters) <= 8 and all(map(str.isupper, letters))),
             "prev_end_sentence": float(bool(ps) and ps[-1] in ".!?:)\"'\u201d"),
             "prev_missing": float(p is None or (p < i - 1)),
             "prev_rel_len": min(len(ps) / typical, 2.0),
@@ -345,8 +348,8 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
             "short_density": sum(short[j] for j in window) / max(len(window), 1),
             "first_line": float(p is None),
             "has_equals": float("=" in s or "\u00b1" in s),
-            "has_percent_or_unit": float(bool(re.search(r"%|\b(?:mg|ml|kg|nm|mm|cm|µm|Hz|kDa)\b", s))),
-            "in_parens_end": float(bool(re.search(r"\([^)]*\)\.?$", s))),
+            "has_percent_or_unit": float(bool(_UNIT.search(s))),
+            "in_parens_end": float(bool(_PARENS_END.search(s))),
             "long_word": float(any(len(w) > 25 for w in words)),
             "next_rule": float(q is not None and rule[q]),
             "prev_ends_colon": float(ps.endswith(":")),
@@ -354,7 +357,7 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
             "prev_ends_open_word": float(bool(ps) and bool(_CONTINUES.search(ps))),
             "next_ends_period": float(qs.endswith(".")),
             "run_in_like": float(s.endswith(".") and nw <= 12 and not _VERBS.search(bare) and bare[:1].isupper()),
-            "bracket_ratio": sum(c in "()[]{}" for c in s) / max(len(s), 1),
+            "bracket_ratio": sum(map(s.count, "()[]{}")) / max(len(s), 1),
             "prev_all_caps_or_known": float(bool(ps) and (_known(_bare(ps)) or ps.isupper())),
             "next_continues_lower_short": float(bool(qs) and qs[:1].islower() and len(qs) < 0.55 * typical),
             # Runs of lines of the same shape ("Chromosome 1", "Chromosome 2", ...) are figure or table text.
@@ -612,6 +615,13 @@ CONTINUATION_FLOOR = 0.2
 #: The rest of a wrapped heading is short, and a heading that ends in a colon is a label that the text
 #: after it belongs to ("Author contributions: MJ and DLR designed ...").
 CONTINUATION_MAX_WORDS = 10
+#: The headings of a reference list, and what may still be a heading after one (see :func:`heading_flags`).
+REFERENCE_HEADINGS = {"references", "bibliography", "literature cited", "works cited", "reference list",
+                      "references and notes", "cited literature", "literature"}
+_BACK_MATTER = re.compile(r"(?:appendi|supplementa|supporting information|annex|acknowledg|funding|data availability|"
+                          r"author|competing|conflicts? of interest|declaration|abbreviations|glossary|ethic)", re.I)
+_APPENDIX_NUMBER = re.compile(r"^[A-H](?:\.\d{1,2}){0,3}\.\s+[A-Z]|^[A-H](?:\.\d{1,2}){1,3}\s+[A-Z]")
+_CITATION = re.compile(r"https?://|\bdoi\b|\(\d{4}[a-z]?\)", re.I)
 
 
 def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float = 0.5,
@@ -628,11 +638,29 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
       :data:`CONTINUATION_FLOOR` or more, when the heading line ends on a word that
       cannot end a title ("of", "and", a hyphen, a comma; not a colon) or the next
       line starts in lower case, and the next line has at most
-      :data:`CONTINUATION_MAX_WORDS` words."""
+      :data:`CONTINUATION_MAX_WORDS` words.
+
+    The model was trained on papers without their reference lists, where the short
+    last line of an entry ("Guilford Publications.") can read like a run-in
+    heading: after a heading of :data:`REFERENCE_HEADINGS`, a line that ends in a
+    full stop or holds a citation's marks (a URL, a DOI, a year in brackets) is a
+    heading only when it names back matter ("Acknowledgements", "Appendix B ...")
+    or is numbered as an appendix ("A. Proofs"). The text's last line is no
+    heading: nothing would stand under it."""
     prefixes = prefixes if prefixes is not None else [0] * len(lines)
     bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
     flags = [bool(p >= threshold) for p in probs]
     n = len(lines)
+    in_references = False
+    for i in range(n):
+        if not flags[i]:
+            continue
+        bare = _bare(bodies[i])
+        if bare.lower().rstrip(":. ") in REFERENCE_HEADINGS:
+            in_references = True
+        elif in_references and (bodies[i].endswith(".") or _CITATION.search(bodies[i])) \
+                and not (_known(bare) or _BACK_MATTER.match(bare) or _APPENDIX_NUMBER.match(bodies[i])):
+            flags[i] = False
     numbers = []
     for i in range(n - 1):
         title = bodies[i + 1]
@@ -649,6 +677,11 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
                 and len(bodies[j].split()) <= CONTINUATION_MAX_WORDS and not bodies[i].endswith(":") \
                 and (_CONTINUES.search(bodies[i]) or bodies[j][:1].islower()):
             flags[j] = True
+    # A heading stands over text, so the text's last line is none (a closing "Why." under "4.1 Discussion"
+    # reads like a run-in heading, but it is the section's text).
+    last = next((i for i in reversed(range(n)) if bodies[i]), None)
+    if last is not None:
+        flags[last] = False
     return flags
 
 
@@ -656,8 +689,10 @@ def paragraph_units(lines: Sequence[str], prefixes: Optional[Sequence[int]] = No
     """The text's lines gathered into paragraphs as a reflowing tool would: a
     paragraph ends at an empty line and after a line that stops well short of its
     column (less than 0.8 of the typical length of the 10 text lines on each side),
-    the last line of a justified paragraph or a heading. Each unit is a list of
-    line indices; empty lines are in none."""
+    the last line of a justified paragraph or a heading. A column is taken to be 30
+    characters wide at least, so that in a text of short lines only (a list, notes,
+    a short made-up example) a heading is not read as one with the line under it.
+    Each unit is a list of line indices; empty lines are in none."""
     prefixes = prefixes if prefixes is not None else [0] * len(lines)
     bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
     nonempty = [i for i, b in enumerate(bodies) if b]
@@ -666,7 +701,7 @@ def paragraph_units(lines: Sequence[str], prefixes: Optional[Sequence[int]] = No
     current: List[int] = []
     for k, i in enumerate(nonempty):
         current.append(i)
-        width = max(widths[k], 20.0)
+        width = max(widths[k], 30.0)
         nxt = nonempty[k + 1] if k + 1 < len(nonempty) else None
         if nxt is None or nxt > i + 1 or len(bodies[i]) < 0.8 * width:
             units.append(current)
