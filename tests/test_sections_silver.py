@@ -107,7 +107,8 @@ def test_heading_level(heading, level):
 
 def test_sub_sections_inherit_unless_their_own_evidence_is_strong():
     nlp = spacy.blank("en")
-    text = "2 Methods\nWe sampled.\n\n2.1 Sites\nTwelve islands.\n\n2.2 Counts\nWe found more.\n\n3 Results\nMore."
+    text = ("2 Methods\nWe sampled.\n\n2.1 Sites\nTwelve islands.\n\n2.2 Counts\nWe found more.\n\n3 Results\n"
+            "More birds than before.")
     doc = nlp.make_doc(text)
     pipe = nlp.add_pipe("scicls_sections")
     segments = pipe.segments(doc)
@@ -224,7 +225,8 @@ def test_by_default_a_heading_that_names_a_role_decides():
 def test_a_heading_that_names_a_role_is_not_overridden_by_its_parent():
     nlp = spacy.blank("en")
     text = ("Summary\nThe book teaches.\n\n1.1 Statement of need\nTeachers lack it.\n\n"
-            "1.2 Acknowledgements\nWe thank.\n\n4 Results and Discussion\nIt works.\n\n4.1 Discussion\nWhy.")
+            "1.2 Acknowledgements\nWe thank.\n\n4 Results and Discussion\nIt works.\n\n4.1 Discussion\n"
+            "Why it works is not yet known.")
     doc = nlp.make_doc(text)
     pipe = nlp.add_pipe("scicls_sections", config={"heading_weight": 0.5, "inherit_threshold": 0.99})
     segments = pipe.segments(doc)

@@ -179,13 +179,6 @@ def test_in_a_text_of_short_lines_a_heading_is_a_paragraph_of_its_own():
     assert paragraph_units(lines)[1:3] == [[1], [3]]
 
 
-def test_nothing_at_the_end_of_the_text_is_a_heading():
-    text = "4 Results\nIt works.\n\n4.1 Discussion\nWhy.\n\n"
-    assert [text[a:b] for a, b in heading_spans(text, StartsWith("4", "Why"))] == ["4 Results", "4.1 Discussion"]
-    text = "Methods\nWe did things.\nResults"
-    assert [text[a:b] for a, b in heading_spans(text, StartsWith("Methods", "Results"))] == ["Methods"]
-
-
 def test_the_last_line_of_a_reference_is_no_heading_after_the_reference_list_heading():
     text = "\n".join([
         "Conclusion.", "We conclude here.", "References",

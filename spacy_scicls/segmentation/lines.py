@@ -645,8 +645,7 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
     heading: after a heading of :data:`REFERENCE_HEADINGS`, a line that ends in a
     full stop or holds a citation's marks (a URL, a DOI, a year in brackets) is a
     heading only when it names back matter ("Acknowledgements", "Appendix B ...")
-    or is numbered as an appendix ("A. Proofs"). The text's last line is no
-    heading: nothing would stand under it."""
+    or is numbered as an appendix ("A. Proofs")."""
     prefixes = prefixes if prefixes is not None else [0] * len(lines)
     bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
     flags = [bool(p >= threshold) for p in probs]
@@ -677,11 +676,6 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
                 and len(bodies[j].split()) <= CONTINUATION_MAX_WORDS and not bodies[i].endswith(":") \
                 and (_CONTINUES.search(bodies[i]) or bodies[j][:1].islower()):
             flags[j] = True
-    # A heading stands over text, so the text's last line is none (a closing "Why." under "4.1 Discussion"
-    # reads like a run-in heading, but it is the section's text).
-    last = next((i for i in reversed(range(n)) if bodies[i]), None)
-    if last is not None:
-        flags[last] = False
     return flags
 
 
