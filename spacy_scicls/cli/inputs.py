@@ -142,11 +142,16 @@ def check_text(text: str, max_chars: int) -> None:
         raise RecordError("binary content: text is mostly control characters")
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+_TEXT_TOO_LONG = "text too long: {}, more than --max-chars allows"
+
+
+def _read_bytes(path: Path, max_bytes: int, too_large: str = _TEXT_TOO_LONG) -> bytes:
+    """The file's bytes (inflated when it is gzip), at most ``max_bytes``; past them a record
+    error ``too_large`` with the reader's reason in its ``{}``."""
     try:
         return read_limited(path, max_bytes)
     except TooLarge as err:
-        raise RecordError(f"text too long: {err}, more than --max-chars allows") from None
+        raise RecordError(too_large.format(err)) from None
     except READ_ERRORS as err:
         raise _unreadable(err) from None
 
@@ -441,7 +446,8 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
 
     def load(nlp: Language) -> Content:
         try:
-            data = _read_pdf_bytes(path) if fmt == "pdf" else _read_bytes(path, max_bytes)
+            data = (_read_bytes(path, PDF_MAX_BYTES, "PDF too large: {}, more than " + f"{PDF_MAX_BYTES:,}")
+                    if fmt == "pdf" else _read_bytes(path, max_bytes))
         except OSError as err:
             raise RecordError(f"cannot read file: {err.strerror or err}") from None
         return paper_content(data, nlp, fmt, name, max_chars)
@@ -459,15 +465,6 @@ def paper_content(data: bytes, nlp: Language, fmt: str, name: str, max_chars: in
     if fmt == "pdf":
         return _read_pdf(data, nlp, name, max_chars)
     return _read_structured(data, nlp, fmt, name)
-
-
-def _read_pdf_bytes(path: Path) -> bytes:
-    try:
-        return read_limited(path, PDF_MAX_BYTES)
-    except TooLarge as err:
-        raise RecordError(f"PDF too large: {err}, more than {PDF_MAX_BYTES:,}") from None
-    except READ_ERRORS as err:
-        raise _unreadable(err) from None
 
 
 def _suffix(path: Path) -> str:
