@@ -11,7 +11,10 @@ Sources (``SOURCES``):
   where the source has them), in a page style drawn per paper, most of them
   (four in five) after their front matter as a PDF's first page has it: the
   title, a line of authors, the "Abstract" heading (a gold heading, as the
-  readers give it) and the abstract (:func:`front_matter`).
+  readers give it) and the abstract (:func:`front_matter`), and most of them
+  (four in five) followed by their reference list as printed, under its
+  heading (:func:`.references.reference_blocks`), since the papers users
+  hold end in one.
 
 Every paper is in the "train" or the "test" split by
 :func:`.plain_text.split_of` of its file name (its ``paper_id`` for unarXive).
@@ -26,7 +29,7 @@ from xml.parsers.expat import ExpatError
 
 import numpy
 
-from . import pdf_layout
+from . import pdf_layout, references
 from .papers import iter_papers
 from .plain_text import split_of, tei_blocks
 from .printed import PrintedBlock
@@ -70,6 +73,26 @@ def front_matter(title: str, abstract: str, seed: int) -> List[PrintedBlock]:
     return blocks
 
 
+def _column_width(blocks: List[PrintedBlock]) -> int:
+    """The width the paper's paragraphs were wrapped at: the 90th percentile of their lines' lengths."""
+    lengths = [len(line) for block in blocks if block.kind == "paragraph" for line in block.lines]
+    return int(numpy.percentile(lengths, 90)) if lengths else 80
+
+
+def _references(meta: Dict, record: Optional[Dict]) -> List[references.Reference]:
+    """The reference list of a reader doc's source (its unArXive ``record`` when given)."""
+    if record is not None:
+        return references.unarxive_references(record)
+    fmt, source = str(meta.get("format") or ""), meta.get("source")
+    if not source:
+        return []
+    if fmt == "jats":
+        return references.jats_references(source)
+    if fmt == "s2orc":
+        return references.s2orc_references(source)
+    return []
+
+
 class PrintedPaper(NamedTuple):
     source: str
     name: str
@@ -106,8 +129,9 @@ def printed_papers(data_dir: Union[str, Path], source: str, split: str, nlp=None
     for doc in iter_papers(data_dir, source, split, nlp):
         meta = doc._.scicls_meta
         name = Path(str(meta.get("source") or meta.get("id"))).name if source != "unarxive" else str(meta["id"])
-        if records is not None:
-            floats = pdf_layout.unarxive_floats(records.get(str(meta["id"]), {}))
+        record = records.get(str(meta["id"]), {}) if records is not None else None
+        if record is not None:
+            floats = pdf_layout.unarxive_floats(record)
         elif str(meta.get("format")) == "jats":
             floats = pdf_layout.jats_floats(meta["source"])
         else:
@@ -116,5 +140,9 @@ def printed_papers(data_dir: Union[str, Path], source: str, split: str, nlp=None
         blocks = pdf_layout.lay_out_blocks(pdf_layout.reader_blocks(doc), seed, floats=floats)
         if zlib.crc32(name.encode("utf-8")) % 5:
             blocks = front_matter(str(meta.get("title") or ""), str(meta.get("abstract") or ""), seed) + blocks
+        # Drawn with its own seed, so that the body keeps the layout it had before reference lists came.
+        if zlib.crc32(f"{name}\treferences".encode("utf-8")) % 5:
+            blocks += references.reference_blocks(_references(meta, record), pdf_layout.paper_seed(name, 7, layout_seed),
+                                                   _column_width(blocks))
         if any(block.kind == "heading" for block in blocks):
             yield PrintedPaper(source, name, blocks)

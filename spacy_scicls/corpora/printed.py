@@ -4,8 +4,9 @@ from typing import List, Sequence, Set, Tuple
 
 #: Kinds of :class:`PrintedBlock`: a heading; a paragraph (or the part of one
 #: before or after a float); a caption; a table's text; anything else that a
-#: PDF-to-text tool prints in the body (a formula, the text inside a figure, a list).
-PRINTED_KINDS = ("heading", "paragraph", "caption", "table", "other")
+#: PDF-to-text tool prints in the body (a formula, the text inside a figure, a list);
+#: an entry of the reference list.
+PRINTED_KINDS = ("heading", "paragraph", "caption", "table", "other", "reference")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .pdf_layout import wrap
 from .printed import PrintedBlock
 
 #: Blocks that a reflowing tool joins into one line; tables and figure text keep their lines.
-_JOINED = ("heading", "paragraph", "caption")
+_JOINED = ("heading", "paragraph", "caption", "reference")
 
 
 @dataclass(frozen=True)
