@@ -197,6 +197,40 @@ def test_the_last_line_of_a_reference_is_no_heading_after_the_reference_list_hea
         "Conclusion.", "Guilford Publications."]
 
 
+_SURNAMES = ("Okafor", "Lindqvist", "Chen", "Tanaka", "Rossi", "Haddad", "Kim", "Dubois", "Nguyen", "Patel")
+_TITLES = ("Rain and runoff on farmland", "Capacitance probes in the field", "Soil moisture at forty sites",
+           "Storage of water in loam and sand", "Drainage of clay soils", "Evaporation from bare ground")
+_JOURNALS = ("Hydrol Lett", "Soil Sci Soc Am J", "Water Resour Res", "Geoderma", "J Hydrol")
+
+
+def narrow_paper_with_references() -> str:
+    """A made-up paper as a two-column PDF's text gives it: four numbered sections, then "References" and
+    20 numbered entries in the Vancouver style, all wrapped at 40 characters, so that an entry's first line
+    ("3. Kim A, Dubois A, Nguyen A. Soil") is short, numbered, capitalised and counts up from the one before."""
+    import textwrap
+
+    rng = numpy.random.default_rng(0)
+    words = ("loam held water for about twice as long as sand after each storm and the difference grew with "
+             "depth so that irrigation on the loam fields can wait several days longer than on sandy ones").split()
+    lines = []
+    for heading in ("1 Introduction", "2 Methods", "3 Results", "4 Discussion"):
+        paragraph = " ".join(rng.permutation(words * 3).tolist()).capitalize() + "."
+        lines += [heading] + textwrap.wrap(paragraph, 40)
+    lines.append("References")
+    for k in range(20):
+        authors = ", ".join(f"{_SURNAMES[(3 * k + j) % 10]} {'AB'[: 1 + k % 2]}" for j in range(1 + k % 5))
+        entry = f"{k + 1}. {authors}. {_TITLES[k % 6]}. {_JOURNALS[k % 5]}. {1995 + k};{k + 3}:{7 * k + 1}-{7 * k + 9}."
+        lines += textwrap.wrap(entry, 40)
+    return "\n".join(lines) + "\n"
+
+
+def test_shipped_weights_read_a_numbered_reference_list_in_a_narrow_column_as_no_headings():
+    # Weights trained without reference lists took the first lines of two of the 20 entries for headings.
+    text = narrow_paper_with_references()
+    found = [text[a:b] for a, b in heading_spans(text, HeadingLineModel.from_disk())]
+    assert found == ["1 Introduction", "2 Methods", "3 Results", "4 Discussion", "References"]
+
+
 def test_a_heading_ending_in_a_colon_or_followed_by_a_long_line_takes_no_more_lines():
     body = "Body text of a paragraph that runs on to the end of the column."
     text = f"Author contributions:\nmj and dlr designed the code.\n{body}\n"

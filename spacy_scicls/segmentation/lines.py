@@ -617,7 +617,7 @@ CONTINUATION_FLOOR = 0.2
 CONTINUATION_MAX_WORDS = 10
 #: The headings of a reference list, and what may still be a heading after one (see :func:`heading_flags`).
 REFERENCE_HEADINGS = {"references", "bibliography", "literature cited", "works cited", "reference list",
-                      "references and notes", "cited literature", "literature"}
+                      "references and notes", "cited literature", "literature", "references cited"}
 _BACK_MATTER = re.compile(r"(?:appendi|supplementa|supporting information|annex|acknowledg|funding|data availability|"
                           r"author|competing|conflicts? of interest|declaration|abbreviations|glossary|ethic)", re.I)
 _APPENDIX_NUMBER = re.compile(r"^[A-H](?:\.\d{1,2}){0,3}\.\s+[A-Z]|^[A-H](?:\.\d{1,2}){1,3}\s+[A-Z]")
@@ -640,9 +640,10 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
       line starts in lower case, and the next line has at most
       :data:`CONTINUATION_MAX_WORDS` words.
 
-    The model was trained on papers without their reference lists, where the short
-    last line of an entry ("Guilford Publications.") can read like a run-in
-    heading: after a heading of :data:`REFERENCE_HEADINGS`, a line that ends in a
+    A guard where the model reads a reference list (it learns them from the
+    training papers' lists, but the short last line of an entry, "Guilford
+    Publications.", can read like a run-in heading): after a heading of
+    :data:`REFERENCE_HEADINGS`, a line that ends in a
     full stop or holds a citation's marks (a URL, a DOI, a year in brackets) is a
     heading only when it names back matter ("Acknowledgements", "Appendix B ...")
     or is numbered as an appendix ("A. Proofs")."""

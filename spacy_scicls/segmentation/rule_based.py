@@ -22,8 +22,11 @@ KNOWN_HEADINGS = {
     "results", "findings", "evaluation", "analysis", "discussion", "results and discussion",
     "conclusion", "conclusions", "concluding remarks", "future work", "limitations",
     "acknowledgements", "acknowledgments", "acknowledgement", "references", "bibliography",
+    # The other names a reference list goes by (biology and ecology journals print "Literature cited").
+    "literature cited", "references cited", "works cited", "reference list", "references and notes",
     "appendix", "funding", "data availability", "author contributions",
     "competing interests", "conflict of interest", "conflicts of interest", "supplementary material",
+    "supporting information", "abbreviations", "declarations",
 }
 MAX_HEADING_CHARS = 100
 MAX_HEADING_WORDS = 12
