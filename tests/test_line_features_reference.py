@@ -5,7 +5,7 @@ import re
 import numpy
 import pytest
 
-from line_features_reference import _CHEMICAL, _CONTINUES, _VERBS, reference_is_heading_line, reference_line_features
+from line_features_reference import _CHEMICAL, _COMPOUND_LABEL, _CONTINUES, _VERBS, reference_is_heading_line, reference_line_features
 from spacy_scicls.segmentation.lines import BASE_FEATURES, FEATURES, _AnyCase, line_features
 from spacy_scicls.segmentation.rule_based import is_heading_line
 
@@ -27,7 +27,8 @@ CAPTIONS = ["Figure 1. Map of the sites.", "Fig. 2: Counts per site", "Table 3 S
 CHEMISTRY = [
     "1-(2-Iodo-5-nitrophenyl)ethanone 26.", "(8b)", "( 12a )", "(R)-12a.", "(S)-3", "2,4-dimethylpyridine",
     "N-methyl-N-ethylamine and its hydroxy derivative", "tert-butyl carbonate (2R)", "TRIAZOLE AMIDE", "Oxo-Phenyl",
-    "the compound 3a", "sodium chloride and potassium iodide",
+    "the compound 3a", "sodium chloride and potassium iodide", "(see compound 12a) then (  3b  ).", "x (R)-7",
+    "label (12)(b)", "(a) (b) ( c )", "ratio 1234b", "ratio 123a.", "in 2021.", "(\t7\t)",
 ]
 UNITS = ["We added 5 mg of it to 10 ml.", "About 30% of the cells", "a 3 µm film at 50 Hz", "a 12 kDa protein",
          "x = 3 ± 0.2", "the mean (see above).", "[1] {2} (3)", "Chromosome 1", "Chromosome 2", "Chromosome 3"]
@@ -111,6 +112,7 @@ def test_faster_searches_find_what_a_plain_search_finds():
         assert package._CHEMICAL.count(line) == len(_CHEMICAL.findall(line)), line
         stripped = line.strip()
         if stripped:
+            assert package._ends_compound_label(stripped) == bool(_COMPOUND_LABEL.search(stripped)), stripped
             assert bool(_CONTINUES.search(stripped, max(len(stripped) - 5, 0))) == bool(_CONTINUES.search(stripped))
     # The package's patterns are those of the reference, written in lower case (in a character class,
     # where re.IGNORECASE makes "[NOS]" and "[nos]" the same).

@@ -301,6 +301,16 @@ class _Characters:
         return self.per_string(per_character)
 
 
+def _ends_compound_label(text: str) -> bool:
+    """``_COMPOUND_LABEL.search(text)`` of a stripped line, without reading all of it: a match runs to the
+    end, and either starts with the last "(" (its other characters are no "(") or is at most five
+    characters long ("12a." after a word boundary); a search from the first of the two places, which still
+    sees the characters before it (for "\\b"), finds a match if the line has one."""
+    start = len(text) - 5
+    bracket = text.rfind("(")
+    return bool(_COMPOUND_LABEL.search(text, max(0, min(start, bracket) if bracket >= 0 else start)))
+
+
 def _neighbour(values: numpy.ndarray, index: numpy.ndarray, missing=0.0) -> numpy.ndarray:
     """``values[index]``, and ``missing`` where ``index`` is -1 (no such line)."""
     return numpy.where(index >= 0, values[index], missing)
@@ -483,7 +493,7 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
         "same_shape_next": (nxt >= 0) & short & _neighbour(short, nxt, False) & (_neighbour(shape, nxt, -1) == shape),
         "similar_in_window": window_shape / numpy.maximum(window, 1),
         # Compound names used as headings: "1-(2-Iodo-5-nitrophenyl)ethanone 26.", "(8b)".
-        "ends_compound_label": _flags(_COMPOUND_LABEL.search, texts),
+        "ends_compound_label": _flags(_ends_compound_label, texts),
         "chemical": numpy.minimum(numpy.fromiter(map(_CHEMICAL.count, texts), dtype=numpy.int64, count=len(texts))
                                   / 3.0, 1.0),
         "doc_blank_ratio": blank_gaps / gaps,
