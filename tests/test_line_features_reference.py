@@ -40,7 +40,7 @@ NON_ASCII = [
     "3 Métodos", "Ⅳ. Resultados", "\u00a0indented by a no-break space\u00a0", "tab\tseparated\tcolumns",
     "bad byte \udc80 in the middle", "\u2014 3 \u2014", "naïve approach with", "ﬁnal results",
 ]
-FURNITURE = ["Smith et al.", "Page 3 of 12", "- 4 -", "p. 7", "17", "Journal of Rain 2021; 3: 1-12"]
+FURNITURE = ["Smith et al.", "Page 3 of 12", "- 4 -", "p. 7", "17", "Journal of Rain 2021; 3: 1-12", "■"]
 LONG = ["word " * 120, "Supercalifragilisticexpialidociouslyunderstood", "x" * 300,
         " ".join(["aVeryLongIdentifierOfThirtyLetters"] * 3)]
 
@@ -68,7 +68,7 @@ def _texts() -> list:
     paged_numbers = [f"{(i % 7) + 1:>4}\t{line}" for i, line in enumerate(PARAGRAPH * 4)]
     blocks = ["Methods", "", *PARAGRAPH, "", "Results", "", PARAGRAPH[0], "", "", "2 Data", PARAGRAPH[1], ""]
     return [
-        [], [""], ["", "  ", "\t"], ["Results"], [PARAGRAPH[0]], ["1 Introduction", PARAGRAPH[0]],
+        [], [""], ["", "  ", "\t"], ["Results"], [PARAGRAPH[0]], ["1 Introduction", PARAGRAPH[0]], ["■", "", "|"],
         every_line, numbered, paged_numbers, blocks, NON_ASCII, LONG, FURNITURE * 4,
         _manuscript(rng, 400, 0.0), _manuscript(rng, 400, 0.3), _manuscript(rng, 60, 0.6),
         [line.upper() for line in every_line], [line.lower() for line in every_line],

@@ -334,22 +334,25 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
     lengths = line_lengths[rows]
     typical = float(numpy.percentile(lengths, 75))
     typical = max(typical, 20.0)
-    bares = list(map(_bare, texts))
+    bares = list(map(_bare, texts))  # the line past its section number, "#" or bullet
     words = list(map(str.split, texts))
     nw = numpy.fromiter(map(len, words), dtype=numpy.int64, count=len(words))
     firsts = [s[:1] for s in texts]
     lasts = [s[-1] for s in texts]
     bare_firsts = [b[:1] for b in bares]
+    # Characters and words counted by kind, all lines at once.
     chars = _Characters(texts)
+    word_starts, word_lengths = chars.words()
     bare_chars = _Characters(bares)
     bare_lengths = bare_chars.lengths
-    letters = bare_chars.count(str.isalpha)
-    capitals = bare_chars.per_string(bare_chars.passing(str.isalpha) & bare_chars.passing(str.isupper))
-    word_starts, word_lengths = chars.words()
+    alpha, upper = bare_chars.passing(str.isalpha), bare_chars.passing(str.isupper)
+    letters = bare_chars.per_string(alpha)
+    capitals = bare_chars.per_string(alpha & upper)
+    # Title case: of the words of four characters or more that start with a letter, how many start with a capital.
     bare_starts, bare_word_lengths = bare_chars.words()
-    long_words = (bare_word_lengths >= 4) & bare_chars.passing(str.isalpha)[bare_starts]
+    long_words = (bare_word_lengths >= 4) & alpha[bare_starts]
     long_word_count = bare_chars.per_string_at(bare_starts, long_words)
-    long_capital_count = bare_chars.per_string_at(bare_starts, long_words & bare_chars.passing(str.isupper)[bare_starts])
+    long_capital_count = bare_chars.per_string_at(bare_starts, long_words & upper[bare_starts])
     rule = _flags(is_heading_line, texts)
     short = lengths < 0.55 * typical
     known = _flags(_known, bares)
