@@ -5,7 +5,9 @@ import re
 import numpy
 import pytest
 
-from line_features_reference import _CHEMICAL, _COMPOUND_LABEL, _CONTINUES, _VERBS, reference_is_heading_line, reference_line_features
+from line_features_reference import (
+    _CHEMICAL, _COMPOUND_LABEL, _CONTINUES, _VERBS, reference_is_heading_line, reference_line_features,
+)
 from spacy_scicls.segmentation.lines import BASE_FEATURES, FEATURES, _AnyCase, line_features
 from spacy_scicls.segmentation.rule_based import is_heading_line
 

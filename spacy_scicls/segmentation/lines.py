@@ -31,10 +31,11 @@ DEFAULT_MODEL = Path(__file__).parent / "heading_lines.json"
 
 class _AnyCase:
     """A pattern that ignores case (``re.IGNORECASE``), written in lower case, searched faster in ASCII
-    text: an ASCII string is lower-cased and searched with the pattern compiled without the flag. In
-    ASCII text the two match the same characters (the flag only adds the upper case of each letter, and
-    non-ASCII look-alikes such as the Kelvin sign for "k"), and the second is several times faster (each
-    character tried is compared as it is, not case-folded first); other strings are searched with the flag."""
+    text. With the flag, an ASCII character matches a letter of the pattern when its lower case is that
+    letter (the other characters that the flag lets match it, such as the Kelvin sign for "k", are not
+    ASCII); so in an ASCII string the pattern finds what the same pattern without the flag finds in the
+    string lower-cased, several times faster (each character tried is compared as it is, not case-folded
+    first). Any other string is searched with the flag."""
 
     def __init__(self, pattern: str) -> None:
         if pattern != pattern.lower():
@@ -247,7 +248,7 @@ def local_widths(lengths: Sequence[int], reach: int = 10) -> List[float]:
 
 def _flags(test: Callable, strings: Sequence[str]) -> numpy.ndarray:
     """``bool(test(s))`` of each string as a boolean array (``test``: a compiled pattern's ``match`` or
-    ``search``, a method of ``str``, ...): the call runs in C, one per string, with no Python loop around it."""
+    ``search``, a method of ``str``, ...), mapped over the strings in C rather than in a Python loop."""
     return numpy.fromiter(map(bool, map(test, strings)), dtype=bool, count=len(strings))
 
 
@@ -488,12 +489,12 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
         "prev_ends_open_word": _neighbour(ends_open_word, prev, False),
         "next_ends_period": _neighbour(ends_period, nxt, False),
         "run_in_like": ends_period & (nw <= 12) & ~verbish & _flags(str.isupper, bare_firsts),
-        "bracket_ratio": chars.count(lambda c: c in "()[]{}") / numpy.maximum(lengths, 1),
+        "bracket_ratio": chars.count("()[]{}".__contains__) / numpy.maximum(lengths, 1),
         "prev_all_caps_or_known": _neighbour(known | _flags(str.isupper, texts), prev, False),
         "next_continues_lower_short": _neighbour(text_starts_lower & short, nxt, False),
         # Runs of lines of the same shape ("Chromosome 1", "Chromosome 2", ...) are figure or table text.
-        "same_shape_prev": (prev >= 0) & short & _neighbour(short, prev, False) & (_neighbour(shape, prev, -1) == shape),
-        "same_shape_next": (nxt >= 0) & short & _neighbour(short, nxt, False) & (_neighbour(shape, nxt, -1) == shape),
+        "same_shape_prev": short & _neighbour(short, prev, False) & (_neighbour(shape, prev, -1) == shape),
+        "same_shape_next": short & _neighbour(short, nxt, False) & (_neighbour(shape, nxt, -1) == shape),
         "similar_in_window": window_shape / numpy.maximum(window, 1),
         # Compound names used as headings: "1-(2-Iodo-5-nitrophenyl)ethanone 26.", "(8b)".
         "ends_compound_label": _flags(_ends_compound_label, texts),
