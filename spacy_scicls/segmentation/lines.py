@@ -328,7 +328,7 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
     n = len(stripped)
     X = numpy.zeros((n, len(FEATURES)), dtype="float32")
     line_lengths = numpy.fromiter(map(len, stripped), dtype=numpy.int64, count=n)
-    rows = numpy.flatnonzero(line_lengths)  # the non-empty lines; every array below has one value per row
+    rows = numpy.flatnonzero(line_lengths)  # the non-empty lines: the cues below have one value per row
     if not len(rows):
         return X
     texts = [stripped[i] for i in rows]
