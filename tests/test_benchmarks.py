@@ -192,6 +192,15 @@ def test_section_finder_times_the_steps_that_heading_spans_takes():
         assert touched and {i for i, flag in enumerate(flags) if flag} == touched
 
 
+def test_section_finder_times_cpu_seconds_on_request():
+    from benchmarks import section_finder
+    from spacy_scicls.segmentation.lines import HeadingLineModel
+
+    model = HeadingLineModel.from_disk()
+    times = section_finder.measure(PAPERS[0][0], model, 1, section_finder.CLOCKS["cpu"])
+    assert times["heading_spans"] > 0 and all(seconds >= 0 for seconds in times.values())
+
+
 def test_section_finder_long_text_is_the_papers_in_turn_cut_after_a_line():
     from benchmarks.section_finder import long_text
 

@@ -19,7 +19,7 @@ import json
 import math
 import re
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy
 from spacy.util import registry
@@ -28,16 +28,40 @@ from .rule_based import _CAPTION, _MARKDOWN, _NUMBERED, KNOWN_HEADINGS, is_headi
 
 DEFAULT_MODEL = Path(__file__).parent / "heading_lines.json"
 
+
+class _AnyCase:
+    """A pattern that ignores case (``re.IGNORECASE``), written in lower case, searched faster in ASCII
+    text. With the flag, an ASCII character matches a letter of the pattern when its lower case is that
+    letter (the other characters that the flag lets match it, such as the Kelvin sign for "k", are not
+    ASCII); so in an ASCII string the pattern finds what the same pattern without the flag finds in the
+    string lower-cased, several times faster (each character tried is compared as it is, not case-folded
+    first). Any other string is searched with the flag."""
+
+    def __init__(self, pattern: str) -> None:
+        if pattern != pattern.lower():
+            raise ValueError(f"write the pattern in lower case: {pattern!r}")
+        self.pattern = re.compile(pattern, re.I)
+        self._lower = re.compile(pattern)
+
+    def found(self, text: str) -> bool:
+        """Whether the pattern is found in ``text``."""
+        return bool(self._lower.search(text.lower()) if text.isascii() else self.pattern.search(text))
+
+    def count(self, text: str) -> int:
+        """How many times the pattern is found in ``text`` (``len(findall)``)."""
+        return len(self._lower.findall(text.lower()) if text.isascii() else self.pattern.findall(text))
+
+
 _NUMBER_PREFIX = re.compile(r"^(?:(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.?|[A-H]\.)\s+|#{1,6}\s+|[■•▪|]\s*)")
 _SECTION_NUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){0,3}\.?\s+\S")
 _ROMAN = re.compile(r"^[IVX]{1,5}\.?\s+[A-Z]")
 _STOP = {"the", "of", "and", "in", "to", "a", "for", "with", "on", "by", "is", "are", "was", "were", "we",
          "that", "this", "from", "as", "be", "at", "an", "or", "which", "it", "not"}
-_VERBS = re.compile(r"\b(?:is|are|was|were|be|been|has|have|had|can|could|may|might|will|would|shows?|showed|"
-                    r"found|used|using|we|our|these|this|there)\b", re.I)
+_VERBS = _AnyCase(r"\b(?:is|are|was|were|be|been|has|have|had|can|could|may|might|will|would|shows?|showed|"
+                  r"found|used|using|we|our|these|this|there)\b")
 _COMPOUND_LABEL = re.compile(r"(?:\(\s*[0-9]{1,3}[a-z]?\s*\)|\(\s*[a-z]\s*\)|\b[0-9]{1,3}[a-z]?|\([RS]\)-[0-9]{1,3}[a-z]?)\.?$")
-_CHEMICAL = re.compile(r"(?:\d,\d|\b[NOS]-|yl\b|yl\)|phenyl|methyl|ethyl|amino|hydroxy|oxo|oxy\b|carbonyl|pyr[ia]d|"
-                       r"azol|triazol|amide|ate\b|ine\b|one\b|\(\d[RSEZ]\))", re.I)
+_CHEMICAL = _AnyCase(r"(?:\d,\d|\b[nos]-|yl\b|yl\)|phenyl|methyl|ethyl|amino|hydroxy|oxo|oxy\b|carbonyl|pyr[ia]d|"
+                     r"azol|triazol|amide|ate\b|ine\b|one\b|\(\d[rsez]\))")
 _SHAPE_DIGITS = re.compile(r"\d+")
 _SPLIT_WORD = re.compile(r"[a-z]-$")
 _UNIT = re.compile(r"%|\b(?:mg|ml|kg|nm|mm|cm|µm|Hz|kDa)\b")
@@ -222,177 +246,286 @@ def local_widths(lengths: Sequence[int], reach: int = 10) -> List[float]:
     return out.tolist()
 
 
+def _flags(test: Callable, strings: Sequence[str]) -> numpy.ndarray:
+    """``bool(test(s))`` of each string as a boolean array (``test``: a compiled pattern's ``match`` or
+    ``search``, a method of ``str``, ...), mapped over the strings in C rather than in a Python loop."""
+    return numpy.fromiter(map(bool, map(test, strings)), dtype=bool, count=len(strings))
+
+
+class _Characters:
+    """The characters of many strings as one array of code points, to count in each string the characters,
+    or the words (runs of characters that are not white space, as ``str.split`` makes them), that pass a
+    test of ``str``. Each distinct character is tested once, with the test itself, so that a count is the
+    count that ``str`` gives, in any script."""
+
+    def __init__(self, strings: Sequence[str]) -> None:
+        lengths = numpy.fromiter(map(len, strings), dtype=numpy.int64, count=len(strings))
+        self.lengths = lengths
+        self.bounds = numpy.concatenate([[0], numpy.cumsum(lengths)])
+        # "surrogatepass": a lone surrogate (text decoded with "surrogateescape") is a character too.
+        self.codes = numpy.frombuffer("".join(strings).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        present = numpy.bincount(self.codes) if len(self.codes) else numpy.zeros(0, dtype=numpy.int64)
+        self._distinct = numpy.flatnonzero(present)
+        self._size = len(present)
+
+    def passing(self, test: Callable[[str], bool]) -> numpy.ndarray:
+        """Whether each character passes ``test`` (a boolean per character)."""
+        table = numpy.zeros(self._size, dtype=bool)
+        table[self._distinct] = [bool(test(chr(code))) for code in self._distinct]
+        return table[self.codes]
+
+    def per_string(self, per_character: numpy.ndarray) -> numpy.ndarray:
+        """The sum over each string's characters of ``per_character``."""
+        total = numpy.concatenate([[0], numpy.cumsum(per_character, dtype=numpy.int64)])
+        return total[self.bounds[1:]] - total[self.bounds[:-1]]
+
+    def count(self, test: Callable[[str], bool]) -> numpy.ndarray:
+        return self.per_string(self.passing(test))
+
+    def words(self) -> Tuple[numpy.ndarray, numpy.ndarray]:
+        """``(starts, lengths)``: where each word starts in :attr:`codes`, and its length."""
+        space = self.passing(str.isspace)
+        edge_before = numpy.ones(len(space), dtype=bool)  # the character before is white space or no character
+        edge_before[1:] = space[:-1]
+        edge_before[self.bounds[:-1][self.lengths > 0]] = True
+        edge_after = numpy.ones(len(space), dtype=bool)
+        edge_after[:-1] = space[1:]
+        edge_after[self.bounds[1:][self.lengths > 0] - 1] = True
+        starts = numpy.flatnonzero(~space & edge_before)
+        ends = numpy.flatnonzero(~space & edge_after)
+        return starts, ends - starts + 1
+
+    def per_string_at(self, positions: numpy.ndarray, values: numpy.ndarray) -> numpy.ndarray:
+        """The sum over each string of ``values`` given at character ``positions``."""
+        per_character = numpy.zeros(len(self.codes), dtype=numpy.int64)
+        per_character[positions] = values
+        return self.per_string(per_character)
+
+
+def _ends_compound_label(text: str) -> bool:
+    """``_COMPOUND_LABEL.search(text)`` of a stripped line, without reading all of it: a match runs to the
+    end, and either starts with the last "(" (its other characters are no "(") or is at most five
+    characters long ("12a." after a word boundary); a search from the first of the two places, which still
+    sees the characters before it (for "\\b"), finds a match if the line has one."""
+    start = len(text) - 5
+    bracket = text.rfind("(")
+    return bool(_COMPOUND_LABEL.search(text, max(0, min(start, bracket) if bracket >= 0 else start)))
+
+
+def _neighbour(values: numpy.ndarray, index: numpy.ndarray, missing=0.0) -> numpy.ndarray:
+    """``values[index]``, and ``missing`` where ``index`` is -1 (no such line)."""
+    return numpy.where(index >= 0, values[index], missing)
+
+
 def line_features(lines: Sequence[str]) -> numpy.ndarray:
-    """One row of cues (:data:`FEATURES`) per line; empty lines get a zero row."""
+    """One row of cues (:data:`FEATURES`) per line; empty lines get a zero row.
+
+    Each cue is computed for all the non-empty lines at once, as one array (the per-line
+    Python it would take otherwise is most of the finder's time on a long text); the cue of
+    a line's previous or next line is that array read at the neighbour's index."""
     prefixes = line_number_prefixes(lines)
     stripped = [line[k:].strip() for line, k in zip(lines, prefixes)]
-    lengths = [len(s) for s in stripped if s]
-    typical = float(numpy.percentile(lengths, 75)) if lengths else 1.0
-    typical = max(typical, 20.0)
     n = len(stripped)
-    rule = [bool(s) and is_heading_line(s) for s in stripped]
-    short = [0 < len(s) < 0.55 * typical for s in stripped]
-    nonempty = [i for i, s in enumerate(stripped) if s]
+    X = numpy.zeros((n, len(FEATURES)), dtype="float32")
+    line_lengths = numpy.fromiter(map(len, stripped), dtype=numpy.int64, count=n)
+    rows = numpy.flatnonzero(line_lengths)  # the non-empty lines: the cues below have one value per row
+    if not len(rows):
+        return X
+    texts = [stripped[i] for i in rows]
+    lengths = line_lengths[rows]
+    typical = float(numpy.percentile(lengths, 75))
+    typical = max(typical, 20.0)
+    bares = list(map(_bare, texts))  # the line past its section number, "#" or bullet
+    words = list(map(str.split, texts))
+    nw = numpy.fromiter(map(len, words), dtype=numpy.int64, count=len(words))
+    firsts = [s[:1] for s in texts]
+    lasts = [s[-1] for s in texts]
+    bare_firsts = [b[:1] for b in bares]
+    # Characters and words counted by kind, all lines at once.
+    chars = _Characters(texts)
+    word_starts, word_lengths = chars.words()
+    bare_chars = _Characters(bares)
+    bare_lengths = bare_chars.lengths
+    alpha, upper = bare_chars.passing(str.isalpha), bare_chars.passing(str.isupper)
+    letters = bare_chars.per_string(alpha)
+    capitals = bare_chars.per_string(alpha & upper)
+    # Title case: of the words of four characters or more that start with a letter, how many start with a capital.
+    bare_starts, bare_word_lengths = bare_chars.words()
+    long_words = (bare_word_lengths >= 4) & alpha[bare_starts]
+    long_word_count = bare_chars.per_string_at(bare_starts, long_words)
+    long_capital_count = bare_chars.per_string_at(bare_starts, long_words & upper[bare_starts])
+    rule = _flags(is_heading_line, texts)
+    short = lengths < 0.55 * typical
+    known = _flags(_known, bares)
+    verbish = _flags(_VERBS.found, bares)
+    ends_period = _flags(".".__eq__, lasts)
     # Running headers and footers: a short line whose text (digits aside) comes back three times or more;
     # page numbers: a number alone, "Page 3 of 12", "- 3 -".
-    keys = [_furniture_key(s) if s and len(s) <= max(typical, 60) else "" for s in stripped]
+    keyed = numpy.flatnonzero(lengths <= max(typical, 60))
+    keys = [_furniture_key(texts[k]) for k in keyed]
     # Counted only 10 lines or more apart, so that a run of figure text ("Chromosome 1", "Chromosome 2")
     # is no running header.
     spaced: Dict[str, int] = {}
     last_seen: Dict[str, int] = {}
-    for i, key in enumerate(keys):
-        if key and i - last_seen.get(key, -10) >= 10:
+    for k, key in zip(keyed.tolist(), keys):
+        i = int(rows[k])
+        if i - last_seen.get(key, -10) >= 10:
             spaced[key] = spaced.get(key, 0) + 1
             last_seen[key] = i
-    repeated = [bool(key) and spaced[key] >= 3 for key in keys]
-    page_number = [bool(s) and bool(_PAGE_NUMBER.match(s)) for s in stripped]
+    repeated = numpy.zeros(len(rows), dtype=bool)
+    repeated[keyed] = [spaced[key] >= 3 for key in keys]
+    page_number = _flags(_PAGE_NUMBER.match, texts)
     # A line's neighbours are the nearest non-empty lines that are not page furniture, so that a
-    # paragraph broken by a page break still reads as one.
-    text_lines = [i for i in nonempty if not (repeated[i] or page_number[i])]
-    prev_of: Dict[int, Optional[int]] = {}
-    next_of: Dict[int, Optional[int]] = {}
-    k = 0
-    for i in nonempty:
-        while k < len(text_lines) and text_lines[k] < i:
-            k += 1
-        prev_of[i] = text_lines[k - 1] if k > 0 else None
-        after = k + 1 if k < len(text_lines) and text_lines[k] == i else k
-        next_of[i] = text_lines[after] if after < len(text_lines) else None
+    # paragraph broken by a page break still reads as one. prev and next: their index among the rows, -1 for none.
+    text_rows = numpy.flatnonzero(~(repeated | page_number))
+    position = numpy.arange(len(rows))
+    k = numpy.searchsorted(text_rows, position)  # the first text line at or after each line
+    padded = numpy.append(text_rows, -1)  # reading past either end gives -1
+    prev = padded[k - 1]
+    nxt = padded[k + (padded[k] == position)]
+    prev_line = numpy.where(prev >= 0, rows[prev], -1)
+    next_line = numpy.where(nxt >= 0, rows[nxt], -1)
     # Blocks: runs of non-empty lines between empty ones.
-    block_size = [0] * n
-    block_index = [0] * n
-    start = 0
-    while start < n:
-        if not stripped[start]:
-            start += 1
-            continue
-        end = start
-        while end < n and stripped[end]:
-            end += 1
-        for j in range(start, end):
-            block_size[j], block_index[j] = end - start, j - start
-        start = end
-    gaps = max(len(nonempty) - 1, 1)
-    blank_gaps = sum(1 for a, b in zip(nonempty, nonempty[1:]) if b > a + 1)
-    doc_blank_ratio = blank_gaps / gaps
-    doc_long_lines = min(typical / 150.0, 2.0)
-    doc_line_numbered = float(any(prefixes))
-    shapes = [_SHAPE_DIGITS.sub("0", s.split()[0].lower()) if s else "" for s in stripped]
+    nonempty = line_lengths > 0
+    block_starts = numpy.flatnonzero(nonempty & ~numpy.concatenate([[False], nonempty[:-1]]))
+    block_ends = numpy.flatnonzero(nonempty & ~numpy.concatenate([nonempty[1:], [False]]))
+    block = numpy.searchsorted(block_starts, rows, side="right") - 1
+    block_size = (block_ends - block_starts + 1)[block]
+    block_index = rows - block_starts[block]
+    gaps = max(len(rows) - 1, 1)
+    blank_gaps = int(numpy.count_nonzero(numpy.diff(rows) > 1))
+    shapes = [_SHAPE_DIGITS.sub("0", ws[0].lower()) for ws in words]
+    shape_ids: Dict[str, int] = {}
+    shape = numpy.fromiter((shape_ids.setdefault(s, len(shape_ids)) for s in shapes), dtype=numpy.int64,
+                           count=len(shapes))
+    # The non-empty lines within 3 lines on each side (not the line itself), of them the short ones, and those
+    # whose first word has the line's shape.
+    line_shape = numpy.full(n, -1)
+    line_shape[rows] = shape
+    line_short = numpy.zeros(n, dtype=bool)
+    line_short[rows] = short
+    window = numpy.zeros(len(rows), dtype=numpy.int64)
+    window_short = numpy.zeros(len(rows), dtype=numpy.int64)
+    window_shape = numpy.zeros(len(rows), dtype=numpy.int64)
+    for offset in (-3, -2, -1, 1, 2, 3):
+        j = rows + offset
+        inside = (j >= 0) & (j < n)
+        j = numpy.where(inside, j, 0)
+        there = inside & nonempty[j]
+        window += there
+        window_short += there & line_short[j]
+        window_shape += there & (line_shape[j] == shape)
     follows, followed = number_sequence(stripped)
     # The typical length of the text lines around each line (the 75th percentile of up to 10 text lines on
     # each side): the width of the column the line is in.
-    text_lengths = [len(stripped[i]) for i in text_lines]
-    local_typical: Dict[int, float] = {}
-    for i, width in zip(text_lines, local_widths(text_lengths)):
-        local_typical[i] = max(width, 20.0)
-    X = numpy.zeros((n, len(FEATURES)), dtype="float32")
-    for i, s in enumerate(stripped):
-        if not s:
-            continue
-        bare = _bare(s)
-        words = s.split()
-        nw = len(words)
-        letters = "".join(filter(str.isalpha, bare))
-        long_words = [w for w in bare.split() if len(w) >= 4 and w[0].isalpha()]
-        p = prev_of[i]
-        q = next_of[i]
-        ps = stripped[p] if p is not None else ""
-        qs = stripped[q] if q is not None else ""
-        window = [j for j in range(max(0, i - 3), min(n, i + 4)) if j != i and stripped[j]]
-        f = {
-            "bias_like": 1.0,
-            "rule": float(rule[i]),
-            "known": float(_known(bare)),
-            "known_prefix": float(_known_prefix(bare)),
-            "numbered": float(bool(_NUMBERED.match(s))),
-            "section_number": float(bool(_SECTION_NUMBER.match(s))),
-            "roman": float(bool(_ROMAN.match(s))),
-            "markdown": float(bool(_MARKDOWN.match(s))),
-            "all_caps": float(len(letters) >= 4 and all(map(str.isupper, letters))),
-            "caption": float(bool(_CAPTION.match(s))),
-            "ends_period": float(s.endswith(".")),
-            "ends_colon": float(s.endswith(":")),
-            "ends_comma": float(s[-1] in ",;"),
-            "ends_hyphen": float(s[-1] in "-\u2010\u2011"),
-            "ends_digit": float(s[-1].isdigit()),
-            "ends_paren": float(s[-1] in ")]"),
-            "starts_upper": float(bare[:1].isupper()),
-            "starts_lower": float(bare[:1].islower()),
-            "starts_digit": float(s[:1].isdigit()),
-            "starts_symbol": float(not s[:1].isalnum()),
-            "words_1": float(nw == 1),
-            "words_2_3": float(2 <= nw <= 3),
-            "words_4_8": float(4 <= nw <= 8),
-            "words_9_14": float(9 <= nw <= 14),
-            "words_15": float(nw >= 15),
-            "rel_len": min(len(s) / typical, 2.0),
-            "short": float(short[i]),
-            "title_ratio": (sum(w[0].isupper() for w in long_words) / len(long_words)) if long_words else 0.0,
-            "digit_ratio": sum(map(str.isdigit, bare)) / max(len(bare), 1),
-            # No character is both alphanumeric and white space: the rest are symbols.
-            "symbol_ratio": (len(bare) - sum(map(str.isalnum, bare)) - sum(map(str.isspace, bare))) / max(len(bare), 1),
-            "stop_ratio": sum(w.lower() in _STOP for w in words) / max(nw, 1),
-            "verbish": float(bool(_VERBS.search(bare))),
-            "single_token_caps": float(nw == 1 and len(letters) <= 8 and all(map(str.isupper, letters))),
-            "prev_end_sentence": float(bool(ps) and ps[-1] in ".!?:)\"'\u201d"),
-            "prev_missing": float(p is None or (p < i - 1)),
-            "prev_rel_len": min(len(ps) / typical, 2.0),
-            "prev_ends_hyphen": float(bool(ps) and ps[-1] in "-\u2010\u2011"),
-            "prev_rule": float(p is not None and rule[p]),
-            "prev_short": float(p is not None and short[p]),
-            "next_starts_upper": float(qs[:1].isupper()),
-            "next_rel_len": min(len(qs) / typical, 2.0),
-            "next_missing": float(q is None or (q > i + 1)),
-            "next_short": float(q is not None and short[q]),
-            "next_starts_lower": float(qs[:1].islower()),
-            "short_density": sum(short[j] for j in window) / max(len(window), 1),
-            "first_line": float(p is None),
-            "has_equals": float("=" in s or "\u00b1" in s),
-            "has_percent_or_unit": float(bool(_UNIT.search(s))),
-            "in_parens_end": float(bool(_PARENS_END.search(s))),
-            "long_word": float(any(len(w) > 25 for w in words)),
-            "next_rule": float(q is not None and rule[q]),
-            "prev_ends_colon": float(ps.endswith(":")),
-            "ends_open_word": float(bool(_CONTINUES.search(s))),
-            "prev_ends_open_word": float(bool(ps) and bool(_CONTINUES.search(ps))),
-            "next_ends_period": float(qs.endswith(".")),
-            "run_in_like": float(s.endswith(".") and nw <= 12 and not _VERBS.search(bare) and bare[:1].isupper()),
-            "bracket_ratio": sum(map(s.count, "()[]{}")) / max(len(s), 1),
-            "prev_all_caps_or_known": float(bool(ps) and (_known(_bare(ps)) or ps.isupper())),
-            "next_continues_lower_short": float(bool(qs) and qs[:1].islower() and len(qs) < 0.55 * typical),
-            # Runs of lines of the same shape ("Chromosome 1", "Chromosome 2", ...) are figure or table text.
-            "same_shape_prev": float(p is not None and short[i] and short[p] and shapes[p] == shapes[i]),
-            "same_shape_next": float(q is not None and short[i] and short[q] and shapes[q] == shapes[i]),
-            "similar_in_window": sum(shapes[j] == shapes[i] for j in window) / max(len(window), 1),
-            # Compound names used as headings: "1-(2-Iodo-5-nitrophenyl)ethanone 26.", "(8b)".
-            "ends_compound_label": float(bool(_COMPOUND_LABEL.search(s))),
-            "chemical": min(len(_CHEMICAL.findall(s)) / 3.0, 1.0),
-            "doc_blank_ratio": doc_blank_ratio,
-            "doc_long_lines": doc_long_lines,
-            "doc_line_numbered": doc_line_numbered,
-            "block_lines_1": float(block_size[i] == 1),
-            "block_lines_2": float(block_size[i] == 2),
-            "block_lines_3": float(block_size[i] >= 3),
-            "block_first": float(block_index[i] == 0),
-            "block_last": float(block_index[i] == block_size[i] - 1),
-            "blank_before": float(i > 0 and not stripped[i - 1]),
-            "blank_after": float(i + 1 < n and not stripped[i + 1]),
-            "repeated": float(repeated[i]),
-            "page_number": float(page_number[i]),
-            "number_follows": float(follows[i]),
-            "number_followed": float(followed[i]),
-            "local_rel_len": min(len(s) / local_typical.get(i, typical), 2.0),
-        }
-        X[i, : len(BASE_FEATURES)] = [f[name] for name in BASE_FEATURES]
+    local_typical = numpy.full(len(rows), typical)
+    local_typical[text_rows] = numpy.maximum(local_widths(lengths[text_rows].tolist()), 20.0)
+    rel_len = numpy.minimum(lengths / typical, 2.0)
+    ends_sentence = _flags(".!?:)\"'\u201d".__contains__, lasts)
+    ends_hyphen = _flags("-\u2010\u2011".__contains__, lasts)
+    ends_colon = _flags(":".__eq__, lasts)
+    # A match of _CONTINUES is a line's last four characters at most ("with"): a search from there (which
+    # still sees the character before, for its "\b") answers as one of the whole line, without reading it all.
+    ends_open_word = _flags(lambda s: _CONTINUES.search(s, max(len(s) - 5, 0)), texts)
+    text_starts_lower = _flags(str.islower, firsts)  # of the line itself; "starts_lower" reads past its number
+    bare_den = numpy.maximum(bare_lengths, 1)
+    cue = {
+        "bias_like": 1.0,
+        "rule": rule,
+        "known": known,
+        "known_prefix": _flags(_known_prefix, bares),
+        "numbered": _flags(_NUMBERED.match, texts),
+        "section_number": _flags(_SECTION_NUMBER.match, texts),
+        "roman": _flags(_ROMAN.match, texts),
+        "markdown": _flags(_MARKDOWN.match, texts),
+        "all_caps": (letters >= 4) & (capitals == letters),
+        "caption": _flags(_CAPTION.match, texts),
+        "ends_period": ends_period,
+        "ends_colon": ends_colon,
+        "ends_comma": _flags(",;".__contains__, lasts),
+        "ends_hyphen": ends_hyphen,
+        "ends_digit": _flags(str.isdigit, lasts),
+        "ends_paren": _flags(")]".__contains__, lasts),
+        "starts_upper": _flags(str.isupper, bare_firsts),
+        "starts_lower": _flags(str.islower, bare_firsts),
+        "starts_digit": _flags(str.isdigit, firsts),
+        "starts_symbol": ~_flags(str.isalnum, firsts),
+        "words_1": nw == 1,
+        "words_2_3": (2 <= nw) & (nw <= 3),
+        "words_4_8": (4 <= nw) & (nw <= 8),
+        "words_9_14": (9 <= nw) & (nw <= 14),
+        "words_15": nw >= 15,
+        "rel_len": rel_len,
+        "short": short,
+        "title_ratio": numpy.where(long_word_count > 0, long_capital_count / numpy.maximum(long_word_count, 1), 0.0),
+        "digit_ratio": bare_chars.count(str.isdigit) / bare_den,
+        # No character is both alphanumeric and white space: the rest are symbols.
+        "symbol_ratio": (bare_lengths - bare_chars.count(str.isalnum) - bare_chars.count(str.isspace))
+                        / bare_den,
+        "stop_ratio": numpy.fromiter((sum(map(_STOP.__contains__, map(str.lower, ws))) for ws in words),
+                                     dtype=numpy.int64, count=len(words)) / numpy.maximum(nw, 1),
+        "verbish": verbish,
+        "single_token_caps": (nw == 1) & (letters <= 8) & (capitals == letters),
+        "prev_end_sentence": _neighbour(ends_sentence, prev, False),
+        "prev_missing": (prev < 0) | (prev_line < rows - 1),
+        "prev_rel_len": _neighbour(rel_len, prev),
+        "prev_ends_hyphen": _neighbour(ends_hyphen, prev, False),
+        "prev_rule": _neighbour(rule, prev, False),
+        "prev_short": _neighbour(short, prev, False),
+        "next_starts_upper": _neighbour(_flags(str.isupper, firsts), nxt, False),
+        "next_rel_len": _neighbour(rel_len, nxt),
+        "next_missing": (nxt < 0) | (next_line > rows + 1),
+        "next_short": _neighbour(short, nxt, False),
+        "next_starts_lower": _neighbour(text_starts_lower, nxt, False),
+        "short_density": window_short / numpy.maximum(window, 1),
+        "first_line": prev < 0,
+        "has_equals": _flags(lambda s: "=" in s or "\u00b1" in s, texts),
+        "has_percent_or_unit": _flags(_UNIT.search, texts),
+        "in_parens_end": _flags(_PARENS_END.search, texts),
+        "long_word": chars.per_string_at(word_starts, word_lengths > 25) > 0,
+        "next_rule": _neighbour(rule, nxt, False),
+        "prev_ends_colon": _neighbour(ends_colon, prev, False),
+        "ends_open_word": ends_open_word,
+        "prev_ends_open_word": _neighbour(ends_open_word, prev, False),
+        "next_ends_period": _neighbour(ends_period, nxt, False),
+        "run_in_like": ends_period & (nw <= 12) & ~verbish & _flags(str.isupper, bare_firsts),
+        "bracket_ratio": chars.count("()[]{}".__contains__) / numpy.maximum(lengths, 1),
+        "prev_all_caps_or_known": _neighbour(known | _flags(str.isupper, texts), prev, False),
+        "next_continues_lower_short": _neighbour(text_starts_lower & short, nxt, False),
+        # Runs of lines of the same shape ("Chromosome 1", "Chromosome 2", ...) are figure or table text.
+        "same_shape_prev": short & _neighbour(short, prev, False) & (_neighbour(shape, prev, -1) == shape),
+        "same_shape_next": short & _neighbour(short, nxt, False) & (_neighbour(shape, nxt, -1) == shape),
+        "similar_in_window": window_shape / numpy.maximum(window, 1),
+        # Compound names used as headings: "1-(2-Iodo-5-nitrophenyl)ethanone 26.", "(8b)".
+        "ends_compound_label": _flags(_ends_compound_label, texts),
+        "chemical": numpy.minimum(numpy.fromiter(map(_CHEMICAL.count, texts), dtype=numpy.int64, count=len(texts))
+                                  / 3.0, 1.0),
+        "doc_blank_ratio": blank_gaps / gaps,
+        "doc_long_lines": min(typical / 150.0, 2.0),
+        "doc_line_numbered": float(any(prefixes)),
+        "block_lines_1": block_size == 1,
+        "block_lines_2": block_size == 2,
+        "block_lines_3": block_size >= 3,
+        "block_first": block_index == 0,
+        "block_last": block_index == block_size - 1,
+        "blank_before": (rows > 0) & ~nonempty[numpy.maximum(rows - 1, 0)],
+        "blank_after": (rows + 1 < n) & ~nonempty[numpy.minimum(rows + 1, n - 1)],
+        "repeated": repeated,
+        "page_number": page_number,
+        "number_follows": numpy.asarray(follows, dtype=bool)[rows],
+        "number_followed": numpy.asarray(followed, dtype=bool)[rows],
+        "local_rel_len": numpy.minimum(lengths / local_typical, 2.0),
+    }
+    columns = numpy.empty((len(BASE_FEATURES), len(rows)), dtype="float32")  # one cue a row: filled in place
+    for column, name in enumerate(BASE_FEATURES):
+        columns[column] = cue[name]
+    X[rows, : len(BASE_FEATURES)] = columns.T
     base = {name: k for k, name in enumerate(BASE_FEATURES)}
     cols = [base[c] for c in NEIGHBOUR_CUES]
     width = len(NEIGHBOUR_CUES)
-    for i in nonempty:
-        p, q = prev_of[i], next_of[i]
-        if p is not None:
-            X[i, len(BASE_FEATURES) : len(BASE_FEATURES) + width] = X[p, cols]
-        if q is not None:
-            X[i, len(BASE_FEATURES) + width :] = X[q, cols]
+    has_prev, has_next = prev >= 0, nxt >= 0
+    X[rows[has_prev], len(BASE_FEATURES) : len(BASE_FEATURES) + width] = X[rows[prev[has_prev]]][:, cols]
+    X[rows[has_next], len(BASE_FEATURES) + width :] = X[rows[nxt[has_next]]][:, cols]
     return X
 
 

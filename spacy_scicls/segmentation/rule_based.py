@@ -34,7 +34,10 @@ MAX_HEADING_WORDS = 12
 _MARKDOWN = re.compile(r"^#{1,6}\s+\S")
 _NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+[A-Z]")
 _CAPTION = re.compile(r"^(?:fig(?:ure)?|table|tab|eq(?:uation)?|algorithm|listing)\.?\s*[\dIVX]", re.I)
-_SENTENCE_END = re.compile(r"[.,;:!?]$")
+_SENTENCE_END = tuple(".,;:!?")
+# What a numbered heading starts with, and the two letters in a row that a heading's words have.
+_LEADING_NUMBER = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+")
+_TWO_LETTERS = re.compile(r"[A-Za-z]{2}")
 
 
 def is_heading_line(line: str) -> bool:
@@ -45,18 +48,18 @@ def is_heading_line(line: str) -> bool:
         return False
     if _MARKDOWN.match(text):
         return True
-    bare = re.sub(r"^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+", "", text)
+    bare = _LEADING_NUMBER.sub("", text)
     if bare.lower().rstrip(":") in KNOWN_HEADINGS:
         return True
-    if _SENTENCE_END.search(text) or not re.search(r"[A-Za-z]{2}", bare):
+    if text.endswith(_SENTENCE_END) or not _TWO_LETTERS.search(bare):  # (text is stripped)
         return False
     # Table rows and reference lines carry many digits; headings carry few.
-    if sum(ch.isdigit() for ch in bare) > 3:
+    if sum(map(str.isdigit, bare)) > 3:
         return False
     if _NUMBERED.match(text):
         return True
-    letters = [ch for ch in bare if ch.isalpha()]
-    return len(letters) >= 4 and all(ch.isupper() for ch in letters)
+    # All of its letters capitals, and four of them at least (the first test stops at a small letter).
+    return all(map(str.isupper, filter(str.isalpha, bare))) and sum(map(str.isalpha, bare)) >= 4
 
 
 def find_heading_lines(text: str) -> List[Tuple[int, int]]:
