@@ -1,0 +1,174 @@
+"""``scicls annotate --resume`` on an output that is already finished, and on one made by another way
+of reading records: nothing is redone, nothing is mixed, the output is never touched by a refusal.
+Blank pipelines, in process."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli_slow_pipeline import save_slow_pipeline
+from spacy_scicls.cli import app, run_annotate
+
+
+@pytest.fixture(scope="module")
+def pipe(tmp_path_factory) -> Path:
+    return save_slow_pipeline(tmp_path_factory.mktemp("slow") / "pipe")
+
+
+def write_jsonl(path: Path, n: int, last_empty: bool = False) -> Path:
+    with path.open("w", encoding="utf8") as file:
+        for i in range(n):
+            text = "" if (last_empty and i == n - 1) else f"Record {i} about drought and rainfall"
+            file.write(json.dumps({"id": f"r{i}", "text": text}) + "\n")
+    return path
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, ["annotate", *args])
+
+
+def stamp(path: Path) -> tuple:
+    info = path.stat()
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+# --- a finished output: nothing to do ------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".spacy"])
+@pytest.mark.parametrize("last_empty", [False, True])
+def test_a_resume_of_a_finished_output_does_nothing_and_says_so(pipe, tmp_path, suffix, last_empty):
+    # 10 records in batches of 4: the last batch holds 2 (the second an error record when last_empty).
+    inputs = write_jsonl(tmp_path / "in.jsonl", 10, last_empty=last_empty)
+    out = tmp_path / f"out{suffix}"
+    args = [str(inputs), "--output", str(out), "--model", str(pipe), "--batch-size", "4", "-q"]
+    assert cli(*args).exit_code == (1 if last_empty else 0)
+    before, when = out.read_bytes(), stamp(out)
+    result = cli(*args, "--resume")
+    assert result.exit_code == (1 if last_empty else 0), result.stderr  # as the run that made it
+    assert "already holds a record for each of the 10 input records: nothing to do" in result.stderr
+    assert ("failed records in the output: empty text (1)" in result.stderr) == last_empty
+    assert out.read_bytes() == before
+    assert stamp(out) == when  # not rewritten: the last partial batch was not done again
+
+
+def test_a_finished_jsonl_output_with_a_torn_tail_loses_only_the_tail(pipe, tmp_path):
+    inputs = write_jsonl(tmp_path / "in.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, quiet=True) == 0
+    reference = out.read_bytes()
+    with out.open("ab") as file:
+        file.write(b'{"id": "r1')  # something appended by hand, cut short
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, resume=True, quiet=True) == 0
+    assert out.read_bytes() == reference
+
+
+def test_a_resume_of_a_partial_last_batch_that_is_not_the_end_redoes_it(pipe, tmp_path):
+    inputs = write_jsonl(tmp_path / "in.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, quiet=True) == 0
+    reference = out.read_bytes()
+    out.write_bytes(b"".join(reference.splitlines(keepends=True)[:6]))  # a batch written in parts
+    result = cli(str(inputs), "--output", str(out), "--model", str(pipe), "--batch-size", "4", "-q", "--resume")
+    assert result.exit_code == 0 and "nothing to do" not in result.stderr
+    assert out.read_bytes() == reference
+
+
+def test_a_resume_refuses_an_output_whose_partial_batch_holds_other_records(pipe, tmp_path):
+    inputs = write_jsonl(tmp_path / "in.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, quiet=True) == 0
+    records = out.read_bytes().splitlines(keepends=True)
+    records[9] = records[9].replace(b'"r9"', b'"x9"')
+    out.write_bytes(b"".join(records))
+    before = out.read_bytes()
+    result = cli(str(inputs), "--output", str(out), "--model", str(pipe), "--batch-size", "4", "-q", "--resume")
+    assert result.exit_code == 2 and "record 10 of the output has id 'x9'" in result.stderr
+    assert out.read_bytes() == before
+
+
+def test_a_docbin_run_stopped_before_joining_its_parts_is_joined_without_annotating(pipe, tmp_path, monkeypatch):
+    import spacy_scicls.cli.outputs as outputs
+
+    inputs = write_jsonl(tmp_path / "in.jsonl", 10)
+    reference = tmp_path / "reference.spacy"
+    assert run_annotate([str(inputs)], reference, model=str(pipe), batch_size=4, quiet=True) == 0
+    out = tmp_path / "out.spacy"
+
+    def stopped(self, complete=True):
+        raise KeyboardInterrupt  # every part written, none joined
+
+    monkeypatch.setattr(outputs.DocBinWriter, "close", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, quiet=True)
+    monkeypatch.undo()
+    assert not out.exists() and len(list((tmp_path / "out.spacy.parts").glob("part-*"))) == 3
+    monkeypatch.setenv("SCICLS_TEST_DELAY", "nan")  # the pipeline would fail if it ran
+    result = cli(str(inputs), "--output", str(out), "--model", str(pipe), "--batch-size", "4", "-q", "--resume")
+    assert result.exit_code == 0 and "nothing to do" in result.stderr, result.stderr
+    assert out.read_bytes() == reference.read_bytes()
+    assert not (tmp_path / "out.spacy.parts").exists()
+
+
+# --- an output whose records were made another way: refused, untouched -----------------------
+
+AWARDS = "doi,title,abstract\n" + "".join(
+    f"10.1000/x{i},Award {i} on drought,Rainfall and drought in region {i}.\n" for i in range(12)
+)
+
+
+def test_a_resume_under_another_id_scheme_is_refused_before_a_byte_is_written(pipe, tmp_path, monkeypatch):
+    import spacy_scicls.cli.record_fields as record_fields
+
+    inputs = tmp_path / "awards.csv"
+    inputs.write_text(AWARDS, encoding="utf8")
+    out = tmp_path / "out.jsonl"
+    # Made by a version whose id fields did not include doi: ids were <file>:<row>.
+    old_names = tuple(n for n in record_fields.ID_NAMES if n not in ("doi", "pmid", "awardnumber"))
+    monkeypatch.setattr(record_fields, "ID_NAMES", old_names)
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, quiet=True) == 0
+    monkeypatch.undo()
+    assert json.loads(out.read_bytes().splitlines()[0])["id"] == "awards.csv:1"
+    out.write_bytes(b"".join(out.read_bytes().splitlines(keepends=True)[:6]))  # interrupted mid-batch
+    before, when = out.read_bytes(), stamp(out)
+    result = cli(str(inputs), "--output", str(out), "--model", str(pipe), "--batch-size", "4", "-q", "--resume")
+    assert result.exit_code == 2
+    assert "the field names that give a record its text and id differ" in result.stderr
+    assert "columns of awards.csv: text from 'title' + 'abstract', id from <file>:<row> in the output, " \
+           "text from 'title' + 'abstract', id from 'doi' now" in result.stderr
+    assert out.read_bytes() == before and stamp(out) == when
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, overwrite=True, quiet=True) == 0
+    assert [json.loads(line)["id"] for line in out.read_bytes().splitlines()][:2] == ["10.1000/x0", "10.1000/x1"]
+
+
+def test_a_csv_exported_again_with_an_id_column_is_refused(pipe, tmp_path):
+    inputs = tmp_path / "awards.csv"
+    inputs.write_text(AWARDS.replace("doi,", "ref,", 1), encoding="utf8")
+    out = tmp_path / "out.csv"
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, quiet=True) == 0
+    out.write_bytes(b"".join(out.read_bytes().splitlines(keepends=True)[:5]))  # header and four rows
+    before = out.read_bytes()
+    inputs.write_text(AWARDS, encoding="utf8")  # the same file, now with a doi column
+    result = cli(str(inputs), "--output", str(out), "--model", str(pipe), "--batch-size", "4", "-q", "--resume")
+    assert result.exit_code == 2
+    assert "id from <file>:<row> in the output, text from 'title' + 'abstract', id from 'doi' now" in result.stderr
+    assert out.read_bytes() == before
+
+
+def test_an_output_from_before_record_schemas_is_refused(pipe, tmp_path):
+    from spacy_scicls.cli.manifest import manifest_path
+
+    inputs = write_jsonl(tmp_path / "in.jsonl", 10)
+    out = tmp_path / "out.jsonl"
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, quiet=True) == 0
+    manifest = json.loads(manifest_path(out).read_text(encoding="utf8"))
+    assert manifest["records"]["schema"] >= 1 and manifest["records"]["columns"] == {}
+    del manifest["records"]  # as an older version wrote it
+    manifest_path(out).write_text(json.dumps(manifest), encoding="utf8")
+    out.write_bytes(b"".join(out.read_bytes().splitlines(keepends=True)[:4]))
+    before = out.read_bytes()
+    result = cli(str(inputs), "--output", str(out), "--model", str(pipe), "--batch-size", "4", "-q", "--resume")
+    assert result.exit_code == 2 and "record schema: none in the output" in result.stderr
+    assert out.read_bytes() == before
