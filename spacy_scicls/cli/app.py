@@ -371,7 +371,7 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, columns, *, mo
                 format, text_columns, id_column, encoding, include_text, keep_trf_data, resume, overwrite, max_chars,
                 threads, log_interval, quiet, taxonomies) -> int:
     from .inputs import count_records, iter_records
-    from .outputs import output_exists
+    from .outputs import OutputError, output_exists
     from .progress import Progress
     from .run import annotate_records, error_kind, holds_every_record, skip_done
     from ..ml.shared_listener import releasing_transformer_output
@@ -460,7 +460,13 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, columns, *, mo
         for stale in (output, output.with_name(output.name + ".parts")):
             if stale.is_file():
                 stale.unlink()  # --overwrite: what made it is replaced before the manifest
-        write_manifest(output, manifest)
+        try:
+            write_manifest(output, manifest)
+        except OSError as err:  # a full disk, before the output's first byte
+            raise OutputError(
+                f"cannot write {manifest_path(output)}: {err.strerror or err}. No record was written: make room "
+                "(or fix the folder) and run the command again"
+            ) from None
         writer.open(resume=False)
     progress = Progress(count_records(inputs, format=format, exclude=exclude), interval=log_interval, enabled=not quiet)
     complete = False

@@ -30,7 +30,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .durable import fsync_dir
+from .durable import replace_atomically
 
 FORMAT = "spacy_scicls.annotate_manifest.v1"
 #: The version of how an input record becomes an output record: its id, its text, the output's keys
@@ -247,12 +247,7 @@ def write_manifest(output: Path, manifest: Mapping[str, Any]) -> None:
     path = manifest_path(output)
     tmp = path.with_name(path.name + ".tmp")
     data = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf8") + b"\n"
-    with tmp.open("wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    replace_atomically(path, data, tmp)  # on a full disk, no half manifest is left behind
 
 
 def _show(value: Any) -> str:

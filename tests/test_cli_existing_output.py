@@ -1,8 +1,11 @@
-"""``scicls annotate --resume`` on an output that is already finished, and on one made by another way
-of reading records: nothing is redone, nothing is mixed, the output is never touched by a refusal.
-Blank pipelines, in process."""
+"""What a user already has is never altered or mixed: ``scicls annotate --resume`` on an output that is
+already finished, or on one made by another way of reading records (nothing is redone, nothing is
+mixed, a refusal touches nothing), and a disk that fills up, for real (a file-size limit). Blank
+pipelines, in process and in subprocesses."""
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -172,3 +175,45 @@ def test_an_output_from_before_record_schemas_is_refused(pipe, tmp_path):
     result = cli(str(inputs), "--output", str(out), "--model", str(pipe), "--batch-size", "4", "-q", "--resume")
     assert result.exit_code == 2 and "record schema: none in the output" in result.stderr
     assert out.read_bytes() == before
+
+
+# --- a full disk, for real: a file-size limit on the process ------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+
+
+def run_limited(pipe: Path, inputs: Path, out: Path, limit: int, *extra: str) -> subprocess.CompletedProcess:
+    """The command in a process that may not write a file past ``limit`` bytes (EFBIG, as a full disk)."""
+    resource = pytest.importorskip("resource")
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS.parent), str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, str(TESTS / "cli_slow_pipeline.py"), "annotate", str(inputs), "--output", str(out),
+           "--model", str(pipe), "--batch-size", "8", "-q", *extra]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=limited, timeout=300)
+
+
+def test_a_disk_full_before_the_manifest_is_a_message_and_leaves_nothing(pipe, tmp_path):
+    inputs = write_jsonl(tmp_path / "in.jsonl", 40)
+    out = tmp_path / "out.jsonl"
+    done = run_limited(pipe, inputs, out, 300)  # the manifest is larger than 300 bytes
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"cannot write {out}.manifest.json: File too large. No record was written" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == []
+
+
+def test_a_disk_full_mid_run_keeps_whole_batches_and_the_resume_completes_them(pipe, tmp_path):
+    inputs = write_jsonl(tmp_path / "in.jsonl", 200)
+    reference = tmp_path / "reference.jsonl"
+    assert run_annotate([str(inputs)], reference, model=str(pipe), batch_size=8, quiet=True) == 0
+    out = tmp_path / "out.jsonl"
+    done = run_limited(pipe, inputs, out, 20_000)
+    assert done.returncode == 2 and "File too large" in done.stderr and "--resume" in done.stderr
+    kept = out.read_bytes()
+    assert 0 < kept.count(b"\n") < 200 and kept.count(b"\n") % 8 == 0
+    assert reference.read_bytes().startswith(kept)
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=8, resume=True, quiet=True) == 0
+    assert out.read_bytes() == reference.read_bytes()
