@@ -127,3 +127,8 @@ def test_check_encoding():
         check_encoding("utf-16")
     with pytest.raises(InputError, match="only encodings that write ASCII"):
         check_encoding("rot13")
+
+
+def test_encoding_is_for_the_local_engine(tmp_path):
+    result = cli(str(tmp_path), "--output", str(tmp_path / "shards"), "--engine", "ray", "--encoding", "cp1252")
+    assert result.exit_code == 2 and "--encoding is for the local engine" in result.stderr

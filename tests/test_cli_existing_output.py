@@ -217,3 +217,21 @@ def test_a_disk_full_mid_run_keeps_whole_batches_and_the_resume_completes_them(p
     assert reference.read_bytes().startswith(kept)
     assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=8, resume=True, quiet=True) == 0
     assert out.read_bytes() == reference.read_bytes()
+
+
+def test_a_sharded_output_from_before_record_schemas_or_with_other_field_names_is_refused():
+    from spacy_scicls.cli.manifest import RECORD_SCHEMA, record_rules
+    from spacy_scicls.distributed.manifest import differences
+
+    shards = [{"file": "part-00000.jsonl", "first": 0, "records": 2, "ids": "x"}]
+    new = {"inputs": ["a.csv"], "options": {}, "records": record_rules(), "shards": shards}
+    assert differences(new, new) == []
+    older = {k: v for k, v in new.items() if k != "records"}
+    assert differences(older, new) == [
+        "record schema: none in the output (made by a version that did not record how it made records, "
+        f"whose ids may differ), {RECORD_SCHEMA} now"
+    ]
+    other = {**new, "records": {**record_rules(), "field_names": "0" * 64}}
+    assert differences(other, new) == [
+        "the field names that give a record its text and id differ (another version of record_fields)"
+    ]

@@ -274,7 +274,7 @@ def differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> List[st
         else:
             changed += [f"component {name!r}" for name in new_c if old_c.get(name) != new_c.get(name)]
         out.append("the pipeline's fingerprint differs (" + (", ".join(changed) or "its weights") + ")")
-    out += _record_differences(saved.get("records"), current.get("records") or {})
+    out += record_differences(saved.get("records"), current.get("records") or {})
     for section, label in (("software", "version of"), ("options", "option")):
         old, new = saved.get(section) or {}, current.get(section) or {}
         for key in sorted(set(old) | set(new)):
@@ -295,7 +295,7 @@ def _columns_in_words(found: Optional[Mapping[str, Any]]) -> str:
     return f"text from {text}, id from {ids or '<file>:<row>'}"
 
 
-def _record_differences(saved: Optional[Mapping[str, Any]], current: Mapping[str, Any]) -> List[str]:
+def record_differences(saved: Optional[Mapping[str, Any]], current: Mapping[str, Any]) -> List[str]:
     """How the records of the output were made otherwise than this run would make them."""
     if saved is None:
         return [
@@ -345,6 +345,7 @@ __all__ = [
     "manifest_path",
     "pipeline_fingerprint",
     "read_manifest",
+    "record_differences",
     "record_rules",
     "software_versions",
     "write_manifest",

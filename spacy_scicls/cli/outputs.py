@@ -189,7 +189,6 @@ class Writer:
                 ) from None
         cut = len(header) + sum(len(line) + 1 for line in lines[:keep])
         self._cut_at = cut if cut < len(data) else None
-        ids = ids[: len(errors)]
         whole = len(header) + sum(len(line) + 1 for line in lines[: len(ids)])
         self._whole_ids = ids
         self._whole_errors = errors
@@ -411,7 +410,7 @@ class DocBinWriter:
         errors: List[Optional[str]] = []
         if self._parts_in_progress():
             source = "parts"
-            docs = [doc for part in self._part_files() for doc in self._docs(part)]
+            docs = (doc for part in self._part_files() for doc in self._docs(part))  # a part at a time
         elif self.path.exists():
             source = "output"
             docs = self._docs(self.path)
