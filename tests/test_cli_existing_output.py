@@ -201,7 +201,7 @@ def test_a_disk_full_before_the_manifest_is_a_message_and_leaves_nothing(pipe, t
     done = run_limited(pipe, inputs, out, 300)  # the manifest is larger than 300 bytes
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert f"cannot write {out}.manifest.json: File too large. No record was written" in done.stderr
+    assert f"cannot write {out}.manifest.json: File too large. Nothing was changed" in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("out")) == []
 
 
@@ -235,3 +235,49 @@ def test_a_sharded_output_from_before_record_schemas_or_with_other_field_names_i
     assert differences(other, new) == [
         "the field names that give a record its text and id differ (another version of record_fields)"
     ]
+
+
+# --- --overwrite: the old output goes only when the new run can start -----------------------------
+
+
+def test_an_overwrite_on_a_full_disk_leaves_the_old_output_as_it_was(pipe, tmp_path):
+    from spacy_scicls.cli.manifest import manifest_path
+
+    inputs = write_jsonl(tmp_path / "in.jsonl", 40)
+    out = tmp_path / "out.jsonl"
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=8, quiet=True) == 0
+    before, manifest_before = out.read_bytes(), manifest_path(out).read_bytes()
+    done = run_limited(pipe, inputs, out, 300, "--overwrite")  # the new manifest does not fit
+    assert done.returncode == 2 and "Nothing was changed" in done.stderr and "Traceback" not in done.stderr
+    assert out.read_bytes() == before and manifest_path(out).read_bytes() == manifest_before
+    assert not manifest_path(out).with_name("out.jsonl.manifest.json.tmp").exists()
+
+
+def test_an_overwrite_killed_after_its_manifest_never_leaves_old_parts_under_it(pipe, tmp_path, monkeypatch):
+    from spacy.tokens import DocBin
+    import spacy
+
+    import spacy_scicls.cli.outputs as outputs
+
+    inputs = write_jsonl(tmp_path / "in.jsonl", 10)
+    out = tmp_path / "out.spacy"
+    real_close, real_open = outputs.DocBinWriter.close, outputs.DocBinWriter.open
+
+    def stopped(self, complete=True):
+        raise KeyboardInterrupt  # every part written, none joined
+
+    monkeypatch.setattr(outputs.DocBinWriter, "close", stopped)
+    with pytest.raises(KeyboardInterrupt):  # an unfinished run whose long texts were refused
+        run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, max_chars=20, quiet=True)
+    monkeypatch.setattr(outputs.DocBinWriter, "close", real_close)
+
+    def killed(self, *, resume, align=1):
+        raise KeyboardInterrupt  # the new manifest is in place; the run dies before it writes
+
+    monkeypatch.setattr(outputs.DocBinWriter, "open", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, overwrite=True, quiet=True)
+    monkeypatch.setattr(outputs.DocBinWriter, "open", real_open)
+    assert run_annotate([str(inputs)], out, model=str(pipe), batch_size=4, resume=True, quiet=True) == 0
+    docs = list(DocBin().from_disk(out).get_docs(spacy.blank("en").vocab))
+    assert [d.user_data["scicls_error"] for d in docs] == [None] * 10  # none of the old run's records

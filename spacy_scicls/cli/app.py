@@ -16,6 +16,7 @@ records only, a prefix of what the whole run writes: fix what stopped it and
 run the same command with --resume.
 """
 import os
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -30,10 +31,11 @@ from .manifest import (
     ManifestMismatch,
     RecordOptions,
     check_resume,
+    commit_manifest,
     make_manifest,
     manifest_path,
     record_rules,
-    write_manifest,
+    stage_manifest,
 )
 from .workers import Terminated, tied_workers
 
@@ -457,16 +459,22 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, columns, *, mo
                 typer.echo(f"failed records in the output: {reasons}", err=True)
             return EXIT_RECORDS_FAILED if failed else EXIT_OK
     else:
-        for stale in (output, output.with_name(output.name + ".parts")):
-            if stale.is_file():
-                stale.unlink()  # --overwrite: what made it is replaced before the manifest
+        # The new manifest is written first but put in place only once an old output (--overwrite),
+        # and the parts of an unfinished .spacy run, are gone: a full disk stops the run with the old
+        # output as it was, and a run killed in between never leaves old records under a new manifest.
         try:
-            write_manifest(output, manifest)
-        except OSError as err:  # a full disk, before the output's first byte
+            stage_manifest(output, manifest)
+        except OSError as err:
             raise OutputError(
-                f"cannot write {manifest_path(output)}: {err.strerror or err}. No record was written: make room "
+                f"cannot write {manifest_path(output)}: {err.strerror or err}. Nothing was changed: make room "
                 "(or fix the folder) and run the command again"
             ) from None
+        for stale in (output, output.with_name(output.name + ".parts")):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            elif stale.exists() or stale.is_symlink():
+                stale.unlink()
+        commit_manifest(output)
         writer.open(resume=False)
     progress = Progress(count_records(inputs, format=format, exclude=exclude), interval=log_interval, enabled=not quiet)
     complete = False

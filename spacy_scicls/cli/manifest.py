@@ -30,7 +30,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .durable import replace_atomically
+from .durable import fsync_dir
 
 FORMAT = "spacy_scicls.annotate_manifest.v1"
 #: The version of how an input record becomes an output record: its id, its text, the output's keys
@@ -242,12 +242,38 @@ def read_manifest(output: Path) -> Optional[Dict[str, Any]]:
     return manifest
 
 
+def _staged_path(output: Path) -> Path:
+    path = manifest_path(output)
+    return path.with_name(path.name + ".tmp")
+
+
+def stage_manifest(output: Path, manifest: Mapping[str, Any]) -> None:
+    """Write the manifest to its temporary file and flush it to disk, without putting it in place
+    (:func:`commit_manifest`): a full disk fails here, before anything of the output is changed.
+    On an error no partial file is left."""
+    tmp = _staged_path(output)
+    data = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf8") + b"\n"
+    try:
+        with tmp.open("wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def commit_manifest(output: Path) -> None:
+    """Put the staged manifest in place (a rename, then fsync of the folder)."""
+    path = manifest_path(output)
+    os.replace(_staged_path(output), path)
+    fsync_dir(path.parent)
+
+
 def write_manifest(output: Path, manifest: Mapping[str, Any]) -> None:
     """Write the manifest atomically (a temporary file, fsync, rename, fsync of the folder)."""
-    path = manifest_path(output)
-    tmp = path.with_name(path.name + ".tmp")
-    data = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf8") + b"\n"
-    replace_atomically(path, data, tmp)  # on a full disk, no half manifest is left behind
+    stage_manifest(output, manifest)
+    commit_manifest(output)
 
 
 def _show(value: Any) -> str:
@@ -339,6 +365,7 @@ __all__ = [
     "RECORD_SCHEMA",
     "RecordOptions",
     "check_resume",
+    "commit_manifest",
     "component_fingerprint",
     "differences",
     "make_manifest",
@@ -348,5 +375,6 @@ __all__ = [
     "record_differences",
     "record_rules",
     "software_versions",
+    "stage_manifest",
     "write_manifest",
 ]
