@@ -175,8 +175,8 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
         ("X1", TITLE, None),
         ("c.txt.gz", ABSTRACT, None),
         ("d.tgz/PMC1/paper.nxml", None, "empty text"),  # a JATS paper with neither title nor text
-        ("L1", None, "not UTF-8 text: a byte of another encoding (save it as UTF-8: Excel's 'CSV UTF-8', "
-                     "or iconv -f cp1252 -t utf-8)"),
+        ("L1", None, "not UTF-8 text: a byte of another encoding (pass --encoding cp1252 (or the file's "
+                     "encoding), or save it as UTF-8: Excel's 'CSV UTF-8', or iconv -f cp1252 -t utf-8)"),
         ("g_source.tar", None, "no papers in the archive: it holds files of other types (.tex: 1)"),
     ]
     err = capsys.readouterr().err

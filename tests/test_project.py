@@ -49,6 +49,17 @@ def test_every_data_dependency_is_a_declared_asset(project):
                 assert any(d.startswith(dep) or dep.startswith(d) for d in dests), dep
 
 
+def test_every_packed_asset_is_unpacked_by_the_data_command(project):
+    # The readers take the data folder's layout unpacked (a local data folder holds it so): an asset
+    # fetched packed that the data command does not unpack would stop the workflow after `assets`.
+    data = next(c for c in project["commands"] if c["name"] == "data")
+    packed = [a["dest"] for a in project["assets"] if a["dest"].endswith((".gz", ".tgz", ".tar"))]
+    assert packed
+    for dest in packed:
+        assert any(dest in line for line in data["script"]), dest
+        assert dest in data["deps"], dest
+
+
 def test_heads_and_assembly_share_the_encoder_var(project):
     assemble = next(c for c in project["commands"] if c["name"] == "assemble")
     assert f"--encoder {project['vars']['encoder']}" in assemble["script"][0]

@@ -16,6 +16,7 @@ records only, a prefix of what the whole run writes: fix what stopped it and
 run the same command with --resume.
 """
 import os
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -26,7 +27,16 @@ import typer
 from . import DEFAULT_MODEL
 from .formats import INPUT_FORMATS
 from .lock import OutputLock, OutputLocked, lock_path
-from .manifest import ManifestMismatch, RecordOptions, check_resume, make_manifest, manifest_path, write_manifest
+from .manifest import (
+    ManifestMismatch,
+    RecordOptions,
+    check_resume,
+    commit_manifest,
+    make_manifest,
+    manifest_path,
+    record_rules,
+    stage_manifest,
+)
 from .workers import Terminated, tied_workers
 
 # spaCy and torch take seconds to import: the modules that need them are imported
@@ -173,6 +183,11 @@ def annotate_command(
         None, "--id-column", help="Id column of CSV/JSONL/Parquet records. Default: found by name (id, paper_id, "
         "AwardNumber, APPLICATION_ID, Project_ID, ProjectReference, pmid, doi, ...), else <file>:<row>."
     ),
+    encoding: Optional[str] = typer.Option(
+        None, "--encoding", help="Encoding of input text that is not UTF-8 (e.g. cp1252 for Excel's CSV on Windows, "
+        "latin-1): text, Markdown, CSV/TSV and JSON(L) files; text that is valid UTF-8 is always read as UTF-8. "
+        "Default: such text is an error record."
+    ),
     no_text: bool = typer.Option(False, "--no-text", help="Leave the text out of JSONL records."),
     keep_trf_data: bool = typer.Option(
         False, "--keep-trf-data", help="Keep each doc's transformer output (doc._.trf_data) in a .spacy output (large)."
@@ -208,6 +223,10 @@ def annotate_command(
     from .inputs import InputError
     from .outputs import OutputError
 
+    if engine == "ray" and encoding:
+        typer.echo("scicls annotate: error: --encoding is for the local engine (convert the inputs to UTF-8 "
+                   "for --engine ray)", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN)
     if engine == "ray" and taxonomy:
         typer.echo("scicls annotate: error: --taxonomy is for the local engine (add the head to the pipeline "
                    "you pass to --engine ray instead)", err=True)
@@ -245,6 +264,7 @@ def annotate_command(
             format=format,
             text_columns=_columns(text_columns),
             id_column=id_column,
+            encoding=encoding,
             include_text=not no_text,
             keep_trf_data=keep_trf_data,
             resume=resume,
@@ -283,6 +303,7 @@ def run_annotate(
     format: Optional[str] = None,
     text_columns: Optional[List[str]] = None,
     id_column: Optional[str] = None,
+    encoding: Optional[str] = None,
     include_text: bool = True,
     keep_trf_data: bool = False,
     resume: bool = False,
@@ -299,7 +320,7 @@ def run_annotate(
     the arguments, the inputs, the output's folder, the lock, the pipeline, the
     manifest of a resumed output and the ids of the records it already holds.
     """
-    from .inputs import check_inputs
+    from .inputs import check_encoding, check_inputs
     from .outputs import output_format
 
     if resume and overwrite:
@@ -308,11 +329,13 @@ def run_annotate(
         raise CannotRun("--n-process > 1 runs on CPU; use one process with --gpu-id")
     output = Path(output)
     fmt = output_format(output)
+    encoding = check_encoding(encoding)
     exclude = companion_paths(output)
     fields_read: List[tuple] = []
+    columns: dict = {}
     _, skipped = check_inputs(
         inputs, format=format, text_columns=text_columns, id_column=id_column, exclude=exclude,
-        fields_read=fields_read,
+        fields_read=fields_read, columns=columns, encoding=encoding,
     )
     say_fields_read(fields_read)
     if output.is_dir():
@@ -325,9 +348,9 @@ def run_annotate(
         raise CannotRun(f"cannot write to {output.parent}: {err.strerror or err}") from None
     try:
         return _run_locked(
-            inputs, output, fmt, exclude, skipped,
+            inputs, output, fmt, exclude, skipped, columns,
             model=model, batch_size=batch_size, n_process=n_process, gpu_id=gpu_id, format=format,
-            text_columns=text_columns, id_column=id_column, include_text=include_text,
+            text_columns=text_columns, id_column=id_column, encoding=encoding, include_text=include_text,
             keep_trf_data=keep_trf_data, resume=resume, overwrite=overwrite, max_chars=max_chars,
             threads=threads, log_interval=log_interval, quiet=quiet, taxonomies=taxonomies,
         )
@@ -346,13 +369,13 @@ def say_fields_read(fields_read: Sequence[tuple]) -> None:
         typer.echo(f"scicls annotate: {names[0]}{more}: {description}", err=True)
 
 
-def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batch_size, n_process, gpu_id,
-                format, text_columns, id_column, include_text, keep_trf_data, resume, overwrite, max_chars,
+def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, columns, *, model, batch_size, n_process, gpu_id,
+                format, text_columns, id_column, encoding, include_text, keep_trf_data, resume, overwrite, max_chars,
                 threads, log_interval, quiet, taxonomies) -> int:
     from .inputs import count_records, iter_records
-    from .outputs import output_exists
+    from .outputs import OutputError, output_exists
     from .progress import Progress
-    from .run import annotate_records, skip_done
+    from .run import annotate_records, error_kind, holds_every_record, skip_done
     from ..ml.shared_listener import releasing_transformer_output
     from ..threads import set_cpu_threads
 
@@ -379,8 +402,9 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batc
         id_column=id_column,
         device="gpu" if gpu_id >= 0 else "cpu",
         keep_trf_data=keep_trf_data if fmt == "spacy" else False,
+        encoding=encoding,
     )
-    manifest = make_manifest(nlp, inputs=inputs, options=options, output_format=fmt)
+    manifest = make_manifest(nlp, inputs=inputs, options=options, output_format=fmt, records=record_rules(columns))
     resuming = resume and exists
     if resuming:
         check_resume(output, manifest)
@@ -401,6 +425,7 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batc
             id_column=id_column,
             max_chars=max_chars or nlp.max_length,
             exclude=exclude,
+            encoding=encoding,
         )
 
     done_ids: List[str] = []
@@ -409,15 +434,47 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, *, model, batc
         # starts on a batch boundary, so that its batches are those of an uninterrupted run.
         done_ids = writer.open(resume=True, align=batch_size)
         try:
-            skip_done(records(), done_ids)  # other inputs: refused before a byte is written
+            # Other inputs are refused before a byte is written: every record in the output,
+            # the last partial batch's too, must be the input record at its position.
+            rest = records()
+            skip_done(rest, done_ids)
+            written = writer.written_ids()
+            finished = holds_every_record(rest, done_ids, written)
         except BaseException:
             writer.close(complete=False)
             raise
+        if finished:
+            # Every input record has its output record, the last (partial) batch included: it is
+            # the uninterrupted run's output already, and doing that batch again would only cost time.
+            writer.keep_written()
+            writer.close(complete=True)
+            failed = Counter(error_kind(e) for e in writer.written_errors() if e is not None)
+            typer.echo(
+                f"scicls annotate: {output} already holds a record for each of the {len(written):,} "
+                "input records: nothing to do",
+                err=True,
+            )
+            if failed:  # the exit status of the run that made it: 1 when some records failed
+                reasons = ", ".join(f"{kind} ({n:,})" for kind, n in failed.most_common())
+                typer.echo(f"failed records in the output: {reasons}", err=True)
+            return EXIT_RECORDS_FAILED if failed else EXIT_OK
     else:
+        # The new manifest is written first but put in place only once an old output (--overwrite),
+        # and the parts of an unfinished .spacy run, are gone: a full disk stops the run with the old
+        # output as it was, and a run killed in between never leaves old records under a new manifest.
+        try:
+            stage_manifest(output, manifest)
+        except OSError as err:
+            raise OutputError(
+                f"cannot write {manifest_path(output)}: {err.strerror or err}. Nothing was changed: make room "
+                "(or fix the folder) and run the command again"
+            ) from None
         for stale in (output, output.with_name(output.name + ".parts")):
-            if stale.is_file():
-                stale.unlink()  # --overwrite: what made it is replaced before the manifest
-        write_manifest(output, manifest)
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale)
+            elif stale.exists() or stale.is_symlink():
+                stale.unlink()
+        commit_manifest(output)
         writer.open(resume=False)
     progress = Progress(count_records(inputs, format=format, exclude=exclude), interval=log_interval, enabled=not quiet)
     complete = False

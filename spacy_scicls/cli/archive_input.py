@@ -40,9 +40,9 @@ def _member_id(archive_name: str, member_name: str) -> str:
     return f"{archive_name}/{PurePosixPath(member_name.lstrip('/')).as_posix().removeprefix('./')}"
 
 
-def _loader(data: bytes, fmt: str, rid: str, max_chars: int):
+def _loader(data: bytes, fmt: str, rid: str, max_chars: int, encoding: Optional[str] = None):
     def load(nlp) -> object:
-        return paper_content(data, nlp, fmt, rid, max_chars)
+        return paper_content(data, nlp, fmt, rid, max_chars, encoding)
 
     return load
 
@@ -56,7 +56,7 @@ def _inflate(data: bytes, max_bytes: int) -> bytes:
 
 
 def _member_record(tar: tarfile.TarFile, member: tarfile.TarInfo, rid: str, inner: str,
-                   format: Optional[str], max_chars: int) -> Record:
+                   format: Optional[str], max_chars: int, encoding: Optional[str] = None) -> Record:
     suffix = Path(inner).suffix.lower()
     max_bytes = PDF_MAX_BYTES if suffix == ".pdf" else 4 * max_chars + 1024
     if suffix in NOT_READ_INSIDE:
@@ -79,10 +79,12 @@ def _member_record(tar: tarfile.TarFile, member: tarfile.TarInfo, rid: str, inne
         return Record(rid, _error_loader(f"records or an archive inside an archive: {UNPACK}"), rid)
     if fmt is None:
         return Record(rid, _error_loader("unknown input format (pass --format)"), rid)
-    return Record(rid, _loader(data, fmt, rid, max_chars), rid)
+    return Record(rid, _loader(data, fmt, rid, max_chars, encoding), rid)
 
 
-def iter_tar_members(path: Path, name: str, *, format: Optional[str] = None, max_chars: int = 1_000_000) -> Iterator[Record]:
+def iter_tar_members(
+    path: Path, name: str, *, format: Optional[str] = None, max_chars: int = 1_000_000, encoding: Optional[str] = None
+) -> Iterator[Record]:
     """One record per paper member of the archive at ``path``, in archive order (see the module)."""
     try:
         tar = tarfile.open(path, mode="r|*")
@@ -114,7 +116,7 @@ def iter_tar_members(path: Path, name: str, *, format: Optional[str] = None, max
             found += 1
             rid = _member_id(name, member.name)
             try:
-                record = _member_record(tar, member, rid, inner, format, max_chars)
+                record = _member_record(tar, member, rid, inner, format, max_chars, encoding)
             except (tarfile.TarError, *READ_ERRORS) as err:
                 yield Record(rid, _error_loader(
                     f"cannot read archive: {err or type(err).__name__} (the rest of the archive is not read)"), rid)

@@ -12,6 +12,7 @@ One function per format: :func:`iter_paper_file` (text, Markdown and the
 structured paper formats), :func:`iter_jsonl_records` (JSONL of records, or of
 S2ORC/unarXive papers) and :func:`iter_csv_records`.
 """
+import codecs
 import csv
 import glob
 import io
@@ -96,25 +97,87 @@ def _error_loader(message: str) -> Callable[[Language], Content]:
 
 
 #: What to do with text in another encoding (the records say it, once per record).
-RECODE_HINT = "save it as UTF-8: Excel's 'CSV UTF-8', or iconv -f cp1252 -t utf-8"
+RECODE_HINT = (
+    "pass --encoding cp1252 (or the file's encoding), or save it as UTF-8: Excel's 'CSV UTF-8', "
+    "or iconv -f cp1252 -t utf-8"
+)
+#: The byte-order marks of UTF-16 (Excel's "Unicode Text"): such a file is named, not taken for binary.
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF16_MESSAGE = "UTF-16 text: the file starts with a UTF-16 byte-order mark; save it as UTF-8 (Excel: 'CSV UTF-8')"
+UTF8_BOM = "\ufeff"
 
 
-def decode_text(data: bytes) -> str:
+def check_encoding(name: Optional[str]) -> Optional[str]:
+    """``--encoding``: Python's name of the encoding (``latin-1`` -> ``iso8859-1``), None for UTF-8
+    (the default); :class:`InputError` for an unknown one or one that does not write ASCII as ASCII
+    (UTF-16, UTF-32: line breaks, commas and quotes would not be the bytes the readers split on)."""
+    if not name:
+        return None
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise InputError(f"--encoding {name}: unknown encoding (e.g. cp1252, latin-1, utf-8)") from None
+    ascii_bytes = bytes(range(128))
+    try:
+        ascii_compatible = getattr(info, "_is_text_encoding", True) and info.encode(ascii_bytes.decode("ascii"))[0] == ascii_bytes
+    except (UnicodeError, TypeError):
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise InputError(
+            f"--encoding {name}: only encodings that write ASCII characters as ASCII bytes are read "
+            "(cp1252, latin-1, iso-8859-15, shift_jis, ...); convert UTF-16 or UTF-32 files to UTF-8"
+        )
+    return None if info.name == "utf-8" else info.name
+
+
+def decode_text(data: bytes, encoding: Optional[str] = None) -> str:
     """UTF-8 text exactly as stored (line endings and byte-order mark kept), or :class:`RecordError`.
 
     Bytes that are not text at all (NUL bytes, mostly control characters: a binary file under a
     text file's name) are ``binary content``; other bytes that are not UTF-8 are text in another
-    encoding (Latin-1, Windows-1252), which the error says how to convert.
+    encoding (Latin-1, Windows-1252): decoded in ``encoding`` (``--encoding``) when one is given,
+    else an error that says how to read or convert it. Text that is valid UTF-8 is always read as
+    UTF-8, so that a folder holding both UTF-8 and Windows-1252 files is read right.
     """
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
+        if data.startswith(UTF16_BOMS):
+            raise RecordError(UTF16_MESSAGE) from None
         if _looks_binary(data[:4096]):
             raise RecordError("binary content: the file is not text") from None
+        if encoding is not None:
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as other:
+                raise RecordError(
+                    f"not UTF-8 or {encoding} text: byte 0x{data[other.start]:02x} at offset {other.start} "
+                    f"is neither (is --encoding {encoding} the file's encoding?)"
+                ) from None
         raise RecordError(
             f"not UTF-8 text: invalid byte 0x{data[err.start]:02x} at offset {err.start} "
             f"(another encoding, such as Latin-1 or Windows-1252? {RECODE_HINT})"
         ) from None
+
+
+def recode_field(value: str, encoding: Optional[str]) -> str:
+    """A CSV field read as UTF-8 with its undecodable bytes kept as surrogates (surrogateescape),
+    decoded in ``encoding`` from its bytes; :class:`RecordError` when that cannot be."""
+    if not _has_surrogates(value):
+        return value
+    if encoding is None:
+        raise RecordError(f"not UTF-8 text: a byte of another encoding ({RECODE_HINT})")
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode(encoding)
+    except UnicodeError:
+        raise RecordError(
+            f"not UTF-8 or {encoding} text: a byte that is neither (is --encoding {encoding} the file's encoding?)"
+        ) from None
+
+
+def _without_bom(text: str) -> str:
+    return text[1:] if text.startswith(UTF8_BOM) else text
 
 
 def _looks_binary(sample: bytes) -> bool:
@@ -236,6 +299,8 @@ def content_format(name: str, head: bytes, whole: Callable[[], bytes]) -> Option
                 return "jsonl"  # a malformed first line: an error record, the others go on
             try:
                 obj = json.loads(whole())
+            except UnicodeDecodeError:
+                return "jsonl"  # records in another encoding: their reader decodes them (--encoding)
             except ValueError as err:
                 raise RecordError(f"malformed JSON: {err}") from None
             except RecursionError:
@@ -367,8 +432,10 @@ def iter_records(
     id_column: Optional[str] = None,
     max_chars: int = 1_000_000,
     exclude: Sequence[Path] = (),
+    encoding: Optional[str] = None,
 ) -> Iterator[Record]:
-    """Every record of ``inputs``, in order (see :func:`expand_inputs`)."""
+    """Every record of ``inputs``, in order (see :func:`expand_inputs`); ``encoding``: that of text
+    which is not UTF-8 (:func:`check_encoding`)."""
     if format is not None and format not in INPUT_FORMATS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
     files, _ = expand_inputs(inputs, exclude)
@@ -382,6 +449,7 @@ def iter_records(
             text_columns=text_columns,
             id_column=id_column,
             max_chars=max_chars,
+            encoding=encoding,
         )
 
 
@@ -393,6 +461,7 @@ def iter_file(
     text_columns: Optional[Sequence[str]] = None,
     id_column: Optional[str] = None,
     max_chars: int = 1_000_000,
+    encoding: Optional[str] = None,
 ) -> Iterator[Record]:
     if path.is_dir():
         yield Record(name, _error_loader(_folder_error(path)), name)
@@ -410,12 +479,14 @@ def iter_file(
     elif fmt == "tar":
         from .archive_input import iter_tar_members
 
-        yield from iter_tar_members(path, name, format=format, max_chars=max_chars)
+        yield from iter_tar_members(path, name, format=format, max_chars=max_chars, encoding=encoding)
     elif fmt == "jsonl" and _suffix(path) == ".json":
-        yield from iter_json_file(path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars)
+        yield from iter_json_file(
+            path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars, encoding=encoding
+        )
     elif fmt == "csv":
         yield from iter_csv_records(
-            path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars
+            path, name, text_columns=text_columns, id_column=id_column, max_chars=max_chars, encoding=encoding
         )
     elif fmt == "parquet":
         from .parquet_input import iter_parquet_records
@@ -431,16 +502,18 @@ def iter_file(
             id_column=id_column,
             paper_format=None if fmt == "jsonl" else fmt,
             max_chars=max_chars,
+            encoding=encoding,
         )
     elif fmt in ("s2orc", "unarxive") and _json_holds_list(path):
         yield from iter_json_file(
-            path, name, text_columns=text_columns, id_column=id_column, paper_format=fmt, max_chars=max_chars
+            path, name, text_columns=text_columns, id_column=id_column, paper_format=fmt, max_chars=max_chars,
+            encoding=encoding,
         )
     else:
-        yield iter_paper_file(path, name, fmt, max_chars=max_chars)
+        yield iter_paper_file(path, name, fmt, max_chars=max_chars, encoding=encoding)
 
 
-def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Record:
+def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int, encoding: Optional[str] = None) -> Record:
     """One paper per file; its id is its file name (relative to the folder given)."""
     max_bytes = 4 * max_chars + 1024
 
@@ -450,20 +523,25 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int) -> Recor
                     if fmt == "pdf" else _read_bytes(path, max_bytes))
         except OSError as err:
             raise RecordError(f"cannot read file: {err.strerror or err}") from None
-        return paper_content(data, nlp, fmt, name, max_chars)
+        return paper_content(data, nlp, fmt, name, max_chars, encoding)
 
     return Record(name, load, name)
 
 
-def paper_content(data: bytes, nlp: Language, fmt: str, name: str, max_chars: int) -> Content:
+def paper_content(
+    data: bytes, nlp: Language, fmt: str, name: str, max_chars: int, encoding: Optional[str] = None
+) -> Content:
     """A paper file's bytes as what the pipeline is given: a text paper's text as it is, else the
-    reader's Doc."""
+    reader's Doc. Text and Markdown that are not UTF-8 are read in ``encoding`` (:func:`decode_text`);
+    XML says its own encoding."""
     if fmt == "text":
-        text = decode_text(data)
+        text = decode_text(data, encoding)
         check_text(text, max_chars)
         return text
     if fmt == "pdf":
         return _read_pdf(data, nlp, name, max_chars)
+    if fmt == "markdown":
+        data = decode_text(data, encoding).encode("utf-8")
     return _read_structured(data, nlp, fmt, name)
 
 
@@ -541,8 +619,11 @@ def iter_jsonl_records(
     id_column: Optional[str] = None,
     paper_format: Optional[str] = None,
     max_chars: int = 1_000_000,
+    encoding: Optional[str] = None,
 ) -> Iterator[Record]:
     """One record per non-blank line; a line that is not a JSON object is an error record.
+    A UTF-8 byte-order mark before the first line is dropped; a line that is not UTF-8 is read
+    in ``encoding`` when one is given.
 
     The id is the line's id field (``--id-column``, else ``id``, ``paper_id``, ...),
     or ``<file>:<line number>``. With ``paper_format`` (S2ORC or unarXive), each
@@ -570,7 +651,9 @@ def iter_jsonl_records(
             fallback = f"{name}:{lineno}"
             where = f"{name}:{lineno}"
             try:
-                line = decode_text(raw)
+                line = decode_text(raw, encoding)
+                if lineno == 1:
+                    line = _without_bom(line)
                 obj = json.loads(line)
                 if not isinstance(obj, dict):
                     raise RecordError("not a JSON object")
@@ -598,11 +681,12 @@ def iter_json_file(
     id_column: Optional[str] = None,
     paper_format: Optional[str] = None,
     max_chars: int = 1_000_000,
+    encoding: Optional[str] = None,
 ) -> Iterator[Record]:
     """A ``.json`` file of records: one object (its id, else the file name) or a list of them
     (ids from their id fields, else ``<file>:<n>``). A file that does not parse is one error record."""
     try:
-        value = json.loads(decode_text(_read_bytes(path, 4 * max_chars + 1024)))
+        value = json.loads(_without_bom(decode_text(_read_bytes(path, 4 * max_chars + 1024), encoding)))
     except RecordError as err:
         yield Record(name, _error_loader(str(err)), name)
         return
@@ -643,12 +727,14 @@ def iter_csv_records(
     text_columns: Optional[Sequence[str]] = None,
     id_column: Optional[str] = None,
     max_chars: int = 1_000_000,
+    encoding: Optional[str] = None,
 ) -> Iterator[Record]:
     """One record per row (header first), with the separator of :func:`csv_delimiter`.
 
     A column named by ``--text-columns`` or ``--id-column`` that the header lacks
-    is an :class:`InputError` before any row is read. Rows that are not UTF-8
-    become error records.
+    is an :class:`InputError` before any row is read. A field that is not UTF-8 is
+    read in ``encoding`` when one is given (:func:`recode_field`); otherwise its row
+    becomes an error record.
     """
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
@@ -663,10 +749,11 @@ def iter_csv_records(
     with file:
         reader = csv.DictReader(file, delimiter=delimiter)
         try:
-            header = reader.fieldnames or []
+            header = _csv_header(reader.fieldnames or [], name, encoding)
         except (*READ_ERRORS, csv.Error) as err:
             yield Record(name, _error_loader(str(_unreadable(err))), name)
             return
+        reader.fieldnames = header
         check_csv_header(header, name, text_columns, id_column)
         rowno = 0
         while True:
@@ -683,7 +770,11 @@ def iter_csv_records(
                 yield Record(fallback, _error_loader(f"{_unreadable(err)} (the rest of the file is not read)"), fallback)
                 return
             extra = row.pop(None, None) or []  # values beyond the header's columns
-            bad = any(_has_surrogates(v) for v in row.values() if isinstance(v, str))
+            bad = None
+            try:
+                row = {k: recode_field(v, encoding) if isinstance(v, str) else v for k, v in row.items()}
+            except RecordError as err:
+                bad = str(err)
             rid = _record_id(row, id_column, fallback)
             if _has_surrogates(rid):
                 rid = fallback
@@ -693,13 +784,22 @@ def iter_csv_records(
                 yield Record(rid, _error_loader(message), fallback)
                 continue
             if bad:
-                yield Record(rid, _error_loader(f"not UTF-8 text: a byte of another encoding ({RECODE_HINT})"), fallback)
+                yield Record(rid, _error_loader(bad), fallback)
                 continue
             yield Record(rid, _json_loader(row, text_columns, None, max_chars, fallback), fallback)
 
 
 #: Field separators a CSV file may use: Excel writes ";" where "," is the decimal comma.
 CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def _csv_header(header: Sequence[str], name: str, encoding: Optional[str]) -> List[str]:
+    """The column names, read in ``encoding`` where they are not UTF-8; :class:`InputError` when
+    they cannot be read (the columns of every row would be wrong)."""
+    try:
+        return [recode_field(column, encoding) for column in header]
+    except RecordError as err:
+        raise InputError(f"{name}: its header is {err}") from None
 
 
 def csv_delimiter(path: Path) -> str:
@@ -745,12 +845,16 @@ def check_inputs(
     id_column: Optional[str] = None,
     exclude: Sequence[Path] = (),
     fields_read: Optional[List[Tuple[str, str]]] = None,
+    columns: Optional[Dict[str, Dict[str, List[str]]]] = None,
+    encoding: Optional[str] = None,
 ) -> Tuple[List[Path], List[Path]]:
     """Fail early, before any output is written, on inputs that cannot be used at all.
 
     Returns the files and the skipped files of :func:`expand_inputs`. Given a list as
     ``fields_read``, appends ``(file name, which columns make its text and id)`` for each CSV or
-    Parquet file whose columns were found by name (:func:`describe_fields`).
+    Parquet file whose columns were found by name (:func:`describe_fields`). Given a dict as
+    ``columns``, sets ``columns[path]`` to the :func:`resolve_columns` of each CSV or Parquet file
+    (for the manifest: what makes its records).
     """
     if format is not None and format not in INPUT_FORMATS:
         raise InputError(f"unknown format {format!r}; use one of {', '.join(INPUT_FORMATS)}")
@@ -764,33 +868,51 @@ def check_inputs(
             continue  # an error record for this file, later
         if fmt == "csv":
             try:
+                if _head(path, 2).startswith(UTF16_BOMS):
+                    raise InputError(f"{path.name}: {UTF16_MESSAGE}")
                 delimiter = csv_delimiter(path)
                 with _open_text(path) as file:
                     header = next(csv.reader(file, delimiter=delimiter), [])
             except (*READ_ERRORS, RecordError, csv.Error):
                 continue  # an error record for this file, later
+            header = _csv_header(header, path.name, encoding)
             check_csv_header(header, path.name, text_columns, id_column)
+            if columns is not None:
+                columns[str(path)] = resolve_columns(header, text_columns, id_column)
             if fields_read is not None and not (text_columns and id_column):
                 fields_read.append((path.name, describe_fields(header, text_columns, id_column)))
         elif fmt == "parquet":
             from .parquet_input import ParquetFileError, parquet_columns
 
             try:
-                columns = parquet_columns(path)
+                names = parquet_columns(path)
             except ParquetFileError:
                 continue  # an error record for this file, later
-            check_csv_header(columns, path.name, text_columns, id_column)
+            check_csv_header(names, path.name, text_columns, id_column)
+            if columns is not None:
+                columns[str(path)] = resolve_columns(names, text_columns, id_column)
             if fields_read is not None and not (text_columns and id_column):
-                fields_read.append((path.name, describe_fields(columns, text_columns, id_column)))
+                fields_read.append((path.name, describe_fields(names, text_columns, id_column)))
     return files, skipped
+
+
+def resolve_columns(
+    header: Sequence[str], text_columns: Optional[Sequence[str]], id_column: Optional[str]
+) -> Dict[str, List[str]]:
+    """The columns of ``header`` that make a record's text (joined in order) and its id (the first
+    non-empty one, in order; none: ``<file>:<row>``)."""
+    return {
+        "text": list(text_columns or text_fields(header) or []),
+        "id": [id_column] if id_column else id_fields(header),
+    }
 
 
 def describe_fields(header: Sequence[str], text_columns: Optional[Sequence[str]], id_column: Optional[str]) -> str:
     """Which columns of ``header`` make a record's text and id, in words, so that a run says what it
     took from a file whose columns it found by name."""
-    text = list(text_columns or text_fields(header) or [])
-    ids = [id_column] if id_column else id_fields(header)[:1]
-    return f"text from {' + '.join(repr(c) for c in text)}, id from {repr(ids[0]) if ids else '<file>:<row>'}"
+    found = resolve_columns(header, text_columns, id_column)
+    ids = found["id"][:1]
+    return f"text from {' + '.join(repr(c) for c in found['text'])}, id from {repr(ids[0]) if ids else '<file>:<row>'}"
 
 
 def _has_surrogates(value: str) -> bool:

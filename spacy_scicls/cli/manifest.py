@@ -9,6 +9,9 @@ have written the same records. Before the first byte of an output is written,
 - the software that runs it (spacy_scicls, spaCy, thinc, torch, transformers,
   numpy): another version may give other floats;
 - the options that change records (:class:`RecordOptions`);
+- how records are made (:func:`record_rules`): the version of the record's shape
+  (:data:`RECORD_SCHEMA`), the field names that give a record its text and id, and
+  the text and id columns of each CSV or Parquet file as they were resolved;
 - the inputs as given (absolute paths, globs kept as patterns) and the output format.
 
 A resume compares the manifest of the current run with the saved one
@@ -30,6 +33,14 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from .durable import fsync_dir
 
 FORMAT = "spacy_scicls.annotate_manifest.v1"
+#: The version of how an input record becomes an output record: its id, its text, the output's keys
+#: and columns. Bump it with any change that gives a record another id, text or shape, so that a
+#: resume never appends records made one way to records made another. Outputs whose manifest has
+#: no version were made before it was recorded (their JSONL/CSV ids may be ``<file>:<line>`` where
+#: a ``doi``, ``pmid`` or ``AwardNumber`` column gives them now): they are not continued.
+#:   1: ids from the id fields found by name (record_fields.ID_NAMES); --encoding; a JSON(L)
+#:      record file's UTF-8 byte-order mark dropped; Markdown decoded like text.
+RECORD_SCHEMA = 1
 SUFFIX = ".manifest.json"
 #: Distributions whose versions are part of the manifest: each can change the floats of a record.
 SOFTWARE = ("spacy-scicls", "spacy", "spacy-transformers", "thinc", "torch", "transformers", "numpy")
@@ -60,6 +71,7 @@ class RecordOptions:
     id_column: Optional[str] = None
     device: str = "cpu"  # "cpu" or "gpu": the same model gives other floats on a GPU
     keep_trf_data: bool = False  # .spacy output only
+    encoding: Optional[str] = None  # of input text that is not UTF-8 (None: refused)
 
     def to_dict(self) -> Dict[str, Any]:
         data = asdict(self)
@@ -166,6 +178,31 @@ def _absolute_input(item: str) -> str:
     return os.path.abspath(os.path.expanduser(item))
 
 
+def record_rules(columns: Optional[Mapping[str, Mapping[str, Sequence[str]]]] = None) -> Dict[str, Any]:
+    """How records are made: :data:`RECORD_SCHEMA`, a fingerprint of the field names that give a
+    record its text and id when no column is named (:mod:`.record_fields`, and how text columns
+    are joined), and ``columns``: for each CSV or Parquet file (by path), the text columns and the
+    id columns (tried in order) it was read with, as resolved from its header."""
+    from . import record_fields
+    from .inputs import FIELD_SEPARATOR
+
+    names = {
+        "text": record_fields.TEXT_NAMES,
+        "title": record_fields.TITLE_NAMES,
+        "abstract": record_fields.ABSTRACT_NAMES,
+        "id": record_fields.ID_NAMES,
+        "separator": FIELD_SEPARATOR,
+    }
+    return {
+        "schema": RECORD_SCHEMA,
+        "field_names": _sha256(_json_bytes(names)),
+        "columns": {
+            _absolute_input(path): {"text": list(found.get("text", [])), "id": list(found.get("id", []))}
+            for path, found in (columns or {}).items()
+        },
+    }
+
+
 def make_manifest(
     nlp: Any,
     *,
@@ -173,13 +210,16 @@ def make_manifest(
     options: RecordOptions,
     output_format: str,
     fingerprint: Optional[Dict[str, Any]] = None,
+    records: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """The manifest of a run of ``nlp`` on ``inputs`` (``fingerprint``: a precomputed
-    :func:`pipeline_fingerprint`, e.g. when several writers share one pipeline)."""
+    :func:`pipeline_fingerprint`, e.g. when several writers share one pipeline; ``records``: the
+    :func:`record_rules` of the inputs, by default those without any CSV or Parquet file's columns)."""
     return {
         "format": FORMAT,
         "pipeline": fingerprint if fingerprint is not None else pipeline_fingerprint(nlp),
         "software": software_versions(),
+        "records": records if records is not None else record_rules(),
         "options": options.to_dict(),
         "output_format": output_format,
         "inputs": [_absolute_input(str(item)) for item in inputs],
@@ -202,17 +242,38 @@ def read_manifest(output: Path) -> Optional[Dict[str, Any]]:
     return manifest
 
 
+def _staged_path(output: Path) -> Path:
+    path = manifest_path(output)
+    return path.with_name(path.name + ".tmp")
+
+
+def stage_manifest(output: Path, manifest: Mapping[str, Any]) -> None:
+    """Write the manifest to its temporary file and flush it to disk, without putting it in place
+    (:func:`commit_manifest`): a full disk fails here, before anything of the output is changed.
+    On an error no partial file is left."""
+    tmp = _staged_path(output)
+    data = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf8") + b"\n"
+    try:
+        with tmp.open("wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def commit_manifest(output: Path) -> None:
+    """Put the staged manifest in place (a rename, then fsync of the folder)."""
+    path = manifest_path(output)
+    os.replace(_staged_path(output), path)
+    fsync_dir(path.parent)
+
+
 def write_manifest(output: Path, manifest: Mapping[str, Any]) -> None:
     """Write the manifest atomically (a temporary file, fsync, rename, fsync of the folder)."""
-    path = manifest_path(output)
-    tmp = path.with_name(path.name + ".tmp")
-    data = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf8") + b"\n"
-    with tmp.open("wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+    stage_manifest(output, manifest)
+    commit_manifest(output)
 
 
 def _show(value: Any) -> str:
@@ -239,6 +300,7 @@ def differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> List[st
         else:
             changed += [f"component {name!r}" for name in new_c if old_c.get(name) != new_c.get(name)]
         out.append("the pipeline's fingerprint differs (" + (", ".join(changed) or "its weights") + ")")
+    out += record_differences(saved.get("records"), current.get("records") or {})
     for section, label in (("software", "version of"), ("options", "option")):
         old, new = saved.get(section) or {}, current.get(section) or {}
         for key in sorted(set(old) | set(new)):
@@ -248,6 +310,36 @@ def differences(saved: Mapping[str, Any], current: Mapping[str, Any]) -> List[st
         out.append(f"output format {_show(saved.get('output_format'))} in the output, {_show(current.get('output_format'))} now")
     if saved.get("inputs") != current.get("inputs"):
         out.append(f"inputs {_show(saved.get('inputs'))} in the output, {_show(current.get('inputs'))} now")
+    return out
+
+
+def _columns_in_words(found: Optional[Mapping[str, Any]]) -> str:
+    if found is None:
+        return "not read"
+    text = " + ".join(repr(c) for c in found.get("text") or []) or "none"
+    ids = ", then ".join(repr(c) for c in found.get("id") or [])
+    return f"text from {text}, id from {ids or '<file>:<row>'}"
+
+
+def record_differences(saved: Optional[Mapping[str, Any]], current: Mapping[str, Any]) -> List[str]:
+    """How the records of the output were made otherwise than this run would make them."""
+    if saved is None:
+        return [
+            f"record schema: none in the output (made by a version that did not record how it made "
+            f"records, whose ids may differ), {current.get('schema')} now"
+        ]
+    out: List[str] = []
+    if saved.get("schema") != current.get("schema"):
+        out.append(f"record schema {_show(saved.get('schema'))} in the output, {_show(current.get('schema'))} now")
+    if saved.get("field_names") != current.get("field_names"):
+        out.append("the field names that give a record its text and id differ (another version of record_fields)")
+    old_c, new_c = saved.get("columns") or {}, current.get("columns") or {}
+    for path in sorted(set(old_c) | set(new_c)):
+        if old_c.get(path) != new_c.get(path):
+            out.append(
+                f"columns of {Path(path).name}: {_columns_in_words(old_c.get(path))} in the output, "
+                f"{_columns_in_words(new_c.get(path))} now"
+            )
     return out
 
 
@@ -270,14 +362,19 @@ def check_resume(output: Path, current: Mapping[str, Any]) -> None:
 __all__ = [
     "FORMAT",
     "ManifestMismatch",
+    "RECORD_SCHEMA",
     "RecordOptions",
     "check_resume",
+    "commit_manifest",
     "component_fingerprint",
     "differences",
     "make_manifest",
     "manifest_path",
     "pipeline_fingerprint",
     "read_manifest",
+    "record_differences",
+    "record_rules",
     "software_versions",
+    "stage_manifest",
     "write_manifest",
 ]

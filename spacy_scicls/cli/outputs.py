@@ -110,6 +110,9 @@ class Writer:
         self._fd: Optional[int] = None
         self._cut_at: Optional[int] = None  # where the kept records end, until the first write
         self._n_records = 0
+        self._whole_ids: List[str] = []  # every complete record found by a resume, batch or not
+        self._whole_errors: List[Optional[str]] = []  # and their errors
+        self._whole_end: Optional[int] = None  # where they end, when a torn tail follows them
 
     # subclasses: record_line(record, doc) -> str ending in "\n"; line_id(line) -> str; header() -> str
     def header(self) -> str:
@@ -120,6 +123,13 @@ class Writer:
 
     def line_id(self, line: str) -> str:
         raise NotImplementedError
+
+    def line_error(self, line: str) -> Optional[str]:
+        raise NotImplementedError
+
+    def line_fields(self, line: str) -> tuple:
+        """``(id, error)`` of a written line."""
+        return self.line_id(line), self.line_error(line)
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -164,18 +174,43 @@ class Writer:
         end = data.rfind(b"\n") + 1  # complete lines end with a newline; the rest is torn
         lines = data[len(header) : end].split(b"\n")[:-1] if end > len(header) else []
         keep = len(lines) // align * align
-        ids = []
-        for lineno, line in enumerate(lines[:keep], 1):
+        ids, errors = [], []
+        for lineno, line in enumerate(lines, 1):
             try:
-                ids.append(self.line_id(line.decode("utf-8")))
+                rid, error = self.line_fields(line.decode("utf-8"))
+                ids.append(rid)
+                errors.append(error)
             except (ValueError, KeyError, IndexError, TypeError, StopIteration) as err:
+                if lineno > keep:
+                    break  # after the last whole batch: cut off like a torn tail
                 raise OutputError(
                     f"{self.path}: record {lineno} is not one this command wrote ({err}); "
                     "use --overwrite to start again"
                 ) from None
         cut = len(header) + sum(len(line) + 1 for line in lines[:keep])
         self._cut_at = cut if cut < len(data) else None
-        return ids
+        whole = len(header) + sum(len(line) + 1 for line in lines[: len(ids)])
+        self._whole_ids = ids
+        self._whole_errors = errors
+        self._whole_end = whole if whole < len(data) else None
+        return ids[:keep]
+
+    def written_ids(self) -> List[str]:
+        """After :meth:`open` with ``resume``: the ids of every complete record in the output,
+        including those after the last whole batch."""
+        return list(self._whole_ids)
+
+    def written_errors(self) -> List[Optional[str]]:
+        """The errors of the records of :meth:`written_ids` (None for an annotated record)."""
+        return list(self._whole_errors)
+
+    def keep_written(self) -> None:
+        """The resumed run has nothing to add (the output holds a record for every input): keep
+        every complete record, the last partial batch too; only a torn tail is cut off."""
+        if self._pending_header:
+            return
+        self._cut_at = self._whole_end
+        self._n_records = len(self._whole_ids)
 
     _pending_header = False
 
@@ -258,6 +293,13 @@ class JsonlWriter(Writer):
         record = json.loads(line)
         return str(record["id"])
 
+    def line_error(self, line: str) -> Optional[str]:
+        return json.loads(line).get("error")
+
+    def line_fields(self, line: str) -> tuple:
+        record = json.loads(line)  # once: a resume reads every line of the output
+        return str(record["id"]), record.get("error")
+
 
 class CsvWriter(Writer):
     """One row per record, for spreadsheets: ``id``, then per taxonomy its decided labels
@@ -298,6 +340,13 @@ class CsvWriter(Writer):
     def line_id(self, line: str) -> str:
         return next(csv.reader([line]))[0]
 
+    def line_error(self, line: str) -> Optional[str]:
+        return next(csv.reader([line]))[-1] or None
+
+    def line_fields(self, line: str) -> tuple:
+        row = next(csv.reader([line]))
+        return row[0], row[-1] or None
+
     def _row(self, values: Sequence[object]) -> str:
         out = io.StringIO()
         clean = ["" if v is None else escape_surrogates(" ".join(str(v).splitlines())) for v in values]
@@ -333,6 +382,8 @@ class DocBinWriter:
         self._n_parts = 0
         self._n_records = 0
         self._pending: Optional[tuple] = None  # (source, keep): what to set up before the first write
+        self._whole_ids: List[str] = []
+        self._whole_errors: List[Optional[str]] = []
 
     def exists(self) -> bool:
         return self.path.exists() or self._parts_in_progress()
@@ -356,19 +407,38 @@ class DocBinWriter:
             self._n_parts = 0
             return []
         ids: List[str] = []
+        errors: List[Optional[str]] = []
         if self._parts_in_progress():
             source = "parts"
-            for part in self._part_files():
-                ids.extend(str(doc.user_data.get(self.ID_KEY)) for doc in self._docs(part))
+            docs = (doc for part in self._part_files() for doc in self._docs(part))  # a part at a time
         elif self.path.exists():
             source = "output"
-            ids = [str(doc.user_data.get(self.ID_KEY)) for doc in self._docs(self.path)]
+            docs = self._docs(self.path)
         else:
-            source = None
+            source, docs = None, []
+        for doc in docs:
+            ids.append(str(doc.user_data.get(self.ID_KEY)))
+            errors.append(doc.user_data.get(self.ERROR_KEY))
         keep = len(ids) // align * align
         self._pending = (source, keep, len(ids))
         self._n_records = keep
+        self._whole_ids = ids
+        self._whole_errors = errors
         return ids[:keep]
+
+    def written_ids(self) -> List[str]:
+        """After :meth:`open` with ``resume``: the ids of every record in the output (or its parts)."""
+        return list(self._whole_ids)
+
+    def written_errors(self) -> List[Optional[str]]:
+        return list(self._whole_errors)
+
+    def keep_written(self) -> None:
+        """The resumed run has nothing to add: keep every record, the last partial batch too."""
+        if self._pending is not None:
+            source, _, n_ids = self._pending
+            self._pending = (source, n_ids, n_ids)
+            self._n_records = n_ids
 
     def _set_up(self) -> None:
         """Before the first write of a resumed run: the parts folder holds exactly the kept records."""

@@ -71,13 +71,14 @@ def _load(record: Record, nlp: Language, max_chars: int) -> Tuple[Union[str, Doc
         return None, f"cannot read record: {type(err).__name__}: {err}"
 
 
-def skip_done(records: Iterator[Record], done_ids: Sequence[str]) -> None:
-    """Advance ``records`` past those already in the output, checking that their ids match."""
-    for position, expected in enumerate(done_ids):
+def skip_done(records: Iterator[Record], done_ids: Sequence[str], start: int = 0) -> None:
+    """Advance ``records`` past those already in the output, checking that their ids match
+    (``start``: the output position of ``done_ids[0]``, when ``records`` are already past some)."""
+    for position, expected in enumerate(done_ids, start):
         record = next(records, None)
         if record is None:
             raise OutputError(
-                f"the output holds {len(done_ids):,} records but the inputs only {position:,}: "
+                f"the output holds {start + len(done_ids):,} records but the inputs only {position:,}: "
                 "it was made from other inputs; use --overwrite to start again"
             )
         if record.id != expected and escape_surrogates(record.id) != expected:
@@ -86,6 +87,21 @@ def skip_done(records: Iterator[Record], done_ids: Sequence[str]) -> None:
                 f"{position + 1:,} is {record.id!r}: the output was made from other inputs "
                 "(or another order); use --overwrite to start again"
             )
+
+
+def holds_every_record(records: Iterator[Record], done_ids: Sequence[str], written_ids: Sequence[str]) -> bool:
+    """After :func:`skip_done` over ``done_ids`` (the output's whole batches): whether the output's
+    other records (``written_ids`` past them: its last, partial batch) are the rest of the inputs,
+    so that a resume has nothing to do. :class:`OutputError` if they are other records; False
+    if the inputs hold more, or cannot be read past them (the run then says why)."""
+    tail = written_ids[len(done_ids):]
+    try:
+        skip_done(records, tail, start=len(done_ids))
+        return next(records, None) is None
+    except OutputError:
+        raise
+    except Exception:  # noqa: BLE001 - an input that breaks off: the run reports it in its place
+        return False
 
 
 def annotate_records(

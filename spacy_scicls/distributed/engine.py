@@ -29,6 +29,7 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Union
 
 from ..cli import DEFAULT_MODEL
 from ..cli.inputs import Record, check_inputs, iter_records
+from ..cli.manifest import record_rules
 from ..cli.progress import Progress
 from ..cli.run import Summary, error_kind
 from .manifest import (
@@ -147,6 +148,9 @@ def _new_manifest(inputs, files, shards: List[Shard], n_records, shard_size, sha
         "shard_format": shard_format,
         "pipeline": pipeline,
         "options": options,
+        # The input files' sizes and each shard's ids say whether the inputs are the same; this, whether
+        # the code makes records from them the same way.
+        "records": record_rules(),
         "shards": [
             {"file": shard_file_name(s.index, shard_format), "first": s.first, "records": len(s.ids), "ids": ids_digest(s.ids)}
             for s in shards

@@ -111,7 +111,10 @@ COMPARED = ("inputs", "input_files", "n_records", "shard_size", "shard_format", 
 
 def differences(old: Dict, new: Dict) -> List[str]:
     """What differs between the manifest of an output and this run's (empty: it may resume)."""
-    out: List[str] = []
+    from ..cli.manifest import record_differences
+
+    # How records are made (the record schema and the field names of text and ids), as for one machine.
+    out: List[str] = record_differences(old.get("records"), new.get("records") or {}) if "records" in new else []
     for key in COMPARED:
         a, b = old.get(key), new.get(key)
         if a == b:
