@@ -231,6 +231,21 @@ def test_shipped_weights_read_a_numbered_reference_list_in_a_narrow_column_as_no
     assert found == ["1 Introduction", "2 Methods", "3 Results", "4 Discussion", "References"]
 
 
+def test_reference_cues_mark_the_lines_after_a_list_heading_and_count_citation_marks():
+    from spacy_scicls.segmentation.lines import REFERENCE_CUES, reference_cues
+
+    lines = ["4 Discussion", "We compare (2019) with earlier work.", "", "References",
+             "1. Okafor A, Chen B. Rain and runoff. Hydrol Lett. 2019;4:1-9.",
+             "2. Smith, J. (2020). Soil. https://doi.org/10.1/x", "Appendix A. Data"]
+    first = numpy.asarray([0.9, 0.0, 0.0, 0.9, 0.1, 0.1, 0.8], dtype="float32")
+    R = reference_cues(lines, first)
+    after, marks = REFERENCE_CUES.index("after_reference_heading"), REFERENCE_CUES.index("citation_marks")
+    assert R[:, after].tolist() == [0, 0, 0, 0, 1, 1, 1]  # from the line after the list's heading on
+    assert R[1, marks] == 0.5 and R[4, marks] == 1.0 and R[5, marks] == 1.0 and R[6, marks] == 0.0
+    # A list heading the first pass does not take for a heading starts nothing.
+    assert reference_cues(lines, numpy.zeros(7, dtype="float32"))[:, after].sum() == 0
+
+
 def test_a_heading_ending_in_a_colon_or_followed_by_a_long_line_takes_no_more_lines():
     body = "Body text of a paragraph that runs on to the end of the column."
     text = f"Author contributions:\nmj and dlr designed the code.\n{body}\n"

@@ -116,8 +116,14 @@ PROBABILITY_CUES = ("p_self", "p_prev", "p_next", "p_prev2", "p_next2", "p_prev_
 #: the most the first pass gives any of its lines alone.
 UNIT_FEATURES = ("unit_p", "unit_prev_p", "unit_next_p", "unit_min_line_p", "unit_max_line_p", "unit_lines_1",
                  "unit_lines_2", "unit_lines_3_4", "unit_lines_5", "unit_first", "unit_next_longer")
+#: Cues of a reference list, added to the second pass: whether the line comes after a line that the first
+#: pass takes for a reference list's heading ("References", "Bibliography"), and how many marks of a
+#: citation it holds (a URL, a DOI, a year in brackets or before a volume, "et al.", a page range): an
+#: entry's lines are numbered one after the other and capitalised, as headings are, and a long numbered
+#: heading reads like an entry once reflowed.
+REFERENCE_CUES = ("after_reference_heading", "citation_marks")
 #: All that the second pass reads besides :data:`FEATURES`.
-CONTEXT_FEATURES = PROBABILITY_CUES + UNIT_FEATURES
+CONTEXT_FEATURES = PROBABILITY_CUES + UNIT_FEATURES + REFERENCE_CUES
 #: The cues whose values make a line's style for the second pass's document-level cues: the paper's
 #: headings share a style (numbered or not, capitals, title case, a closing full stop), its other lines
 #: seldom have it.
@@ -585,6 +591,26 @@ def unit_features(n: int, units: Sequence[Sequence[int]], unit_first: Sequence[f
     return U
 
 
+_CITATION_MARKS = re.compile(r"https?://|\bdoi\b|\(\d{4}[a-z]?\)|\b(?:19|20)\d\d[a-z]?[;:]\s*\d|\bet al\b|"
+                             r"\b(?:19|20)\d\d\.$|\bpp?\.\s*\d|\bvol\.\s*\d|\d+\s*[\u2013-]\s*\d+\.?$", re.I)
+
+
+def reference_cues(lines: Sequence[str], first: Sequence[float]) -> numpy.ndarray:
+    """:data:`REFERENCE_CUES` of each line, from the first pass's probabilities ``first``."""
+    R = numpy.zeros((len(lines), len(REFERENCE_CUES)), dtype="float32")
+    prefixes = line_number_prefixes(lines)
+    after = False
+    for i, line in enumerate(lines):
+        body = line[prefixes[i]:].strip()
+        if not body:
+            continue
+        R[i, 0] = float(after)
+        R[i, 1] = min(len(_CITATION_MARKS.findall(body)) / 2.0, 1.0)
+        if first[i] >= 0.5 and _bare(body).lower().rstrip(":. ") in REFERENCE_HEADINGS:
+            after = True
+    return R
+
+
 def context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarray,
                      unit_cues: numpy.ndarray) -> numpy.ndarray:
     """:data:`FEATURES` of each line followed by :data:`CONTEXT_FEATURES`, from the
@@ -625,7 +651,7 @@ def context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarra
             others = n_sure - own
             C[i, 7] = (sure_count[style] - own) / others if others else 0.0
             C[i, 8] = (total[style] - probs[k]) / (count[style] - 1) if count[style] > 1 else 0.0
-    return numpy.hstack([X, C, unit_cues])
+    return numpy.hstack([X, C, unit_cues, reference_cues(lines, first)])
 
 
 class HeadingLineModel:
