@@ -8,7 +8,8 @@ import numpy
 
 from spacy_scicls.segmentation.lines import (
     _CAPTION, _COMPOUND_LABEL, _MARKDOWN, _NUMBERED, _PAGE_NUMBER, _PARENS_END, _ROMAN, _SECTION_NUMBER,
-    _SHAPE_DIGITS, _STOP, _UNIT, BASE_FEATURES, FEATURES, NEIGHBOUR_CUES, _bare, _furniture_key, _known,
+    _SHAPE_DIGITS, _STOP, _UNIT, BASE_FEATURES, FEATURES, NEIGHBOUR_CUES, REFERENCE_HEADINGS, _bare,
+    _furniture_key, _known,
     line_number_prefixes, local_widths, number_sequence,
 )
 from spacy_scicls.segmentation.rule_based import KNOWN_HEADINGS, MAX_HEADING_CHARS, MAX_HEADING_WORDS
@@ -204,6 +205,8 @@ def reference_line_features(lines: Sequence[str]) -> numpy.ndarray:
             "number_follows": float(follows[i]),
             "number_followed": float(followed[i]),
             "local_rel_len": min(len(s) / local_typical.get(i, typical), 2.0),
+            "after_list_heading": float(any(_bare(stripped[j]).lower().rstrip(":. ") in REFERENCE_HEADINGS
+                                            for j in range(i) if stripped[j])),
         }
         X[i, : len(BASE_FEATURES)] = [f[name] for name in BASE_FEATURES]
     base = {name: k for k, name in enumerate(BASE_FEATURES)}

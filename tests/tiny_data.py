@@ -85,7 +85,7 @@ PAPERS = [
         "El Nino and rainfall in Africa\n\n"
         "Abstract\nEl Nino changes rainfall and flood risk in Africa.\n\n"
         "1 Introduction\nThe ENSO index tracks El Nino. Sea surface temperature drives rainfall.\n\n"
-        "2 Data and Methods\nWe use an ENSO index and rainfall data for Africa.\n\n"
+        "2 Data and methods\nWe use an ENSO index and rainfall data for Africa.\n\n"
         "3 Results\nFlood risk in Africa rises in El Nino years.\n",
         ["abstract", "introduction", "methods", "results"],
         {"arxiv": ["physics.ao-ph"], "erc": ["PE10"]},

@@ -90,6 +90,9 @@ FEATURES = (
     # before "2.2") comes earlier in the text, or whose successor comes later; and the line's length against
     # the lines around it (a column's width changes at a float, a table, a two-column page).
     "number_follows", "number_followed", "local_rel_len",
+    # A reference list's entries come after its heading ("References", "Literature cited"): numbered lines
+    # there are entries, elsewhere they may be headings.
+    "after_list_heading",
 )
 #: Cues of the previous and the next non-empty line that each line also reads
 #: (as ``prev:<cue>`` and ``next:<cue>`` in :data:`FEATURES`), so that the
@@ -323,6 +326,14 @@ def _neighbour(values: numpy.ndarray, index: numpy.ndarray, missing=0.0) -> nump
     return numpy.where(index >= 0, values[index], missing)
 
 
+def _after_list_heading(bares: Sequence[str]) -> numpy.ndarray:
+    """Whether an earlier line of ``bares`` (the non-empty lines past their numbers) is a reference
+    list's heading: a name of :data:`REFERENCE_HEADINGS` alone on its line."""
+    heads = numpy.fromiter((b.lower().rstrip(":. ") in REFERENCE_HEADINGS for b in bares), dtype=bool,
+                           count=len(bares))
+    return (numpy.cumsum(heads) - heads) > 0
+
+
 def line_features(lines: Sequence[str]) -> numpy.ndarray:
     """One row of cues (:data:`FEATURES`) per line; empty lines get a zero row.
 
@@ -521,6 +532,7 @@ def line_features(lines: Sequence[str]) -> numpy.ndarray:
         "number_follows": numpy.asarray(follows, dtype=bool)[rows],
         "number_followed": numpy.asarray(followed, dtype=bool)[rows],
         "local_rel_len": numpy.minimum(lengths / local_typical, 2.0),
+        "after_list_heading": _after_list_heading(bares),
     }
     columns = numpy.empty((len(BASE_FEATURES), len(rows)), dtype="float32")  # one cue a row: filled in place
     for column, name in enumerate(BASE_FEATURES):
