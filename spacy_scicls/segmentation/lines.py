@@ -326,11 +326,16 @@ def _neighbour(values: numpy.ndarray, index: numpy.ndarray, missing=0.0) -> nump
     return numpy.where(index >= 0, values[index], missing)
 
 
+def _names_reference_list(bare: str) -> bool:
+    """Whether a line past its number (``bare``) is a reference list's heading: a name of
+    :data:`REFERENCE_HEADINGS` alone on its line."""
+    return bare.lower().rstrip(":. ") in REFERENCE_HEADINGS
+
+
 def _after_list_heading(bares: Sequence[str]) -> numpy.ndarray:
     """Whether an earlier line of ``bares`` (the non-empty lines past their numbers) is a reference
-    list's heading: a name of :data:`REFERENCE_HEADINGS` alone on its line."""
-    heads = numpy.fromiter((b.lower().rstrip(":. ") in REFERENCE_HEADINGS for b in bares), dtype=bool,
-                           count=len(bares))
+    list's heading (:func:`_names_reference_list`)."""
+    heads = numpy.fromiter(map(_names_reference_list, bares), dtype=bool, count=len(bares))
     return (numpy.cumsum(heads) - heads) > 0
 
 
@@ -618,7 +623,7 @@ def reference_cues(lines: Sequence[str], first: Sequence[float]) -> numpy.ndarra
             continue
         R[i, 0] = float(after)
         R[i, 1] = min(len(_CITATION_MARKS.findall(body)) / 2.0, 1.0)
-        if first[i] >= 0.5 and _bare(body).lower().rstrip(":. ") in REFERENCE_HEADINGS:
+        if first[i] >= 0.5 and _names_reference_list(_bare(body)):
             after = True
     return R
 
@@ -827,7 +832,7 @@ def heading_flags(lines: Sequence[str], probs: Sequence[float], threshold: float
         if not flags[i]:
             continue
         bare = _bare(bodies[i])
-        if bare.lower().rstrip(":. ") in REFERENCE_HEADINGS:
+        if _names_reference_list(bare):
             in_references = True
         elif in_references and (bodies[i].endswith(".") or _CITATION.search(bodies[i])) \
                 and not (_known(bare) or _BACK_MATTER.match(bare) or _APPENDIX_NUMBER.match(bodies[i])):
