@@ -249,3 +249,16 @@ def test_ray_options_need_the_ray_engine_and_a_folder(tmp_path):
     to_file = subprocess.run(base + ["--output", str(tmp_path / "o.jsonl"), "--engine", "ray"], capture_output=True, text=True, timeout=120)
     assert to_file.returncode == 2 and "is a folder of shard files" in to_file.stderr
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_a_stopped_runs_partial_files_are_removed_once_each(tmp_path):
+    # A run killed while writing leaves a shard's and the manifest's ".tmp" files; a resume removes
+    # them (and only them) before it starts, whichever of them there are.
+    from spacy_scicls.distributed.engine import OutputFolder
+
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ["shard-000003.jsonl.tmp", "manifest.json.tmp", "shard-000001.jsonl", "notes.txt"]:
+        (out / name).write_text("x")
+    OutputFolder(out).remove_partial_files()
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "shard-000001.jsonl"]

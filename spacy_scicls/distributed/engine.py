@@ -134,8 +134,9 @@ class OutputFolder:
             path.unlink()
 
     def remove_partial_files(self) -> None:
-        for path in list(self.path.glob("shard-*.tmp")) + list(self.path.glob("*.tmp")):
-            path.unlink()
+        """Remove what a stopped run left half written (shard and manifest files, named ``*.tmp``)."""
+        for path in sorted(self.path.glob("*.tmp")):
+            path.unlink(missing_ok=True)
 
 
 def _new_manifest(inputs, files, shards: List[Shard], n_records, shard_size, shard_format, pipeline, options) -> Dict:
