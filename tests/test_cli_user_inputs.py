@@ -260,9 +260,10 @@ def test_an_archive_that_breaks_off_keeps_what_was_read(tmp_path):
 
 
 def test_an_archive_without_papers_is_one_error_record(tmp_path):
-    (tmp_path / "2004.14974.gz").write_bytes(_tar({"main.tex": b"\\documentclass{article}", "fig.png": b"x", "refs.bib": b"@a{}"}))
-    assert _texts(tmp_path / "2004.14974.gz") == [
-        ("2004.14974.gz", "ERROR no papers in the archive: it holds files of other types (.tex: 1, .png: 1, .bib: 1)")
+    # (a LaTeX source is one paper: tests/test_latex_reader.py)
+    (tmp_path / "figures.tar.gz").write_bytes(_tar({"fig.svg": b"<svg/>", "fig.png": b"x", "refs.bib": b"@a{}"}))
+    assert _texts(tmp_path / "figures.tar.gz") == [
+        ("figures.tar.gz", "ERROR no papers in the archive: it holds files of other types (.svg: 1, .png: 1, .bib: 1)")
     ]
 
 

@@ -56,6 +56,50 @@ def is_latex_part(path: Path) -> bool:
     return _DOCUMENTCLASS.search(head) is None
 
 
+def latex_parts(files: Iterable[Path]) -> Set[Path]:
+    """The files of a folder's listing that belong to a paper's LaTeX source without being a paper: every
+    ``.tex`` file without ``\\documentclass``, and every file below a paper's folder that its LaTeX names
+    (``\\includegraphics{figures/plot}``, a ``.bbl``, a data file), so that a figure's PDF is not read as
+    a paper while another paper's PDF beside it is."""
+    files = list(files)
+    tex = [p for p in files if p.suffix.lower() == ".tex"]
+    if not tex:
+        return set()
+    mains = {p for p in tex if not is_latex_part(p)}
+    parts = {p for p in tex if p not in mains}
+    for root in {p.parent for p in mains}:
+        named = set()
+        for p in tex:
+            if root == p.parent or root in p.parents:
+                named |= _names_in(p)
+        for p in files:
+            if p in mains or p in parts or not (root == p.parent or root in p.parents):
+                continue
+            relative = p.relative_to(root).as_posix()
+            if named & {relative, relative.rsplit(".", 1)[0], p.name, p.stem} or p.suffix.lower() == ".bbl":
+                parts.add(p)
+    return parts
+
+
+_ARGUMENT = re.compile(rb"\{([^{}\n]{1,300})\}")
+
+
+def _names_in(path: Path) -> Set[str]:
+    """What the braced arguments of a .tex file name (file names among them), lower case kept."""
+    try:
+        with open_binary(path) as file:
+            data = file.read(16 * 1024 * 1024)
+    except (*READ_ERRORS, ValueError):
+        return set()
+    out = set()
+    for match in _ARGUMENT.finditer(data):
+        for item in match.group(1).decode("utf-8", "replace").split(","):
+            item = item.strip().removeprefix("./")
+            if item:
+                out.add(item)
+    return out
+
+
 def _source_error(err: Exception, name: str) -> RecordError:
     from ..readers.latex import EncodingError
 
@@ -72,20 +116,6 @@ def _check_file(data: bytes) -> bytes:
     if _looks_binary(data[:4096]):
         raise RecordError("binary content: the file is not text")
     return data
-
-
-def latex_parts(files: Iterable[Path]) -> Set[Path]:
-    """The files of a folder's listing that belong to a paper's LaTeX source without being its main file:
-    every file in the folder of a ``.tex`` file with ``\\documentclass`` and below it (its parts, figures,
-    data), and every other ``.tex`` file."""
-    files = list(files)
-    tex = [p for p in files if p.suffix.lower() == ".tex"]
-    if not tex:
-        return set()
-    mains = {p for p in tex if not is_latex_part(p)}
-    roots = {p.parent for p in mains}
-    return {p for p in files if p not in mains and (p.suffix.lower() == ".tex" or any(
-        r == p.parent or r in p.parents for r in roots))}
 
 
 def latex_record(path: Path, name: str, *, archive: Optional[bool], max_chars: int, encoding: Optional[str] = None) -> Record:

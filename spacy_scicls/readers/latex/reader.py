@@ -89,7 +89,7 @@ def read_latex_bytes(data: bytes, paper: Paper, *, path: Optional[Path] = None, 
         return read_latex(sources.from_tar(data, name, limits, encoding), paper, limits)
     if len(data) > limits.max_file_bytes:
         raise SourceError(f"{len(data):,} bytes, more than {limits.max_file_bytes:,} for one .tex file")
-    text = sources.decode_tex(data, name, encoding)
+    text = sources.decode_tex(data, None, encoding)
     if not text.strip():
         raise SourceError("is empty")
     if path is not None:

@@ -75,14 +75,15 @@ class LatexSource:
     notes: List[str] = field(default_factory=list)
 
 
-def decode_tex(data: bytes, name: str, encoding: Optional[str] = None) -> str:
+def decode_tex(data: bytes, name: Optional[str], encoding: Optional[str] = None) -> str:
     """A .tex file's text: UTF-8, else the encoding its ``inputenc`` declares, else ``encoding``.
 
     Latin-1 sources are common on arXiv and say so with ``\\usepackage[latin1]{inputenc}``; a file that
     is neither UTF-8 nor declares its encoding (nor is given one) is an error, not a guess.
     """
+    where = f"{name}: " if name else ""
     if b"\x00" in data[:65536]:
-        raise SourceError(f"{name}: binary content, not LaTeX")
+        raise SourceError(f"{where}binary content, not LaTeX")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -93,12 +94,12 @@ def decode_tex(data: bytes, name: str, encoding: Optional[str] = None) -> str:
                 codec = INPUTENC.get(option.strip().lower()) or codec
         codec = codec if codec and codec != "utf-8" else encoding
         if codec is None:
-            raise EncodingError(f"{name}: not UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}) and no "
+            raise EncodingError(f"{where}not UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}) and no "
                               "\\usepackage[...]{inputenc} says its encoding") from None
         try:
             return data.decode(codec)
         except UnicodeDecodeError:
-            raise SourceError(f"{name}: neither UTF-8 nor {codec}, the encoding it declares") from None
+            raise SourceError(f"{where}neither UTF-8 nor {codec}, the encoding it declares") from None
 
 
 def strip_comments(text: str) -> str:
