@@ -139,11 +139,14 @@ def group_end(s: str, i: int) -> int:
     return len(s)
 
 
-def bracket_end(s: str, i: int, limit: int = 20_000) -> Optional[int]:
+def bracket_end(s: str, i: int, limit: int = 8_000) -> Optional[int]:
     """The index of the ``]`` that closes the ``[`` at ``i`` outside braces; None when no ``]`` does before a
     blank line or ``limit`` characters (then the ``[`` is text, not an optional argument)."""
+    stop = min(len(s), i + limit)
+    if s.find("]", i + 1, stop) < 0:  # the usual case for a [ that is text; found without a token scan
+        return None
     depth = 0
-    for match in _BRACKETS.finditer(s, i + 1, min(len(s), i + limit)):
+    for match in _BRACKETS.finditer(s, i + 1, stop):
         token = match.group()
         if token == "{":
             depth += 1

@@ -35,8 +35,7 @@ _INCLUDE = re.compile(r"\\(input|include|subfile|subfileinclude)\s*(?:\{([^{}\n]
 # the comment takes the line break and the next line's leading blanks with it.
 _COMMENT = re.compile(r"(?<!\\)((?:\\\\)*)%[^\n]*(?:\n[ \t]*)?")
 # Environments whose content is not running text and may hold a % or unbalanced braces.
-_VERBATIM = re.compile(r"\\begin\s*\{(verbatim\*?|Verbatim|lstlisting|minted|comment|filecontents\*?)\}.*?"
-                       r"\\end\s*\{\1\}", re.S)
+_VERBATIM = re.compile(r"\\begin\s*\{(verbatim\*?|Verbatim|lstlisting|minted|comment|filecontents\*?)\}")
 _CONDITIONAL = re.compile(r"\\(iffalse|if[a-zA-Z]*|else|fi)(?![a-zA-Z])")
 
 
@@ -104,9 +103,23 @@ def decode_tex(data: bytes, name: Optional[str], encoding: Optional[str] = None)
 
 def strip_comments(text: str) -> str:
     """The text without its comments, verbatim blocks, ``comment`` environments and ``\\iffalse`` blocks."""
-    text = _VERBATIM.sub(" ", text)
+    text = _drop_verbatim(text)
     text = _COMMENT.sub(r"\1", text)
     return _drop_iffalse(text)
+
+
+def _drop_verbatim(text: str) -> str:
+    """Verbatim-like environments left out, found with one pass (an unclosed one runs to the end, as in TeX)."""
+    out: List[str] = []
+    pos = 0
+    for match in _VERBATIM.finditer(text):
+        if match.start() < pos:
+            continue
+        end = text.find(f"\\end{{{match.group(1)}}}", match.end())
+        out.append(text[pos:match.start()] + " ")
+        pos = len(text) if end < 0 else end + len(match.group(1)) + 6
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _drop_iffalse(text: str) -> str:
@@ -306,14 +319,17 @@ def expand(source: LatexSource, main: str, limits: Limits) -> Tuple[str, List[st
     """The main file's text, comments out, every include resolved in place (bounded, see :class:`Limits`).
     Returns the text and notes on includes that were not resolved."""
     notes: List[str] = []
-    count = 0
+    count = size = 0
 
     def body(member: str, stack: Tuple[str, ...]) -> str:
-        nonlocal count
+        nonlocal count, size
         text = source.read(member)
         if text is None:
             return ""
         text = strip_comments(text)
+        size += len(text)  # counted before the text is put together, so that it never grows past the bound
+        if size > limits.max_chars:
+            raise SourceError(f"more than {limits.max_chars:,} characters with its includes")
 
         def include(match: "re.Match") -> str:
             nonlocal count
@@ -322,7 +338,8 @@ def expand(source: LatexSource, main: str, limits: Limits) -> Tuple[str, List[st
             if target is None:
                 notes.append(f"\\{match.group(1)}{{{raw}}}: outside the source: refused")
                 return " "
-            found = next((t for t in (target, target + ".tex") if t in source.names or source.read(t) is not None), None)
+            tries = (target,) if target.lower().endswith(".tex") else (target + ".tex", target)  # as TeX looks
+            found = next((t for t in tries if t in source.names or source.read(t) is not None), None)
             if found is None:
                 if not raw.lower().endswith((".sty", ".cls", ".pgf", ".tikz", ".pdf_tex")):
                     notes.append(f"\\{match.group(1)}{{{raw}}}: no such file in the source")
@@ -340,10 +357,7 @@ def expand(source: LatexSource, main: str, limits: Limits) -> Tuple[str, List[st
             sep = "\n\n" if match.group(1) == "include" else " "
             return sep + body(found, stack + (found,)) + sep
 
-        out = _INCLUDE.sub(include, text)
-        if len(out) > limits.max_chars:
-            raise SourceError(f"more than {limits.max_chars:,} characters with its includes")
-        return out
+        return _INCLUDE.sub(include, text)
 
     return body(main, (main,)), notes
 
