@@ -79,7 +79,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
 
     A file that starts with ``%PDF-`` is a PDF whatever its name says;
     ``.tei.xml`` is TEI, ``.nxml`` JATS, ``.md`` Markdown, ``.txt`` text,
-    ``.pdf`` PDF; for other ``.xml`` files and JSON the first bytes decide (a ``<TEI``
+    ``.pdf`` PDF, ``.tex`` LaTeX; a tar archive or LaTeX's first bytes (``\\documentclass``: arXiv's
+    e-prints have no ending) are LaTeX; for other ``.xml`` files and JSON the first bytes decide (a ``<TEI``
     root or the TEI namespace, a JATS ``<article``; unarXive's
     ``sec_type``/``discipline`` keys). Raises :class:`ReaderError` when
     neither tells.
