@@ -320,3 +320,94 @@ def test_an_archive_of_papers_with_a_tex_member_is_still_read_member_by_member(t
         from spacy_scicls.cli.inputs import paper_content
 
         paper_content(b"   ", spacy.blank("en"), "latex", "x.tex", 1000)
+
+
+TEMPLATES = {
+    # APS's revtex: abstract before \maketitle, affiliations, an acknowledgments environment
+    "revtex": r"""\documentclass[aps,prl,reprint,superscriptaddress]{revtex4-2}
+\begin{document}
+\preprint{APS/123-QED}
+\title{Phonons in a \texorpdfstring{$2\times 2$}{2x2} lattice}
+\author{C. Author}\affiliation{A University}\email{c@example.org}
+\begin{abstract}
+We measure phonons.
+\end{abstract}
+\pacs{63.20.-e}
+\maketitle
+\section{Introduction}
+Phonons matter, \ie they carry heat.
+\begin{acknowledgments}
+We thank the reviewers.
+\end{acknowledgments}
+\end{document}""",
+    # ACM's acmart: CCS concepts and keywords are front matter, not text
+    "acmart": r"""\documentclass[sigconf]{acmart}
+\acmConference[Conf '24]{Conference}{June}{Place}
+\begin{document}
+\title{Ranking Papers}
+\begin{abstract}We rank papers.\end{abstract}
+\begin{CCSXML}
+<ccs2012><concept><concept_id>10002951</concept_id></concept></ccs2012>
+\end{CCSXML}
+\ccsdesc[500]{Information systems~Retrieval models}
+\keywords{ranking, retrieval}
+\maketitle
+\section{Introduction}
+Ranking is old.
+\begin{acks}
+Funded by a grant.
+\end{acks}
+\end{document}""",
+    # IEEE: a drop cap and keywords
+    "ieeetran": r"""\documentclass[conference]{IEEEtran}
+\begin{document}
+\title{Grid Stability}
+\maketitle
+\begin{abstract}
+We study grids.
+\end{abstract}
+\begin{IEEEkeywords}
+power, grid
+\end{IEEEkeywords}
+\section{Introduction}
+\IEEEPARstart{T}{his} paper studies grids.
+\end{document}""",
+    # ICML: the title inside \twocolumn's optional argument
+    "icml": r"""\documentclass{article}
+\usepackage{icml2024}
+\begin{document}
+\twocolumn[
+\icmltitle{Sparse Attention at Scale}
+\icmlsetsymbol{equal}{*}
+\begin{icmlauthorlist}
+\icmlauthor{D. Author}{a}
+\end{icmlauthorlist}
+\icmlaffiliation{a}{Somewhere}
+\icmlkeywords{attention}
+]
+\begin{abstract}
+Attention is sparse.
+\end{abstract}
+\section{Introduction}
+Transformers attend.
+\end{document}""",
+}
+EXPECTED = {
+    "revtex": ("Phonons in a 2\\times 2 lattice", "We measure phonons.",
+               [("Introduction", "Phonons matter, i.e. they carry heat."), ("Acknowledgments", "We thank the reviewers.")]),
+    "acmart": ("Ranking Papers", "We rank papers.",
+               [("Introduction", "Ranking is old."), ("Acknowledgments", "Funded by a grant.")]),
+    "ieeetran": ("Grid Stability", "We study grids.", [("Introduction", "This paper studies grids.")]),
+    "icml": ("Sparse Attention at Scale", "Attention is sparse.", [("Introduction", "Transformers attend.")]),
+}
+
+
+@pytest.mark.parametrize("template", sorted(TEMPLATES))
+def test_the_publishers_templates(nlp, template):
+    doc = read_paper(TEMPLATES[template].encode(), nlp, name=f"{template}.tex")
+    title, abstract, sections = EXPECTED[template]
+    meta = doc._.scicls_meta
+    assert (meta["title"], meta["abstract"]) == (title, abstract)
+    got = [(s._.heading, doc.text[s.start_char:s.end_char].split("\n", 1)[1]) for s in list(doc.spans["sections"])[1:]]
+    assert got == sections
+    assert doc.text.startswith(title + "\n\nAbstract\n" + abstract + "\n\n")  # no front matter left in the text

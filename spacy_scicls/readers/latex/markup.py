@@ -51,28 +51,34 @@ SYMBOLS = {
     "AA": "Å", "l": "ł", "L": "Ł", "i": "i", "j": "j", "slash": "/", "textmu": "µ", "textpm": "±",
     "texttimes": "×", "quad": " ", "qquad": " ", "enspace": " ", "thinspace": " ", "space": " ",
     "newline": " ", "linebreak": " ", "par": PAR, "smallskip": PAR, "medskip": PAR, "bigskip": PAR,
+    # what papers write for these when a package, not the author, defines them (the author's own win)
+    "ie": "i.e.", "eg": "e.g.", "Ie": "I.e.", "Eg": "E.g.", "etal": "et al.", "etc": "etc.", "vs": "vs.",
+    "cf": "cf.", "wrt": "w.r.t.",
 }
 # name -> (argument spec, what is written): spec letters are "*" (an optional star), "[" (an optional
 # argument), "{" (a mandatory one); what is written is "" (nothing), an int (that mandatory argument,
-# read as text) or "all" (every mandatory argument, read as text).
+# read as text), "all" (every mandatory argument, read as text, a space between) or "joined" (with none).
 MACROS: Dict[str, Tuple[str, object]] = {}
 for _names, _spec, _out in (
     ("textbf textit emph textsc texttt textrm textsf textsl textup textmd textnormal underline uline sout "
      "st ul hl mbox hbox fbox text textsuperscript textsubscript enquote emphasize nolinkurl url path "
      "acs acl acf ac acp acsp aclp gls Gls glspl Glspl glsentryshort num ang", "{", 0),
-    ("textcolor colorbox href", "[{{", 1), ("fcolorbox", "[{{{", 2), ("hyperref", "[{", 0),
+    ("textcolor colorbox href", "[{{", 1), ("texorpdfstring", "{{", 0), ("IEEEPARstart", "{{", "joined"), ("fcolorbox", "[{{{", 2), ("hyperref", "[{", 0),
     ("makebox framebox", "[[{", 0), ("parbox", "[[[{{", 1), ("raisebox", "{[[{", 1),
     ("resizebox", "*{{{", 2), ("scalebox", "{[{", 1), ("rotatebox", "[{{", 1), ("adjustbox", "{{", 1),
     ("SI qty", "[{{", "all"), ("si unit", "[{", 0), ("SIrange", "[{{{", "all"),
     ("label index glossary bibliographystyle pagestyle thispagestyle stepcounter refstepcounter newlength "
      "markright linespread hypersetup nocite keywords email address affiliation affil institute "
      "icmlkeywords orcid authorrunning titlerunning shorttitle shortauthors pacs received accepted "
-     "thanks date ead tnoteref fnref cortext doi addbibresource includeonly", "{", ""),
+     "thanks date ead tnoteref fnref cortext doi addbibresource includeonly altaffiliation homepage "
+     "collaboration preprint curraddr urladdr dedicatory icmltitlerunning shortauthor received "
+     "acmConference acmBooktitle acmDOI acmISBN acmYear copyrightyear setcopyright", "{", ""),
+    ("subjclass ccsdesc", "[{", ""),
     ("author", "[{", ""), ("footnote footnotetext", "[{", ""), ("footnotemark", "[", ""),
     ("vspace hspace enlargethispage", "*{", ""), ("includegraphics", "*[[{", ""),
     ("usepackage RequirePackage documentclass documentstyle", "[{[", ""), ("color", "[{", ""),
     ("setlength addtolength setcounter addtocounter settowidth settoheight fontsize markboth "
-     "icmlauthor icmlaffiliation icmlcorrespondingauthor newcounter", "{{", ""),
+     "icmlauthor icmlaffiliation icmlcorrespondingauthor icmlsetsymbol newcounter", "{{", ""),
     ("definecolor", "{{{", ""), ("DeclareMathOperator", "*{{", ""), ("captionsetup", "[{", ""),
     ("newtheorem", "*{[{[", ""), ("newenvironment renewenvironment", "{[[{{", ""),
     ("setcitestyle", "{", ""), ("bibliography", "{", ""), ("printbibliography", "[", ""),
@@ -91,13 +97,16 @@ FLOATS = {"figure", "figure*", "table", "table*", "wrapfigure", "wraptable", "si
           "algorithm", "algorithm*", "algorithm2e", "SCfigure", "subfigure", "subtable", "longtable", "tabular",
           "tabular*", "tabularx", "tabulary", "tabu", "supertabular", "tikzpicture", "picture", "pgfpicture",
           "algorithmic", "lstlisting", "verbatim", "minted", "comment", "filecontents", "thebibliography*",
-          "floatrow", "center*"}
+          "floatrow", "center*",
+          # front matter that is not the paper's text (the JATS reader leaves keywords out too)
+          "keyword", "keywords", "IEEEkeywords", "CCSXML", "highlights", "graphicalabstract",
+          "icmlauthorlist"}
 DISPLAY_MATH = {"equation", "equation*", "align", "align*", "alignat", "alignat*", "gather", "gather*",
                 "multline", "multline*", "eqnarray", "eqnarray*", "displaymath", "flalign", "flalign*",
                 "dmath", "dmath*", "subequations", "IEEEeqnarray", "IEEEeqnarray*", "split", "cases"}
 INLINE_MATH = {"math"}
 LISTS = {"itemize", "enumerate", "description", "compactitem", "compactenum", "inparaenum", "list"}
-ACKNOWLEDGEMENTS = {"acknowledgments", "acknowledgements", "acks", "acknowledgment", "acknowledgement"}
+ACKNOWLEDGEMENTS = {"acknowledgments", "acknowledgements", "acks", "ack", "acknowledgment", "acknowledgement"}
 # Arguments of environments that are not their content.
 ENV_ARGS = {"minipage": "[[[{", "multicols": "{[", "multicols*": "{[", "list": "{{", "thebibliography": "{",
             "adjustbox": "{", "tcolorbox": "[", "spacing": "{", "otherlanguage": "{", "appendices": "",
@@ -357,7 +366,11 @@ class Renderer:
             if caption:
                 self.captions.append(caption)
             return k
-        if word == "title":
+        if word == "twocolumn":  # \twocolumn[front matter]: ICML sets its title and authors so
+            (front,), k = read_args(s, j, "[")
+            out.append(self.render(front or "", depth + 1))
+            return k
+        if word in ("title", "icmltitle"):
             (_, title), k = read_args(s, j, "[{")
             self.title = _SPACE.sub(" ", self.render(title, depth + 1).replace(PAR, " ")).strip() or self.title
             return k
@@ -390,9 +403,9 @@ class Renderer:
             elif isinstance(what, int):
                 mandatory = [a for a, kind in zip(args, spec) if kind == "{"]
                 out.append(self.render(mandatory[what] or "", depth + 1))
-            elif what == "all":
+            elif what in ("all", "joined"):
                 mandatory = [a for a, kind in zip(args, spec) if kind == "{"]
-                out.append(" ".join(self.render(a or "", depth + 1) for a in mandatory))
+                out.append((" " if what == "all" else "").join(self.render(a or "", depth + 1) for a in mandatory))
             else:
                 out.append(what)
             return k
