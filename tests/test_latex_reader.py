@@ -307,6 +307,17 @@ def test_scicls_annotate_reads_sources_as_one_record_each(tmp_path):
     out2 = tmp_path / "out2.jsonl"
     assert run_annotate([str(inputs / "d_latin.tex")], out2, model=str(pipe), quiet=True, encoding="latin-1") == 0
     assert json.loads(out2.read_text(encoding="utf8"))["sections"][0]["heading"] == "Résumé"
+    # the command line, with --format latex on an e-print (found a tar by its first bytes)
+    from typer.testing import CliRunner
+
+    from spacy_scicls.cli import app
+
+    out3 = tmp_path / "out3.jsonl"
+    result = CliRunner().invoke(app, ["annotate", str(inputs / "b_2301.01234.tar.gz"), "--format", "latex",
+                                      "--output", str(out3), "--model", str(pipe), "-q"])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(out3.read_text(encoding="utf8"))
+    assert record["id"] == "b_2301.01234.tar.gz" and record["text"].startswith("Heat Waves in Cities\n\nAbstract\n")
 
 
 def test_an_archive_of_papers_with_a_tex_member_is_still_read_member_by_member(tmp_path):
