@@ -176,6 +176,11 @@ def test_one_file_paper(nlp, tmp_path):
     assert detect_format(None, ONE_FILE.encode()[:4096]) == "latex"
 
 
+def _check_multi_file_in(doc, main):
+    assert [h for h, _, _ in headings(doc)] == ["Abstract", "Introduction", "Methods", "Results", "Day and night", "References"]
+    assert doc._.scicls_meta["latex"]["main_file"] == main and doc._.scicls_meta["latex"]["notes"] == []
+
+
 def _check_multi_file(doc, name):
     meta = doc._.scicls_meta
     assert meta["title"] == "Heat Waves in Cities" and meta["abstract"] == "Cities are hotter than their surroundings."
@@ -192,6 +197,9 @@ def test_a_multi_file_tarball_with_input_include_and_a_bbl(nlp, tmp_path):
     (tmp_path / "source.tar.gz").write_bytes(data)
     _check_multi_file(read_paper(tmp_path / "source.tar.gz", nlp), "tar.gz")
     _check_multi_file(read_paper(data, nlp), "bytes")
+    # a source packed with its folder: includes are read from the main file's folder, as TeX run there reads them
+    nested = _tar({f"heat/{name.removeprefix('./')}": data for name, data in MULTI_FILE.items()})
+    _check_multi_file_in(read_paper(nested, nlp), "heat/main.tex")
     # arXiv's e-print: the same gzipped tar, named by its identifier alone
     (tmp_path / "2301.01234").write_bytes(data)
     _check_multi_file(read_paper(tmp_path / "2301.01234", nlp), "e-print")

@@ -7,8 +7,9 @@ member that only an archive of papers holds (JATS, TEI, JSON: PubMed
 Central's packages); this costs a look at the archive's member names before
 it is read, stopped as soon as either is seen. In a folder, or among the
 matches of a glob, a ``.tex`` file is a paper when it has ``\\documentclass``;
-the other ``.tex`` files are the parts that a paper inputs, skipped (and
-counted) like figures.
+the other ``.tex`` files are the parts that a paper inputs, and the files
+below a paper's folder that its LaTeX names are its figures and data: all
+skipped (and counted) like files of other types.
 """
 import re
 import tarfile

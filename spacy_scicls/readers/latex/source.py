@@ -306,13 +306,13 @@ def choose_main(source: LatexSource) -> Tuple[str, List[str]]:
     return pool[0], [n for n in mains if n != pool[0] and n not in included]
 
 
-def resolve_name(including: str, target: str) -> Optional[str]:
-    """The member an ``\\input{target}`` names, relative to the source's top folder (TeX resolves
-    includes from the folder it runs in, the main file's); None for a name outside the source."""
+def resolve_name(main: str, target: str) -> Optional[str]:
+    """The member an ``\\input{target}`` names: TeX resolves includes from the folder it runs in, the main
+    file's (arXiv's is the top of the source); None for a name outside the source."""
     target = target.strip().strip('"')
-    if not target:
+    if not target or PurePosixPath(target).is_absolute():
         return None
-    return _member_name(target)
+    return _member_name(str(PurePosixPath(main).parent / target))
 
 
 def expand(source: LatexSource, main: str, limits: Limits) -> Tuple[str, List[str]]:
@@ -334,7 +334,7 @@ def expand(source: LatexSource, main: str, limits: Limits) -> Tuple[str, List[st
         def include(match: "re.Match") -> str:
             nonlocal count
             raw = (match.group(2) or match.group(3) or "").strip()
-            target = resolve_name(member, raw)
+            target = resolve_name(main, raw)
             if target is None:
                 notes.append(f"\\{match.group(1)}{{{raw}}}: outside the source: refused")
                 return " "
