@@ -166,7 +166,8 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
     (folder / "d.tgz").write_bytes(_tar({"PMC1/paper.nxml": b"<article><front/><body/></article>", "PMC1/fig1.jpg": b"\xff\xd8"}))
     (folder / "e_figure.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
     (folder / "f_latin1.csv").write_bytes(b"id,title\nL1,Caf\xe9 society\n")
-    (folder / "g_source.tar").write_bytes(_tar({"main.tex": b"x"}, compress=False))
+    (folder / "g_source.tar").write_bytes(_tar({"main.tex": b"\\section{Results} x", "fig.png": b"x"}, compress=False))
+    (folder / "h_figures.tar").write_bytes(_tar({"fig.png": b"x"}, compress=False))
     out = tmp_path / "out.jsonl"
     assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True) == 1
     records = [json.loads(line) for line in out.read_text(encoding="utf8").splitlines()]
@@ -177,7 +178,8 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
         ("d.tgz/PMC1/paper.nxml", None, "empty text"),  # a JATS paper with neither title nor text
         ("L1", None, "not UTF-8 text: a byte of another encoding (pass --encoding cp1252 (or the file's "
                      "encoding), or save it as UTF-8: Excel's 'CSV UTF-8', or iconv -f cp1252 -t utf-8)"),
-        ("g_source.tar", None, "no papers in the archive: it holds files of other types (.tex: 1)"),
+        ("g_source.tar", "Results\nx", None),  # a LaTeX source is one paper (tests/test_latex_reader.py)
+        ("h_figures.tar", None, "no papers in the archive: it holds files of other types (.png: 1)"),
     ]
     err = capsys.readouterr().err
     assert "skipping 1 file(s) of unknown type in the input folders (.png: 1)" in err
@@ -260,9 +262,10 @@ def test_an_archive_that_breaks_off_keeps_what_was_read(tmp_path):
 
 
 def test_an_archive_without_papers_is_one_error_record(tmp_path):
-    (tmp_path / "2004.14974.gz").write_bytes(_tar({"main.tex": b"\\documentclass{article}", "fig.png": b"x", "refs.bib": b"@a{}"}))
-    assert _texts(tmp_path / "2004.14974.gz") == [
-        ("2004.14974.gz", "ERROR no papers in the archive: it holds files of other types (.tex: 1, .png: 1, .bib: 1)")
+    # (a LaTeX source is one paper: tests/test_latex_reader.py)
+    (tmp_path / "figures.tar.gz").write_bytes(_tar({"fig.svg": b"<svg/>", "fig.png": b"x", "refs.bib": b"@a{}"}))
+    assert _texts(tmp_path / "figures.tar.gz") == [
+        ("figures.tar.gz", "ERROR no papers in the archive: it holds files of other types (.svg: 1, .png: 1, .bib: 1)")
     ]
 
 

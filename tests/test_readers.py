@@ -22,7 +22,7 @@ def sections(doc):
 
 
 def test_formats_contract():
-    assert FORMATS == ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf")
+    assert FORMATS == ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf", "latex")
     assert issubclass(ReaderError, ValueError)
 
 

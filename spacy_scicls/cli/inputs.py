@@ -50,6 +50,7 @@ SUFFIXES = {
     ".parquet": "parquet",
     ".pq": "parquet",
     ".pdf": "pdf",
+    ".tex": "latex",  # a paper when it has \documentclass; in a folder, the others are its parts (latex_input.py)
     ".gz": None,  # gzip: the format of what it holds (compressed.py)
     ".tgz": None,  # a tar archive: its papers (archive_input.py)
     ".tar": None,
@@ -312,6 +313,10 @@ def content_format(name: str, head: bytes, whole: Callable[[], bytes]) -> Option
         return "jats" if suffix == ".xml" else "jsonl"  # its reader says what is wrong with it
     if suffix in SUFFIXES and SUFFIXES[suffix]:
         return SUFFIXES[suffix]
+    from ..readers.latex import looks_like_latex
+
+    if looks_like_latex(head):  # arXiv's e-print of one .tex file, named like 2212.11885
+        return "latex"
     return None
 
 
@@ -352,18 +357,37 @@ def _expand(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
                 found = sorted(_walk(path), key=lambda p: p.relative_to(path).as_posix())
             except OSError as err:
                 raise InputError(f"cannot read folder {item}: {err.strerror or err}") from None
+            parts = _latex_parts(found)
             for p in found:
-                (files if p.suffix.lower() in SUFFIXES or p.is_dir() else skipped).append(p)
+                (files if (p.suffix.lower() in SUFFIXES and p not in parts) or p.is_dir() else skipped).append(p)
         elif path.is_file():
             files.append(path)
         elif glob.has_magic(item):
             matches = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
             if not matches:
                 raise InputError(f"no file matches {item!r}")
-            files.extend(matches)
+            parts = {p for p in matches if _latex_part(p)}
+            files.extend(p for p in matches if p not in parts)
+            skipped.extend(p for p in matches if p in parts)
         else:
             raise InputError(f"input not found: {item}")
     return files, skipped
+
+
+def _latex_part(path: Path) -> bool:
+    """A .tex file that another one inputs (no \\documentclass): skipped among a glob's matches."""
+    if path.suffix.lower() != ".tex":
+        return False
+    from .latex_input import is_latex_part
+
+    return is_latex_part(path)
+
+
+def _latex_parts(found: List[Path]) -> set:
+    """The files of a folder that are parts of a LaTeX source, skipped (latex_input.py)."""
+    from .latex_input import latex_parts
+
+    return latex_parts(found)
 
 
 def _walk(root: Path) -> List[Path]:
@@ -476,6 +500,11 @@ def iter_file(
         return
     if fmt is None:
         yield Record(name, _error_loader("unknown input format (pass --format)"), name)
+    elif fmt == "latex" or (fmt == "tar" and _latex_archive(path)):
+        from .latex_input import latex_record
+
+        archive = True if fmt == "tar" else None  # None: --format latex, on an e-print or a .tex file
+        yield latex_record(path, name, archive=archive, max_chars=max_chars, encoding=encoding)
     elif fmt == "tar":
         from .archive_input import iter_tar_members
 
@@ -513,6 +542,12 @@ def iter_file(
         yield iter_paper_file(path, name, fmt, max_chars=max_chars, encoding=encoding)
 
 
+def _latex_archive(path: Path) -> bool:
+    from .latex_input import is_latex_archive
+
+    return is_latex_archive(path)
+
+
 def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int, encoding: Optional[str] = None) -> Record:
     """One paper per file; its id is its file name (relative to the folder given)."""
     max_bytes = 4 * max_chars + 1024
@@ -540,6 +575,10 @@ def paper_content(
         return text
     if fmt == "pdf":
         return _read_pdf(data, nlp, name, max_chars)
+    if fmt == "latex":  # a .tex member of an archive of papers: read alone
+        from .latex_input import latex_member
+
+        return latex_member(data, nlp, name, encoding)
     if fmt == "markdown":
         data = decode_text(data, encoding).encode("utf-8")
     return _read_structured(data, nlp, fmt, name)

@@ -7,6 +7,8 @@
 Formats (:data:`FORMATS`): ``jats`` (JATS/NLM XML: PLOS, PMC), ``tei``
 (GROBID TEI XML), ``s2orc`` (S2ORC / doc2json JSON), ``unarxive`` (unarXive
 JSON), ``pdf`` (a PDF with a text layer: :mod:`spacy_scicls.readers.pdf`),
+``latex`` (a ``.tex`` file with the files it inputs from its folder, or a
+source archive such as arXiv's e-print: :mod:`spacy_scicls.readers.latex`),
 ``markdown`` and ``text`` (plain text, e.g. from a PDF-to-text tool); any of
 them gzipped (``paper.nxml.gz``), read as the file it holds.
 
@@ -49,7 +51,7 @@ from .json_formats import read_s2orc, read_unarxive
 from .markdown import read_markdown
 from .tei import read_tei
 
-FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf")
+FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf", "latex")
 XML_FORMATS = ("jats", "tei")
 JSON_FORMATS = ("s2orc", "unarxive")
 
@@ -67,6 +69,8 @@ _EXTENSIONS = {
     ".txt": "text",
     ".text": "text",
     ".pdf": "pdf",
+    ".tex": "latex",
+    ".ltx": "latex",
 }
 
 
@@ -75,7 +79,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
 
     A file that starts with ``%PDF-`` is a PDF whatever its name says;
     ``.tei.xml`` is TEI, ``.nxml`` JATS, ``.md`` Markdown, ``.txt`` text,
-    ``.pdf`` PDF; for other ``.xml`` files and JSON the first bytes decide (a ``<TEI``
+    ``.pdf`` PDF, ``.tex`` LaTeX; a tar archive or LaTeX's first bytes (``\\documentclass``: arXiv's
+    e-prints have no ending) are LaTeX; for other ``.xml`` files and JSON the first bytes decide (a ``<TEI``
     root or the TEI namespace, a JATS ``<article``; unarXive's
     ``sec_type``/``discipline`` keys). Raises :class:`ReaderError` when
     neither tells.
@@ -92,6 +97,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
     suffix = Path(lower).suffix
     if suffix in _EXTENSIONS:
         return _EXTENSIONS[suffix]
+    if _latex_head(head, suffix):
+        return "latex"
     stripped = sniff.lstrip("\ufeff \t\r\n")
     if suffix == ".xml" or stripped.startswith("<"):
         if "<tei" in sniff_lower or "tei-c.org" in sniff_lower:
@@ -111,7 +118,7 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
 
 
 #: Endings that make a one-line str a file name rather than a paper's text.
-_FILE_SUFFIXES = (".xml", ".nxml", ".tei", ".json", ".jsonl", ".md", ".markdown", ".txt", ".text", ".gz")
+_FILE_SUFFIXES = (".xml", ".nxml", ".tei", ".json", ".jsonl", ".md", ".markdown", ".txt", ".text", ".gz", ".tex")
 TOO_DEEP = "nested too deeply to read"
 
 
@@ -256,6 +263,8 @@ def read_papers(source: Source, nlp: Language, *, format: Optional[str] = None, 
         yield _named(_text_doc, display, _decode(content, display), display, nlp)
     elif fmt == "pdf":
         yield _named(_pdf_doc, display, content, display, nlp)
+    elif fmt == "latex":
+        yield _named(_latex_doc, display, content, path, display, nlp)
     elif fmt == "markdown":
         yield _paper(_decode(content, display), fmt, display, nlp)
     elif fmt in XML_FORMATS:
@@ -314,6 +323,26 @@ def _pdf_doc(data: bytes, name: str, nlp: Language) -> Doc:
         raise ReaderError(f"{name}: {err}") from err
     except (ValueError, TypeError, AttributeError, IndexError, KeyError, ZeroDivisionError) as err:
         raise ReaderError(f"{name}: cannot read the PDF ({type(err).__name__}: {err})") from err
+    return paper_to_doc(paper, nlp)
+
+
+def _latex_head(head: bytes, suffix: str) -> bool:
+    """A LaTeX source whose name does not say so: a tar archive (arXiv's e-print) or LaTeX's first bytes."""
+    from .latex import is_tar, looks_like_latex
+
+    return is_tar(head) or (suffix not in (".xml", ".json", ".jsonl") and looks_like_latex(head))
+
+
+def _latex_doc(data: bytes, path: Optional[Path], name: str, nlp: Language) -> Doc:
+    from .latex import SourceError, read_latex_bytes
+
+    paper = Paper(format="latex", source=name)
+    try:
+        read_latex_bytes(data, paper, path=path)
+    except SourceError as err:
+        raise ReaderError(f"{name}: {err}") from err
+    except (IndexError, KeyError, AttributeError) as err:
+        raise ReaderError(f"{name}: cannot read the LaTeX ({type(err).__name__}: {err})") from err
     return paper_to_doc(paper, nlp)
 
 
