@@ -8,8 +8,8 @@ import numpy
 
 from spacy_scicls.segmentation.lines import (
     _CAPTION, _COMPOUND_LABEL, _MARKDOWN, _NUMBERED, _PAGE_NUMBER, _PARENS_END, _ROMAN, _SECTION_NUMBER,
-    _SHAPE_DIGITS, _STOP, _UNIT, BASE_FEATURES, FEATURES, NEIGHBOUR_CUES, REFERENCE_HEADINGS, _bare,
-    _furniture_key, _known,
+    _SHAPE_DIGITS, _STOP, _UNIT, BASE_FEATURES, FEATURES, NEIGHBOUR_CUES, PROBABILITY_CUES, REFERENCE_CUES,
+    REFERENCE_HEADINGS, STYLE_CUES, _bare, _furniture_key, _known, _names_reference_list,
     line_number_prefixes, local_widths, number_sequence,
 )
 from spacy_scicls.segmentation.rule_based import KNOWN_HEADINGS, MAX_HEADING_CHARS, MAX_HEADING_WORDS
@@ -221,3 +221,66 @@ def reference_line_features(lines: Sequence[str]) -> numpy.ndarray:
     return X
 
 
+# The second pass's cues as first written, line by line: the reference for context_features and
+# reference_cues, which compute them over all lines at once.
+_CITATION_MARKS_ONE_LINE = re.compile(r"https?://|\bdoi\b|\(\d{4}[a-z]?\)|\b(?:19|20)\d\d[a-z]?[;:]\s*\d|\bet al\b|"
+                             r"\b(?:19|20)\d\d\.$|\bpp?\.\s*\d|\bvol\.\s*\d|\d+\s*[\u2013-]\s*\d+\.?$", re.I)
+
+
+def per_line_reference_cues(lines: Sequence[str], first: Sequence[float]) -> numpy.ndarray:
+    """:data:`REFERENCE_CUES` of each line, from the first pass's probabilities ``first``."""
+    R = numpy.zeros((len(lines), len(REFERENCE_CUES)), dtype="float32")
+    prefixes = line_number_prefixes(lines)
+    after = False
+    for i, line in enumerate(lines):
+        body = line[prefixes[i]:].strip()
+        if not body:
+            continue
+        R[i, 0] = float(after)
+        R[i, 1] = min(len(_CITATION_MARKS_ONE_LINE.findall(body)) / 2.0, 1.0)
+        if first[i] >= 0.5 and _names_reference_list(_bare(body)):
+            after = True
+    return R
+
+
+def per_line_context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarray,
+                     unit_cues: numpy.ndarray) -> numpy.ndarray:
+    """:data:`FEATURES` of each line followed by :data:`CONTEXT_FEATURES`, from the
+    first pass's probabilities ``first`` (so that the second line of a wrapped
+    heading, or a run-in heading between two headings, can lean on its neighbours)
+    and the :func:`unit_features` of the text read reflowed (``unit_cues``)."""
+    n = len(lines)
+    nonempty = [i for i, line in enumerate(lines) if line.strip()]
+    C = numpy.zeros((n, len(PROBABILITY_CUES)), dtype="float32")
+    open_col = FEATURES.index("ends_open_word")
+    lower_col = FEATURES.index("starts_lower")
+    for k, i in enumerate(nonempty):
+        def at(offset: int) -> float:
+            j = k + offset
+            return float(first[nonempty[j]]) if 0 <= j < len(nonempty) else 0.0
+
+        prev_open = float(X[nonempty[k - 1], open_col]) if k > 0 else 0.0
+        C[i, :7] = [first[i], at(-1), at(1), at(-2), at(2), at(-1) * max(prev_open, float(X[i, lower_col])),
+                    at(1) * X[i, open_col]]
+    # The paper's own heading style: how many of the lines the first pass takes for headings share this
+    # line's style, and how likely the first pass finds the other lines of its style.
+    if nonempty:
+        style_cols = [FEATURES.index(c) for c in STYLE_CUES]
+        styles = [tuple((X[i, style_cols] > 0.5).tolist()) + (bool(X[i, FEATURES.index("title_ratio")] >= 0.75),)
+                  for i in nonempty]
+        probs = numpy.asarray([float(first[i]) for i in nonempty])
+        sure = probs >= 0.5
+        total: Dict[tuple, float] = {}
+        count: Dict[tuple, int] = {}
+        sure_count: Dict[tuple, int] = {}
+        for style, p, is_sure in zip(styles, probs, sure):
+            total[style] = total.get(style, 0.0) + p
+            count[style] = count.get(style, 0) + 1
+            sure_count[style] = sure_count.get(style, 0) + int(is_sure)
+        n_sure = int(sure.sum())
+        for k, i in enumerate(nonempty):
+            style, own = styles[k], int(sure[k])
+            others = n_sure - own
+            C[i, 7] = (sure_count[style] - own) / others if others else 0.0
+            C[i, 8] = (total[style] - probs[k]) / (count[style] - 1) if count[style] > 1 else 0.0
+    return numpy.hstack([X, C, unit_cues, per_line_reference_cues(lines, first)])

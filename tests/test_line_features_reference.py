@@ -1,14 +1,19 @@
-"""line_features computes every cue over all lines at once: it must give, value for value, the float32
-matrix of the per-line reference (tests/line_features_reference.py) on texts that exercise every cue."""
+"""line_features, and the second pass's context_features and reference_cues, compute every cue over all lines
+at once: they must give, value for value, the float32 matrices of the per-line reference
+(tests/line_features_reference.py) on texts that exercise every cue."""
 import re
 
 import numpy
 import pytest
 
 from line_features_reference import (
-    _CHEMICAL, _COMPOUND_LABEL, _CONTINUES, _VERBS, reference_is_heading_line, reference_line_features,
+    _CHEMICAL, _COMPOUND_LABEL, _CONTINUES, _VERBS, per_line_context_features, per_line_reference_cues,
+    reference_is_heading_line, reference_line_features,
 )
-from spacy_scicls.segmentation.lines import BASE_FEATURES, FEATURES, _AnyCase, line_features
+from spacy_scicls.segmentation.lines import (
+    BASE_FEATURES, CONTEXT_FEATURES, FEATURES, HeadingLineModel, _AnyCase, context_features, forward,
+    line_features, reference_cues, reflowed_cues,
+)
 from spacy_scicls.segmentation.rule_based import is_heading_line
 
 PARAGRAPH = [
@@ -126,3 +131,56 @@ def test_faster_searches_find_what_a_plain_search_finds():
     assert package._CONTINUES.pattern == _CONTINUES.pattern and package._CONTINUES.flags == _CONTINUES.flags
     with pytest.raises(ValueError, match="lower case"):
         _AnyCase(r"\bWe\b")
+
+
+CITED = [
+    "References", "1. Smith J, Doe A. Rain in Europe. J Rain. 2019;3:12-19.", "doi: 10.1000/xyz", "(2004) and",
+    "see https://example.org", "pp. 3", "vol. 7", "Smith et al. 2019.", "12 \u2013 19", "1999.", "3-4.",
+    "2019: 5", "Bibliography", "Literature cited", "x (2020a)", "Vol.\t2 pp.  9", "in 2001. Then 3-4 more",
+    "12-19.  ", "pp.\u00a05 and DOI",
+]
+
+
+def _second_pass_texts() -> list:
+    blank_list = ["Results", "", *PARAGRAPH, "", "References", "", *CITED, "", "Appendix A", PARAGRAPH[0]]
+    numbered = [f"{i + 1:>3} {line}" for i, line in enumerate(PARAGRAPH + ["2 Data"] + CITED)]
+    return _texts() + [CITED, blank_list, numbered, CITED[1:] + ["References"] + CITED[1:]]
+
+
+def _first_passes(lines, X):
+    """The shipped first pass's probabilities, and random ones (seeded) that make many lines sure headings."""
+    model = HeadingLineModel.from_disk()
+    empty = numpy.asarray([not line.strip() for line in lines], dtype=bool)
+    shipped = forward(model.params, X)
+    drawn = numpy.random.default_rng(len(lines)).random(len(lines)).astype("float32")
+    for first in (shipped, drawn):
+        first[empty] = 0.0
+        yield model, first
+
+
+@pytest.mark.parametrize("k", range(len(_second_pass_texts())))
+def test_the_second_pass_cues_give_the_reference_matrix(k):
+    lines = _second_pass_texts()[k]
+    X = line_features(lines)
+    for model, first in _first_passes(lines, X):
+        assert numpy.array_equal(reference_cues(lines, first), per_line_reference_cues(lines, first))
+        units = reflowed_cues(lines, model.params, first)
+        expected = per_line_context_features(lines, X, first, units)
+        found = context_features(lines, X, first, units)
+        assert found.dtype == expected.dtype == numpy.float32
+        assert found.shape == (len(lines), len(FEATURES) + len(CONTEXT_FEATURES))
+        differ = sorted({(FEATURES + CONTEXT_FEATURES)[c] for c in numpy.flatnonzero((found != expected).any(0))})
+        assert not differ, f"cues that differ: {differ}"
+
+
+def test_the_second_pass_texts_exercise_its_cues():
+    """Every context cue, and both reference cues, are not zero on some line of the texts."""
+    rows = []
+    for lines in _second_pass_texts():
+        X = line_features(lines)
+        for model, first in _first_passes(lines, X):
+            rows.append(context_features(lines, X, first, reflowed_cues(lines, model.params, first)))
+    C = numpy.vstack(rows)[:, len(FEATURES):]
+    assert not [name for c, name in enumerate(CONTEXT_FEATURES) if not C[:, c].any()]
+    marks = C[:, CONTEXT_FEATURES.index("citation_marks")]
+    assert {0.0, 0.5, 1.0} <= set(marks.tolist())

@@ -608,23 +608,33 @@ def unit_features(n: int, units: Sequence[Sequence[int]], unit_first: Sequence[f
     return U
 
 
-_CITATION_MARKS = re.compile(r"https?://|\bdoi\b|\(\d{4}[a-z]?\)|\b(?:19|20)\d\d[a-z]?[;:]\s*\d|\bet al\b|"
-                             r"\b(?:19|20)\d\d\.$|\bpp?\.\s*\d|\bvol\.\s*\d|\d+\s*[\u2013-]\s*\d+\.?$", re.I)
+_CITATION_MARKS = re.compile(r"https?://|\bdoi\b|\(\d{4}[a-z]?\)|\b(?:19|20)\d\d[a-z]?[;:][^\S\n]*\d|\bet al\b|"
+                             r"\b(?:19|20)\d\d\.$|\bpp?\.[^\S\n]*\d|\bvol\.[^\S\n]*\d|\d+[^\S\n]*[\u2013-][^\S\n]*\d+\.?$",
+                             re.I | re.M)
 
 
 def reference_cues(lines: Sequence[str], first: Sequence[float]) -> numpy.ndarray:
-    """:data:`REFERENCE_CUES` of each line, from the first pass's probabilities ``first``."""
+    """:data:`REFERENCE_CUES` of each line, from the first pass's probabilities ``first``.
+
+    The marks of a citation are searched in the lines' text joined with newlines, in one pass: none of
+    :data:`_CITATION_MARKS`'s spaces is a newline and its ``$`` is a line's end, so no mark runs over two
+    lines and each line counts the marks it would alone."""
     R = numpy.zeros((len(lines), len(REFERENCE_CUES)), dtype="float32")
+    if not len(lines):
+        return R
     prefixes = line_number_prefixes(lines)
-    after = False
-    for i, line in enumerate(lines):
-        body = line[prefixes[i]:].strip()
-        if not body:
-            continue
-        R[i, 0] = float(after)
-        R[i, 1] = min(len(_CITATION_MARKS.findall(body)) / 2.0, 1.0)
-        if first[i] >= 0.5 and _names_reference_list(_bare(body)):
-            after = True
+    bodies = [line[k:].strip() for line, k in zip(lines, prefixes)]
+    nonempty = numpy.fromiter((bool(b) for b in bodies), dtype=bool, count=len(bodies))
+    starts = numpy.cumsum([0] + [len(b) + 1 for b in bodies[:-1]])
+    marks = [m.start() for m in _CITATION_MARKS.finditer("\n".join(bodies))]
+    counts = numpy.bincount(numpy.searchsorted(starts, marks, side="right") - 1, minlength=len(lines))
+    R[:, 1] = numpy.minimum(counts / 2.0, 1.0)
+    first = numpy.asarray(first)
+    heading = next((i for i in numpy.flatnonzero((first >= 0.5) & nonempty)
+                    if _names_reference_list(_bare(bodies[i]))), None)
+    if heading is not None:
+        R[heading + 1:, 0] = 1.0
+    R[~nonempty] = 0.0
     return R
 
 
@@ -635,39 +645,32 @@ def context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarra
     heading, or a run-in heading between two headings, can lean on its neighbours)
     and the :func:`unit_features` of the text read reflowed (``unit_cues``)."""
     n = len(lines)
-    nonempty = [i for i, line in enumerate(lines) if line.strip()]
+    nonempty = numpy.flatnonzero([bool(line.strip()) for line in lines])
     C = numpy.zeros((n, len(PROBABILITY_CUES)), dtype="float32")
-    open_col = FEATURES.index("ends_open_word")
-    lower_col = FEATURES.index("starts_lower")
-    for k, i in enumerate(nonempty):
-        def at(offset: int) -> float:
-            j = k + offset
-            return float(first[nonempty[j]]) if 0 <= j < len(nonempty) else 0.0
-
-        prev_open = float(X[nonempty[k - 1], open_col]) if k > 0 else 0.0
-        C[i, :7] = [first[i], at(-1), at(1), at(-2), at(2), at(-1) * max(prev_open, float(X[i, lower_col])),
-                    at(1) * X[i, open_col]]
-    # The paper's own heading style: how many of the lines the first pass takes for headings share this
-    # line's style, and how likely the first pass finds the other lines of its style.
-    if nonempty:
-        style_cols = [FEATURES.index(c) for c in STYLE_CUES]
-        styles = [tuple((X[i, style_cols] > 0.5).tolist()) + (bool(X[i, FEATURES.index("title_ratio")] >= 0.75),)
-                  for i in nonempty]
-        probs = numpy.asarray([float(first[i]) for i in nonempty])
-        sure = probs >= 0.5
-        total: Dict[tuple, float] = {}
-        count: Dict[tuple, int] = {}
-        sure_count: Dict[tuple, int] = {}
-        for style, p, is_sure in zip(styles, probs, sure):
-            total[style] = total.get(style, 0.0) + p
-            count[style] = count.get(style, 0) + 1
-            sure_count[style] = sure_count.get(style, 0) + int(is_sure)
-        n_sure = int(sure.sum())
-        for k, i in enumerate(nonempty):
-            style, own = styles[k], int(sure[k])
-            others = n_sure - own
-            C[i, 7] = (sure_count[style] - own) / others if others else 0.0
-            C[i, 8] = (total[style] - probs[k]) / (count[style] - 1) if count[style] > 1 else 0.0
+    if len(nonempty):
+        # The non-empty lines' probabilities, two zeros on each side for the neighbours a text lacks.
+        p = numpy.asarray(first, dtype="float64")[nonempty]
+        padded = numpy.concatenate([[0.0, 0.0], p, [0.0, 0.0]])
+        m = len(p)
+        at = {offset: padded[2 + offset : 2 + offset + m] for offset in (-2, -1, 1, 2)}
+        ends_open = X[nonempty, FEATURES.index("ends_open_word")].astype("float64")
+        starts_lower = X[nonempty, FEATURES.index("starts_lower")].astype("float64")
+        prev_open = numpy.concatenate([[0.0], ends_open[:-1]])
+        C[nonempty, :7] = numpy.stack([p, at[-1], at[1], at[-2], at[2],
+                                       at[-1] * numpy.maximum(prev_open, starts_lower), at[1] * ends_open], axis=1)
+        # The paper's own heading style: how many of the lines the first pass takes for headings share this
+        # line's style, and how likely the first pass finds the other lines of its style.
+        bits = numpy.hstack([X[nonempty][:, [FEATURES.index(c) for c in STYLE_CUES]] > 0.5,
+                             X[nonempty][:, [FEATURES.index("title_ratio")]] >= 0.75])
+        _, style = numpy.unique(bits, axis=0, return_inverse=True)
+        style = style.reshape(-1)
+        sure = p >= 0.5
+        total = numpy.bincount(style, weights=p)
+        count = numpy.bincount(style)
+        sure_count = numpy.bincount(style, weights=sure.astype("float64"))
+        others = int(sure.sum()) - sure
+        C[nonempty, 7] = numpy.where(others > 0, (sure_count[style] - sure) / numpy.maximum(others, 1), 0.0)
+        C[nonempty, 8] = numpy.where(count[style] > 1, (total[style] - p) / numpy.maximum(count[style] - 1, 1), 0.0)
     return numpy.hstack([X, C, unit_cues, reference_cues(lines, first)])
 
 
