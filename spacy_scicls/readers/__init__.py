@@ -7,7 +7,9 @@
 Formats (:data:`FORMATS`): ``jats`` (JATS/NLM XML: PLOS, PMC), ``tei``
 (GROBID TEI XML), ``s2orc`` (S2ORC / doc2json JSON), ``unarxive`` (unarXive
 JSON), ``pdf`` (a PDF with a text layer: :mod:`spacy_scicls.readers.pdf`),
-``markdown`` and ``text`` (plain text, e.g. from a PDF-to-text tool); any of
+``markdown`` and ``text`` (plain text, e.g. from a PDF-to-text tool),
+``html`` (a paper's web page: arXiv's LaTeXML pages, PubMed Central,
+publishers, hand-written pages: :mod:`spacy_scicls.readers.html_page`); any of
 them gzipped (``paper.nxml.gz``), read as the file it holds.
 
 The structured formats give a ``Doc`` whose text is the title, the abstract
@@ -35,6 +37,7 @@ whose message names the file (or ``name``) and what is wrong.
 """
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Union
 from xml.parsers.expat import ExpatError
@@ -48,8 +51,10 @@ from .jats import read_jats
 from .json_formats import read_s2orc, read_unarxive
 from .markdown import read_markdown
 from .tei import read_tei
+from .html_page import html_doc
+from .html_tree import starts_like_html
 
-FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf")
+FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf", "html")
 XML_FORMATS = ("jats", "tei")
 JSON_FORMATS = ("s2orc", "unarxive")
 
@@ -67,7 +72,12 @@ _EXTENSIONS = {
     ".txt": "text",
     ".text": "text",
     ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
 }
+#: A page without doctype or <html> tag still shows its <head> or <body> early on.
+_HTML_PARTS = re.compile(r"<head[\s>]|<body[\s>]")
 
 
 def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"") -> str:
@@ -75,9 +85,10 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
 
     A file that starts with ``%PDF-`` is a PDF whatever its name says;
     ``.tei.xml`` is TEI, ``.nxml`` JATS, ``.md`` Markdown, ``.txt`` text,
-    ``.pdf`` PDF; for other ``.xml`` files and JSON the first bytes decide (a ``<TEI``
-    root or the TEI namespace, a JATS ``<article``; unarXive's
-    ``sec_type``/``discipline`` keys). Raises :class:`ReaderError` when
+    ``.pdf`` PDF, ``.html``/``.htm``/``.xhtml`` HTML, and a file that starts with an HTML
+    doctype or ``<html>`` tag is HTML whatever its name says; for other ``.xml`` files and
+    JSON the first bytes decide (a ``<TEI`` root or the TEI namespace, a JATS ``<article``,
+    an HTML ``<head>`` or ``<body>``; unarXive's ``sec_type``/``discipline`` keys). Raises :class:`ReaderError` when
     neither tells.
     """
     name = str(path or "")
@@ -87,6 +98,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
     sniff_lower = sniff.lower()
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
         return "pdf"
+    if starts_like_html(head):
+        return "html"
     if lower.endswith((".tei.xml", ".tei")):
         return "tei"
     suffix = Path(lower).suffix
@@ -98,6 +111,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
             return "tei"
         if "<article" in sniff_lower or "jats" in sniff_lower or "-//nlm//" in sniff_lower:
             return "jats"
+        if _HTML_PARTS.search(sniff_lower):
+            return "html"
         raise ReaderError(f"{name or 'input'}: XML, but neither JATS (<article>) nor TEI (<TEI>) as far as its first bytes tell")
     if suffix in (".json", ".jsonl") or stripped.startswith("{"):
         if any(key in sniff for key in ('"sec_type"', '"discipline"', '"sec_number"', '"content_type"')):
@@ -111,7 +126,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
 
 
 #: Endings that make a one-line str a file name rather than a paper's text.
-_FILE_SUFFIXES = (".xml", ".nxml", ".tei", ".json", ".jsonl", ".md", ".markdown", ".txt", ".text", ".gz")
+_FILE_SUFFIXES = (".xml", ".nxml", ".tei", ".json", ".jsonl", ".md", ".markdown", ".txt", ".text", ".gz",
+                  ".html", ".htm", ".xhtml")
 TOO_DEEP = "nested too deeply to read"
 
 
@@ -258,6 +274,8 @@ def read_papers(source: Source, nlp: Language, *, format: Optional[str] = None, 
         yield _named(_pdf_doc, display, content, display, nlp)
     elif fmt == "markdown":
         yield _paper(_decode(content, display), fmt, display, nlp)
+    elif fmt == "html":
+        yield _named(html_doc, display, content, display, nlp)
     elif fmt in XML_FORMATS:
         if not content.strip():
             raise ReaderError(f"{display}: is empty")
