@@ -19,6 +19,7 @@ recursion limit, however deep a broken page nests.
 """
 import codecs
 import re
+from collections import Counter
 from html.parser import HTMLParser
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
@@ -93,14 +94,14 @@ class _TreeBuilder(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.root = Element("#document", {}, None)
         self.stack: List[Element] = [self.root]
+        self.open_tags: Counter = Counter()  # how many of each tag are open: a stray end tag costs nothing
 
     # -- helpers ----------------------------------------------------------
     def _pop_to(self, index: int) -> None:
+        self.open_tags.subtract(node.tag for node in self.stack[index:])
         del self.stack[index:]
 
     def _close_implied(self, tag: str) -> None:
-        if tag in _HEADINGS and self.stack[-1].tag in _HEADINGS:
-            self._pop_to(len(self.stack) - 1)  # <h2>a<h3>b: the first heading ends where the second starts
         if tag in _IMPLIED:
             closes, stops = _IMPLIED[tag]
         elif tag in CLOSES_P:
@@ -111,9 +112,11 @@ class _TreeBuilder(HTMLParser):
             open_tag = self.stack[index].tag
             if open_tag in closes:
                 self._pop_to(index)
-                return
+                break
             if open_tag in stops:
-                return
+                break
+        if tag in _HEADINGS and self.stack[-1].tag in _HEADINGS:
+            self._pop_to(len(self.stack) - 1)  # <h2>a<h3>b: the first heading ends where the second starts
 
     def _append(self, tag: str, attrs: List[Tuple[str, Optional[str]]], opens: bool) -> None:
         if tag == "body":  # an unclosed <head> ends where the body starts
@@ -127,6 +130,7 @@ class _TreeBuilder(HTMLParser):
         parent.children.append(element)
         if opens and tag not in VOID and len(self.stack) < MAX_DEPTH:
             self.stack.append(element)
+            self.open_tags[tag] += 1
 
     # -- HTMLParser's handlers ---------------------------------------------
     def handle_starttag(self, tag: str, attrs) -> None:
@@ -136,25 +140,66 @@ class _TreeBuilder(HTMLParser):
         self._append(tag, attrs, opens=False)  # <div/> as XHTML writes an empty element
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("html", "body"):
-            return  # text after </body> is still the page's, as browsers show it
+        if tag in ("html", "body") or self.open_tags[tag] <= 0:
+            return  # text after </body> is still the page's, as browsers show it; a stray end tag is ignored
         for index in range(len(self.stack) - 1, 0, -1):
             if self.stack[index].tag == tag:
                 self._pop_to(index)
                 return
 
     def handle_data(self, data: str) -> None:
-        children = self.stack[-1].children
-        if children and isinstance(children[-1], str):
-            children[-1] += data
-        else:
-            children.append(data)
+        # Pieces of text are kept as they come (joining them here, a piece at a time, is quadratic).
+        self.stack[-1].children.append(data)
+
+
+def _defused(text: str) -> str:
+    """The page as HTMLParser reads it in linear time.
+
+    HTMLParser looks for the end of an unclosed comment, tag or quoted
+    attribute as far as the end of the page, once per such construct: a page
+    holding thousands of them (a cut-off download, binary junk) takes hours.
+    So, before it reads the page: a comment that is never closed runs to the
+    end of the page, as browsers read it (the rest is left out here); a tag
+    must end (``>``, outside quoted values) before the next ``<``, or its
+    ``<`` is text (written ``&lt;``), and so is a ``<![`` marked section,
+    which HTML has only inside SVG and MathML. Each character is looked at a
+    bounded number of times.
+    """
+    out: List[str] = []
+    position = 0
+    while True:
+        start = text.find("<!--", position)
+        if start < 0:
+            out.append(text[position:])
+            break
+        end = text.find("-->", start + 4)
+        out.append(text[position:start])
+        if end < 0:
+            break  # an unclosed comment: the rest of the page is inside it
+        position = end + 3
+    text = "".join(out)
+    pieces: List[str] = []
+    position = 0
+    for match in _TAG_OPEN.finditer(text):
+        at = match.start()
+        following = text.find("<", at + 1)
+        if text.startswith("<![", at) or not _WHOLE_TAG.match(text, at, following if following >= 0 else len(text)):
+            pieces.append(text[position:at])
+            pieces.append("&lt;")
+            position = at + 1
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+#: A tag up to its ``>``: runs without quotes or angle brackets, and whole quoted values (which may hold ``>``).
+_WHOLE_TAG = re.compile(r"<[^<>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^<>\"']*)*>")
 
 
 def parse_html(text: str) -> Element:
     """The page's tree: a ``#document`` element holding the page's top elements."""
     builder = _TreeBuilder()
-    builder.feed(text)
+    builder.feed(_defused(text))
     builder.close()
     return builder.root
 
