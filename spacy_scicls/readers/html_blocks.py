@@ -189,8 +189,9 @@ def _region(element: Element) -> Optional[str]:
     if (words & {"references", "bibliography", "biblist", "reflist"}
             or ("list" in words and words & {"ref", "reference", "citation", "bib"})):
         return REFERENCES
-    if class_words(element) & FRONT_WORDS or _id_words(element) & FRONT_ID_WORDS:
-        return FRONT
+    if (class_words(element) & FRONT_WORDS or _id_words(element) & FRONT_ID_WORDS) and not any(
+            node.tag in HEADINGS and node.tag != "h1" for node in element.iter()):
+        return FRONT  # (a container of sections is not front matter, whatever its class says)
     return None
 
 
@@ -226,6 +227,7 @@ class _Walker:
         self.back = False
         self.group = 0
         self.inline_only = 0
+        self.root: Optional[Element] = None  # the content's element, which opens no region
 
     def flush(self) -> None:
         if self.inline_only:
@@ -300,10 +302,12 @@ class _Walker:
             return
         if tag not in BLOCK_TAGS:
             self.walk(element)
+            if _class_tokens(element) & {"label", "ltx_tag"}:
+                self.buffer.append(" ")  # a number set apart by the page's style: "[1] Author", "1. Author"
             return
         self.flush()
         saved = (self.region, self.depth, self.back, self.group)
-        region = _region(element) if not self.inline_only else None
+        region = _region(element) if not self.inline_only and element is not self.root else None
         if region and (self.region == BODY or (self.region == FRONT and region == ABSTRACT)):
             self.region = region
             self.group += 1
@@ -386,6 +390,7 @@ def page_content(document: Element) -> PageContent:
             if id(node) not in inside and _region(node) == ABSTRACT and _shown(node) and not any(
                     _region(a) == ABSTRACT for a in _ancestors(node)):
                 walker.visit(node)
+    walker.root = root
     walker.visit(root)
     walker.flush()
     return content

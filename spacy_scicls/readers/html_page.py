@@ -200,7 +200,7 @@ def read_html(data: bytes, paper: Paper, encoding: Optional[str] = None) -> bool
         section = paper.add_section(None)
         for item in layout.items:
             section.paragraphs.extend(clean(line) for line in item[1].lines if clean(line))
-    if not (clean(paper.title) or paper.abstract or any(s.paragraphs or s.heading for s in paper.sections)):
+    if not (paper.abstract or any(s.paragraphs or s.heading for s in paper.sections)):
         raise ValueError("holds no text (once the page's navigation, scripts and other furniture are left out)")
     paper.extra.update({
         "sections_from": "headings" if structured else "text",
