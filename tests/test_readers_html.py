@@ -70,7 +70,7 @@ def test_latexml_page(nlp):
         ("Abstract", "abstract", 1),
         ("1 Introduction", "unlabelled", 1),
         ("1.1 Prior bounds", "unlabelled", 2),
-        ("Lower bounds.", "unlabelled", 3),
+        ("Lower bounds.", "unlabelled", 4),  # LaTeX's \\paragraph (<h5>): a rank skipped is a level skipped
         ("2 Results", "unlabelled", 1),
         ("Appendix A Proofs", "other", 1),
     ]
@@ -328,7 +328,7 @@ def test_pipeline_labels_an_html_paper(trained):
     the back matter keeps the label the page gave it."""
     nlp = trained[0]
     doc = nlp(read_paper(PMC.encode("utf8"), nlp, name="PMC0000042.html"))
-    labels = nlp.get_pipe("scicls_sections").labels
+    labels = nlp.get_pipe("sections").labels
     assert [s._.heading for s in doc.spans["sections"]][1:4] == ["Introduction", "Materials and methods", "Strains"]
     assert all(s.label_ in labels for s in doc.spans["sections"])
     assert doc.spans["sections"][-1].label_ == "other" and doc.spans["sections"][0].label_ == "abstract"

@@ -13,8 +13,8 @@ then laid out as the other structured readers lay out a paper:
   metadata; a second abstract-like region (an author summary) is a section;
 - sections: one per heading (``<h1>``-``<h6>``), the heading's text as it
   stands (numbering kept), its depth from the heading's rank (``<h2>`` above
-  ``<h3>``, ranks renumbered from 1), or, where every heading has the same
-  rank, from the ``<section>`` elements around it; a section in back matter
+  ``<h3>``, the highest rank used is level 1), or, where every heading has the
+  same rank, from the ``<section>`` elements around it; a section in back matter
   (acknowledgements, appendices) is labelled ``other``;
 - left out of the text, kept in ``doc._.scicls_meta``: the reference list
   (its region, or the section under a "References" heading: ``references``,
@@ -158,11 +158,13 @@ class _Layout:
 
 
 def _levels(headings: List[Block]) -> List[int]:
-    """Each heading's depth: its rank among the ranks used, or its <section> nesting where all share one rank."""
+    """Each heading's depth: its rank below the highest rank used (``<h2>`` 1, ``<h3>`` 2, ... when the
+    sections are ``<h2>``), or its ``<section>`` nesting where all share one rank. A rank skipped
+    (``<h4>`` under ``<h2>``, as under a section without a heading) is a level skipped."""
     use_depth = len({b.rank for b in headings}) == 1 and len({b.depth for b in headings}) > 1
     keys = [b.depth if use_depth else b.rank for b in headings]
-    order = {key: level for level, key in enumerate(sorted(set(keys)), 1)}
-    return [order[key] for key in keys]
+    top = min(keys)
+    return [key - top + 1 for key in keys]
 
 
 def looks_binary(data: bytes) -> bool:
