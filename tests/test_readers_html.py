@@ -70,7 +70,7 @@ def test_latexml_page(nlp):
         ("Abstract", "abstract", 1),
         ("1 Introduction", "unlabelled", 1),
         ("1.1 Prior bounds", "unlabelled", 2),
-        ("Lower bounds.", "unlabelled", 4),  # LaTeX's \\paragraph (<h5>): a rank skipped is a level skipped
+        ("Lower bounds.", "unlabelled", 4),  # LaTeX's paragraph heading (<h5>): a rank skipped is a level skipped
         ("2 Results", "unlabelled", 1),
         ("Appendix A Proofs", "other", 1),
     ]
