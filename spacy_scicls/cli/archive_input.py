@@ -3,7 +3,7 @@
 PubMed Central's bulk packages and arXiv's sources come as tar archives of
 thousands of papers. Unpacking a million files first costs a folder of a
 million files; reading the archive as a stream costs one pass. Each member
-whose name ends like a paper (``.nxml``, ``.xml``, ``.pdf``, ``.txt``, ``.md``,
+whose name ends like a paper (``.nxml``, ``.xml``, ``.pdf``, ``.txt``, ``.md``, ``.html``,
 ``.json``, any of them ``.gz``) is a record whose id is
 ``<archive>/<member path>``; other members (figures, supplementary files,
 folders) are skipped, as in a folder. A member is read when the archive
