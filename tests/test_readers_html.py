@@ -332,3 +332,25 @@ def test_pipeline_labels_an_html_paper(trained):
     assert [s._.heading for s in doc.spans["sections"]][1:4] == ["Introduction", "Materials and methods", "Strains"]
     assert all(s.label_ in labels for s in doc.spans["sections"])
     assert doc.spans["sections"][-1].label_ == "other" and doc.spans["sections"][0].label_ == "abstract"
+
+
+def test_pages_inside_an_archive(tmp_path):
+    import io
+    import tarfile
+
+    from spacy_scicls.cli import run_annotate
+
+    spacy.blank("en").to_disk(tmp_path / "pipe")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in (("site/pmc.html", PMC.encode("utf8")), ("site/style.css", b"h2{}"),
+                           ("site/blog.htm.gz", gzip.compress(HEADINGLESS.encode("utf8")))):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "pages.tgz").write_bytes(buffer.getvalue())
+    out = tmp_path / "out.jsonl"
+    assert run_annotate([str(tmp_path / "pages.tgz")], out, model=str(tmp_path / "pipe"), quiet=True) == 0
+    records = [json.loads(line) for line in out.read_text(encoding="utf8").splitlines()]
+    assert [(r["id"], len(r["sections"]), r["error"]) for r in records] == [
+        ("pages.tgz/site/pmc.html", 8, None), ("pages.tgz/site/blog.htm.gz", 0, None)]
