@@ -94,7 +94,7 @@ def test_detect_input_format(tmp_path):
     for name, data in cases.items():
         (tmp_path / name).write_bytes(data)
         assert detect_input_format(tmp_path / name) == expected[name], name
-    (tmp_path / "k.xml").write_bytes(b"<html><body/></html>")
+    (tmp_path / "k.xml").write_bytes(b"<rss><channel/></rss>")
     with pytest.raises(RecordError, match="unknown input format"):
         detect_input_format(tmp_path / "k.xml")
 

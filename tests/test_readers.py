@@ -22,7 +22,7 @@ def sections(doc):
 
 
 def test_formats_contract():
-    assert FORMATS == ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf", "latex")
+    assert FORMATS == ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf", "latex", "html")
     assert issubclass(ReaderError, ValueError)
 
 
@@ -47,7 +47,7 @@ def test_detect_format_from_name_and_bytes(name, fmt):
 
 def test_detect_format_refuses_unknown_xml():
     with pytest.raises(ReaderError, match="neither JATS"):
-        detect_format("x.xml", b"<?xml version='1.0'?><html></html>")
+        detect_format("x.xml", b"<?xml version='1.0'?><rss></rss>")
 
 
 def test_jats(nlp):

@@ -3,7 +3,7 @@
 PubMed Central's bulk packages and arXiv's sources come as tar archives of
 thousands of papers. Unpacking a million files first costs a folder of a
 million files; reading the archive as a stream costs one pass. Each member
-whose name ends like a paper (``.nxml``, ``.xml``, ``.pdf``, ``.txt``, ``.md``,
+whose name ends like a paper (``.nxml``, ``.xml``, ``.pdf``, ``.txt``, ``.md``, ``.html``,
 ``.json``, any of them ``.gz``) is a record whose id is
 ``<archive>/<member path>``; other members (figures, supplementary files,
 folders) are skipped, as in a folder. A member is read when the archive
@@ -22,6 +22,7 @@ from typing import Iterator, Optional
 
 from .compressed import GZIP_MAGIC, READ_ERRORS, content_name
 from .inputs import (
+    HTML_MAX_BYTES,
     PDF_MAX_BYTES,
     SUFFIXES,
     Record,
@@ -58,7 +59,8 @@ def _inflate(data: bytes, max_bytes: int) -> bytes:
 def _member_record(tar: tarfile.TarFile, member: tarfile.TarInfo, rid: str, inner: str,
                    format: Optional[str], max_chars: int, encoding: Optional[str] = None) -> Record:
     suffix = Path(inner).suffix.lower()
-    max_bytes = PDF_MAX_BYTES if suffix == ".pdf" else 4 * max_chars + 1024
+    max_bytes = (PDF_MAX_BYTES if suffix == ".pdf" else max(HTML_MAX_BYTES, 4 * max_chars + 1024)
+                 if SUFFIXES.get(suffix) == "html" else 4 * max_chars + 1024)
     if suffix in NOT_READ_INSIDE:
         return Record(rid, _error_loader(f"records or an archive inside an archive: {UNPACK}"), rid)
     if member.size > max(max_bytes, PDF_MAX_BYTES):

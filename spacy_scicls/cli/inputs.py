@@ -28,6 +28,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from .. import readers
+from ..readers.html_tree import starts_like_html
 
 from .compressed import READ_ERRORS, TooLarge, content_name, is_tar, open_binary, read_limited
 from .record_fields import id_fields, text_fields
@@ -51,6 +52,9 @@ SUFFIXES = {
     ".pq": "parquet",
     ".pdf": "pdf",
     ".tex": "latex",  # a paper when it has \documentclass; in a folder, the others are its parts (latex_input.py)
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
     ".gz": None,  # gzip: the format of what it holds (compressed.py)
     ".tgz": None,  # a tar archive: its papers (archive_input.py)
     ".tar": None,
@@ -59,6 +63,8 @@ SUFFIXES = {
 TOO_DEEP = "nested too deeply to read"
 #: The largest PDF file read (its images count, not only its text).
 PDF_MAX_BYTES = 256 * 1024 * 1024
+#: The largest HTML page read: markup (MathML above all) makes a page many times its text.
+HTML_MAX_BYTES = 64 * 1024 * 1024
 # Without --text-columns and --id-column, a record's text and id fields are found by their
 # names, as the usual exports spell them (record_fields.py).
 #: How title and abstract (or any text columns) are joined into one document:
@@ -277,6 +283,8 @@ def content_format(name: str, head: bytes, whole: Callable[[], bytes]) -> Option
         return "tar"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
         return "pdf"  # a PDF whatever its name says
+    if starts_like_html(head):
+        return "html"  # an HTML page whatever its name says
     if suffix == ".pdf":
         if b"%PDF-" in head[:1024]:  # the header may follow some junk bytes
             return "pdf"
@@ -555,7 +563,8 @@ def iter_paper_file(path: Path, name: str, fmt: str, *, max_chars: int, encoding
     def load(nlp: Language) -> Content:
         try:
             data = (_read_bytes(path, PDF_MAX_BYTES, "PDF too large: {}, more than " + f"{PDF_MAX_BYTES:,}")
-                    if fmt == "pdf" else _read_bytes(path, max_bytes))
+                    if fmt == "pdf" else _read_bytes(path, max(max_bytes, HTML_MAX_BYTES)) if fmt == "html"
+                    else _read_bytes(path, max_bytes))
         except OSError as err:
             raise RecordError(f"cannot read file: {err.strerror or err}") from None
         return paper_content(data, nlp, fmt, name, max_chars, encoding)
@@ -579,6 +588,8 @@ def paper_content(
         from .latex_input import latex_member
 
         return latex_member(data, nlp, name, encoding)
+    if fmt == "html":
+        return _read_html(data, nlp, name, encoding)
     if fmt == "markdown":
         data = decode_text(data, encoding).encode("utf-8")
     return _read_structured(data, nlp, fmt, name)
@@ -606,6 +617,16 @@ def _read_pdf(data: bytes, nlp: Language, name: str, max_chars: int) -> Doc:
     except pdf.PdfError as err:
         raise RecordError(f"cannot read pdf: {err}") from None
     return paper_to_doc(paper, nlp)
+
+
+def _read_html(data: bytes, nlp: Language, name: str, encoding: Optional[str]) -> Doc:
+    """An HTML page; ``encoding`` reads a page that declares none and is not UTF-8 (docs/annotate.md)."""
+    from ..readers.html_page import html_doc
+
+    try:
+        return html_doc(data, name, nlp, encoding)
+    except ValueError as err:
+        raise RecordError(f"cannot read html: {err}") from None
 
 
 def _read_structured(source: Union[bytes, dict], nlp: Language, fmt: str, name: str) -> Doc:

@@ -9,6 +9,8 @@ Formats (:data:`FORMATS`): ``jats`` (JATS/NLM XML: PLOS, PMC), ``tei``
 JSON), ``pdf`` (a PDF with a text layer: :mod:`spacy_scicls.readers.pdf`),
 ``latex`` (a ``.tex`` file with the files it inputs from its folder, or a
 source archive such as arXiv's e-print: :mod:`spacy_scicls.readers.latex`),
+``html`` (a paper's web page: arXiv's LaTeXML pages, PubMed Central,
+publishers, hand-written pages: :mod:`spacy_scicls.readers.html_page`),
 ``markdown`` and ``text`` (plain text, e.g. from a PDF-to-text tool); any of
 them gzipped (``paper.nxml.gz``), read as the file it holds.
 
@@ -37,6 +39,7 @@ whose message names the file (or ``name``) and what is wrong.
 """
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Union
 from xml.parsers.expat import ExpatError
@@ -50,8 +53,10 @@ from .jats import read_jats
 from .json_formats import read_s2orc, read_unarxive
 from .markdown import read_markdown
 from .tei import read_tei
+from .html_page import html_doc
+from .html_tree import starts_like_html
 
-FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf", "latex")
+FORMATS = ("jats", "tei", "s2orc", "unarxive", "markdown", "text", "pdf", "latex", "html")
 XML_FORMATS = ("jats", "tei")
 JSON_FORMATS = ("s2orc", "unarxive")
 
@@ -71,7 +76,12 @@ _EXTENSIONS = {
     ".pdf": "pdf",
     ".tex": "latex",
     ".ltx": "latex",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
 }
+#: A page without doctype or <html> tag still shows its <head> or <body> early on.
+_HTML_PARTS = re.compile(r"<head[\s>]|<body[\s>]")
 
 
 def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"") -> str:
@@ -79,10 +89,11 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
 
     A file that starts with ``%PDF-`` is a PDF whatever its name says;
     ``.tei.xml`` is TEI, ``.nxml`` JATS, ``.md`` Markdown, ``.txt`` text,
-    ``.pdf`` PDF, ``.tex`` LaTeX; a tar archive or LaTeX's first bytes (``\\documentclass``: arXiv's
-    e-prints have no ending) are LaTeX; for other ``.xml`` files and JSON the first bytes decide (a ``<TEI``
-    root or the TEI namespace, a JATS ``<article``; unarXive's
-    ``sec_type``/``discipline`` keys). Raises :class:`ReaderError` when
+    ``.pdf`` PDF, ``.tex`` LaTeX, ``.html``/``.htm``/``.xhtml`` HTML, and a file that starts with an
+    HTML doctype or ``<html>`` tag is HTML whatever its name says; a tar archive or LaTeX's first
+    bytes (``\\documentclass``: arXiv's e-prints have no ending) are LaTeX; for other ``.xml`` files
+    and JSON the first bytes decide (a ``<TEI`` root or the TEI namespace, a JATS ``<article``,
+    an HTML ``<head>`` or ``<body>``; unarXive's ``sec_type``/``discipline`` keys). Raises :class:`ReaderError` when
     neither tells.
     """
     name = str(path or "")
@@ -92,6 +103,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
     sniff_lower = sniff.lower()
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:5] == b"%PDF-":
         return "pdf"
+    if starts_like_html(head):
+        return "html"
     if lower.endswith((".tei.xml", ".tei")):
         return "tei"
     suffix = Path(lower).suffix
@@ -105,6 +118,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
             return "tei"
         if "<article" in sniff_lower or "jats" in sniff_lower or "-//nlm//" in sniff_lower:
             return "jats"
+        if _HTML_PARTS.search(sniff_lower):
+            return "html"
         raise ReaderError(f"{name or 'input'}: XML, but neither JATS (<article>) nor TEI (<TEI>) as far as its first bytes tell")
     if suffix in (".json", ".jsonl") or stripped.startswith("{"):
         if any(key in sniff for key in ('"sec_type"', '"discipline"', '"sec_number"', '"content_type"')):
@@ -118,7 +133,8 @@ def detect_format(path: Union[str, os.PathLike, None] = None, head: bytes = b"")
 
 
 #: Endings that make a one-line str a file name rather than a paper's text.
-_FILE_SUFFIXES = (".xml", ".nxml", ".tei", ".json", ".jsonl", ".md", ".markdown", ".txt", ".text", ".gz", ".tex")
+_FILE_SUFFIXES = (".xml", ".nxml", ".tei", ".json", ".jsonl", ".md", ".markdown", ".txt", ".text", ".gz",
+                  ".tex", ".html", ".htm", ".xhtml")
 TOO_DEEP = "nested too deeply to read"
 
 
@@ -267,6 +283,8 @@ def read_papers(source: Source, nlp: Language, *, format: Optional[str] = None, 
         yield _named(_latex_doc, display, content, path, display, nlp)
     elif fmt == "markdown":
         yield _paper(_decode(content, display), fmt, display, nlp)
+    elif fmt == "html":
+        yield _named(html_doc, display, content, display, nlp)
     elif fmt in XML_FORMATS:
         if not content.strip():
             raise ReaderError(f"{display}: is empty")
