@@ -66,7 +66,8 @@ class CannotRun(Exception):
 
 
 def load_pipeline(name: str, gpu_id: int = -1):
-    """Load a spaCy pipeline by package name or path, with a clear error when it is not there."""
+    """Load a spaCy pipeline by package name or path, with a clear error when it is not there; its tokenizer
+    reads long runs of punctuation in pieces (:mod:`spacy_scicls.run_splitting`)."""
     import spacy
 
     import spacy_scicls  # noqa: F401 - registers the components of saved scicls pipelines
@@ -83,8 +84,10 @@ def load_pipeline(name: str, gpu_id: int = -1):
             spacy.require_gpu(gpu_id)
         except Exception as err:  # noqa: BLE001
             raise CannotRun(f"cannot use GPU {gpu_id}: {err}") from None
+    from ..run_splitting import split_long_runs
+
     try:
-        return spacy.load(name)
+        nlp = spacy.load(name)
     except OSError as err:
         if name == DEFAULT_MODEL:
             raise CannotRun(
@@ -93,6 +96,7 @@ def load_pipeline(name: str, gpu_id: int = -1):
                 "the name or path of another spaCy pipeline."
             ) from None
         raise CannotRun(f"cannot load pipeline {name!r}: {err}") from None
+    return split_long_runs(nlp)  # a run of punctuation thousands long would hold a worker for minutes
 
 
 def add_taxonomy(nlp, path: Path) -> None:
