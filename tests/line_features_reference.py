@@ -244,7 +244,7 @@ def per_line_reference_cues(lines: Sequence[str], first: Sequence[float]) -> num
 
 
 def per_line_context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarray,
-                     unit_cues: numpy.ndarray) -> numpy.ndarray:
+                              unit_cues: numpy.ndarray) -> numpy.ndarray:
     """:data:`FEATURES` of each line followed by :data:`CONTEXT_FEATURES`, from the
     first pass's probabilities ``first`` (so that the second line of a wrapped
     heading, or a run-in heading between two headings, can lean on its neighbours)

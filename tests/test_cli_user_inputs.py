@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import spacy
 
+from archives import tar_bytes
 from spacy_scicls.cli.inputs import InputError, RecordError, check_inputs, iter_records
 
 TITLE = "Drought attribution in the Mediterranean"
@@ -163,11 +164,11 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
     (folder / "a_nsf.csv").write_text(f'AwardNumber,AwardTitle,AbstractNarration\n2145678,{TITLE},"{ABSTRACT}"\n', encoding="utf8")
     (folder / "b_excel.csv").write_bytes(f"\ufeffid;title;abstract\r\nX1;{TITLE};\r\n".encode("utf8"))
     (folder / "c.txt.gz").write_bytes(gzip.compress(ABSTRACT.encode("utf8")))
-    (folder / "d.tgz").write_bytes(_tar({"PMC1/paper.nxml": b"<article><front/><body/></article>", "PMC1/fig1.jpg": b"\xff\xd8"}))
+    (folder / "d.tgz").write_bytes(tar_bytes({"PMC1/paper.nxml": b"<article><front/><body/></article>", "PMC1/fig1.jpg": b"\xff\xd8"}))
     (folder / "e_figure.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(16))
     (folder / "f_latin1.csv").write_bytes(b"id,title\nL1,Caf\xe9 society\n")
-    (folder / "g_source.tar").write_bytes(_tar({"main.tex": b"\\section{Results} x", "fig.png": b"x"}, compress=False))
-    (folder / "h_figures.tar").write_bytes(_tar({"fig.png": b"x"}, compress=False))
+    (folder / "g_source.tar").write_bytes(tar_bytes({"main.tex": b"\\section{Results} x", "fig.png": b"x"}, compress=False))
+    (folder / "h_figures.tar").write_bytes(tar_bytes({"fig.png": b"x"}, compress=False))
     out = tmp_path / "out.jsonl"
     assert run_annotate([str(folder)], out, model=str(tmp_path / "pipe"), quiet=True) == 1
     records = [json.loads(line) for line in out.read_text(encoding="utf8").splitlines()]
@@ -207,18 +208,6 @@ def test_a_row_longer_than_the_header_is_an_error_not_a_cut_text(tmp_path):
     assert out[1] == ("R2", f"{TITLE}\n\n{ABSTRACT}")
 
 
-def _tar(members: dict, compress: bool = True) -> bytes:
-    import gzip
-    import io
-    import tarfile
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(buffer.getvalue()) if compress else buffer.getvalue()
 
 
 def test_papers_inside_a_tar_archive_are_records_in_archive_order(tmp_path):
@@ -233,7 +222,7 @@ def test_papers_inside_a_tar_archive_are_records_in_archive_order(tmp_path):
         "oa_package/records.jsonl": b'{"text": "x"}\n',
         "oa_package/empty.txt": b"",
     }
-    for name, data in (("pmc.tar.gz", _tar(members)), ("pmc.tar", _tar(members, compress=False))):
+    for name, data in (("pmc.tar.gz", tar_bytes(members)), ("pmc.tar", tar_bytes(members, compress=False))):
         (tmp_path / name).write_bytes(data)
         out = _texts(tmp_path / name)
         assert [rid for rid, _ in out] == [
@@ -250,7 +239,7 @@ def test_papers_inside_a_tar_archive_are_records_in_archive_order(tmp_path):
 
 
 def test_an_archive_that_breaks_off_keeps_what_was_read(tmp_path):
-    whole = _tar({f"p{i}.txt": (ABSTRACT + str(i) + " " * 600).encode() for i in range(40)})
+    whole = tar_bytes({f"p{i}.txt": (ABSTRACT + str(i) + " " * 600).encode() for i in range(40)})
     (tmp_path / "cut.tar.gz").write_bytes(whole[: len(whole) // 2])
     out = _texts(tmp_path / "cut.tar.gz")
     assert 1 < len(out) < 41
@@ -263,7 +252,7 @@ def test_an_archive_that_breaks_off_keeps_what_was_read(tmp_path):
 
 def test_an_archive_without_papers_is_one_error_record(tmp_path):
     # (a LaTeX source is one paper: tests/test_latex_reader.py)
-    (tmp_path / "figures.tar.gz").write_bytes(_tar({"fig.svg": b"<svg/>", "fig.png": b"x", "refs.bib": b"@a{}"}))
+    (tmp_path / "figures.tar.gz").write_bytes(tar_bytes({"fig.svg": b"<svg/>", "fig.png": b"x", "refs.bib": b"@a{}"}))
     assert _texts(tmp_path / "figures.tar.gz") == [
         ("figures.tar.gz", "ERROR no papers in the archive: it holds files of other types (.svg: 1, .png: 1, .bib: 1)")
     ]

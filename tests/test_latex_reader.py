@@ -2,15 +2,14 @@
 extensionless gzipped e-print, a folder; and the bad ones (fragments, unbalanced braces, include loops,
 archives with thousands of files, binary junk, Latin-1, empty files). Sources written by the tests."""
 import gzip
-import io
 import json
-import tarfile
 import time
 from pathlib import Path
 
 import pytest
 import spacy
 
+from archives import tar_bytes
 from cli_slow_pipeline import save_slow_pipeline
 from spacy_scicls.cli import run_annotate
 from spacy_scicls.cli.inputs import RecordError, expand_inputs, iter_records
@@ -85,14 +84,6 @@ Tables of the stations.
 """
 
 
-def _tar(members, compress=True) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return gzip.compress(buffer.getvalue()) if compress else buffer.getvalue()
 
 
 MAIN = rb"""\documentclass{revtex4-2}
@@ -193,12 +184,12 @@ def _check_multi_file(doc, name):
 
 
 def test_a_multi_file_tarball_with_input_include_and_a_bbl(nlp, tmp_path):
-    data = _tar(MULTI_FILE)
+    data = tar_bytes(MULTI_FILE)
     (tmp_path / "source.tar.gz").write_bytes(data)
     _check_multi_file(read_paper(tmp_path / "source.tar.gz", nlp), "tar.gz")
     _check_multi_file(read_paper(data, nlp), "bytes")
     # a source packed with its folder: includes are read from the main file's folder, as TeX run there reads them
-    nested = _tar({f"heat/{name.removeprefix('./')}": data for name, data in MULTI_FILE.items()})
+    nested = tar_bytes({f"heat/{name.removeprefix('./')}": data for name, data in MULTI_FILE.items()})
     _check_multi_file_in(read_paper(nested, nlp), "heat/main.tex")
     # arXiv's e-print: the same gzipped tar, named by its identifier alone
     (tmp_path / "2301.01234").write_bytes(data)
@@ -236,7 +227,7 @@ def test_bad_inputs_give_a_doc_or_a_clear_error(nlp, tmp_path):
                      b"\\section{Next} e\\end{document}", nlp)
     assert "a b c d" in doc.text
     # an \input loop, and includes outside the source: refused, noted, no hang
-    loop = _tar({"main.tex": b"\\documentclass{article}\\begin{document}\\input{a}\\input{../../etc/passwd}"
+    loop = tar_bytes({"main.tex": b"\\documentclass{article}\\begin{document}\\input{a}\\input{../../etc/passwd}"
                              b"\\input{/etc/hostname}\\end{document}",
                  "a.tex": b"\\section{A} text a \\input{b}", "b.tex": b"text b \\input{a}"}, compress=False)
     doc = read_paper(loop, nlp)
@@ -261,7 +252,7 @@ def test_bad_inputs_give_a_doc_or_a_clear_error(nlp, tmp_path):
         read_paper(b"\\documentclass{article}\n\\usepackage{amsmath}\n", nlp, format="latex")
     # an archive with LaTeX's ending but no readable .tex
     with pytest.raises(ReaderError, match="no readable .tex file"):
-        read_paper(_tar({"main.tex": b"\x00\x01binary", "fig.png": b"x"}), nlp)
+        read_paper(tar_bytes({"main.tex": b"\x00\x01binary", "fig.png": b"x"}), nlp)
 
 
 def test_hostile_macros_and_nesting_end_quickly():
@@ -280,10 +271,10 @@ def test_hostile_macros_and_nesting_end_quickly():
 
 
 def test_archives_with_too_many_files_or_a_huge_member_are_bounded():
-    many = _tar({f"f{i}.png": b"" for i in range(60)} | {"main.tex": b"\\documentclass{article}"}, compress=False)
+    many = tar_bytes({f"f{i}.png": b"" for i in range(60)} | {"main.tex": b"\\documentclass{article}"}, compress=False)
     with pytest.raises(SourceError, match="more than 50 files"):
         from_tar(many, "many", Limits(max_members=50))
-    huge = _tar({"main.tex": b"\\documentclass{article}\\begin{document}" + b"x" * 5000 + b"\\end{document}"})
+    huge = tar_bytes({"main.tex": b"\\documentclass{article}\\begin{document}" + b"x" * 5000 + b"\\end{document}"})
     paper = Paper(format="latex", source="huge")
     with pytest.raises(SourceError, match="no readable .tex file .*main.tex: 5,053 bytes, more than 1,000: skipped"):
         read_latex_bytes(gzip.decompress(huge), paper, limits=Limits(max_file_bytes=1000))
@@ -294,7 +285,7 @@ def test_scicls_annotate_reads_sources_as_one_record_each(tmp_path):
     inputs = tmp_path / "in"
     inputs.mkdir()
     (inputs / "a_paper.tex").write_text(ONE_FILE, encoding="utf8")
-    (inputs / "b_2301.01234.tar.gz").write_bytes(_tar(MULTI_FILE))
+    (inputs / "b_2301.01234.tar.gz").write_bytes(tar_bytes(MULTI_FILE))
     (inputs / "c_2212.11885").write_bytes(gzip.compress(ONE_FILE.encode()))  # no ending: given by a glob
     (inputs / "d_latin.tex").write_bytes(b"\\documentclass{article}\\begin{document}\\section{R\xe9sum\xe9} x\\end{document}")
     (inputs / "e_junk.tex").write_bytes(b"\\documentclass{article}" + bytes(range(32)) * 20)
@@ -331,7 +322,7 @@ def test_scicls_annotate_reads_sources_as_one_record_each(tmp_path):
 def test_an_archive_of_papers_with_a_tex_member_is_still_read_member_by_member(tmp_path):
     members = {"pkg/a.nxml": (Path(__file__).parent / "fixtures" / "papers" / "paper.jats.xml").read_bytes(),
                "pkg/b.tex": b"\\section{Alone} text"}
-    (tmp_path / "pkg.tar").write_bytes(_tar(members, compress=False))
+    (tmp_path / "pkg.tar").write_bytes(tar_bytes(members, compress=False))
     records = list(iter_records([str(tmp_path / "pkg.tar")]))
     assert [r.id for r in records] == ["pkg.tar/pkg/a.nxml", "pkg.tar/pkg/b.tex"]
     assert headings(records[1].load(spacy.blank("en"))) == [("Alone", 1, "unlabelled")]
