@@ -228,8 +228,8 @@ def test_bad_inputs_give_a_doc_or_a_clear_error(nlp, tmp_path):
     assert "a b c d" in doc.text
     # an \input loop, and includes outside the source: refused, noted, no hang
     loop = tar_bytes({"main.tex": b"\\documentclass{article}\\begin{document}\\input{a}\\input{../../etc/passwd}"
-                             b"\\input{/etc/hostname}\\end{document}",
-                 "a.tex": b"\\section{A} text a \\input{b}", "b.tex": b"text b \\input{a}"}, compress=False)
+                                  b"\\input{/etc/hostname}\\end{document}",
+                      "a.tex": b"\\section{A} text a \\input{b}", "b.tex": b"text b \\input{a}"}, compress=False)
     doc = read_paper(loop, nlp)
     assert "text a text b" in doc.text
     notes = doc._.scicls_meta["latex"]["notes"]
@@ -250,6 +250,11 @@ def test_bad_inputs_give_a_doc_or_a_clear_error(nlp, tmp_path):
         read_paper(tmp_path / "empty.tex", nlp)
     with pytest.raises(ReaderError, match="holds no text"):
         read_paper(b"\\documentclass{article}\n\\usepackage{amsmath}\n", nlp, format="latex")
+    # a section command inside a section's title, and the private-use characters the reader marks sections
+    # with, in the source itself: read, the marks unbroken
+    odd = ("\\documentclass{article}\\begin{document}\\section{Rain \\section{Snow} here}Text \ue000 odd \ue001 \ue002."
+           "\\section{Methods}We counted.\\end{document}")
+    assert headings(read_paper(odd.encode(), nlp)) == [("Rain Snow here", 1, "unlabelled"), ("Methods", 1, "unlabelled")]
     # an archive with LaTeX's ending but no readable .tex
     with pytest.raises(ReaderError, match="no readable .tex file"):
         read_paper(tar_bytes({"main.tex": b"\x00\x01binary", "fig.png": b"x"}), nlp)

@@ -230,8 +230,15 @@ def accented(base: str, accent: str) -> str:
     return unicodedata.normalize("NFC", first + ACCENTS[accent]) + base[1:]
 
 
+#: The marker characters (private-use code points) taken out of what goes inside a mark, so that a heading
+#: that holds one (a source that has them, a section command inside a section's title) cannot break it.
+_NO_MARKERS = {ord(MARK): None, ord(FIELD): None, ord(MARK_END): None}
+
+
 def mark(level: Optional[int], label: Optional[str], heading: str) -> str:
-    return MARK + FIELD.join(("" if level is None else str(level), label or "", heading)) + MARK_END
+    heading = _MARKS.sub(lambda inner: inner.group(1).rsplit(FIELD, 1)[-1], heading)  # a mark inside: its title
+    fields = ("" if level is None else str(level), label or "", heading)
+    return MARK + FIELD.join(field.translate(_NO_MARKERS) for field in fields) + MARK_END
 
 
 _MARKS = re.compile(MARK + "(.*?)" + MARK_END, re.S)
@@ -242,8 +249,11 @@ def split_marks(text: str) -> List[Tuple[Optional[Tuple[Optional[int], Optional[
     out: List[Tuple[Optional[Tuple[Optional[int], Optional[str], str]], str]] = []
     pos, current = 0, None
     for match in _MARKS.finditer(text):
+        fields = match.group(1).split(FIELD)
+        if len(fields) != 3 or not (fields[0] == "" or fields[0].isdigit()):
+            continue  # the source's own marker characters, not a mark: left in the text
         out.append((current, text[pos:match.start()]))
-        level, label, heading = match.group(1).split(FIELD)
+        level, label, heading = fields
         current = (int(level) if level else None, label or None, heading)
         pos = match.end()
     out.append((current, text[pos:]))
