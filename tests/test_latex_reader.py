@@ -241,6 +241,10 @@ def test_bad_inputs_give_a_doc_or_a_clear_error(nlp, tmp_path):
     assert headings(read_paper(latin.encode("latin-1"), nlp))[0][0] == "Résumé"
     with pytest.raises(ReaderError, match=r"input: not UTF-8 \(byte 0xe9 at offset 49\) and no .*inputenc"):
         read_paper(latin.replace("\\usepackage[latin1]{inputenc}", "").encode("latin-1"), nlp)
+    # Latin-1 in an author's comments only (they are not read): read, the text as written
+    noted = "\\documentclass{article}\\begin{document}% à revoir, Zoé\n\\section{Results} It rained.\\end{document}"
+    doc = read_paper(noted.encode("latin-1"), nlp, format="latex")
+    assert headings(doc) == [("Results", 1, "unlabelled")] and "It rained." in doc.text and "Zo" not in doc.text
     # binary junk under a .tex name, an empty file, a preamble only
     (tmp_path / "junk.tex").write_bytes(bytes(range(256)) * 4)
     with pytest.raises(ReaderError, match="junk.tex: .*binary content"):

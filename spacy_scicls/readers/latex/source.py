@@ -77,8 +77,9 @@ class LatexSource:
 def decode_tex(data: bytes, name: Optional[str], encoding: Optional[str] = None) -> str:
     """A .tex file's text: UTF-8, else the encoding its ``inputenc`` declares, else ``encoding``.
 
-    Latin-1 sources are common on arXiv and say so with ``\\usepackage[latin1]{inputenc}``; a file that
-    is neither UTF-8 nor declares its encoding (nor is given one) is an error, not a guess.
+    Latin-1 sources are common on arXiv and say so with ``\\usepackage[latin1]{inputenc}``; a file whose
+    only bytes that are not UTF-8 are in its comments (which are not read) is read; any other file that is
+    neither UTF-8 nor declares its encoding (nor is given one) is an error, not a guess.
     """
     where = f"{name}: " if name else ""
     if b"\x00" in data[:65536]:
@@ -93,6 +94,9 @@ def decode_tex(data: bytes, name: Optional[str], encoding: Optional[str] = None)
                 codec = INPUTENC.get(option.strip().lower()) or codec
         codec = codec if codec and codec != "utf-8" else encoding
         if codec is None:
+            text = data.decode("latin-1")
+            if strip_comments(text).isascii():
+                return text  # only its comments are not UTF-8 (an author's note in latin-1): they are not read
             raise EncodingError(f"{where}not UTF-8 (byte 0x{data[err.start]:02x} at offset {err.start}) and no "
                               "\\usepackage[...]{inputenc} says its encoding") from None
         try:
