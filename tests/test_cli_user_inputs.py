@@ -183,7 +183,7 @@ def test_a_new_users_folder_end_to_end_every_file_accounted_for(tmp_path, capsys
         ("h_figures.tar", None, "no papers in the archive: it holds files of other types (.png: 1)"),
     ]
     err = capsys.readouterr().err
-    assert "skipping 1 file(s) of unknown type in the input folders (.png: 1)" in err
+    assert "skipping 1 file(s) that are not papers in the input folders (.png: 1)" in err
     # where the columns were found by name, the run says which it took
     assert "a_nsf.csv: text from 'AwardTitle' + 'AbstractNarration', id from 'AwardNumber'" in err
     assert "b_excel.csv: text from 'title' + 'abstract', id from 'id'" in err
@@ -282,3 +282,20 @@ def test_read_paper_reads_a_gzipped_paper_and_names_a_damaged_one(tmp_path):
     (tmp_path / "cut.nxml.gz").write_bytes(gzip.compress(source.read_bytes())[:200])
     with pytest.raises(ReaderError, match="cut.nxml.gz: damaged gzip file"):
         read_paper(tmp_path / "cut.nxml.gz", nlp)
+
+
+def test_a_page_saved_with_its_resources_is_one_paper(tmp_path):
+    # A browser's "Web Page, complete" writes paper.html and paper_files/ (styles, scripts, images, the
+    # frames the page embeds): the folder holds one paper; a page in a folder of its own is still read.
+    from spacy_scicls.cli.inputs import expand_inputs
+
+    folder = tmp_path / "saved"
+    (folder / "paper_files").mkdir(parents=True)
+    (folder / "other_files").mkdir()
+    (folder / "paper.html").write_text("<html><body><h1>Rain</h1><h2>Methods</h2><p>x</p></body></html>")
+    for name in ["ad_frame.html", "style.css", "app.js", "fig1.png"]:
+        (folder / "paper_files" / name).write_text("x")
+    (folder / "other_files" / "notes.html").write_text("<html><body><p>A page of its own.</p></body></html>")
+    files, skipped = expand_inputs([str(folder)])
+    assert [p.relative_to(folder).as_posix() for p in files] == ["other_files/notes.html", "paper.html"]
+    assert sorted(p.name for p in skipped) == ["ad_frame.html", "app.js", "fig1.png", "style.css"]

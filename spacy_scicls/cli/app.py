@@ -416,7 +416,7 @@ def _run_locked(inputs, output: Path, fmt: str, exclude, skipped, columns, *, mo
     if skipped:
         endings = Counter(p.suffix.lower() or "(no ending)" for p in skipped)
         typer.echo(
-            f"scicls annotate: skipping {len(skipped)} file(s) of unknown type in the input folders "
+            f"scicls annotate: skipping {len(skipped)} file(s) that are not papers in the input folders "
             f"({', '.join(f'{e}: {n}' for e, n in endings.most_common())}), e.g. {skipped[0]}",
             err=True,
         )

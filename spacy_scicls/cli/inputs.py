@@ -365,7 +365,7 @@ def _expand(inputs: Sequence[str]) -> Tuple[List[Path], List[Path]]:
                 found = sorted(_walk(path), key=lambda p: p.relative_to(path).as_posix())
             except OSError as err:
                 raise InputError(f"cannot read folder {item}: {err.strerror or err}") from None
-            parts = _latex_parts(found)
+            parts = _latex_parts(found) | _saved_page_files(found)
             for p in found:
                 (files if (p.suffix.lower() in SUFFIXES and p not in parts) or p.is_dir() else skipped).append(p)
         elif path.is_file():
@@ -389,6 +389,16 @@ def _latex_part(path: Path) -> bool:
     from .latex_input import is_latex_part
 
     return is_latex_part(path)
+
+
+def _saved_page_files(found: List[Path]) -> set:
+    """What a browser saved beside a page ("Web Page, complete": ``paper.html`` and the folder
+    ``paper_files`` with its styles, scripts, images and embedded frames): the folder's files are the page's
+    resources, not papers, and are skipped with the other files of a folder that are not read."""
+    pages = {(p.parent, p.stem) for p in found if p.suffix.lower() in (".html", ".htm", ".xhtml")}
+    return {p for p in found
+            if any((folder.parent, folder.name[: -len("_files")]) in pages
+                   for folder in p.parents if folder.name.endswith("_files"))}
 
 
 def _latex_parts(found: List[Path]) -> set:

@@ -325,7 +325,7 @@ def _run(ray, folder: OutputFolder, inputs, files, skipped, exclude, pipeline, o
             todo.append(shard)
     write_json_atomic(folder.path / MANIFEST_NAME, manifest)
     if skipped and not kw["quiet"]:
-        logging.getLogger(__name__).warning("skipping %d file(s) of unknown type, e.g. %s", len(skipped), skipped[0])
+        logging.getLogger(__name__).warning("skipping %d file(s) that are not papers, e.g. %s", len(skipped), skipped[0])
 
     progress = Progress(n_records, interval=kw["log_interval"], enabled=not kw["quiet"])
     progress.start(skipped=summary.skipped)
