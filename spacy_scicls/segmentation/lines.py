@@ -660,8 +660,8 @@ def context_features(lines: Sequence[str], X: numpy.ndarray, first: numpy.ndarra
                                        at[-1] * numpy.maximum(prev_open, starts_lower), at[1] * ends_open], axis=1)
         # The paper's own heading style: how many of the lines the first pass takes for headings share this
         # line's style, and how likely the first pass finds the other lines of its style.
-        bits = numpy.hstack([X[nonempty][:, [FEATURES.index(c) for c in STYLE_CUES]] > 0.5,
-                             X[nonempty][:, [FEATURES.index("title_ratio")]] >= 0.75])
+        style_cues = X[numpy.ix_(nonempty, [FEATURES.index(c) for c in STYLE_CUES + ("title_ratio",)])]
+        bits = numpy.hstack([style_cues[:, :-1] > 0.5, style_cues[:, -1:] >= 0.75])
         _, style = numpy.unique(bits, axis=0, return_inverse=True)
         style = style.reshape(-1)
         sure = p >= 0.5
