@@ -84,6 +84,22 @@ def roll_up(taxonomy: Taxonomy, codes: Sequence[str]) -> List[str]:
     return groups
 
 
+def too_little_text(doc: Doc, min_words: int) -> bool:
+    """Whether ``doc`` holds fewer than ``min_words`` words that carry meaning
+    (tokens with a letter that are not stop words). "N/A", "Advertisement"
+    or "Abstract not available." give a head nothing to decide on: its
+    probabilities there say more about its training data than about the text."""
+    if min_words <= 0:
+        return False
+    words = 0
+    for token in doc:
+        if not token.is_stop and any(char.isalpha() for char in token.text) and len(token.text) > 1:
+            words += 1
+            if words >= min_words:
+                return False
+    return True
+
+
 def write_decisions(
     doc: Doc,
     taxonomy: Taxonomy,

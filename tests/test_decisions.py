@@ -6,7 +6,7 @@ import pytest
 import spacy
 
 from spacy_scicls import load_taxonomy
-from spacy_scicls.decisions import certainty, decide, roll_up, write_decisions
+from spacy_scicls.decisions import certainty, decide, roll_up, too_little_text, write_decisions
 
 
 def test_decide_multi_label_uses_each_labels_threshold_most_probable_first():
@@ -78,6 +78,15 @@ def test_write_decisions_abstains_for_a_doc_with_nothing_to_decide_on():
     assert decided == []
     assert doc._.scicls_labels == {"hrcs_rac": [], "hrcs_rag": []}
     assert doc._.scicls_certainty == {"hrcs_rac": None}
+
+
+@pytest.mark.parametrize("text,min_words,too_little", [
+    ("", 3, True), ("N/A", 3, True), ("Advertisement", 3, True), ("Abstract not available.", 3, True),
+    ("Drought in Europe under warming", 3, False), ("Drought in Europe", 3, True), ("Drought in Europe", 2, False),
+    ("N/A", 0, False),
+])
+def test_too_little_text_counts_the_words_that_carry_meaning(text, min_words, too_little):
+    assert too_little_text(spacy.blank("en")(text), min_words) is too_little
 
 
 # -- calibration -------------------------------------------------------------

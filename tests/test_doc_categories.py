@@ -86,6 +86,27 @@ def test_doc_without_text_gets_all_probabilities_and_no_labels(trained_two_heads
     assert docs[1]._.scicls_labels["arxiv"] or docs[1].cats["arxiv/cs.CL"] < 0.5
 
 
+def test_a_doc_with_next_to_no_words_gets_no_labels_unless_min_words_is_0(trained_two_heads):
+    """A placeholder in a CSV's abstract column ("N/A") or a page's stray "Advertisement" is nothing to decide on."""
+    nlp, _, _ = trained_two_heads
+    pipe = nlp.get_pipe("arxiv")
+    saved = dict(pipe.cfg)
+    try:
+        pipe.cfg.update(thresholds={}, threshold=0.0)  # every label would be decided
+        for text in ("N/A", "Advertisement", "Abstract not available.", "Not applicable - see 2.1"):
+            doc = nlp(text)
+            assert doc._.scicls_labels["arxiv"] == [] and doc._.scicls_certainty["arxiv"] is None, text
+            assert all(0.0 <= doc.cats[key] <= 1.0 for key in pipe.cat_keys)
+        assert len(nlp("Neural language models")._.scicls_labels["arxiv"]) == len(pipe.labels)
+        pipe.cfg["min_words"] = 0
+        assert len(nlp("Advertisement")._.scicls_labels["arxiv"]) == len(pipe.labels)
+    finally:
+        pipe.cfg.clear()
+        pipe.cfg.update(saved)
+    with pytest.raises(ValueError, match="min_words must be 0 or more"):
+        spacy.blank("en").add_pipe("scicls_doc_categories", config={"taxonomy": "arxiv", "min_words": -1})
+
+
 def test_calibration_fits_thresholds_and_temperature_that_survive_to_disk(trained_two_heads, tmp_path):
     nlp, examples, _ = trained_two_heads
     pipe = nlp.get_pipe("arxiv")

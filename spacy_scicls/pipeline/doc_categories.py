@@ -16,7 +16,7 @@ from thinc.api import Config, Model
 from thinc.types import Floats2d
 
 from ..calibration import apply_temperature, fit_temperature, micro_macro_f1, tune_thresholds
-from ..decisions import decide, write_decisions
+from ..decisions import decide, too_little_text, write_decisions
 from ..extensions import install_extensions
 from ..ml.doc_classifier import build_doc_classifier_v2  # noqa: F401 (registers architectures)
 from ..ml.doc_classifier_descriptions import build_doc_classifier_v6, embed_label_descriptions  # noqa: F401
@@ -54,6 +54,7 @@ DEFAULT_DOC_CATEGORIES_MODEL = Config().from_str(DEFAULT_DOC_CATEGORIES_CONFIG)[
         "taxonomy": "erc",
         "threshold": 0.5,
         "at_least_one": False,
+        "min_words": 3,
         "loss": "squared_error",
         "scorer": {"@scorers": "spacy_scicls.doc_categories_scorer.v1"},
     },
@@ -68,6 +69,7 @@ def make_doc_categorizer(
     taxonomy: str,
     threshold: float,
     at_least_one: bool,
+    min_words: int,
     loss: str,
     scorer: Optional[Callable],
 ) -> "DocCategorizer":
@@ -80,13 +82,17 @@ def make_doc_categorizer(
         for labels without a threshold of their own (see ``calibrate``).
     at_least_one: decide the most probable label when none reaches its
         threshold (every arXiv paper has a primary category).
+    min_words: a doc with fewer words that carry meaning (not stop words)
+        gets probabilities but no labels and certainty None, as a doc with no
+        text: "N/A" or "Abstract not available." is nothing to decide on.
+        0 decides on any text.
     loss: "squared_error" (of the probabilities, as spaCy's textcat) or
         "cross_entropy" (binary cross-entropy for multi-label heads, which
         gives rare labels a stronger gradient).
     """
     return DocCategorizer(
         nlp.vocab, model, name, taxonomy=taxonomy, threshold=threshold, at_least_one=at_least_one,
-        loss=loss, scorer=scorer,
+        min_words=min_words, loss=loss, scorer=scorer,
     )
 
 
@@ -128,6 +134,7 @@ class DocCategorizer(SharedEncoderHead):
         taxonomy: str,
         threshold: float = 0.5,
         at_least_one: bool = False,
+        min_words: int = 3,
         loss: str = "squared_error",
         scorer: Optional[Callable] = None,
     ) -> None:
@@ -148,6 +155,8 @@ class DocCategorizer(SharedEncoderHead):
             self.taxonomy = Taxonomy(Path(str(taxonomy)).stem or "taxonomy", ())
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"[{name}] threshold must be within 0..1, got {threshold}")
+        if min_words < 0:
+            raise ValueError(f"[{name}] min_words must be 0 or more, got {min_words}")
         if loss not in LOSSES:
             raise ValueError(f"[{name}] loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         self.cfg: Dict = {
@@ -158,6 +167,7 @@ class DocCategorizer(SharedEncoderHead):
             "at_least_one": bool(at_least_one),
             # Fitted on dev data holding out-of-field documents (see fit_decisions).
             "at_least_one_min": 0.0,
+            "min_words": int(min_words),
             "loss": loss,
             # Fitted on dev data by calibrate(); code -> threshold, and one temperature.
             "thresholds": {},
@@ -242,9 +252,9 @@ class DocCategorizer(SharedEncoderHead):
                 multi_label=self.cfg["multi_label"],
                 at_least_one=self.cfg.get("at_least_one", False),
                 at_least_one_min=float(self.cfg.get("at_least_one_min", 0.0)),
-                # A doc with no text gets probabilities (from an all-zero
-                # input) but no decision: there is nothing to decide on.
-                abstain=not any(not token.is_space for token in doc),
+                # A doc with no text, or next to none ("N/A"), gets
+                # probabilities but no decision: there is nothing to decide on.
+                abstain=too_little_text(doc, int(self.cfg.get("min_words", 3))),
             )
 
     # -- calibration ------------------------------------------------------
