@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     from spacy_scicls import bootstrap
     from spacy_scicls.corpora.papers import iter_papers
     from spacy_scicls.corpora.plain_text import reader_text_and_gold, split_of, tei_plain_text
-    from spacy_scicls.corpora.sections import heading_label, section_doc, silver_labels
+    from spacy_scicls.corpora.sections import section_doc, section_roles, silver_labels
     from spacy_scicls.labels import IMRAD_LABELS
     from spacy_scicls.segmentation import HeadingLineModel, find_heading_lines, heading_spans
 
@@ -185,9 +185,13 @@ def main(argv=None) -> int:
                     labels = silver_labels(doc)
                     reader = [s.label_ if (s._.section_level == 1 and s.label_ in BODY_ROLES) else None
                               for s in doc.spans["sections"]]
-                    seen = section_doc(doc, nlp, max_tokens=args.max_tokens)
-                    blind = section_doc(doc, nlp, headings=False, max_tokens=args.max_tokens)
-                    roles = [heading_label(sp._.heading) for sp in doc.spans["sections"]]
+                    # The reader's labels are withheld: the component would keep them, and
+                    # this measures what the model gives a section whose role nobody stated.
+                    unstated = [None] * len(doc.spans["sections"])
+                    seen = section_doc(doc, nlp, unstated, max_tokens=args.max_tokens)
+                    blind = section_doc(doc, nlp, unstated, headings=False, max_tokens=args.max_tokens)
+                    roles = section_roles([sp._.heading for sp in doc.spans["sections"]],
+                                          [sp._.section_level or 1 for sp in doc.spans["sections"]])
                     items.append((labels, reader, seen, blind, [sp._.section_level or 1 for sp in doc.spans["sections"]], roles))
                 start = time.time()
                 pred_seen = predict_labels(nlp, [item[2] for item in items])

@@ -186,17 +186,19 @@ def paper_sequences(owners, y, mask) -> list:
 
 def heading_roles(docs) -> numpy.ndarray:
     """Per section of ``docs``, the index of the label its heading names (-1: none, or no heading)."""
-    from spacy_scicls.corpora.sections import heading_label
+    from spacy_scicls.corpora.sections import section_roles
     from spacy_scicls.labels import IMRAD_LABELS
 
-    roles = [heading_label(span._.heading) for doc in docs for span in doc.spans["sections"]]
+    roles = [role for doc in docs for role in section_roles(
+        [span._.heading for span in doc.spans["sections"]],
+        [span._.section_level or 1 for span in doc.spans["sections"]])]
     return numpy.asarray([-1 if role is None else IMRAD_LABELS.index(role) for role in roles], dtype="int64")
 
 
 def component_accuracy(probs, rows, y, blind, owners, pooled, transitions, cfg) -> dict:
     """Hits of the labels the component would choose for sections ``rows`` (heading weight, labels
     decoded together, sub-sections inheriting as ``cfg`` says), with headings and content only."""
-    from spacy_scicls.pipeline.sections import decide_labels, not_inherited
+    from spacy_scicls.pipeline.sections import decide_labels, not_inherited, opening_labels
 
     lengths = [int((owners[rows] == doc).sum()) for doc in numpy.unique(owners[rows])]
     roles = [int(r) if r >= 0 else None for r in pooled["roles"][rows]]
@@ -204,7 +206,8 @@ def component_accuracy(probs, rows, y, blind, owners, pooled, transitions, cfg) 
                               heading_weight=float(cfg.get("heading_weight", 0.0)),
                               inherit_threshold=float(cfg.get("inherit_threshold", 1.01)),
                               transitions=transitions, order_weight=float(cfg.get("order_weight", 0.0)),
-                              not_inherited=not_inherited(cfg.get("labels", ())))
+                              not_inherited=not_inherited(cfg.get("labels", ())),
+                              opening=opening_labels(cfg.get("labels", ())))
     chosen = numpy.asarray(chosen)
     scored = y[rows] >= 0
     return {b: (chosen[(blind[rows] == b) & scored] == y[rows][(blind[rows] == b) & scored]).tolist()

@@ -13,6 +13,7 @@ from spacy_scicls.corpora.sections import (
     load_nlm_heading_map,
     normalise_heading,
     section_doc,
+    section_roles,
     silver_labels,
 )
 from spacy_scicls.readers import read_paper
@@ -54,6 +55,33 @@ def test_heading_label(heading, label):
 ])
 def test_headings_that_name_no_role(heading):
     assert heading_label(heading) is None
+
+
+@pytest.mark.parametrize("heading,label", [
+    ("Objectives", "introduction"), ("Overview of the approach", "introduction"), ("2 Motivation", "introduction"),
+    ("Scientific background", "introduction"),
+    # the weaker words of an introduction inside a heading name a part of the method, not the paper's opening
+    ("2.3 Citation-Based Pretraining Objective", None), ("System overview", None), ("Network purpose", None),
+])
+def test_the_weaker_words_of_an_introduction_must_begin_the_heading(heading, label):
+    assert heading_label(heading) == label
+
+
+def test_a_sub_section_heading_does_not_take_its_parents_role_away():
+    headings = ["Abstract", "1 Introduction", "1.1 Background", "2 Model", "2.1 Overview", "2.2 Background: Transformers",
+                "2.3 Summary", "3 Methods", "3.1 Analysis", "4 Results and Discussion", "4.1 Results", "4.2 Discussion",
+                "5 Experiments", "5.1 Experimental setup", "6 Our approach", "6.1 Background", "Acknowledgements"]
+    levels = [1, 1, 2, 1, 2, 2, 2, 1, 2, 1, 2, 2, 1, 2, 1, 2, 1]
+    assert section_roles(headings, levels) == [
+        "abstract", "introduction", "introduction", "methods", None, None, None, "methods", None, "results",
+        "results", "discussion", "results", "methods", "methods", None, "other"]
+    # a role the parent's heading names too stays; a parent that names no role rules nothing out
+    assert section_roles(["2 Methods and Results", "2.1 Results"], [1, 2]) == ["methods", "results"]
+    assert section_roles(["2 Citation graphs", "2.1 Overview"], [1, 2]) == [None, "introduction"]
+    # a "Summary" that holds the whole paper (as some journals nest it) rules nothing out
+    assert section_roles(["Summary", "Introduction", "Methods"], [1, 2, 2]) == ["abstract", "introduction", "methods"]
+    # the nearest ancestor that names a role decides
+    assert section_roles(["2 Methods", "2.1 Sites", "2.1.1 Overview"], [1, 2, 3]) == ["methods", None, None]
 
 
 def test_normalise_heading():
@@ -124,6 +152,59 @@ def test_sub_sections_inherit_unless_their_own_evidence_is_strong():
     assert [s.label_ for s in spans] == ["methods", "methods", "results", "results"]
     assert [s._.section_level for s in spans] == [1, 2, 2, 1]
     assert spans[1]._.section_score == pytest.approx(0.01)
+
+
+def test_no_sub_section_of_a_method_is_labelled_introduction():
+    """A CS paper's "2.2 Background" explains its model: however sure the content is that it reads like an
+    introduction, a sub-section of a headed section with another label does not open the paper."""
+    nlp = spacy.blank("en")
+    text = ("1 Introduction\nWe ask.\n\n2 Model\nOurs.\n\n2.1 Overview\nIn short.\n\n"
+            "2.2 Background: Transformers\nTransformers read text.\n\n2.3 Pretraining Objective\nA loss.\n\n"
+            "3 Results\nIt works.\n\n3.1 Summary\nIn sum it works.")
+    doc = nlp.make_doc(text)
+    pipe = nlp.add_pipe("scicls_sections")
+    pipe.cfg["order_weight"] = 0.0
+    segments = pipe.segments(doc)
+    assert [s.heading for s in segments][1:5] == ["2 Model", "2.1 Overview", "2.2 Background: Transformers",
+                                                  "2.3 Pretraining Objective"]
+    labels = list(pipe.labels)
+    scores = numpy.full((len(segments), len(labels)), 0.001, dtype="float32")
+    for row, label in enumerate(["introduction", "introduction", "introduction", "introduction", "introduction",
+                                 "results", "abstract"]):
+        scores[row, labels.index(label)] = 0.995  # sure beyond the inheriting threshold
+    pipe.set_annotations([doc], ([segments], scores))
+    assert [s.label_ for s in doc.spans["sections"]] == [
+        "introduction", "methods", "methods", "methods", "methods", "results", "results"]
+
+
+JATS_WITH_ROLES = """<article><front><article-meta><title-group><article-title>Birds</article-title></title-group>
+<abstract><p>We count birds.</p></abstract></article-meta></front>
+<body><sec sec-type="materials|methods"><title>Our approach</title><p>We walked.</p>
+<sec><title>Overview</title><p>Twelve islands.</p></sec></sec>
+<sec><title>Counts</title><p>More birds.</p></sec>
+<sec sec-type="conclusions"><title>Discussion</title><p>Birds like islands.</p></sec></body>
+<back><app-group><app><title>Proofs</title><p>Lemma one.</p></app></app-group></back></article>"""
+
+
+def test_the_roles_a_reader_states_are_kept_unless_overwrite():
+    """A publisher's sec-type and back matter are better evidence than the model: kept, and passed down."""
+    nlp = spacy.blank("en")
+    doc = read_paper(JATS_WITH_ROLES, nlp, format="jats")
+    assert [s._.heading for s in doc.spans["sections"]] == ["Abstract", "Our approach", "Overview", "Counts",
+                                                            "Discussion", "Proofs"]
+    assert [s.label_ for s in doc.spans["sections"]] == [
+        "abstract", "methods", "unlabelled", "unlabelled", "conclusion", "other"]
+    for overwrite, expected in ((False, ["abstract", "methods", "methods", "results", "conclusion", "other"]),
+                                (True, ["abstract", "methods", "methods", "results", "discussion", "results"])):
+        doc = read_paper(JATS_WITH_ROLES, nlp, format="jats")
+        pipe = spacy.blank("en").add_pipe("scicls_sections", config={"overwrite": overwrite, "order_weight": 0.0})
+        labels = list(pipe.labels)
+        segments = pipe.segments(doc)
+        scores = numpy.full((len(segments), len(labels)), 0.01, dtype="float32")
+        for row, label in enumerate(["abstract", "results", "introduction", "results", "discussion", "results"]):
+            scores[row, labels.index(label)] = 0.9
+        pipe.set_annotations([doc], ([segments], scores))
+        assert [s.label_ for s in doc.spans["sections"]] == expected, overwrite
 
 
 def test_a_parent_without_heading_passes_no_label_down():

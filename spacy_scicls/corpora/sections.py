@@ -16,7 +16,7 @@ and of clinical papers (OBJECTIVE, DESIGN, PARTICIPANTS, ...).
 """
 import re
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 from spacy.tokens import Doc, Span, SpanGroup
 from spacy.training import Example
@@ -71,6 +71,10 @@ _COMPILED = [
 # "Analysis"), not inside a heading such as "Data availability" (caught by
 # its own pattern) or "Effect of the model size" (no role).
 _ANYWHERE = {"abstract", "introduction", "related_work", "conclusion", "discussion", "other"}
+# The introduction's weaker words must begin the heading too: "Objectives" and
+# "Overview" open a paper, but "Training objective" and "System overview"
+# name a part of its method.
+_WEAK_INTRODUCTION = re.compile(r"(?:intro|overview|motivation|preface|problem statement|objectives?|aims?|purpose)")
 _NUMBER = re.compile(r"^\s*(?:#{1,6}\s*)?(?:(?:\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5})[.):]?\s+"
                      r"|(?:[ivx]{1,5}|[A-Ha-h])[.):]\s+|[■•▪|]\s*)+")
 _SEPARATORS = re.compile(r"\s*(?:\band\b|&|/|,|;|:|\+|\u2013|-{1,2})\s*")
@@ -121,7 +125,8 @@ def heading_label(heading: Optional[str], nlm_map: Optional[Dict[str, str]] = No
     prefix = text[:start]
     if _is_role_words(prefix):
         return label
-    if label in _ANYWHERE and len(text.split()) <= 4 and label != "other":
+    if (label in _ANYWHERE and len(text.split()) <= 4 and label != "other"
+            and not (label == "introduction" and _WEAK_INTRODUCTION.fullmatch(match.group()))):
         return label
     return None
 
@@ -142,6 +147,48 @@ def _is_role_words(prefix: str) -> bool:
         if not matched:
             return False
     return not rest.strip()
+
+
+def heading_roles(heading: Optional[str]) -> Set[str]:
+    """Every role a heading names anywhere ("Results and Discussion": results and discussion)."""
+    text = normalise_heading(heading or "")
+    return {label for label, pattern in _COMPILED if pattern.search(text)}
+
+
+def _parent_rules_out(role: str, parent_role: str) -> bool:
+    """Whether a sub-section's heading role gives way to the role its
+    ancestor's heading names: a method's "2.1 Overview" or "2.2 Background"
+    is part of the method, not the paper's introduction; a results section's
+    "4.5 Summary" is not the abstract; the "Analysis" or "Experiments" inside
+    a methods section are its procedures, not results."""
+    if parent_role == "abstract":  # a "Summary" that holds the whole paper's sections
+        return False
+    return role in ("abstract", "introduction") or (role == "results" and parent_role == "methods")
+
+
+def section_roles(headings: Sequence[Optional[str]], levels: Sequence[int],
+                  nlm_map: Optional[Dict[str, str]] = None) -> List[Optional[str]]:
+    """The role each heading of one paper names (:func:`heading_label`), read
+    in the paper's nesting (``levels``, 1 = top): a sub-section's role is
+    dropped (None), so that the sub-section is labelled as its parent, where
+    the nearest ancestor whose heading names a role rules it out
+    (:func:`_parent_rules_out`), unless that ancestor's heading names the
+    sub-section's role too ("4.2 Results" under "4 Methods and Results")."""
+    roles: List[Optional[str]] = []
+    ancestors: List[Tuple[int, Optional[str], Set[str]]] = []  # (level, role, every role named) of open sections
+    for heading, level in zip(headings, levels):
+        level = level or 1
+        while ancestors and ancestors[-1][0] >= level:
+            ancestors.pop()
+        role = heading_label(heading, nlm_map)
+        named = [(r, every) for _, r, every in ancestors if r is not None]
+        if role is not None and named:
+            parent_role, parent_roles = named[-1]
+            if role not in parent_roles and _parent_rules_out(role, parent_role):
+                role = None
+        roles.append(role)
+        ancestors.append((level, role, heading_roles(heading) if role is not None else set()))
+    return roles
 
 
 # NLM structured-abstract categories -> IMRaD roles.
@@ -172,19 +219,19 @@ def silver_labels(doc: Doc, spans_key: str = "sections", nlm_map: Optional[Dict[
     """A silver IMRaD label per section of ``doc.spans[spans_key]`` (``None``: unknown).
 
     A section labelled by its reader with an IMRaD label (JATS ``sec-type``,
-    the abstract, back matter) keeps it; otherwise its heading decides
-    (:func:`heading_label`); a sub-section (``span._.section_level`` > 1)
+    the abstract, back matter) keeps it; otherwise its heading decides, read
+    in the paper's nesting (:func:`section_roles`); a sub-section (``span._.section_level`` > 1)
     whose heading says nothing takes its parent's label.
     """
+    spans = list(doc.spans.get(spans_key, []))
+    roles = section_roles([span._.heading for span in spans], [span._.section_level or 1 for span in spans], nlm_map)
     labels: List[Optional[str]] = []
     parents: List[Tuple[int, Optional[str]]] = []  # (level, label) of open sections
-    for span in doc.spans.get(spans_key, []):
+    for span, role in zip(spans, roles):
         level = span._.section_level or 1
         while parents and parents[-1][0] >= level:
             parents.pop()
-        label = span.label_ if span.label_ in IMRAD_LABELS else None
-        if label is None:
-            label = heading_label(span._.heading, nlm_map)
+        label = span.label_ if span.label_ in IMRAD_LABELS else role
         if label is None and parents:
             label = parents[-1][1]
         labels.append(label)

@@ -11,7 +11,7 @@ from thinc.api import Config, Model
 from thinc.types import Floats2d, Ragged
 
 from ..extensions import install_extensions
-from ..corpora.sections import heading_label
+from ..corpora.sections import section_roles
 from ..labels import IMRAD_LABELS
 from ..ml.section_classifier import (  # noqa: F401 (registers)
     build_section_classifier_v2, build_section_classifier_v3,
@@ -54,6 +54,7 @@ DEFAULT_SECTIONS_MODEL = Config().from_str(DEFAULT_SECTIONS_CONFIG)["model"]
         "inherit_threshold": 0.9,
         "heading_weight": 0.5,
         "order_weight": 1.0,
+        "overwrite": False,
     },
     default_score_weights={"sections_f": 1.0, "sections_p": 0.0, "sections_r": 0.0, "sections_boundaries_f": 0.0},
 )
@@ -67,17 +68,22 @@ def make_section_classifier(
     inherit_threshold: float = 0.9,
     heading_weight: float = 0.5,
     order_weight: float = 1.0,
+    overwrite: bool = False,
 ) -> "SectionClassifier":
     """Label each section of a paper with its IMRaD role.
 
     Sections already in ``doc.spans[spans_key]`` (set by a structured reader)
     keep their boundaries and get a label; otherwise ``segmenter`` finds them
-    in the text. A sub-section (``span._.section_level`` > 1, or a heading
+    in the text. A section whose reader stated its role (a span labelled with
+    one of the IMRaD labels: JATS ``sec-type``, back matter, LaTeX
+    appendices, the abstract) keeps it, and its sub-sections inherit it as
+    below; ``overwrite`` replaces those labels by the model's too. A sub-section (``span._.section_level`` > 1, or a heading
     numbered "2.1") takes its parent's label unless its own label's
     probability reaches ``inherit_threshold``; a parent without a heading
     passes nothing down (its label comes from its content alone, as the
     child's does). A heading that names a role
-    (:func:`spacy_scicls.corpora.sections.heading_label`) counts as evidence
+    (:func:`spacy_scicls.corpora.sections.section_roles`: a sub-section's
+    "Overview" inside a methods section names none) counts as evidence
     of weight ``heading_weight``: the model's probabilities ``p`` become
     ``(1 - w) * p + w * onehot(heading role)``. At 0.5 (the default) a
     heading that names a role decides it and the content labels the other
@@ -95,6 +101,7 @@ def make_section_classifier(
     return SectionClassifier(
         nlp.vocab, model, name, segmenter=segmenter, spans_key=spans_key, scorer=scorer,
         inherit_threshold=inherit_threshold, heading_weight=heading_weight, order_weight=order_weight,
+        overwrite=overwrite,
     )
 
 
@@ -111,6 +118,7 @@ class SectionClassifier(SharedEncoderHead):
         inherit_threshold: float = 0.9,
         heading_weight: float = 0.5,
         order_weight: float = 1.0,
+        overwrite: bool = False,
     ) -> None:
         self.vocab = vocab
         self.model = model
@@ -118,7 +126,8 @@ class SectionClassifier(SharedEncoderHead):
         self.segmenter = segmenter
         self.scorer = scorer
         self.cfg: Dict = {"labels": list(IMRAD_LABELS), "spans_key": spans_key, "inherit_threshold": inherit_threshold,
-                          "heading_weight": heading_weight, "order_weight": order_weight, "transitions": None}
+                          "heading_weight": heading_weight, "order_weight": order_weight, "transitions": None,
+                          "overwrite": bool(overwrite)}
         if not 0.0 <= heading_weight < 1.0:
             raise ValueError(f"[{name}] heading_weight must be in [0, 1), not {heading_weight}")
         if order_weight < 0:
@@ -174,9 +183,10 @@ class SectionClassifier(SharedEncoderHead):
     def set_annotations(self, docs: Iterable[Doc], predictions: Tuple[List[List[Segment]], Floats2d]) -> None:
         segments, scores = predictions
         weight = float(self.cfg.get("heading_weight", 0.0))
-        roles = [None if weight <= 0 else _label_index(self.labels, heading_label(segment.heading))
-                 for doc_segments in segments for segment in doc_segments]
         levels = [_levels(doc, doc_segments, self.spans_key) for doc, doc_segments in zip(docs, segments)]
+        roles = [None if weight <= 0 else _label_index(self.labels, role)
+                 for doc_segments, doc_levels in zip(segments, levels)
+                 for role in section_roles([segment.heading for segment in doc_segments], doc_levels)]
         transitions = self.cfg.get("transitions")
         chosen, scores = decide_labels(
             self.model.ops.to_numpy(scores), roles, [level for doc_levels in levels for level in doc_levels],
@@ -185,7 +195,10 @@ class SectionClassifier(SharedEncoderHead):
             inherit_threshold=float(self.cfg.get("inherit_threshold", 1.01)),
             transitions=None if transitions is None else numpy.asarray(transitions, dtype="float64"),
             order_weight=float(self.cfg.get("order_weight", 0.0)),
-            not_inherited=not_inherited(self.labels),
+            not_inherited=not_inherited(self.labels), opening=opening_labels(self.labels),
+            given=[] if self.cfg.get("overwrite", False) else [
+                _label_index(self.labels, label)
+                for doc, doc_segments in zip(docs, segments) for label in _reader_labels(doc, doc_segments, self.spans_key)],
         )
         row = 0
         for doc, doc_segments, doc_levels in zip(docs, segments, levels):
@@ -263,7 +276,9 @@ def _label_index(labels: Sequence[str], label: Optional[str]) -> Optional[int]:
 def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels: Sequence[int],
                   has_heading: Sequence[bool], lengths: Sequence[int], *, heading_weight: float,
                   inherit_threshold: float, transitions: Optional[numpy.ndarray] = None,
-                  order_weight: float = 0.0, not_inherited: Collection[int] = ()) -> Tuple[List[int], numpy.ndarray]:
+                  order_weight: float = 0.0, not_inherited: Collection[int] = (),
+                  opening: Collection[int] = (),
+                  given: Sequence[Optional[int]] = ()) -> Tuple[List[int], numpy.ndarray]:
     """The label index of each section from the head's ``scores`` (one row per
     section, ``lengths`` sections per doc in reading order), as the component
     decides it, and the scores it decided from.
@@ -281,17 +296,32 @@ def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels:
     and "Acknowledgements" nested under a paper's "Summary" is other. The
     labels in ``not_inherited`` (the abstract: a summary that holds the whole
     paper's sections is no reason to call them abstract) are never inherited.
+    The labels in ``opening`` (the abstract and the introduction: a paper
+    opens with them, at its top level) are never taken by a sub-section whose
+    parent has a heading and another label, however sure its content is: a
+    method's "2.2 Background" explains the method. A parent labelled with one
+    of ``not_inherited`` (a "Summary" that holds the whole paper) rules
+    nothing out.
+
+    ``given`` (empty, or one per section): the label a structured reader
+    gave the section (None: none), which it keeps whatever the rest says;
+    its sub-sections inherit from it as from any labelled parent.
     """
     scores = numpy.array(scores, dtype="float32")
+    given = list(given) or [None] * len(roles)
     for row, role in enumerate(roles):
-        if role is not None:
+        if given[row] is not None:
+            scores[row] = 0.0
+            scores[row, given[row]] = 1.0
+        elif role is not None:
             scores[row] *= 1.0 - heading_weight
             scores[row, role] += heading_weight
     chosen = [int(k) for k in scores.argmax(axis=1)] if len(scores) else []
     if transitions is not None and order_weight > 0:
         start = 0
         for n in lengths:
-            fixed = list(roles[start : start + n]) if heading_weight >= 0.5 else None
+            fixed = [label if label is not None else (role if heading_weight >= 0.5 else None)
+                     for label, role in zip(given[start : start + n], roles[start : start + n])]
             chosen[start : start + n] = decode(scores[start : start + n], transitions, order_weight, fixed)
             start += n
     start = 0
@@ -301,9 +331,13 @@ def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels:
             while parents and parents[-1][0] >= levels[row]:
                 parents.pop()
             named = roles[row] is not None and heading_weight >= 0.5
-            if (parents and parents[-1][2] and levels[row] > 1 and not named
-                    and parents[-1][1] not in not_inherited and scores[row, chosen[row]] < inherit_threshold):
-                chosen[row] = parents[-1][1]
+            if (given[row] is None and parents and parents[-1][2] and levels[row] > 1
+                    and parents[-1][1] not in not_inherited):
+                parent_label = parents[-1][1]
+                if chosen[row] in opening and chosen[row] != parent_label:
+                    chosen[row] = parent_label
+                elif not named and scores[row, chosen[row]] < inherit_threshold:
+                    chosen[row] = parent_label
             parents.append((levels[row], chosen[row], bool(has_heading[row])))
         start += n
     return chosen, scores
@@ -314,6 +348,11 @@ def not_inherited(labels: Sequence[str]) -> Tuple[int, ...]:
     return tuple(i for i, label in enumerate(labels) if label == "abstract")
 
 
+def opening_labels(labels: Sequence[str]) -> Tuple[int, ...]:
+    """Indices of the labels that open a paper: no sub-section's under a parent with another label."""
+    return tuple(i for i, label in enumerate(labels) if label in ("abstract", "introduction"))
+
+
 def _levels(doc: Doc, segments: List[Segment], spans_key: str) -> List[int]:
     """Depth of each section: from the reader's spans where it set them, else
     from the numbering of the heading ("2.1 Data" is 2), else 1."""
@@ -322,6 +361,14 @@ def _levels(doc: Doc, segments: List[Segment], spans_key: str) -> List[int]:
         if span._.section_level:
             known[(span.start, span.end)] = int(span._.section_level)
     return [known.get((s.start, s.end)) or heading_level(s.heading) for s in segments]
+
+
+def _reader_labels(doc: Doc, segments: List[Segment], spans_key: str) -> List[Optional[str]]:
+    """The IMRaD label a structured reader gave each section (JATS ``sec-type``,
+    back matter, LaTeX appendices, the abstract), or None."""
+    known = {(span.start, span.end): span.label_ for span in doc.spans.get(spans_key, [])
+             if span.label_ in IMRAD_LABELS}
+    return [known.get((s.start, s.end)) for s in segments]
 
 
 def _gold_levels(eg: Example, segments: List[Segment], spans_key: str) -> List[int]:
