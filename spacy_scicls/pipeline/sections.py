@@ -297,9 +297,11 @@ def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels:
     labels in ``not_inherited`` (the abstract: a summary that holds the whole
     paper's sections is no reason to call them abstract) are never inherited.
     The labels in ``opening`` (the abstract and the introduction: a paper
-    opens with them, at its top level) are never taken by a sub-section whose
-    parent has a heading and another label, however sure its content is: a
-    method's "2.2 Background" explains the method. A parent labelled with one
+    opens with them, at its top level) are never taken by content alone by
+    a sub-section whose parent has a heading and another label, however sure
+    the content is: a method's unnamed "2.2 Pretrained Transformers" explains
+    the method (its heading's role, if any, was read in the paper's nesting:
+    :func:`spacy_scicls.corpora.sections.section_roles`). A parent labelled with one
     of ``not_inherited`` (a "Summary" that holds the whole paper) rules
     nothing out.
 
@@ -334,9 +336,8 @@ def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels:
             if (given[row] is None and parents and parents[-1][2] and levels[row] > 1
                     and parents[-1][1] not in not_inherited):
                 parent_label = parents[-1][1]
-                if chosen[row] in opening and chosen[row] != parent_label:
-                    chosen[row] = parent_label
-                elif not named and scores[row, chosen[row]] < inherit_threshold:
+                if not named and (chosen[row] in opening and chosen[row] != parent_label
+                                  or scores[row, chosen[row]] < inherit_threshold):
                     chosen[row] = parent_label
             parents.append((levels[row], chosen[row], bool(has_heading[row])))
         start += n
