@@ -71,10 +71,11 @@ _COMPILED = [
 # "Analysis"), not inside a heading such as "Data availability" (caught by
 # its own pattern) or "Effect of the model size" (no role).
 _ANYWHERE = {"abstract", "introduction", "related_work", "conclusion", "discussion", "other"}
-# The introduction's weaker words must begin the heading too: "Objectives" and
-# "Overview" open a paper, but "Training objective" and "System overview"
-# name a part of its method.
-_WEAK_INTRODUCTION = re.compile(r"(?:intro|overview|motivation|preface|problem statement|objectives?|aims?|purpose)")
+# Two of the introduction's words must begin the heading too: "Objective" and
+# "Overview" open a paper, but "Training objective" and "System overview" name
+# a part of its method (while "Study objectives" and "Learning objectives" are
+# the paper's aims).
+_WEAK_INTRODUCTION = re.compile(r"(?:objective|overview)")
 _NUMBER = re.compile(r"^\s*(?:#{1,6}\s*)?(?:(?:\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,5})[.):]?\s+"
                      r"|(?:[ivx]{1,5}|[A-Ha-h])[.):]\s+|[■•▪|]\s*)+")
 _SEPARATORS = re.compile(r"\s*(?:\band\b|&|/|,|;|:|\+|\u2013|-{1,2})\s*")
