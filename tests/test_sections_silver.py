@@ -68,8 +68,8 @@ def test_objective_and_overview_must_begin_the_heading(heading, label):
 
 
 def test_a_sub_section_heading_does_not_take_its_parents_role_away():
-    headings = ["Abstract", "1 Introduction", "1.1 Background", "2 Model", "2.1 Overview", "2.2 Background: Transformers",
-                "2.3 Summary", "3 Methods", "3.1 Analysis", "4 Results and Discussion", "4.1 Results", "4.2 Discussion",
+    headings = ["Abstract", "1 Introduction", "1.1 Background", "2 Model", "2.1 Overview",
+                "2.2 Background: Transformers", "2.3 Summary", "3 Methods", "3.1 Analysis", "4 Results and Discussion", "4.1 Results", "4.2 Discussion",
                 "5 Experiments", "5.1 Experimental setup", "6 Our approach", "6.1 Background", "Acknowledgements"]
     levels = [1, 1, 2, 1, 2, 2, 2, 1, 2, 1, 2, 2, 1, 2, 1, 2, 1]
     assert section_roles(headings, levels) == [

@@ -76,9 +76,10 @@ def make_section_classifier(
     keep their boundaries and get a label; otherwise ``segmenter`` finds them
     in the text. A section whose reader stated its role (a span labelled with
     one of the IMRaD labels: JATS ``sec-type``, back matter, LaTeX
-    appendices, the abstract) keeps it, and its sub-sections inherit it as
-    below; ``overwrite`` replaces those labels by the model's too. A sub-section (``span._.section_level`` > 1, or a heading
-    numbered "2.1") takes its parent's label unless its own label's
+    appendices, the abstract; or a label from an earlier run) keeps it, and
+    its sub-sections inherit it as below; ``overwrite`` replaces those labels
+    by the model's too. A sub-section (``span._.section_level`` > 1, or a
+    heading numbered "2.1") takes its parent's label unless its own label's
     probability reaches ``inherit_threshold``; a parent without a heading
     passes nothing down (its label comes from its content alone, as the
     child's does). A heading that names a role
@@ -187,6 +188,9 @@ class SectionClassifier(SharedEncoderHead):
         roles = [None if weight <= 0 else _label_index(self.labels, role)
                  for doc_segments, doc_levels in zip(segments, levels)
                  for role in section_roles([segment.heading for segment in doc_segments], doc_levels)]
+        given = [] if self.cfg.get("overwrite", False) else [
+            _label_index(self.labels, label)
+            for doc, doc_segments in zip(docs, segments) for label in _reader_labels(doc, doc_segments, self.spans_key)]
         transitions = self.cfg.get("transitions")
         chosen, scores = decide_labels(
             self.model.ops.to_numpy(scores), roles, [level for doc_levels in levels for level in doc_levels],
@@ -195,10 +199,7 @@ class SectionClassifier(SharedEncoderHead):
             inherit_threshold=float(self.cfg.get("inherit_threshold", 1.01)),
             transitions=None if transitions is None else numpy.asarray(transitions, dtype="float64"),
             order_weight=float(self.cfg.get("order_weight", 0.0)),
-            not_inherited=not_inherited(self.labels), opening=opening_labels(self.labels),
-            given=[] if self.cfg.get("overwrite", False) else [
-                _label_index(self.labels, label)
-                for doc, doc_segments in zip(docs, segments) for label in _reader_labels(doc, doc_segments, self.spans_key)],
+            not_inherited=not_inherited(self.labels), opening=opening_labels(self.labels), given=given,
         )
         row = 0
         for doc, doc_segments, doc_levels in zip(docs, segments, levels):
@@ -300,10 +301,10 @@ def decide_labels(scores: numpy.ndarray, roles: Sequence[Optional[int]], levels:
     opens with them, at its top level) are never taken by content alone by
     a sub-section whose parent has a heading and another label, however sure
     the content is: a method's unnamed "2.2 Pretrained Transformers" explains
-    the method (its heading's role, if any, was read in the paper's nesting:
-    :func:`spacy_scicls.corpora.sections.section_roles`). A parent labelled with one
-    of ``not_inherited`` (a "Summary" that holds the whole paper) rules
-    nothing out.
+    the method (a heading's role was read in the paper's nesting before:
+    :func:`spacy_scicls.corpora.sections.section_roles`). A parent labelled
+    with one of ``not_inherited`` (a "Summary" that holds the whole paper)
+    rules nothing out.
 
     ``given`` (empty, or one per section): the label a structured reader
     gave the section (None: none), which it keeps whatever the rest says;
