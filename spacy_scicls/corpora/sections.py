@@ -182,9 +182,9 @@ def section_roles(headings: Sequence[Optional[str]], levels: Sequence[int],
         while ancestors and ancestors[-1][0] >= level:
             ancestors.pop()
         role = heading_label(heading, nlm_map)
-        named = [(r, every) for _, r, every in ancestors if r is not None]
-        if role is not None and named:
-            parent_role, parent_roles = named[-1]
+        named = next(((r, every) for _, r, every in reversed(ancestors) if r is not None), None)
+        if role is not None and named is not None:
+            parent_role, parent_roles = named
             if role not in parent_roles and _parent_rules_out(role, parent_role):
                 role = None
         roles.append(role)
